@@ -1,0 +1,500 @@
+/**
+ * Process: run a task in another process (a worker thread or a child process) and watch it.
+ *
+ * A started process is an Effect fiber in its parent that owns the OS worker: the fiber's Exit is
+ * the process's fate, interrupting it terminates the worker, and the Scope that started it cannot
+ * close with it running (non-daemonic processes are joined, daemonic ones terminated; if the scope
+ * closes because of a failure or an interruption, all are terminated).
+ *
+ * Python equivalent: `multiprocessing.Process` and the process-level functions.
+ *
+ * @since 0.1.0
+ */
+import * as Child from "@multiproc/runtime/Child"
+import * as kernel from "@multiproc/runtime/internal/kernel"
+import type * as Task from "@multiproc/runtime/Task"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as os from "node:os"
+
+/**
+ * Misuse of a process, or a process that could not run.
+ *
+ * - `NotStarted`: `join` / `terminate` / `result` before `start` (Python: AssertionError).
+ * - `AlreadyStarted`: a second `start` (Python: "cannot start a process twice").
+ * - `StillRunning`: `close` while running (Python: ValueError).
+ * - `Closed`: using a closed process (Python: ValueError).
+ * - `DaemonChildren`: a daemonic process tried to start a child.
+ * - `SpawnFailed`: the worker could not be created.
+ * - `Exited`: the process ended without a result (an explicit exit(N), a signal, a crash).
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const code = (p: Process.Process<number>) =>
+ *   Process.result(p).pipe(Effect.catchTag("ProcessError", (e) => Effect.succeed(e.exitCode ?? -1)))
+ * ```
+ * @category errors
+ * @since 0.1.0
+ */
+export class ProcessError extends Schema.TaggedError<ProcessError>()("ProcessError", {
+  reason: Schema.Literals(["NotStarted", "AlreadyStarted", "StillRunning", "Closed", "DaemonChildren", "SpawnFailed", "Exited"]),
+  message: Schema.String,
+  name: Schema.String,
+  exitCode: Schema.optional(Schema.NullOr(Schema.Number)),
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/** Where a process runs: `thread` (worker_threads, the default) or `process` (child_process). */
+export type Backend = Child.Backend
+
+/** Options of {@link make}. */
+export interface Options<T extends Task.Task<any, any, any>> {
+  /** The task to run (Python's `target`). */
+  readonly target: T
+  /** Its arguments (Python's `args`; use an object argument for Python's `kwargs`). */
+  readonly args?: Task.Args<T> | undefined
+  /** Defaults to `Process-N` (`Process-1:2` for the second child of the first child). */
+  readonly name?: string | undefined
+  /** Defaults to the creating process's own daemon flag. */
+  readonly daemon?: boolean | undefined
+  readonly backend?: Backend | undefined
+  /** Extra worker settings (resource limits, exec arguments, environment). */
+  readonly worker?: Pick<Child.SpawnOptions, "resourceLimits" | "execArgv" | "env" | "killAfter"> | undefined
+}
+
+type State = "initial" | "started" | "closed"
+
+/**
+ * A process object: created with {@link make}, run with {@link start}.
+ *
+ * Python equivalent: a `multiprocessing.Process` instance.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Process<A = unknown, E = never> {
+  /** Settable, for identification only (Python's `name`). */
+  name: string
+  readonly daemon: boolean
+  readonly backend: Backend
+  readonly identity: ReadonlyArray<number>
+  /** The OS pid once started; on the thread backend, the hosting process's pid. */
+  readonly pid: number | undefined
+  /** The worker thread id on the thread backend, once started. */
+  readonly threadId: number | undefined
+  /** `undefined` until the process has ended (Python's `None`); then 0, 1, N or -signal. */
+  readonly exitCode: number | undefined
+  /** Python's `is_alive()`: started and not yet ended. */
+  readonly isAlive: () => boolean
+  /** Phantom: the task's success and failure types. */
+  readonly "~types"?: (_: never) => [A, E]
+}
+
+interface Internal<A, E> {
+  state: State
+  readonly task: Task.Task<any, any, any>
+  readonly args: ReadonlyArray<unknown>
+  readonly options: Options<any>
+  child: Child.Child | undefined
+  fiber: Fiber.Fiber<A, E | ProcessError> | undefined
+  readonly ended: Deferred.Deferred<number>
+}
+
+const internals = new WeakMap<object, Internal<any, any>>()
+const internalOf = <A, E>(p: Process<A, E>): Internal<A, E> => internals.get(p)!
+
+const children = new Set<Process<any, any>>()
+
+class ProcessImpl<A, E> implements Process<A, E> {
+  name: string
+  readonly daemon: boolean
+  readonly backend: Backend
+  readonly identity: ReadonlyArray<number>
+  constructor(options: Options<any>, ended: Deferred.Deferred<number>) {
+    this.identity = kernel.nextIdentity()
+    this.name = options.name ?? `Process-${this.identity.join(":")}`
+    this.daemon = options.daemon ?? kernel.self.daemon
+    this.backend = options.backend ?? "thread"
+    internals.set(this, { state: "initial", task: options.target, args: options.args ?? [], options, child: undefined, fiber: undefined, ended })
+  }
+  get pid(): number | undefined {
+    return internalOf<A, E>(this).child?.pid
+  }
+  get threadId(): number | undefined {
+    const c: Child.Child | undefined = internalOf<A, E>(this).child
+    return c && c.backend === "thread" ? c.threadId : undefined
+  }
+  get exitCode(): number | undefined {
+    return internalOf<A, E>(this).child?.exitCode
+  }
+  isAlive(): boolean {
+    const c: Child.Child | undefined = internalOf<A, E>(this).child
+    return c !== undefined && c.isAlive()
+  }
+  toString() {
+    const i = internalOf<A, E>(this)
+    const status = i.state === "initial" ? "initial" : this.isAlive() ? "started" : `stopped exitcode=${this.exitCode}`
+    return `<Process name='${this.name}' ${status}${this.daemon ? " daemon" : ""}>`
+  }
+}
+
+/**
+ * Creates a process object (nothing runs until {@link start}).
+ *
+ * Python equivalent: `Process(target=f, args=(...), name=..., daemon=...)`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const doubler = Task.make(import.meta, (n: number) => n * 2, { name: "doubler" })
+ * const p = Process.make({ target: doubler, args: [5] })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <T extends Task.Task<any, any, any>>(
+  options: Options<T>
+): Effect.Effect<Process<Task.Success<T>, Task.Failure<T>>> =>
+  Effect.map(Deferred.make<number>(), (ended) => new ProcessImpl<Task.Success<T>, Task.Failure<T>>(options, ended))
+
+const misuse = (p: Process<any, any>, reason: ProcessError["reason"], message: string) =>
+  new ProcessError({ reason, message, name: p.name })
+
+/**
+ * Starts the process in the current Scope and returns once the worker exists (its pid is known).
+ *
+ * Python equivalent: `Process.start()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const p: Process.Process
+ * const program = Effect.scoped(Effect.andThen(Process.start(p), Process.join(p)))
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const i = internalOf(p)
+    if (i.state === "closed") return yield* misuse(p, "Closed", "process object is closed")
+    if (i.state === "started") return yield* misuse(p, "AlreadyStarted", "cannot start a process twice")
+    if (kernel.self.daemon && kernel.self.backend !== "main") {
+      return yield* misuse(p, "DaemonChildren", "daemonic processes are not allowed to have children")
+    }
+    i.state = "started"
+    const scope = yield* Effect.scope
+    const spawned = yield* Deferred.make<Child.Child, ProcessError>()
+    const run = Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({
+        backend: p.backend,
+        name: p.name,
+        identity: p.identity,
+        daemon: p.daemon,
+        mode: "once",
+        ...i.options.worker
+      }).pipe(
+        Effect.tapError((e) =>
+          Deferred.fail(spawned, new ProcessError({ reason: "SpawnFailed", message: e.message, name: p.name, cause: e }))
+        ),
+        Effect.mapError((e) => new ProcessError({ reason: "SpawnFailed", message: e.message, name: p.name, cause: e }))
+      )
+      i.child = child
+      if (p.daemon) child.unref()
+      // Not a finalizer: this scope's Child finalizer is what makes the worker exit.
+      yield* Effect.forkDetach(Effect.flatMap(child.exited, (code) => Deferred.succeed(i.ended, code)))
+      yield* Deferred.succeed(spawned, child)
+      const exit = yield* Effect.exit(child.call(i.task, i.args as any))
+      const code = yield* child.exited
+      if (Exit.isSuccess(exit)) return exit.value as A
+      const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+      if (error && (error as any).error?._tag === "ChildError") {
+        const ce = (error as any).error as Child.ChildError
+        if (code === 0) return undefined as A
+        return yield* new ProcessError({
+          reason: ce.reason === "SpawnFailed" ? "SpawnFailed" : "Exited",
+          message: ce.message,
+          name: p.name,
+          exitCode: code,
+          cause: ce
+        })
+      }
+      return yield* (exit as Exit.Exit<never, E | ProcessError>)
+    }))
+    const fiber = yield* Effect.forkIn(run as Effect.Effect<A, E | ProcessError>, scope)
+    i.fiber = fiber
+    children.add(p)
+    // Runs before the fiber's own interruption (finalizers run in reverse order).
+    yield* Scope.addFinalizerExit(scope, (exit) =>
+      Effect.gen(function*() {
+        if (!p.isAlive() && i.child !== undefined) return
+        if (p.daemon || Exit.isFailure(exit)) yield* Fiber.interrupt(fiber)
+        else {
+          kernel.log(20, `calling join() for process ${p.name}`)
+          yield* Fiber.await(fiber)
+        }
+      })
+    )
+    yield* Deferred.await(spawned)
+  })
+
+const requireStarted = <A, E>(p: Process<A, E>): Effect.Effect<Internal<A, E>, ProcessError> => {
+  const i = internalOf(p)
+  if (i.state === "closed") return Effect.fail(misuse(p, "Closed", "process object is closed"))
+  if (i.state === "initial") return Effect.fail(misuse(p, "NotStarted", "can only join a started process"))
+  return Effect.succeed(i)
+}
+
+/**
+ * Waits for the process to end, at most `timeout` if given. Returns the exitcode, or
+ * `undefined` if the timeout passed first (Python returns `None` either way).
+ *
+ * Python equivalent: `Process.join(timeout)`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * declare const p: Process.Process
+ * const code = Process.join(p, "1 second")
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const join = <A, E>(p: Process<A, E>, timeout?: Duration.Input): Effect.Effect<number | undefined, ProcessError> =>
+  Effect.flatMap(requireStarted(p), (i) => {
+    const wait = Deferred.await(i.ended)
+    if (timeout === undefined) return wait
+    const d = Duration.fromInputUnsafe(timeout)
+    if (Duration.toMillis(d) <= 0) return Effect.sync(() => p.exitCode)
+    return Effect.map(Effect.timeoutOption(wait, d), Option.getOrUndefined)
+  })
+
+/**
+ * The process's fate: its task's result, its typed failure, or a `ProcessError` if it ended
+ * without one. Waits for the end.
+ *
+ * Python equivalent: none (Python discards the target's return value); `join` + `exitcode`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * declare const p: Process.Process<number>
+ * const value = Process.result(p)
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const result = <A, E>(p: Process<A, E>): Effect.Effect<A, E | ProcessError> =>
+  Effect.flatMap(requireStarted(p), (i) => Fiber.join(i.fiber!))
+
+/**
+ * Sends SIGTERM (the thread backend terminates the worker and reports -15).
+ *
+ * Python equivalent: `Process.terminate()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * declare const p: Process.Process
+ * const stop = Process.terminate(p)
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const terminate = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError> =>
+  Effect.flatMap(requireStarted(p), (i) => i.child ? i.child.terminate : Effect.void)
+
+/**
+ * Sends SIGKILL (the thread backend terminates the worker and reports -9).
+ *
+ * Python equivalent: `Process.kill()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * declare const p: Process.Process
+ * const stop = Process.kill(p)
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const kill = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError> =>
+  Effect.flatMap(requireStarted(p), (i) => i.child ? i.child.kill : Effect.void)
+
+/**
+ * Releases the process object; fails with `StillRunning` if it has not ended. Idempotent.
+ *
+ * Python equivalent: `Process.close()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * declare const p: Process.Process
+ * const done = Process.close(p)
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const close = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError> =>
+  Effect.suspend(() => {
+    const i = internalOf(p)
+    if (i.state === "closed") return Effect.void
+    if (p.isAlive()) {
+      return Effect.fail(misuse(p, "StillRunning", "Cannot close a process while it is still running. You should first call join() or terminate()."))
+    }
+    i.state = "closed"
+    children.delete(p)
+    return Effect.void
+  })
+
+/**
+ * Whether the process has started and not yet ended.
+ *
+ * Python equivalent: `Process.is_alive()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * declare const p: Process.Process
+ * const alive = Process.isAlive(p)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const isAlive = <A, E>(p: Process<A, E>): Effect.Effect<boolean, ProcessError> =>
+  internalOf(p).state === "closed" ? Effect.fail(misuse(p, "Closed", "process object is closed")) : Effect.sync(() => p.isAlive())
+
+/**
+ * Creates, starts and joins a process, returning its task's result.
+ *
+ * Python equivalent: `p = Process(target=f, args=a); p.start(); p.join()`, plus the result.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * const nine = Process.run({ target: square, args: [3] })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const run = <T extends Task.Task<any, any, any>>(
+  options: Options<T>
+): Effect.Effect<Task.Success<T>, Task.Failure<T> | ProcessError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const p = yield* make(options)
+    yield* start(p)
+    return yield* result(p)
+  }))
+
+/** What {@link currentProcess} and {@link parentProcess} describe. */
+export interface ProcessInfo {
+  readonly name: string
+  readonly pid: number
+  readonly threadId: number
+  readonly identity: ReadonlyArray<number>
+  readonly daemon: boolean
+  readonly backend: "main" | Backend
+  /** Python's `authkey`, hex-encoded; children inherit it. */
+  readonly authkey: string
+  readonly isAlive: () => boolean
+}
+
+/**
+ * Describes the calling process (`MainProcess` in the main one).
+ *
+ * Python equivalent: `multiprocessing.current_process()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * Process.currentProcess().name // "MainProcess", or "Process-1" in a child
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const currentProcess = (): ProcessInfo => ({
+  name: kernel.self.name,
+  pid: kernel.self.pid,
+  threadId: kernel.self.threadId,
+  identity: kernel.self.identity,
+  daemon: kernel.self.daemon,
+  backend: kernel.self.backend,
+  authkey: kernel.self.authkey,
+  isAlive: () => true
+})
+
+/**
+ * Describes the parent process, or `undefined` in the main process. Its `isAlive()` turns false
+ * when the parent dies.
+ *
+ * Python equivalent: `multiprocessing.parent_process()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * const parent = Process.parentProcess() // undefined in the main process
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const parentProcess = (): ProcessInfo | undefined =>
+  kernel.self.backend === "main" ? undefined : {
+    name: kernel.self.parentName ?? "MainProcess",
+    pid: kernel.self.parentPid ?? 0,
+    threadId: 0,
+    identity: kernel.self.identity.slice(0, -1),
+    daemon: false,
+    backend: kernel.self.identity.length > 1 ? kernel.self.backend as Backend : "main",
+    authkey: kernel.self.authkey,
+    isAlive: kernel.isParentAlive
+  }
+
+/**
+ * The live children started by this process (finished ones are dropped as a side effect).
+ *
+ * Python equivalent: `multiprocessing.active_children()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * const live = Process.activeChildren()
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const activeChildren = (): Effect.Effect<ReadonlyArray<Process<any, any>>> =>
+  Effect.sync(() => {
+    const live: Array<Process<any, any>> = []
+    for (const p of children) {
+      if (p.isAlive()) live.push(p)
+      else if (internalOf(p).child !== undefined) children.delete(p)
+    }
+    return live
+  })
+
+/**
+ * The number of CPUs this process may use.
+ *
+ * Python equivalent: `multiprocessing.cpu_count()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * const n = Process.cpuCount() // 2 on this machine
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const cpuCount = (): number => os.availableParallelism()

@@ -1,0 +1,6 @@
+/**
+ * @multiproc/primitives: Python's `multiprocessing` API on the multiproc runtime.
+ *
+ * @since 0.1.0
+ */
+export * as Process from "./Process.ts"

@@ -1,0 +1,420 @@
+/**
+ * The actor kernel: a protocol (a Schema of messages) plus one handler holding the state, living
+ * in the process that created it and reachable from every process of the tree by its reference.
+ *
+ * - Messages are decoded with the protocol's Schema where they arrive: a malformed message is
+ *   answered with a typed `BadMessage` error and the actor goes on.
+ * - `ask` is interruptible: the actor hears `onCancel` while the request waits, or `abandoned` if
+ *   its reply crossed the cancellation (so a lock granted to a waiter that gave up is released).
+ * - The actor hears `down(address)` when a process dies, so state owned by the dead (a held lock,
+ *   a semaphore permit) can be recovered; asks to an actor whose process died fail with
+ *   `OwnerDied` instead of hanging.
+ *
+ * The same protocol serves threads, processes and, later, the cluster (`effect/cluster` entities).
+ *
+ * Python equivalent: the server side of `multiprocessing.managers` (one object, one owner).
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import { fromCodecError, type SerializationError } from "./Codec.ts"
+import { CodecError, registerErrorClass } from "./internal/codec.ts"
+import * as kernel from "./internal/kernel.ts"
+
+/**
+ * Why an actor could not answer.
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * import { Effect } from "effect"
+ * const safe = <A>(ask: Effect.Effect<A, Actor.ActorError>) =>
+ *   ask.pipe(Effect.catchTag("ActorError", (e) => Effect.succeed(e.reason)))
+ * ```
+ * @category errors
+ * @since 0.1.0
+ */
+export class ActorError extends Schema.TaggedError<ActorError>()("ActorError", {
+  reason: Schema.Literals(["BadMessage", "OwnerDied", "Unreachable"]),
+  message: Schema.String
+}) {}
+
+registerErrorClass(ActorError)
+
+/**
+ * The address of an actor: plain data, so it crosses to any process as is.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ActorRef<in M = unknown> {
+  readonly address: string
+  readonly port: number
+  readonly "~message"?: (m: M) => void
+}
+
+/**
+ * One request as the actor sees it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Request {
+  /** The address of the requesting process. */
+  readonly from: string
+  /** Unique across the tree: `from#n`. */
+  readonly id: string
+  /** Whether a reply (or failure) was sent. */
+  readonly done: boolean
+  readonly reply: (value: unknown) => void
+  readonly fail: (error: unknown) => void
+  /** Runs if the requester gives up before the reply. */
+  readonly onCancel: (f: () => void) => void
+}
+
+/**
+ * The state machine of an actor. `receive` runs once per message, in order, synchronously.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Behavior<M> {
+  readonly receive: (message: M, request: Request) => void
+  /** A process died (with everything below it): recover what it owned. */
+  readonly down?: ((address: string) => void) | undefined
+  /** A reply reached a requester that had already given up: undo what it granted. */
+  readonly abandoned?: ((message: M, value: unknown, request: { readonly from: string; readonly id: string }) => void) | undefined
+}
+
+const REQ = 0
+const TELL = 1
+const CANCEL = 2
+const ABANDON = 3
+const REPLY = 9
+
+const OK = 0
+const ERR = 1
+
+// ---- the client side: one reply port per process --------------------------------------------
+
+interface Waiting {
+  readonly dest: string
+  readonly message: unknown
+  readonly resume: (status: number, value: unknown) => void
+}
+
+let replyPort = 0
+let nextRequest = 0
+const waiting = new Map<number, Waiting>()
+const cancelled = new Map<number, { dest: string; port: number; message: unknown }>()
+
+const ensureReplyPort = (): number => {
+  if (replyPort !== 0) return replyPort
+  replyPort = kernel.openPort((body) => {
+    const m = body as [number, number, number, unknown]
+    if (m[0] !== REPLY) return
+    const w = waiting.get(m[1])
+    if (w) {
+      waiting.delete(m[1])
+      w.resume(m[2], m[3])
+      return
+    }
+    const c = cancelled.get(m[1])
+    if (c) {
+      cancelled.delete(m[1])
+      if (m[2] === OK) {
+        try {
+          kernel.send(c.dest, c.port, [ABANDON, m[1], c.message, m[3]])
+        } catch {
+          // the actor is gone; nothing to undo
+        }
+      }
+    }
+  })
+  kernel.onDown((dead) => {
+    for (const [id, w] of waiting) {
+      if (kernel.isAtOrBelow(w.dest, dead)) {
+        waiting.delete(id)
+        w.resume(ERR, new ActorError({ reason: "OwnerDied", message: `the process owning the actor (${w.dest || "main"}) has died` }))
+      }
+    }
+    for (const [id, c] of cancelled) if (kernel.isAtOrBelow(c.dest, dead)) cancelled.delete(id)
+  })
+  return replyPort
+}
+
+kernel.setOnUndeliverable((dest, _port, body, from) => {
+  const m = body as Array<unknown>
+  if (!Array.isArray(m) || m[0] !== REQ) return
+  try {
+    kernel.send(from, m[2] as number, [
+      REPLY,
+      m[1],
+      ERR,
+      new ActorError({ reason: "Unreachable", message: `no actor is listening at ${dest || "main"}:${_port}` })
+    ])
+  } catch {
+    // the requester is gone too
+  }
+})
+
+const sendOrFail = (dest: string, port: number, body: unknown): SerializationError | undefined => {
+  try {
+    kernel.send(dest, port, body)
+    return undefined
+  } catch (e) {
+    if (e instanceof CodecError) return fromCodecError(e)
+    throw e
+  }
+}
+
+/**
+ * Sends a request and waits for the reply. Interrupting the ask cancels the request.
+ *
+ * Python equivalent: `BaseProxy._callmethod`.
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * declare const counter: Actor.ActorRef<{ readonly op: "incr" }>
+ * const next = Actor.ask(counter, { op: "incr" })
+ * ```
+ * @category requests
+ * @since 0.1.0
+ */
+export const ask = <M, A = unknown, E = never>(
+  ref: ActorRef<M>,
+  message: M
+): Effect.Effect<A, E | ActorError | SerializationError> =>
+  Effect.callback<A, E | ActorError | SerializationError>((resume) => {
+    const port = ensureReplyPort()
+    const id = ++nextRequest
+    waiting.set(id, {
+      dest: ref.address,
+      message,
+      resume: (status, value) => resume(status === OK ? Effect.succeed(value as A) : Effect.fail(value as E))
+    })
+    const error = sendOrFail(ref.address, ref.port, [REQ, id, port, message])
+    if (error) {
+      waiting.delete(id)
+      return resume(Effect.fail(error))
+    }
+    return Effect.sync(() => {
+      if (!waiting.delete(id)) return
+      cancelled.set(id, { dest: ref.address, port: ref.port, message })
+      try {
+        kernel.send(ref.address, ref.port, [CANCEL, id])
+      } catch {
+        // gone already
+      }
+    })
+  })
+
+/**
+ * Sends a message without waiting for an answer.
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * declare const log: Actor.ActorRef<string>
+ * const program = Actor.tell(log, "hello")
+ * ```
+ * @category requests
+ * @since 0.1.0
+ */
+export const tell = <M>(ref: ActorRef<M>, message: M): Effect.Effect<void, SerializationError> =>
+  Effect.suspend(() => {
+    const error = sendOrFail(ref.address, ref.port, [TELL, message])
+    return error ? Effect.fail(error) : Effect.void
+  })
+
+// ---- the owner side -------------------------------------------------------------------------
+
+const noop = () => {}
+
+/**
+ * Starts an actor in this process for as long as the Scope lives.
+ *
+ * Python equivalent: registering a shared object with a manager server.
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * import { Effect, Schema } from "effect"
+ * const Incr = Schema.Struct({ op: Schema.Literal("incr") })
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   let n = 0
+ *   const ref = yield* Actor.make(Incr, { receive: (_, req) => req.reply(++n) })
+ *   return yield* Actor.ask(ref, { op: "incr" }) // 1
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <S extends Schema.Top>(
+  protocol: S,
+  behavior: Behavior<S["Type"]>
+): Effect.Effect<ActorRef<S["Encoded"]>, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => makeUnsafe(protocol, behavior)),
+    (handle) => Effect.sync(() => handle.close())
+  ).pipe(Effect.map((h) => h.ref))
+
+/** An actor started without a Scope. @internal */
+export interface Handle<M> {
+  readonly ref: ActorRef<M>
+  readonly close: () => void
+}
+
+/**
+ * Starts an actor without a Scope; call `close` when done.
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * import { Schema } from "effect"
+ * const handle = Actor.makeUnsafe(Schema.String, { receive: (m, req) => req.reply(m.length) })
+ * handle.close()
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeUnsafe = <S extends Schema.Top>(protocol: S, behavior: Behavior<S["Type"]>): Handle<S["Encoded"]> => {
+  const decode = Schema.decodeUnknownSync(protocol as any) as (u: unknown) => S["Type"]
+  const open = new Map<string, { cancel: () => void }>()
+  const answer = (from: string, replyTo: number, id: number, status: number, value: unknown): void => {
+    try {
+      kernel.send(from, replyTo, [REPLY, id, status, value])
+    } catch (e) {
+      // The reply itself cannot be encoded: tell the requester so.
+      if (e instanceof CodecError) kernel.send(from, replyTo, [REPLY, id, ERR, fromCodecError(e)])
+    }
+  }
+  const port = kernel.openPort((body, from) => {
+    const m = body as Array<any>
+    switch (m[0]) {
+      case REQ: {
+        const id = m[1] as number
+        const replyTo = m[2] as number
+        let message: S["Type"]
+        try {
+          message = decode(m[3])
+        } catch (e) {
+          answer(from, replyTo, id, ERR, new ActorError({ reason: "BadMessage", message: String((e as Error)?.message ?? e) }))
+          return
+        }
+        const key = `${from}#${id}`
+        let done = false
+        let cancel: () => void = noop
+        const request: Request = {
+          from,
+          id: key,
+          get done() {
+            return done
+          },
+          reply: (value) => {
+            if (done) return
+            done = true
+            open.delete(key)
+            answer(from, replyTo, id, OK, value)
+          },
+          fail: (error) => {
+            if (done) return
+            done = true
+            open.delete(key)
+            answer(from, replyTo, id, ERR, error)
+          },
+          onCancel: (f) => {
+            cancel = f
+          }
+        }
+        open.set(key, { cancel: () => cancel() })
+        behavior.receive(message, request)
+        if (done) open.delete(key)
+        return
+      }
+      case TELL: {
+        let message: S["Type"]
+        try {
+          message = decode(m[1])
+        } catch {
+          return
+        }
+        behavior.receive(message, { from, id: `${from}#tell`, done: true, reply: noop, fail: noop, onCancel: noop })
+        return
+      }
+      case CANCEL: {
+        const key = `${from}#${m[1]}`
+        const entry = open.get(key)
+        if (entry) {
+          open.delete(key)
+          entry.cancel()
+        }
+        return
+      }
+      case ABANDON: {
+        if (!behavior.abandoned) return
+        let message: S["Type"]
+        try {
+          message = decode(m[2])
+        } catch {
+          return
+        }
+        behavior.abandoned(message, m[3], { from, id: `${from}#${m[1]}` })
+        return
+      }
+    }
+  })
+  const unsubscribe = kernel.onDown((dead) => {
+    for (const [key, entry] of open) {
+      if (kernel.isAtOrBelow(key.slice(0, key.lastIndexOf("#")), dead)) {
+        open.delete(key)
+        entry.cancel()
+      }
+    }
+    behavior.down?.(dead)
+  })
+  return {
+    ref: { address: kernel.self.address, port },
+    close: () => {
+      kernel.closePort(port)
+      unsubscribe()
+    }
+  }
+}
+
+/**
+ * The address of this process in the tree (`""` for the main process).
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * Actor.selfAddress() // "" in the main process, "1:2" in a grandchild
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const selfAddress = (): string => kernel.self.address
+
+/**
+ * Runs `f` when any process in the tree dies (with everything below it).
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * const stop = Actor.onProcessDown((address) => console.log(`${address} died`))
+ * ```
+ * @category monitoring
+ * @since 0.1.0
+ */
+export const onProcessDown: (f: (address: string) => void) => () => void = kernel.onDown
+
+/**
+ * Whether a process address is `dead` itself or below it.
+ *
+ * @category monitoring
+ * @since 0.1.0
+ */
+export const isAtOrBelow: (address: string, dead: string) => boolean = kernel.isAtOrBelow

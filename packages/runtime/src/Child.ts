@@ -1,0 +1,312 @@
+/**
+ * A child: one OS worker (a worker thread or a forked child process) owned by a Scope, speaking
+ * the runtime protocol. Everything that runs code elsewhere (Process, Pool, Manager) is built on it.
+ *
+ * - The Scope that spawned a child cannot close with it running: the finalizer terminates it and
+ *   waits for the exit (SIGKILL after a grace period).
+ * - A call is interruptible: interrupting it sends an interrupt to the worker, where an Effect
+ *   task's fiber is interrupted (finalizers run).
+ * - A child dies with its parent, also when the parent is SIGKILLed.
+ *
+ * Python equivalent: the `Popen` objects under `multiprocessing.Process` (`popen_spawn_posix`).
+ *
+ * @since 0.1.0
+ */
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import { fromCodecError, isCodecError, type SerializationError } from "./Codec.ts"
+import { CodecError, registerErrorClass } from "./internal/codec.ts"
+import * as kernel from "./internal/kernel.ts"
+import * as P from "./internal/protocol.ts"
+import { type Backend, ChildHandle } from "./internal/spawn.ts"
+import * as Task from "./Task.ts"
+
+export type { Backend } from "./internal/spawn.ts"
+
+/**
+ * Why a child could not do what was asked.
+ *
+ * - `SpawnFailed`: the worker could not be created or died before it was ready.
+ * - `Crashed`: the worker exited while a call was running on it.
+ * - `Exited`: the worker is gone; nothing more can be sent to it.
+ *
+ * @example
+ * ```ts
+ * import { Child } from "@multiproc/runtime"
+ * import { Effect } from "effect"
+ * const recover = <A>(call: Effect.Effect<A, Child.ChildError>) =>
+ *   call.pipe(Effect.catchTag("ChildError", (e) => Effect.succeed(e.exitCode)))
+ * ```
+ * @category errors
+ * @since 0.1.0
+ */
+export class ChildError extends Schema.TaggedError<ChildError>()("ChildError", {
+  reason: Schema.Literals(["SpawnFailed", "Crashed", "Exited"]),
+  message: Schema.String,
+  name: Schema.String,
+  pid: Schema.Number,
+  exitCode: Schema.NullOr(Schema.Number),
+  signal: Schema.NullOr(Schema.String),
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+registerErrorClass(Task.TaskResolutionError)
+registerErrorClass(ChildError)
+
+const scannedModules = new Set<string>()
+
+/**
+ * Registers the Error classes a task's module exports, so errors thrown in a worker (including
+ * `Schema.TaggedError`s of Effect tasks) arrive as instances of the same class. The module is
+ * already loaded here (it defined the task), so the import resolves at once; a main module still
+ * evaluating resolves later, and its tasks should list their errors in `Task.make`.
+ */
+const scanErrorClasses = (task: Task.Task<any, any, any>): void => {
+  for (const C of task.errors) registerErrorClass(C)
+  if (!task.local || scannedModules.has(task.module)) return
+  scannedModules.add(task.module)
+  import(task.module).then((ns: Record<string, unknown>) => {
+    for (const value of Object.values(ns)) {
+      if (typeof value === "function" && value.prototype instanceof Error) registerErrorClass(value)
+    }
+  }, () => {})
+}
+
+/** Options of {@link spawn}. */
+export interface SpawnOptions {
+  /** `thread` (worker_threads, the default) or `process` (child_process.fork). */
+  readonly backend?: Backend | undefined
+  readonly name?: string | undefined
+  /** Python's `_identity`; defaults to the next one of this process. */
+  readonly identity?: ReadonlyArray<number> | undefined
+  readonly daemon?: boolean | undefined
+  /** `once`: the worker runs one call and exits. `service`: it runs calls until closed. */
+  readonly mode?: "once" | "service" | undefined
+  /** Modules imported before the worker reports ready. */
+  readonly preload?: ReadonlyArray<string> | undefined
+  readonly resourceLimits?: import("node:worker_threads").ResourceLimits | undefined
+  readonly execArgv?: ReadonlyArray<string> | undefined
+  readonly env?: Record<string, string | undefined> | undefined
+  /** How long the finalizer waits after SIGTERM before SIGKILL. Default 5 seconds. */
+  readonly killAfter?: Duration.Input | undefined
+}
+
+/**
+ * A running worker.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Child {
+  readonly backend: Backend
+  readonly identity: ReadonlyArray<number>
+  readonly address: string
+  readonly name: string
+  /** The OS pid (the hosting process's pid on the thread backend). */
+  readonly pid: number
+  /** The worker thread id (0 on the process backend). */
+  readonly threadId: number
+  /** Completes once the worker is ready; fails if it exits first. */
+  readonly ready: Effect.Effect<void, ChildError>
+  /** Completes with Python's exitcode when the worker has exited. */
+  readonly exited: Effect.Effect<number>
+  readonly exitCode: number | undefined
+  readonly isAlive: () => boolean
+  /** Runs a task on the worker. */
+  readonly call: <T extends Task.Task<any, any, any>>(
+    task: T,
+    args: Task.Args<T>
+  ) => Effect.Effect<Task.Success<T>, Task.Failure<T> | ChildError | SerializationError>
+  /** Asks the worker to exit once its calls are done. */
+  readonly close: Effect.Effect<void>
+  readonly terminate: Effect.Effect<void>
+  readonly kill: Effect.Effect<void>
+  /** Lets the event loop exit while this worker runs (a daemon). */
+  readonly unref: () => void
+  readonly ref: () => void
+  /** Calls running on the worker. */
+  readonly inFlight: () => number
+}
+
+/** @internal */
+export interface Pending {
+  readonly resume: (exit: Exit.Exit<any, any>) => void
+  readonly errors: ReadonlyArray<Function>
+}
+
+const isDeclared = (error: unknown, errors: ReadonlyArray<Function>): boolean =>
+  errors.some((C) => error instanceof C)
+
+/** Maps a DONE message to the Exit of the call. @internal */
+export const exitOf = (status: number, value: unknown, errors: ReadonlyArray<Function>): Exit.Exit<any, any> => {
+  switch (status) {
+    case P.OK:
+      return Exit.succeed(value)
+    case P.FAIL:
+      return Exit.fail(value)
+    case P.DIE:
+      return Exit.die(value)
+    case P.INTERRUPTED:
+      return Exit.interrupt()
+    default:
+      if (isCodecError(value)) return Exit.fail(fromCodecError(value as CodecError))
+      return isDeclared(value, errors) ? Exit.fail(value) : Exit.die(value)
+  }
+}
+
+/**
+ * Spawns a worker owned by the current Scope.
+ *
+ * Python equivalent: the start of `Process.start()`, before the target runs.
+ *
+ * @example
+ * ```ts
+ * import { Child, Task } from "@multiproc/runtime"
+ * import { Effect } from "effect"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const child = yield* Child.spawn({ mode: "service" })
+ *   return yield* child.call(square, [7]) // 49
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const spawn = (options: SpawnOptions = {}): Effect.Effect<Child, ChildError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.suspend(() => spawnUnscoped(options)),
+    (child) => shutdown(child, options.killAfter ?? Duration.seconds(5))
+  )
+
+/** Terminates a child unless it has exited, escalating to SIGKILL. @internal */
+export const shutdown = (child: Child, killAfter: Duration.Input): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    if (!child.isAlive()) return Effect.asVoid(child.exited)
+    return child.terminate.pipe(
+      Effect.andThen(child.exited.pipe(Effect.timeoutOption(killAfter))),
+      Effect.flatMap((o) => o._tag === "Some" ? Effect.void : Effect.andThen(child.kill, child.exited)),
+      Effect.asVoid
+    )
+  })
+
+let callIds = 0
+
+/** Spawns without a Scope; the caller must terminate it. @internal */
+export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, ChildError> =>
+  Effect.gen(function*() {
+    const identity = options.identity ?? kernel.nextIdentity()
+    const name = options.name ?? `Process-${identity.join(":")}`
+    const backend = options.backend ?? "thread"
+    const ready = yield* Deferred.make<void, ChildError>()
+    const exited = yield* Deferred.make<number>()
+    const pending = new Map<number, Pending>()
+    let handle: ChildHandle
+    const errorOf = (reason: "SpawnFailed" | "Crashed" | "Exited", code: number | null, signal: string | null, cause?: unknown) =>
+      new ChildError({
+        reason,
+        message: reason === "SpawnFailed"
+          ? `${name} failed to start${code !== null ? ` (exitcode ${code})` : ""}${cause instanceof Error ? `: ${cause.message}` : ""}`
+          : reason === "Crashed"
+          ? `${name} (pid ${handle?.pid}) exited with ${signal ? `signal ${signal}` : `exitcode ${code}`} while running a task`
+          : `${name} has exited`,
+        name,
+        pid: handle?.pid ?? 0,
+        exitCode: code,
+        signal,
+        ...(cause === undefined ? {} : { cause })
+      })
+    try {
+      handle = new ChildHandle({
+        backend,
+        boot: {
+          identity,
+          name,
+          daemon: options.daemon ?? false,
+          backend,
+          mode: options.mode ?? "service",
+          logLevel: kernel.self.logLevel,
+          parentPid: process.pid,
+          parentName: kernel.self.name,
+          authkey: kernel.self.authkey,
+          ...(options.preload ? { preload: options.preload } : {})
+        },
+        resourceLimits: options.resourceLimits,
+        execArgv: options.execArgv,
+        env: options.env
+      }, {
+        onReady: () => Deferred.doneUnsafe(ready, Exit.void),
+        onDone: (callId, status, value) => {
+          if (callId === -1) {
+            Deferred.doneUnsafe(ready, Exit.fail(errorOf("SpawnFailed", null, null, value)))
+            return
+          }
+          const p = pending.get(callId)
+          if (!p) return
+          pending.delete(callId)
+          p.resume(exitOf(status, value, p.errors))
+        },
+        onExit: (code, signal, error) => {
+          Deferred.doneUnsafe(ready, Exit.fail(errorOf("SpawnFailed", code, signal, error)))
+          const crash = errorOf("Crashed", code, signal, error)
+          for (const p of pending.values()) p.resume(Exit.fail(crash))
+          pending.clear()
+          Deferred.doneUnsafe(exited, Exit.succeed(code))
+        }
+      })
+    } catch (cause) {
+      return yield* Effect.fail(errorOf("SpawnFailed", null, null, cause))
+    }
+    const call = <T extends Task.Task<any, any, any>>(task: T, args: Task.Args<T>) =>
+      Effect.callback<Task.Success<T>, Task.Failure<T> | ChildError | SerializationError>((resume) => {
+        if (handle.exited) {
+          resume(Effect.fail(errorOf("Exited", handle.exitCode ?? null, null)))
+          return
+        }
+        scanErrorClasses(task)
+        const id = ++callIds
+        try {
+          handle.call(id, task.module, task.key, args)
+        } catch (e) {
+          if (e instanceof CodecError) {
+            resume(Effect.fail(fromCodecError(new CodecError(`args${e.path.slice(1)}`, e.reason))))
+            return
+          }
+          resume(Effect.die(e))
+          return
+        }
+        pending.set(id, { resume: (exit) => resume(exit as any), errors: task.errors })
+        return Effect.sync(() => {
+          if (pending.delete(id) && !handle.exited) handle.interrupt(id)
+        })
+      })
+    const child: Child = {
+      backend,
+      identity,
+      address: kernel.addressOf(identity),
+      name,
+      get pid() {
+        return handle.pid
+      },
+      get threadId() {
+        return handle.threadId
+      },
+      ready: Deferred.await(ready),
+      exited: Deferred.await(exited),
+      get exitCode() {
+        return handle.exitCode
+      },
+      isAlive: () => !handle.exited,
+      call,
+      close: Effect.sync(() => handle.close()),
+      terminate: Effect.sync(() => handle.terminate()),
+      kill: Effect.sync(() => handle.kill()),
+      unref: () => handle.unref(),
+      ref: () => handle.ref(),
+      inFlight: () => pending.size
+    }
+    return child
+  })

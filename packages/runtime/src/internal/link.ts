@@ -1,0 +1,150 @@
+/**
+ * A Link carries messages between two processes over one OS channel (a worker's port or a child
+ * process's IPC pipe). Messages sent in the same tick are packed into one batch: one msgpackr
+ * buffer, one `postMessage` or IPC write. Encoding happens at `send`, so a value that cannot cross
+ * fails there, at the sender, and nothing else in the batch is affected.
+ * @internal
+ */
+import { type DecodeContext, type EncodeContext, packBatch, prepareValue, restoreValue, unpackBatch } from "./codec.ts"
+
+/** The raw channel under a Link. */
+export interface Endpoint {
+  /** Whether SharedArrayBuffers and MessagePorts can travel beside the bytes (threads only). */
+  readonly sharesMemory: boolean
+  post(bytes: Uint8Array, shared: Array<unknown> | undefined, done?: () => void): void
+}
+
+const MAX_BATCH = 4096
+
+export class Link {
+  readonly endpoint: Endpoint
+  onMessage: (message: unknown) => void
+  onDecodeError: (error: unknown) => void = () => {}
+  private pending: Array<unknown> = []
+  private shared: Array<unknown> | undefined
+  private scheduled = false
+  private held: boolean
+  private readonly ctx: { shared: Array<unknown> | undefined }
+  closed = false
+
+  constructor(endpoint: Endpoint, onMessage: (message: unknown) => void, options: { readonly held?: boolean } = {}) {
+    this.endpoint = endpoint
+    this.onMessage = onMessage
+    this.shared = endpoint.sharesMemory ? [] : undefined
+    this.ctx = { shared: this.shared }
+    this.held = options.held ?? false
+  }
+
+  /** Queues a message for the next batch; throws `CodecError` if it cannot be encoded. */
+  send(message: unknown): void {
+    if (this.closed) return
+    const ctx: EncodeContext = this.ctx
+    const mark = this.shared?.length ?? 0
+    let prepared: unknown
+    try {
+      prepared = prepareValue(message, ctx)
+    } catch (e) {
+      if (this.shared) this.shared.length = mark
+      throw e
+    }
+    this.pending.push(prepared)
+    if (this.held) return
+    if (this.pending.length >= MAX_BATCH) this.flush()
+    else if (!this.scheduled) {
+      this.scheduled = true
+      queueMicrotask(this.flushTask)
+    }
+  }
+
+  private readonly flushTask = () => {
+    this.scheduled = false
+    if (!this.held) this.flush()
+  }
+
+  /** Writes the pending batch now; `done` runs once the OS channel took it. */
+  flush(done?: () => void): void {
+    if (this.pending.length === 0 || this.closed) {
+      done?.()
+      return
+    }
+    const batch = this.pending
+    const shared = this.shared
+    this.pending = []
+    if (shared) {
+      this.shared = []
+      this.ctx.shared = this.shared
+    }
+    this.endpoint.post(packBatch(batch), shared && shared.length > 0 ? shared : undefined, done)
+  }
+
+  /** Stops writing until {@link release} (used until the peer reported ready). */
+  hold(): void {
+    this.held = true
+  }
+
+  release(): void {
+    this.held = false
+    this.flush()
+  }
+
+  /** Feeds bytes received from the endpoint. */
+  receive(bytes: Uint8Array, shared: ReadonlyArray<unknown> | undefined): void {
+    let batch: Array<unknown>
+    try {
+      batch = unpackBatch(bytes)
+    } catch (e) {
+      this.onDecodeError(e)
+      return
+    }
+    const ctx: DecodeContext = { shared }
+    for (let i = 0; i < batch.length; i++) {
+      let message: unknown
+      try {
+        message = restoreValue(batch[i], ctx)
+      } catch (e) {
+        this.onDecodeError(e)
+        continue
+      }
+      this.onMessage(message)
+    }
+  }
+
+  close(): void {
+    this.closed = true
+    this.pending = []
+  }
+}
+
+/** Reads what a thread endpoint received: bare bytes, or `[bytes, shared]`. */
+export const receiveThreadData = (link: Link, data: unknown): void => {
+  if (data instanceof Uint8Array) link.receive(data, undefined)
+  else if (Array.isArray(data) && data[0] instanceof Uint8Array) link.receive(data[0], data[1])
+}
+
+/** An endpoint over anything with `postMessage` (a Worker, a MessagePort, `parentPort`). */
+export const portEndpoint = (port: { postMessage(value: unknown, transfer?: ReadonlyArray<any>): void }): Endpoint => ({
+  sharesMemory: true,
+  post(bytes, shared, done) {
+    const transfer: Array<any> = [bytes.buffer]
+    if (shared) {
+      for (const s of shared) if ((s as any)?.constructor?.name === "MessagePort") transfer.push(s)
+      port.postMessage([bytes, shared], transfer)
+    } else {
+      port.postMessage(bytes, transfer)
+    }
+    done?.()
+  }
+})
+
+/** An endpoint over a Node IPC channel (`ChildProcess` in the parent, `process` in the child). */
+export const ipcEndpoint = (channel: { send?: ((message: any, callback: (error: Error | null) => void) => boolean) | undefined; connected?: boolean | undefined }): Endpoint => ({
+  sharesMemory: false,
+  post(bytes, _shared, done) {
+    if (!channel.connected || !channel.send) {
+      done?.()
+      return
+    }
+    // A callback keeps a closed channel's error from being thrown or emitted.
+    channel.send(bytes, () => done?.())
+  }
+})

@@ -1,0 +1,184 @@
+/**
+ * Spawning a worker on either backend and speaking the runtime protocol with it (parent side).
+ * Lean: the Effect API in `Child.ts` wraps this with scopes and typed errors.
+ * @internal
+ */
+import { type ChildProcess, fork } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { type ResourceLimits, Worker } from "node:worker_threads"
+import { encode } from "./codec.ts"
+import * as kernel from "./kernel.ts"
+import { ipcEndpoint, Link, portEndpoint, receiveThreadData } from "./link.ts"
+import * as P from "./protocol.ts"
+
+const entry = new URL("./worker-entry.ts", import.meta.url)
+
+export type Backend = "thread" | "process"
+
+export interface SpawnOptions {
+  readonly backend: Backend
+  readonly boot: P.BootData
+  readonly resourceLimits?: ResourceLimits | undefined
+  readonly execArgv?: ReadonlyArray<string> | undefined
+  readonly env?: Record<string, string | undefined> | undefined
+}
+
+export interface ChildEvents {
+  onReady(pid: number, threadId: number): void
+  onDone(callId: number, status: number, value: unknown): void
+  /** `code` is Python's exitcode: N, or minus the signal number. */
+  onExit(code: number, signal: NodeJS.Signals | null, error: unknown): void
+}
+
+const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 }
+export const signalNumber = (signal: NodeJS.Signals): number => signalNumbers[signal] ?? 1
+
+const inheritedExecArgv = (): Array<string> => process.execArgv.filter((a) => !a.startsWith("--inspect") && !a.startsWith("--test"))
+
+/** A started worker: the OS resource plus its protocol link. */
+export class ChildHandle {
+  readonly backend: Backend
+  readonly identity: ReadonlyArray<number>
+  readonly link: Link
+  pid = 0
+  threadId = 0
+  ready = false
+  exited = false
+  exitCode: number | undefined = undefined
+  private worker: Worker | undefined
+  private child: ChildProcess | undefined
+  private killedWith: NodeJS.Signals | undefined
+  private uncaught: unknown
+  private readonly events: ChildEvents
+
+  constructor(options: SpawnOptions, events: ChildEvents) {
+    this.backend = options.backend
+    this.identity = options.boot.identity
+    this.events = events
+    if (options.backend === "thread") {
+      const worker = new Worker(entry, {
+        workerData: options.boot,
+        ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+        execArgv: [...(options.execArgv ?? [])],
+        ...(options.env ? { env: { ...process.env, ...options.env } } : {})
+      })
+      this.worker = worker
+      this.pid = process.pid
+      this.threadId = worker.threadId
+      this.link = new Link(portEndpoint(worker), (m) => this.onMessage(m), { held: true })
+      worker.on("message", (data) => receiveThreadData(this.link, data))
+      worker.on("error", (e) => {
+        this.uncaught = e
+      })
+      worker.on("exit", (code) => this.onExit(code, null))
+    } else {
+      const child = fork(fileURLToPath(entry), [JSON.stringify(options.boot)], {
+        serialization: "advanced",
+        execArgv: [...(options.execArgv ?? inheritedExecArgv())],
+        stdio: ["inherit", "inherit", "inherit", "ipc"],
+        ...(options.env ? { env: { ...process.env, ...options.env } } : {})
+      })
+      this.child = child
+      this.pid = child.pid ?? 0
+      this.link = new Link(ipcEndpoint(child), (m) => this.onMessage(m), { held: true })
+      child.on("message", (data: any) => this.link.receive(data instanceof Uint8Array ? data : new Uint8Array(data), undefined))
+      child.on("error", (e) => {
+        this.uncaught = e
+        // A failed spawn emits 'error' and never 'close'.
+        if (child.pid === undefined) this.onExit(1, null)
+      })
+      // 'close' comes after every IPC message was delivered, unlike 'exit'.
+      child.on("close", (code, signal) => this.onExit(code ?? 1, signal))
+    }
+    this.link.onDecodeError = (e) => kernel.log(P.levels.ERROR, `undecodable message from ${options.boot.name}: ${(e as Error)?.message ?? e}`)
+    kernel.addChild(this.identity, this.link)
+  }
+
+  private onMessage(message: unknown): void {
+    const m = message as Array<any>
+    switch (m[0]) {
+      case P.READY:
+        this.ready = true
+        this.pid = m[1]
+        this.link.release()
+        this.events.onReady(m[1], m[2])
+        return
+      case P.DONE:
+        this.events.onDone(m[1], m[2], m[3])
+        return
+      case P.LOG:
+        kernel.emitLog(m[1], m[2], m[3], m[4])
+        return
+      case P.ROUTE:
+        kernel.route(m[1], m[2], m[3], m[4])
+        return
+      case P.DOWN:
+        kernel.receiveDown(m[1], 1, this.identity[this.identity.length - 1])
+        return
+    }
+  }
+
+  private onExit(code: number, signal: NodeJS.Signals | null): void {
+    if (this.exited) return
+    this.exited = true
+    kernel.removeChild(this.identity)
+    this.link.close()
+    const sig = signal ?? (this.backend === "thread" ? this.killedWith ?? null : null)
+    const exitCode = sig ? -signalNumber(sig) : code
+    this.exitCode = exitCode
+    kernel.announceDown(kernel.addressOf(this.identity), this.identity[this.identity.length - 1])
+    this.events.onExit(exitCode, sig, this.uncaught)
+  }
+
+  /** Sends a call; throws `CodecError` (path under `args`) if an argument cannot be encoded. */
+  call(callId: number, module: string, key: string, args: ReadonlyArray<unknown>): void {
+    const shared: Array<unknown> | undefined = this.link.endpoint.sharesMemory ? [] : undefined
+    const bytes = encode(args, { shared })
+    this.link.send([P.RUN, callId, module, key, bytes, shared ?? null])
+  }
+
+  interrupt(callId: number): void {
+    this.link.send([P.INTERRUPT, callId])
+  }
+
+  /** Asks the worker to exit once its current calls are done. */
+  close(): void {
+    this.link.send([P.CLOSE])
+  }
+
+  /** SIGTERM, or `Worker.terminate()` on the thread backend (reported as -15). */
+  terminate(): void {
+    this.signal("SIGTERM")
+  }
+
+  /** SIGKILL, or `Worker.terminate()` on the thread backend (reported as -9). */
+  kill(): void {
+    this.signal("SIGKILL")
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    if (this.exited) return
+    if (this.worker) {
+      this.killedWith ??= sig
+      void this.worker.terminate()
+    } else {
+      try {
+        this.child?.kill(sig)
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  ref(): void {
+    this.worker?.ref()
+    this.child?.ref()
+    ;(this.child?.channel as any)?.ref?.()
+  }
+
+  unref(): void {
+    this.worker?.unref()
+    this.child?.unref()
+    ;(this.child?.channel as any)?.unref?.()
+  }
+}
