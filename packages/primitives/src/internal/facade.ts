@@ -1,0 +1,52 @@
+/**
+ * The machinery of the async/await facade: one Scope per process for everything the facade
+ * starts, closed when the program is done (the event loop drained, or a child's task returned),
+ * and a runner that turns an Effect's failure into a rejected promise with the original error.
+ * @internal
+ */
+import * as kernel from "@multiproc/runtime/internal/kernel"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+
+let globalScope: Scope.Closeable | undefined
+let closing: Promise<void> | undefined
+
+/** Closes the facade's Scope: joins non-daemonic children, terminates daemonic ones. */
+export const closeGlobalScope = (): Promise<void> => {
+  if (!globalScope) return Promise.resolve()
+  closing ??= Effect.runPromise(Scope.close(globalScope, Exit.void))
+  return closing
+}
+
+/** The Scope that owns what the facade starts in this process. */
+export const scope = (): Scope.Closeable => {
+  if (globalScope) return globalScope
+  globalScope = Scope.makeUnsafe()
+  // Python joins non-daemonic children and terminates daemonic ones at normal exit; 'beforeExit'
+  // is Node's "nothing left to do" (daemons are unref'd, so they do not keep the loop alive).
+  process.once("beforeExit", () => void closeGlobalScope())
+  kernel.atExit(closeGlobalScope)
+  return globalScope
+}
+
+/** The error a failed Exit is reported as: the typed failure, else the defect. */
+export const squash = (cause: Cause.Cause<unknown>): unknown => {
+  for (const r of cause.reasons) if (Cause.isFailReason(r)) return r.error
+  for (const r of cause.reasons) if (Cause.isDieReason(r)) return r.defect
+  return new Error("interrupted")
+}
+
+/** Runs an Effect in the facade's Scope; rejects with the original error. */
+export const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A> =>
+  Effect.runPromiseExit(Scope.provide(scope())(effect)).then((exit) =>
+    Exit.isSuccess(exit) ? exit.value : Promise.reject(squash(exit.cause))
+  )
+
+/** Runs a synchronous Effect; throws the original error. */
+export const runSync = <A, E>(effect: Effect.Effect<A, E>): A => {
+  const exit = Effect.runSyncExit(effect)
+  if (Exit.isSuccess(exit)) return exit.value
+  throw squash(exit.cause)
+}
