@@ -212,7 +212,7 @@ function prepare(value: unknown, path: string, state: PrepareState): unknown {
     const out: Array<unknown> = []
     let i = 0
     for (const [k, v] of obj) {
-      out.push(prepare(k, `${path}<key ${i}>`, state), prepare(v, child(path, `<value ${i}>`), state))
+      out.push(prepare(k, `${path}<key ${i}>`, state), prepare(v, `${path}<value ${i}>`, state))
       i++
     }
     return new Ext(T_MAP, out)
@@ -261,7 +261,7 @@ function prepareArray(arr: Array<unknown>, path: string, state: PrepareState): u
   let out: Array<unknown> | undefined
   for (let i = 0; i < n; i++) {
     const v = arr[i]
-    if (v === undefined && !(i in arr)) return prepareSparse(arr, path, state)
+    if (v === undefined && !(i in arr)) return prepareSparse(arr, out ?? arr.slice(0, i), i, path, state)
     const p = prepare(v, path + "[" + i + "]", state)
     if (p !== v && out === undefined) out = arr.slice(0, i)
     if (out !== undefined) out.push(p)
@@ -269,12 +269,14 @@ function prepareArray(arr: Array<unknown>, path: string, state: PrepareState): u
   return out ?? arr
 }
 
-function prepareSparse(arr: Array<unknown>, path: string, state: PrepareState): unknown {
+/** Continues an array found to have a hole at `from`; `done` holds its prepared elements before. */
+function prepareSparse(arr: Array<unknown>, done: Array<unknown>, from: number, path: string, state: PrepareState): unknown {
   state.special = true
   const entries: Array<unknown> = [arr.length]
+  for (let i = 0; i < from; i++) entries.push(i, done[i])
   for (const k of Object.keys(arr)) {
     const i = Number(k)
-    if (!Number.isInteger(i)) continue
+    if (!Number.isInteger(i) || i < from) continue
     entries.push(i, prepare(arr[i], `${path}[${i}]`, state))
   }
   return new Ext(T_SPARSE, entries)

@@ -93,8 +93,9 @@ const sendDone = (callId: number, status: number, value: unknown): void => {
   try {
     link.send([P.DONE, callId, status, value])
   } catch (e) {
+    // The path is relative to the DONE message; report it relative to the result.
     const error = e instanceof CodecError
-      ? new CodecError(`result${e.path.slice(1)}`, e.reason)
+      ? new CodecError(`result${e.path.startsWith("$[3]") ? e.path.slice(4) : e.path.slice(1)}`, e.reason)
       : e
     link.send([P.DONE, callId, P.THROW, error])
   }

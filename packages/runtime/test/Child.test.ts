@@ -1,0 +1,145 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Child, Task } from "@multiproc/runtime"
+import { Duration, Effect, Exit } from "effect"
+import { spawn as spawnOs } from "node:child_process"
+import { existsSync, readFileSync } from "node:fs"
+import * as E from "./fixtures/effect-tasks.ts"
+import * as L from "./fixtures/lean.ts"
+import { isomorphic } from "./isomorphic.ts"
+
+const backends = ["thread", "process"] as const
+
+const failure = <A, E>(exit: Exit.Exit<A, E>) =>
+  Exit.isFailure(exit) ? exit.cause.reasons[0] as any : undefined
+
+describe.each(backends)("Child (%s backend)", (backend) => {
+  it.live("values cross both ways exactly", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const shared = { s: "x" }
+      const value = {
+        lone: "\ud800", negZero: -0, nan: NaN, big: 2n ** 80n, holes: [1, , 3], undef: undefined,
+        map: new Map([[1, new Set(["a"])]]), date: new Date(7), bytes: new Float64Array([1.5]),
+        a: shared, b: shared
+      }
+      const back = yield* child.call(L.echo, [value])
+      expect(isomorphic(structuredClone(value), back)).toBeUndefined()
+    })))
+
+  it.live("an argument that cannot cross fails that call at the sender; the child goes on", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const error = yield* Effect.flip(child.call(L.echo, [{ nested: [{ f: () => 1 }] }] as any))
+      expect((error as any)._tag).toBe("SerializationError")
+      expect((error as any).path).toBe("args[0].nested[0].f")
+      expect(yield* child.call(L.echo, ["still here"])).toBe("still here")
+    })))
+
+  it.live("a result that cannot cross fails the call with SerializationError", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const error = yield* Effect.flip(child.call(L.giveFunction, []))
+      expect(error._tag).toBe("SerializationError")
+      expect((error as any).path).toBe("result.fn")
+      expect(yield* child.call(L.echo, [1])).toBe(1)
+    })))
+
+  it.live("an unresolvable task names the module, the export and the reason", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const module = new URL("./fixtures/lean.ts", import.meta.url).href
+      const missing = failure(yield* Effect.exit(child.call(Task.ref(module, "nope"), [])))
+      expect(missing._tag).toBe("Die")
+      expect(missing.defect).toBeInstanceOf(Task.TaskResolutionError)
+      expect(missing.defect.module).toBe(module)
+      expect(missing.defect.key).toBe("nope")
+      expect(missing.defect.message).toMatch(/no task or exported function by that name/)
+      const notFn = failure(yield* Effect.exit(child.call(Task.ref(module, "notAFunction"), [])))
+      expect(notFn.defect.reason).toMatch(/is a number, not a function/)
+      const noModule = failure(yield* Effect.exit(child.call(Task.ref(new URL("./fixtures/absent.ts", import.meta.url), "x"), [])))
+      expect(noModule.defect.reason).toMatch(/the module failed to load/)
+    })))
+
+  it.live("a worker that exits mid-call fails that call with a typed crash carrying the exit code", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const error = yield* Effect.flip(child.call(L.exitNow, [3]))
+      expect(error._tag).toBe("ChildError")
+      expect((error as Child.ChildError).reason).toBe("Crashed")
+      expect((error as Child.ChildError).exitCode).toBe(3)
+      expect(yield* child.exited).toBe(3)
+      const after = yield* Effect.flip(child.call(L.echo, [1]))
+      expect((after as Child.ChildError).reason).toBe("Exited")
+    })))
+
+  it.live("an uncaught exception in a callback crashes the worker with exitcode 1", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const error = (yield* Effect.flip(child.call(L.throwInTimer, []))) as Child.ChildError
+      expect(error.reason).toBe("Crashed")
+      expect(error.exitCode).toBe(1)
+    })))
+
+  it.live("interrupting a call interrupts the Effect task in the worker (finalizers run)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const timedOut = yield* child.call(E.waitForever, []).pipe(Effect.timeoutOption(Duration.millis(300)))
+      expect(timedOut._tag).toBe("None")
+      let count = 0
+      for (let i = 0; i < 50 && count === 0; i++) {
+        count = (yield* child.call(E.interruptions, [])) as number
+        if (count === 0) yield* Effect.sleep("20 millis")
+      }
+      expect(count).toBe(1)
+    })))
+
+  it.live("closing the scope terminates a running child", () =>
+    Effect.gen(function*() {
+      let child!: Child.Child
+      yield* Effect.scoped(Effect.gen(function*() {
+        child = yield* Child.spawn({ backend })
+        yield* Effect.forkChild(child.call(L.sleep, [60_000]))
+        yield* child.ready
+      }))
+      expect(child.isAlive()).toBe(false)
+      expect(child.exitCode).toBe(-15)
+    }))
+})
+
+describe("No orphans", () => {
+  it.live("children of a SIGKILLed parent are gone within 2 seconds", () =>
+    Effect.gen(function*() {
+      const script = new URL("./fixtures/orphan-parent.ts", import.meta.url).pathname
+      const parent = spawnOs(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] })
+      const pids = yield* Effect.promise(() =>
+        new Promise<Array<number>>((resolve, reject) => {
+          let out = ""
+          parent.stdout!.on("data", (d) => {
+            out += d
+            const line = out.split("\n")[0]
+            if (out.includes("\n")) resolve(JSON.parse(line!).pids)
+          })
+          parent.on("exit", () => reject(new Error("parent exited early")))
+        })
+      )
+      expect(pids.length).toBe(2)
+      // A zombie is dead (it only waits for init to reap it), so read the state where /proc exists.
+      const alive = (pid: number) => {
+        try {
+          return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"))
+        } catch {
+          try {
+            process.kill(pid, 0)
+            return !existsSync("/proc")
+          } catch {
+            return false
+          }
+        }
+      }
+      expect(pids.every(alive)).toBe(true)
+      parent.kill("SIGKILL")
+      const t0 = Date.now()
+      while (pids.some(alive) && Date.now() - t0 < 2_000) yield* Effect.sleep("25 millis")
+      expect(pids.filter(alive)).toEqual([])
+    }))
+})
