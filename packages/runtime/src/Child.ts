@@ -272,7 +272,7 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
           handle.call(id, task.module, task.key, args)
         } catch (e) {
           if (e instanceof CodecError) {
-            resume(Effect.fail(fromCodecError(new CodecError(`args${e.path.slice(1)}`, e.reason))))
+            resume(Effect.fail(fromCodecError(e)))
             return
           }
           resume(Effect.die(e))

@@ -49,6 +49,7 @@ const T_ERROR = 12
 const T_CUSTOM = 13
 const T_SHARED = 14
 const T_ROOT = 15
+const T_OPAQUE = 16
 
 addExtension({
   Class: Ext,
@@ -198,6 +199,11 @@ function prepare(value: unknown, path: string, state: PrepareState): unknown {
   }
   if (value === null) return null
   const obj = value as object
+  // Already prepared (an opaque part, see `prepareOpaque`): pass through, in its own id space.
+  if (obj instanceof Ext) {
+    state.special = true
+    return obj
+  }
   const seenId = state.seen.get(obj)
   if (seenId !== undefined) {
     state.special = true
@@ -339,10 +345,19 @@ export const prepareValue = (value: unknown, ctx: EncodeContext, path = "$"): un
     case "string":
       if (value.length < 64 && value.isWellFormed()) return value
   }
-  const state: PrepareState = { seen: new Map(), special: false, ctx }
-  const out = prepare(value, path, state)
-  return state.special ? new Ext(T_ROOT, out) : out
+  // Maps are reused (prepare can re-enter through a custom codec, hence a stack of them).
+  const seen = seenPool.pop() ?? new Map()
+  const state: PrepareState = { seen, special: false, ctx }
+  try {
+    const out = prepare(value, path, state)
+    return state.special ? new Ext(T_ROOT, out) : out
+  } finally {
+    seen.clear()
+    seenPool.push(seen)
+  }
 }
+
+const seenPool: Array<Map<object, number>> = []
 
 interface RestoreState {
   readonly refs: Array<unknown>
@@ -479,6 +494,8 @@ function restoreExt(ext: Ext, state: RestoreState): unknown {
     }
     case T_ROOT:
       return restore(v, state)
+    case T_OPAQUE:
+      return new Opaque(v)
   }
   throw new CodecError("$", `unknown extension ${ext.t}`)
 }
@@ -506,6 +523,24 @@ function restoreError(v: Array<any>, state: RestoreState): Error {
   }
   return err
 }
+
+/**
+ * A part of a message left undecoded on arrival: the receiver opens it when it is ready to (after
+ * importing the module that registers the codecs it needs, for example).
+ */
+export class Opaque {
+  readonly tree: unknown
+  constructor(tree: unknown) {
+    this.tree = tree
+  }
+  open(ctx: DecodeContext): unknown {
+    return restoreValue(this.tree, ctx)
+  }
+}
+
+/** Prepares a value to travel inside a message as an {@link Opaque} part (own reference space). */
+export const prepareOpaque = (value: unknown, ctx: EncodeContext, path = "$"): unknown =>
+  new Ext(T_OPAQUE, prepareValue(value, ctx, path))
 
 /** Turns a prepared tree (as msgpackr decoded it) back into the value that was sent. */
 export const restoreValue = (value: unknown, ctx: DecodeContext): unknown =>

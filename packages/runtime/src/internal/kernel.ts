@@ -33,6 +33,8 @@ const randomKey = (): string => {
   return Buffer.from(bytes).toString("hex")
 }
 
+let authkey: string | undefined
+
 export const self: SelfInfo = {
   identity: [],
   address: "",
@@ -44,7 +46,14 @@ export const self: SelfInfo = {
   parentPid: undefined,
   parentName: undefined,
   logLevel: levels.OFF,
-  authkey: randomKey()
+  // Generated on first use: initialising crypto costs a worker ~4 ms at boot, and children
+  // inherit their parent's key anyway.
+  get authkey() {
+    return authkey ??= randomKey()
+  },
+  set authkey(value: string) {
+    authkey = value
+  }
 }
 
 /** True in the process (or thread) the program was started as. */

@@ -6,8 +6,8 @@
 
 /** child → parent: `[READY, pid, threadId]` once the worker listens. */
 export const READY = 0
-/** parent → child: `[RUN, callId, module, key, argsBytes]`. Arguments are encoded separately so the
- * child can import the task's module (which may register codecs) before decoding them. */
+/** parent → child: `[RUN, callId, taskIndex, args, shared]`. Arguments travel as an opaque part,
+ * decoded after the task's module (which may register codecs) is imported. */
 export const RUN = 1
 /** child → parent: `[DONE, callId, status, value]`. */
 export const DONE = 2
@@ -22,6 +22,8 @@ export const CLOSE = 6
 /** either way: `[DOWN, address]`, the process at `address` (and everything below it) is gone.
  * Travels up to the main process and from there down to every process. */
 export const DOWN = 7
+/** parent → child: `[TASK, taskIndex, module, key]`, names a task once per link; RUN refers to it. */
+export const TASK = 8
 
 /** Status of a DONE message. */
 export const OK = 0

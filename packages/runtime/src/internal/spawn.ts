@@ -6,12 +6,12 @@
 import { type ChildProcess, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { type ResourceLimits, Worker } from "node:worker_threads"
-import { encode } from "./codec.ts"
+import { prepareOpaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
 import { ipcEndpoint, Link, portEndpoint, receiveThreadData } from "./link.ts"
 import * as P from "./protocol.ts"
 
-const entry = new URL("./worker-entry.ts", import.meta.url)
+const entry = new URL("./worker-entry.mjs", import.meta.url)
 
 export type Backend = "thread" | "process"
 
@@ -130,11 +130,22 @@ export class ChildHandle {
     this.events.onExit(exitCode, sig, this.uncaught)
   }
 
+  private readonly tasks = new Map<string, number>()
+
   /** Sends a call; throws `CodecError` (path under `args`) if an argument cannot be encoded. */
   call(callId: number, module: string, key: string, args: ReadonlyArray<unknown>): void {
+    // Arguments travel opaque: the worker decodes them after importing the task's module, which
+    // may register the codecs they need.
     const shared: Array<unknown> | undefined = this.link.endpoint.sharesMemory ? [] : undefined
-    const bytes = encode(args, { shared })
-    this.link.send([P.RUN, callId, module, key, bytes, shared ?? null])
+    const prepared = prepareOpaque(args, { shared }, "args")
+    const id = module + "#" + key
+    let index = this.tasks.get(id)
+    if (index === undefined) {
+      index = this.tasks.size
+      this.tasks.set(id, index)
+      this.link.send([P.TASK, index, module, key])
+    }
+    this.link.send([P.RUN, callId, index, prepared, shared && shared.length > 0 ? shared : null])
   }
 
   interrupt(callId: number): void {

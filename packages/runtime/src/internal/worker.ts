@@ -6,7 +6,7 @@
  */
 import { parentPort, threadId, workerData } from "node:worker_threads"
 import * as Task from "../Task.ts"
-import { CodecError, decode } from "./codec.ts"
+import { CodecError, type Opaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
 import { ipcEndpoint, Link, portEndpoint, receiveThreadData } from "./link.ts"
 import * as P from "./protocol.ts"
@@ -17,8 +17,11 @@ const boot: P.BootData = isThread ? workerData : JSON.parse(process.argv[2]!)
 const onMessage = (message: unknown): void => {
   const m = message as Array<any>
   switch (m[0]) {
+    case P.TASK:
+      tasks[m[1]] = [m[2], m[3]]
+      return
     case P.RUN:
-      void runCall(m[1], m[2], m[3], m[4], m[5] ?? undefined)
+      runCall(m[1], m[2], m[3], m[4] ?? undefined)
       return
     case P.INTERRUPT:
       running.get(m[1])?.()
@@ -31,7 +34,7 @@ const onMessage = (message: unknown): void => {
       return
     case P.CLOSE:
       closing = true
-      if (running.size === 0) void exit(0)
+      if (inflight === 0) void exit(0)
       return
   }
 }
@@ -71,6 +74,7 @@ kernel.initChild(
 
 const running = new Map<number, () => void>()
 let closing = false
+let inflight = 0
 let exiting = false
 
 const exit = async (code: number): Promise<void> => {
@@ -103,14 +107,54 @@ const sendDone = (callId: number, status: number, value: unknown): void => {
 
 const isEffect = (u: unknown): boolean => typeof u === "object" && u !== null && "~effect/Effect" in u
 
-async function runCall(callId: number, module: string, key: string, argsBytes: Uint8Array, shared: ReadonlyArray<unknown> | undefined): Promise<void> {
+type Fn = (...args: ReadonlyArray<unknown>) => unknown
+const tasks: Array<readonly [string, string]> = []
+/** Resolved task functions by task index. */
+const resolvedByIndex: Array<Fn | undefined> = []
+
+const isThenable = (u: unknown): u is PromiseLike<unknown> =>
+  (typeof u === "object" || typeof u === "function") && u !== null && typeof (u as any).then === "function"
+
+function runCall(callId: number, index: number, args: Opaque, shared: ReadonlyArray<unknown> | undefined): void {
+  inflight++
+  const fn = resolvedByIndex[index]
+  // Hot path: a resolved task with a synchronous result is answered without a microtask.
+  if (fn !== undefined && boot.mode === "service") {
+    let out: unknown
+    try {
+      out = fn(...(args.open({ shared }) as Array<unknown>))
+    } catch (e) {
+      return finish(callId, P.THROW, e)
+    }
+    if (!isThenable(out) && !isEffect(out)) return finish(callId, P.OK, out)
+    void settle(callId, out)
+    return
+  }
+  void runCallSlow(callId, index, args, shared)
+}
+
+async function runCallSlow(callId: number, index: number, args: Opaque, shared: ReadonlyArray<unknown> | undefined): Promise<void> {
+  let out: unknown
+  try {
+    let fn = resolvedByIndex[index]
+    if (fn === undefined) {
+      const [module, key] = tasks[index]!
+      fn = await Task.resolve(module, key) as Fn
+      resolvedByIndex[index] = fn
+    }
+    const argv = args.open({ shared }) as Array<unknown>
+    if (boot.mode === "once") kernel.log(P.levels.INFO, "child process calling self.run()")
+    out = fn(...argv)
+  } catch (e) {
+    return finish(callId, P.THROW, e)
+  }
+  return settle(callId, out)
+}
+
+async function settle(callId: number, out: unknown): Promise<void> {
   let status: number = P.OK
   let value: unknown
   try {
-    const fn = await Task.resolve(module, key)
-    const args = decode(argsBytes, { shared }) as Array<unknown>
-    if (boot.mode === "once") kernel.log(P.levels.INFO, "child process calling self.run()")
-    const out = fn(...args)
     if (isEffect(out)) {
       const runner = await import("./effect-runner.ts")
       ;[status, value] = await runner.run(out as any, (interrupt) => running.set(callId, interrupt))
@@ -123,12 +167,17 @@ async function runCall(callId: number, module: string, key: string, argsBytes: U
   } finally {
     running.delete(callId)
   }
+  return finish(callId, status, value)
+}
+
+function finish(callId: number, status: number, value: unknown): void {
   if (boot.mode === "once" && status !== P.OK && status !== P.INTERRUPTED) {
     process.stderr.write(`Process ${boot.name}:\n${formatError(value)}\n`)
   }
+  inflight--
   sendDone(callId, status, value)
-  if (boot.mode === "once") await exit(status === P.OK ? 0 : 1)
-  else if (closing && running.size === 0) await exit(0)
+  if (boot.mode === "once") void exit(status === P.OK ? 0 : 1)
+  else if (closing && inflight === 0) void exit(0)
 }
 
 const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e)
