@@ -16,6 +16,7 @@ let closing: Promise<void> | undefined
 /** Closes the facade's Scope: joins non-daemonic children, terminates daemonic ones. */
 export const closeGlobalScope = (): Promise<void> => {
   if (!globalScope) return Promise.resolve()
+  if (!closing && kernel.isMain()) kernel.log(20, "process shutting down")
   closing ??= Effect.runPromise(Scope.close(globalScope, Exit.void))
   return closing
 }

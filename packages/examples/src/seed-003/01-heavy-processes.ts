@@ -1,0 +1,30 @@
+// Seed 003 "Python multiprocessing", first example: 80 CPU-heavy calls, one process each.
+// Python's heavy(n) computes x**y for x, y in 1..n-1 on arbitrary-precision integers; BigInt is
+// the faithful equivalent. Run with an argument to change the count: `node 01-heavy-processes.ts 8`.
+import { Process } from "@multiproc/primitives/promise"
+import { Task } from "@multiproc/runtime"
+
+export const heavy = Task.make(import.meta, function heavy(n: number, myid: number) {
+  for (let x = 1n; x < BigInt(n); x++) {
+    for (let y = 1n; y < BigInt(n); y++) {
+      void (x ** y)
+    }
+  }
+  console.log(myid, "is done")
+})
+
+const multiproc = async (n: number) => {
+  const processes: Array<Process> = []
+  for (let i = 0; i < n; i++) {
+    const p = new Process({ target: heavy, args: [500, i] })
+    processes.push(p)
+    await p.start()
+  }
+  for (const p of processes) await p.join()
+}
+
+if (import.meta.main) {
+  const start = performance.now()
+  await multiproc(Number(process.argv[2] ?? 80))
+  console.log("Took: ", (performance.now() - start) / 1000)
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest"
+import { activeChildren, cpuCount, currentProcess, parentProcess, Process } from "@multiproc/primitives/promise"
+import * as T from "./fixtures/tasks.ts"
+
+describe("Process facade (async/await)", () => {
+  it("start, join, exitCode, result", async () => {
+    const p = new Process({ target: T.square, args: [6] })
+    expect(p.name).toMatch(/^Process-\d+$/)
+    await p.start()
+    expect(p.isAlive()).toBe(true)
+    expect(await p.join()).toBe(0)
+    expect(p.exitCode).toBe(0)
+    expect(await p.result()).toBe(36)
+  })
+
+  it("rejects with the worker's error, class kept", async () => {
+    const p = new Process({ target: T.throwCustom, args: [3] })
+    await p.start()
+    await p.join()
+    expect(p.exitCode).toBe(1)
+    await expect(p.result()).rejects.toBeInstanceOf(T.QuotaError)
+  })
+
+  it("join(timeout) resolves undefined while running; terminate gives -15", async () => {
+    const p = new Process({ target: T.sleep, args: [30_000], backend: "process" })
+    await p.start()
+    expect(await p.join(100)).toBeUndefined()
+    expect(activeChildren()).toContain(p.process)
+    await p.terminate()
+    expect(await p.join()).toBe(-15)
+    expect(activeChildren()).not.toContain(p.process)
+  })
+
+  it("await using joins a process, terminates a daemon", async () => {
+    let joined!: Process
+    let daemon!: Process
+    {
+      await using a = new Process({ target: T.sleep, args: [200] })
+      await using d = new Process({ target: T.sleep, args: [30_000], daemon: true })
+      joined = a
+      daemon = d
+      await a.start()
+      await d.start()
+    }
+    expect(joined.exitCode).toBe(0)
+    expect(daemon.exitCode).toBe(-15)
+  })
+
+  it("process-level functions", () => {
+    expect(currentProcess().name).toBe("MainProcess")
+    expect(parentProcess()).toBeUndefined()
+    expect(cpuCount()).toBeGreaterThan(0)
+  })
+})
