@@ -26,6 +26,9 @@ export class Link {
   private held: boolean
   private readonly ctx: { shared: Array<unknown> | undefined }
   closed = false
+  /** Counters: batches written and messages sent (for tests and statistics). */
+  batches = 0
+  messages = 0
 
   constructor(endpoint: Endpoint, onMessage: (message: unknown) => void, options: { readonly held?: boolean } = {}) {
     this.endpoint = endpoint
@@ -48,6 +51,7 @@ export class Link {
       throw e
     }
     this.pending.push(prepared)
+    this.messages++
     if (this.held) return
     if (this.pending.length >= MAX_BATCH) this.flush()
     else if (!this.scheduled) {
@@ -74,6 +78,7 @@ export class Link {
       this.shared = []
       this.ctx.shared = this.shared
     }
+    this.batches++
     this.endpoint.post(packBatch(batch), shared && shared.length > 0 ? shared : undefined, done)
   }
 

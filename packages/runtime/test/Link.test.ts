@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest"
+import { Link, portEndpoint, receiveThreadData } from "@multiproc/runtime/internal/link"
+import { MessageChannel } from "node:worker_threads"
+
+const pair = () => {
+  const { port1, port2 } = new MessageChannel()
+  const received: Array<unknown> = []
+  const a = new Link(portEndpoint(port1), () => {})
+  const b = new Link(portEndpoint(port2), (m) => received.push(m))
+  port2.on("message", (d) => receiveThreadData(b, d))
+  return { a, received, close: () => (port1.close(), port2.close()) }
+}
+
+describe("Link (batched framing)", () => {
+  it("messages sent in one tick travel as one batch, in order, boundaries kept", async () => {
+    const { a, received, close } = pair()
+    for (let i = 0; i < 1000; i++) a.send(i % 3 === 0 ? "" : i % 3 === 1 ? i : [i])
+    expect(a.batches).toBe(0)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(a.batches).toBe(1)
+    expect(received.length).toBe(1000)
+    expect(received.slice(0, 4)).toEqual(["", 1, [2], ""])
+    close()
+  })
+
+  it("a message that cannot be encoded fails at send and leaves the batch intact", async () => {
+    const { a, received, close } = pair()
+    a.send("before")
+    expect(() => a.send({ f: () => 1 })).toThrow(/\$\.f/)
+    a.send("after")
+    await new Promise((r) => setTimeout(r, 50))
+    expect(received).toEqual(["before", "after"])
+    close()
+  })
+
+  it("buffers are copied before transfer, so consecutive batches stay readable", async () => {
+    const { a, received, close } = pair()
+    const big = "x".repeat(20_000)
+    for (let round = 0; round < 5; round++) {
+      a.send({ round, big })
+      a.flush()
+    }
+    await new Promise((r) => setTimeout(r, 50))
+    expect(received.map((m: any) => m.round)).toEqual([0, 1, 2, 3, 4])
+    expect(received.every((m: any) => m.big === big)).toBe(true)
+    close()
+  })
+
+  it("a 16 MiB message crosses", async () => {
+    const { a, received, close } = pair()
+    const bytes = new Uint8Array(16 * 1024 * 1024).map((_, i) => i & 255)
+    a.send(bytes)
+    await new Promise((r) => setTimeout(r, 500))
+    expect((received[0] as Uint8Array).length).toBe(bytes.length)
+    expect((received[0] as Uint8Array)[12345]).toBe(12345 & 255)
+    close()
+  })
+})
