@@ -2,6 +2,7 @@
 import { Process as P } from "@multiproc/primitives"
 import { currentProcess, Process } from "@multiproc/primitives/promise"
 import { Task } from "@multiproc/runtime"
+import { NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
 
 export const info = Task.make(import.meta, function info(title: string) {
@@ -31,12 +32,14 @@ if (import.meta.main) {
     console.log(await p.result(), "| exitcode", await p.join())
   }
 
-  console.log("\n== Process, Effect: errors keep their class and fields")
-  const outcome = await Effect.runPromise(
-    P.run({ target: check, args: [13], backend: "process" }).pipe(
+  // The Effect part runs under NodeRuntime.runMain: Ctrl-C interrupts it, which terminates its
+  // processes before the program exits.
+  NodeRuntime.runMain(Effect.gen(function*() {
+    yield* Effect.sync(() => console.log("\n== Process, Effect: errors keep their class and fields"))
+    const outcome = yield* P.run({ target: check, args: [13], backend: "process" }).pipe(
       Effect.map((n) => `got ${n}`),
       Effect.catch((e) => Effect.succeed(e instanceof Unlucky ? `caught Unlucky(number=${e.number})` : `other: ${String(e)}`))
     )
-  )
-  console.log(outcome)
+    yield* Effect.sync(() => console.log(outcome))
+  }))
 }
