@@ -9,7 +9,13 @@
  * This module must stay free of `effect`: worker bootstraps load it before anything else.
  * @internal
  */
-import { addExtension, Packr } from "msgpackr/pack"
+import type * as Msgpackr from "msgpackr/pack"
+
+// msgpackr's Node entry also loads its stream iterators, ~4 ms of a worker's boot; its pack.js
+// (which brings unpack.js) is all the codec needs. Fall back to the entry if the layout changes.
+const msgpackr: typeof Msgpackr = await import(new URL("./pack.js", import.meta.resolve("msgpackr/pack")).href)
+  .catch(() => import("msgpackr/pack"))
+const { addExtension, Packr } = msgpackr
 
 /** Thrown at the sender when a value cannot cross a process boundary. */
 export class CodecError extends Error {
