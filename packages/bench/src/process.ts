@@ -55,10 +55,22 @@ for (let i = 0; i < REPEATS; i++) {
   times.fork!.push(...(await sample(1, bareFork, i === 0 ? 2 : 0)))
   times.process!.push(...(await sample(1, ours("process"), i === 0 ? 2 : 0)))
 }
+// Bootstrap alone: spawn to "ready" (runtime loaded, before any task module), vs a bare worker's
+// first message. This is what a worker pays for the runtime itself.
+const readyTimes: Record<string, Array<number>> = { thread: [], process: [] }
+for (let i = 0; i < REPEATS; i++) {
+  for (const backend of ["thread", "process"] as const) {
+    const t0 = performance.now()
+    await Effect.runPromise(Effect.scoped(Effect.flatMap(Child.spawn({ backend }), (c) => c.ready)))
+    readyTimes[backend]!.push(performance.now() - t0)
+  }
+}
 const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])) as Record<string, number>
 console.log(table("Process start + join (median ms)", [
   { scenario: "thread backend", "multiproc": fmt(m.thread!), "bare peer": `${fmt(m.worker!)} (new Worker)`, ratio: fmt(m.thread! / m.worker!, 2), "goal": "≤ 1.3" },
   { scenario: "process backend", "multiproc": fmt(m.process!), "bare peer": `${fmt(m.fork!)} (fork)`, ratio: fmt(m.process! / m.fork!, 2), "goal": "≤ 1.3" },
+  { scenario: "thread: spawn → ready (bootstrap only, includes terminate)", "multiproc": fmt(median(readyTimes.thread!)), "bare peer": "", ratio: "", "goal": "" },
+  { scenario: "process: spawn → ready (bootstrap only, includes terminate)", "multiproc": fmt(median(readyTimes.process!)), "bare peer": "", ratio: "", "goal": "" },
   { scenario: "Python Process (spawn / fork)", "multiproc": "", "bare peer": `${fmt(pythonStart.spawn)} / ${fmt(pythonStart.fork)}`, ratio: "", "goal": "" }
 ]))
 

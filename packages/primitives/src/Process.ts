@@ -13,6 +13,7 @@
 import * as Child from "@multiproc/runtime/Child"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import type * as Task from "@multiproc/runtime/Task"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -33,6 +34,7 @@ import * as os from "node:os"
  * - `DaemonChildren`: a daemonic process tried to start a child.
  * - `SpawnFailed`: the worker could not be created.
  * - `Exited`: the process ended without a result (an explicit exit(N), a signal, a crash).
+ * - `ContextAlreadySet` / `BadStartMethod`: misuse of {@link setStartMethod}.
  *
  * @example
  * ```ts
@@ -45,7 +47,7 @@ import * as os from "node:os"
  * @since 0.1.0
  */
 export class ProcessError extends Schema.TaggedError<ProcessError>()("ProcessError", {
-  reason: Schema.Literals(["NotStarted", "AlreadyStarted", "StillRunning", "Closed", "DaemonChildren", "SpawnFailed", "Exited"]),
+  reason: Schema.Literals(["NotStarted", "AlreadyStarted", "StillRunning", "Closed", "DaemonChildren", "SpawnFailed", "Exited", "ContextAlreadySet", "BadStartMethod"]),
   message: Schema.String,
   name: Schema.String,
   exitCode: Schema.optional(Schema.NullOr(Schema.Number)),
@@ -54,6 +56,105 @@ export class ProcessError extends Schema.TaggedError<ProcessError>()("ProcessErr
 
 /** Where a process runs: `thread` (worker_threads, the default) or `process` (child_process). */
 export type Backend = Child.Backend
+
+/**
+ * The backend used when none is given, for the Effects it is provided to.
+ *
+ * Python equivalent: `multiprocessing.get_context(method)` (a context bound to one start method).
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const program: Effect.Effect<void>
+ * const onProcesses = program.pipe(Effect.provideService(Process.StartMethod, "process"))
+ * ```
+ * @category context
+ * @since 0.1.0
+ */
+export const StartMethod = Context.Reference<Backend | undefined>("@multiproc/primitives/Process/StartMethod", {
+  defaultValue: () => undefined
+})
+
+let globalStartMethod: Backend | undefined
+let globalStartMethodUsed = false
+
+const allStartMethods: ReadonlyArray<Backend> = ["thread", "process"]
+
+/**
+ * Sets the process-wide default backend, once (or again with `force`).
+ *
+ * Python equivalent: `multiprocessing.set_start_method(method, force=False)`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * Process.setStartMethod("process")
+ * ```
+ * @category context
+ * @since 0.1.0
+ */
+export const setStartMethod = (method: Backend | undefined, options: { readonly force?: boolean } = {}): void => {
+  if ((globalStartMethod !== undefined || globalStartMethodUsed) && !options.force) {
+    throw new ProcessError({ reason: "ContextAlreadySet", message: "context has already been set", name: "MainProcess" })
+  }
+  if (method !== undefined && !allStartMethods.includes(method)) {
+    throw new ProcessError({ reason: "BadStartMethod", message: `cannot find context for '${String(method)}'`, name: "MainProcess" })
+  }
+  globalStartMethod = method
+  globalStartMethodUsed = method !== undefined
+}
+
+/**
+ * The process-wide default backend (fixing it to `thread` unless `allowNone`).
+ *
+ * Python equivalent: `multiprocessing.get_start_method(allow_none=False)`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * Process.getStartMethod() // "thread"
+ * ```
+ * @category context
+ * @since 0.1.0
+ */
+export const getStartMethod = (allowNone = false): Backend | undefined => {
+  if (globalStartMethod === undefined && !allowNone) {
+    globalStartMethod = "thread"
+    globalStartMethodUsed = true
+  }
+  return globalStartMethod
+}
+
+/**
+ * The available backends, the default first.
+ *
+ * Python equivalent: `multiprocessing.get_all_start_methods()`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * Process.getAllStartMethods() // ["thread", "process"]
+ * ```
+ * @category context
+ * @since 0.1.0
+ */
+export const getAllStartMethods = (): ReadonlyArray<Backend> => allStartMethods
+
+/**
+ * The backend for a new process: the given one, else the provided {@link StartMethod}, else the
+ * process-wide default.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * const backend = Process.resolveBackend(undefined) // Effect<"thread" | "process">
+ * ```
+ * @category context
+ * @since 0.1.0
+ */
+export const resolveBackend = (given: Backend | undefined): Effect.Effect<Backend> =>
+  given !== undefined ? Effect.succeed(given) : Effect.map(Effect.service(StartMethod), (provided) => provided ?? getStartMethod()!)
 
 /** Options of {@link make}. */
 export interface Options<T extends Task.Task<any, any, any>> {
@@ -118,11 +219,11 @@ class ProcessImpl<A, E> implements Process<A, E> {
   readonly daemon: boolean
   readonly backend: Backend
   readonly identity: ReadonlyArray<number>
-  constructor(options: Options<any>, ended: Deferred.Deferred<number>) {
+  constructor(options: Options<any>, backend: Backend, ended: Deferred.Deferred<number>) {
     this.identity = kernel.nextIdentity()
     this.name = options.name ?? `Process-${this.identity.join(":")}`
     this.daemon = options.daemon ?? kernel.self.daemon
-    this.backend = options.backend ?? "thread"
+    this.backend = backend
     internals.set(this, { state: "initial", task: options.target, args: options.args ?? [], options, child: undefined, fiber: undefined, ended })
   }
   get pid(): number | undefined {
@@ -164,7 +265,11 @@ class ProcessImpl<A, E> implements Process<A, E> {
 export const make = <T extends Task.Task<any, any, any>>(
   options: Options<T>
 ): Effect.Effect<Process<Task.Success<T>, Task.Failure<T>>> =>
-  Effect.map(Deferred.make<number>(), (ended) => new ProcessImpl<Task.Success<T>, Task.Failure<T>>(options, ended))
+  Effect.gen(function*() {
+    const backend = yield* resolveBackend(options.backend)
+    const ended = yield* Deferred.make<number>()
+    return new ProcessImpl<Task.Success<T>, Task.Failure<T>>(options, backend, ended)
+  })
 
 const misuse = (p: Process<any, any>, reason: ProcessError["reason"], message: string) =>
   new ProcessError({ reason, message, name: p.name })

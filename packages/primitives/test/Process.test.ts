@@ -178,3 +178,32 @@ describe("Process errors across the boundary", () => {
       expect(handled).toBe("missing 1")
     }))
 })
+
+describe("start methods", () => {
+  it.live("StartMethod picks the backend for the Effects it is provided to", () =>
+    Effect.gen(function*() {
+      const p = yield* Process.make({ target: T.square, args: [2] }).pipe(Effect.provideService(Process.StartMethod, "process"))
+      expect(p.backend).toBe("process")
+      const q = yield* Process.make({ target: T.square, args: [2], backend: "thread" }).pipe(Effect.provideService(Process.StartMethod, "process"))
+      expect(q.backend).toBe("thread")
+    }))
+
+  it("setStartMethod: once, again only with force; unknown methods refused", () => {
+    expect(Process.getAllStartMethods()).toEqual(["thread", "process"])
+    expect(() => Process.setStartMethod("fork" as any, { force: true })).toThrow(/cannot find context/)
+    Process.setStartMethod("process", { force: true })
+    expect(() => Process.setStartMethod("thread")).toThrow(/context has already been set/)
+    expect(Process.getStartMethod()).toBe("process")
+    Process.setStartMethod(undefined, { force: true })
+    expect(Process.getStartMethod(true)).toBeUndefined()
+    expect(Process.getStartMethod()).toBe("thread")
+  })
+
+  it.live("a daemonic process may not start children", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Process.run({ target: T.startChild, daemon: true }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      const reason = Exit.isFailure(exit) ? (exit.cause.reasons[0] as any).error?.reason : undefined
+      expect(reason).toBe("DaemonChildren")
+    }))
+})

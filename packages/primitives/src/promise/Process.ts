@@ -144,3 +144,42 @@ export const activeChildren = (): ReadonlyArray<P.Process<any, any>> => runSync(
  * @since 0.1.0
  */
 export const cpuCount = P.cpuCount
+
+/**
+ * Python's `set_start_method(method, force=False)`: the default backend, `thread` or `process`.
+ *
+ * @example
+ * ```ts
+ * import { setStartMethod } from "@multiproc/primitives/promise"
+ * setStartMethod("process")
+ * ```
+ * @category context
+ * @since 0.1.0
+ */
+export const setStartMethod = P.setStartMethod
+
+/**
+ * Python's `get_start_method(allow_none=False)`.
+ *
+ * @example
+ * ```ts
+ * import { getStartMethod } from "@multiproc/primitives/promise"
+ * getStartMethod() // "thread"
+ * ```
+ * @category context
+ * @since 0.1.0
+ */
+export const getStartMethod = P.getStartMethod
+
+/**
+ * Python's `get_all_start_methods()`.
+ *
+ * @example
+ * ```ts
+ * import { getAllStartMethods } from "@multiproc/primitives/promise"
+ * getAllStartMethods() // ["thread", "process"]
+ * ```
+ * @category context
+ * @since 0.1.0
+ */
+export const getAllStartMethods = P.getAllStartMethods

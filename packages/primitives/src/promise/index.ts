@@ -4,4 +4,13 @@
  *
  * @since 0.1.0
  */
-export { activeChildren, cpuCount, currentProcess, parentProcess, Process } from "./Process.ts"
+export {
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  getAllStartMethods,
+  getStartMethod,
+  parentProcess,
+  Process,
+  setStartMethod
+} from "./Process.ts"
