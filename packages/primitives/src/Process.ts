@@ -310,7 +310,11 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError,
         ...i.options.worker
       }).pipe(
         Effect.tapError((e) =>
-          Deferred.fail(spawned, new ProcessError({ reason: "SpawnFailed", message: e.message, name: p.name, cause: e }))
+          Effect.andThen(
+            Deferred.fail(spawned, new ProcessError({ reason: "SpawnFailed", message: e.message, name: p.name, cause: e })),
+            // A process that never ran has ended all the same: join must not wait for it.
+            Deferred.succeed(i.ended, e.exitCode ?? 1)
+          )
         ),
         Effect.mapError((e) => new ProcessError({ reason: "SpawnFailed", message: e.message, name: p.name, cause: e }))
       )
