@@ -109,12 +109,21 @@ async function runCall(callId: number, module: string, key: string, argsBytes: U
     const fn = await Task.resolve(module, key)
     const args = decode(argsBytes, { shared }) as Array<unknown>
     if (boot.mode === "once") kernel.log(P.levels.INFO, "child process calling self.run()")
-    const out = fn(...args)
-    if (isEffect(out)) {
+    let out = fn(...args)
+    if (!isEffect(out)) {
+      // A task may also resolve to an Effect (one that loads `effect` lazily): an interrupt that
+      // arrives before the Effect starts is remembered and applied when it does.
+      let interrupted = false
+      running.set(callId, () => {
+        interrupted = true
+      })
+      out = await out
+      if (!isEffect(out)) value = out
+      else if (interrupted) status = P.INTERRUPTED
+    }
+    if (isEffect(out) && status === P.OK) {
       const runner = await import("./effect-runner.ts")
       ;[status, value] = await runner.run(out as any, (interrupt) => running.set(callId, interrupt))
-    } else {
-      value = await out
     }
   } catch (e) {
     status = P.THROW
