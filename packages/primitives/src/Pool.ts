@@ -1156,7 +1156,11 @@ export class AsyncResult<A, E = unknown> {
   }
   /** Waits until settled or the timeout passes; never fails (Python's `wait`). */
   wait(timeout?: Duration.Input): Effect.Effect<void> {
-    return Effect.ignore(this.get(timeout))
+    const wait = Effect.callback<void>((resume) => {
+      const off = this.listen(() => resume(Effect.void))
+      return Effect.sync(off)
+    })
+    return timeout === undefined ? wait : Effect.asVoid(Effect.timeoutOption(wait, Duration.fromInputUnsafe(timeout)))
   }
   /** Whether it has settled (Python's `ready()`). */
   ready(): boolean {
