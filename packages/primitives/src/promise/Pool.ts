@@ -121,7 +121,7 @@ export class Pool {
   }
   /** Python's `apply(func, args)`. */
   apply<T extends AnyTask>(task: T, args: Task.Args<T>): Promise<Task.Success<T>> {
-    return this.run(P.apply(this.pool, task, args))
+    return this.applyAsync(task, args).get()
   }
   /** Python's `apply_async(func, args, callback=, error_callback=)`. */
   applyAsync<T extends AnyTask>(task: T, args: Task.Args<T>, options: ApplyOptions<Task.Success<T>> = {}): AsyncResult<Task.Success<T>> {

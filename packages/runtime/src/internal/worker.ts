@@ -100,13 +100,18 @@ const sendDone = (callId: number, status: number, value: unknown): void => {
   }
 }
 
+/** Tasks already resolved in this worker: later calls skip the dynamic `import()`. */
+const resolved = new Map<string, (...args: ReadonlyArray<any>) => unknown>()
+
 const isEffect = (u: unknown): boolean => typeof u === "object" && u !== null && "~effect/Effect" in u
 
 async function runCall(callId: number, module: string, key: string, argsBytes: Uint8Array, shared: ReadonlyArray<unknown> | undefined): Promise<void> {
   let status: number = P.OK
   let value: unknown
   try {
-    const fn = await Task.resolve(module, key)
+    const id = `${module}#${key}`
+    let fn = resolved.get(id)
+    if (fn === undefined) resolved.set(id, fn = await Task.resolve(module, key))
     const args = decode(argsBytes, { shared }) as Array<unknown>
     if (boot.mode === "once") kernel.log(P.levels.INFO, "child process calling self.run()")
     let out = fn(...args)
