@@ -14,3 +14,4 @@ export {
   Process,
   setStartMethod
 } from "./Process.ts"
+export { AsyncResult, Pool, PoolError } from "./Pool.ts"

@@ -273,6 +273,11 @@ function prepareArray(arr: Array<unknown>, path: string, state: PrepareState): u
   let out: Array<unknown> | undefined
   for (let i = 0; i < n; i++) {
     const v = arr[i]
+    // Fast path: plain numbers and booleans need no walk (and no path string).
+    if ((typeof v === "number" && (v !== 0 || 1 / v > 0)) || typeof v === "boolean") {
+      if (out !== undefined) out.push(v)
+      continue
+    }
     if (v === undefined && !(i in arr)) return prepareSparse(arr, out ?? arr.slice(0, i), i, path, state)
     const p = prepare(v, path + "[" + i + "]", state)
     if (p !== v && out === undefined) out = arr.slice(0, i)

@@ -155,11 +155,20 @@ async function settle(callId: number, out: unknown): Promise<void> {
   let status: number = P.OK
   let value: unknown
   try {
-    if (isEffect(out)) {
+    if (!isEffect(out)) {
+      // A task may also resolve to an Effect (one that loads `effect` lazily): an interrupt that
+      // arrives before the Effect starts is remembered and applied when it does.
+      let interrupted = false
+      running.set(callId, () => {
+        interrupted = true
+      })
+      out = await out
+      if (!isEffect(out)) value = out
+      else if (interrupted) status = P.INTERRUPTED
+    }
+    if (isEffect(out) && status === P.OK) {
       const runner = await import("./effect-runner.ts")
       ;[status, value] = await runner.run(out as any, (interrupt) => running.set(callId, interrupt))
-    } else {
-      value = await out
     }
   } catch (e) {
     status = P.THROW

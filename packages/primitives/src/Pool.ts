@@ -1,0 +1,1666 @@
+/**
+ * Pool: a fixed set of workers (threads or processes) that run tasks, supervised.
+ *
+ * Work is dispatched per chunk: a `map` chunk, or a run of `applyAsync` tasks queued together,
+ * travels as one call and runs inside the worker, and each worker keeps a few calls in flight so
+ * it never idles waiting for the next round trip. A worker that dies fails exactly the tasks it
+ * held (`PoolError` reason `WorkerCrashed`, with its exit code or signal) and is replaced; a
+ * worker that cannot boot is retried a bounded number of times with back-off; interrupting a
+ * caller drops its queued work and stops its running work (Effect tasks are interrupted inside
+ * the worker, a busy synchronous task by replacing its worker). Nothing waits forever.
+ *
+ * Python equivalent: `multiprocessing.Pool` (`multiprocessing.pool.Pool`).
+ *
+ * @since 0.1.0
+ */
+import * as Child from "@multiproc/runtime/Child"
+import * as Codec from "@multiproc/runtime/Codec"
+import { decode } from "@multiproc/runtime/internal/codec"
+import * as Task from "@multiproc/runtime/Task"
+import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as os from "node:os"
+import * as PW from "./internal/pool-worker.ts"
+
+/**
+ * Why a pool could not do what was asked.
+ *
+ * - `InvalidOptions`: bad settings (`processes` < 1, `maxTasksPerChild` not a positive integer, …).
+ * - `Closed` / `Terminated`: the pool no longer takes tasks (Python: `ValueError("Pool not running")`).
+ * - `NotClosed`: `join` on a running pool (Python: `ValueError`).
+ * - `WorkerCrashed`: the worker running the task died (exit code or signal attached).
+ * - `BootFailed`: workers could not start (their module threw at import, or the initializer
+ *   failed) after the bounded retries.
+ * - `TaskLoadFailed`: the task's module could not be loaded in the worker.
+ * - `Timeout`: `AsyncResult.get(timeout)` ran out (Python: `multiprocessing.TimeoutError`).
+ * - `TaskTimeout`: the task ran longer than the per-task timeout.
+ * - `NotReady`: `successful()` before the result is ready (Python: `ValueError`).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const orZero = <A>(e: Effect.Effect<A, Pool.PoolError>) =>
+ *   e.pipe(Effect.catchTag("PoolError", (err) => Effect.succeed(err.reason === "WorkerCrashed" ? 0 : -1)))
+ * ```
+ * @category errors
+ * @since 0.1.0
+ */
+export class PoolError extends Schema.TaggedError<PoolError>()("PoolError", {
+  reason: Schema.Literals([
+    "InvalidOptions",
+    "Closed",
+    "Terminated",
+    "NotClosed",
+    "WorkerCrashed",
+    "BootFailed",
+    "TaskLoadFailed",
+    "Timeout",
+    "TaskTimeout",
+    "NotReady"
+  ]),
+  message: Schema.String,
+  pid: Schema.optional(Schema.Number),
+  exitCode: Schema.optional(Schema.NullOr(Schema.Number)),
+  signal: Schema.optional(Schema.NullOr(Schema.String)),
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+Codec.registerError(PoolError)
+
+/** Where the workers run: `thread` (worker_threads, the default) or `process` (child_process). */
+export type Backend = Child.Backend
+
+/**
+ * What happens to a worker whose running task is abandoned (its caller was interrupted or the
+ * task timed out): `auto` (the default) interrupts the task and replaces the worker if it does
+ * not become free within `interruptGrace`; `terminate` always replaces the worker; `none` leaves
+ * the task to finish.
+ */
+export type InterruptPolicy = "auto" | "terminate" | "none"
+
+type AnyTask = Task.Task<any, any, any>
+
+/** Options of {@link make}. */
+export interface Options<I extends AnyTask = AnyTask> {
+  /** Number of workers; defaults to `cpuCount()` (Python's `processes`). */
+  readonly processes?: number | undefined
+  readonly backend?: Backend | undefined
+  /** A task run once in every new worker before it takes tasks (Python's `initializer`). */
+  readonly initializer?: I | undefined
+  readonly initargs?: Task.Args<I> | undefined
+  /** Replace a worker after it ran this many tasks (Python's `maxtasksperchild`; a map chunk is one task). */
+  readonly maxTasksPerChild?: number | undefined
+  /** Fail a task that runs longer than this, counted from when it starts (not from submission). */
+  readonly taskTimeout?: Duration.Input | undefined
+  /** See {@link InterruptPolicy}. Default `auto`. */
+  readonly onInterrupt?: InterruptPolicy | undefined
+  /** How long `auto` waits for an interrupted worker to become free. Default 250 ms. */
+  readonly interruptGrace?: Duration.Input | undefined
+  /** Consecutive failed worker boots before the pool gives up. Default 3. */
+  readonly maxBootAttempts?: number | undefined
+  /** Back-off before the first boot retry; doubles on each further one. Default 100 ms. */
+  readonly bootBackoff?: Duration.Input | undefined
+  /** Calls kept in flight per worker (pipelining). Default 2; 1 when `taskTimeout` is set. */
+  readonly pipeline?: number | undefined
+  /** Most queued `apply` tasks sent together in one call. Default 256. */
+  readonly maxBatch?: number | undefined
+  /** Extra worker settings (resource limits, exec arguments, environment). */
+  readonly worker?: Pick<Child.SpawnOptions, "resourceLimits" | "execArgv" | "env" | "killAfter"> | undefined
+}
+
+/** A summary of recent samples (milliseconds). */
+export interface Distribution {
+  readonly count: number
+  readonly min: number
+  readonly mean: number
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+  readonly max: number
+}
+
+/** What {@link stats} reports. */
+export interface Stats {
+  /** Tasks (items) settled, successfully or not. */
+  readonly tasksDone: number
+  readonly tasksFailed: number
+  /** Tasks waiting for a worker. */
+  readonly queued: number
+  /** Tasks sent to a worker and not yet settled. */
+  readonly running: number
+  readonly workers: number
+  /** Workers started, including replacements. */
+  readonly workersStarted: number
+  readonly workersCrashed: number
+  /** Per dispatched unit (a task, a chunk or a batch): time from send to answer. */
+  readonly runTime: Distribution
+  /** Per dispatched unit: time from submission to send. */
+  readonly waitTime: Distribution
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internals
+
+type Failure = Exit.Exit<never, unknown>
+
+interface Job {
+  readonly task: AnyTask
+  readonly id: string
+  readonly star: 0 | 1
+  readonly items: ReadonlyArray<unknown>
+  /** How many tasks this job counts as for `maxTasksPerChild`. */
+  readonly weight: number
+  /** A single `apply` task, which may be sent in one call with its neighbours. */
+  readonly mergeable: boolean
+  readonly submitted: number
+  /** 0 queued, 1 running, 2 settled or cancelled. */
+  state: 0 | 1 | 2
+  call: Call | undefined
+  next: Job | undefined
+  readonly onDone: (values: Array<unknown>, failures: Map<number, Failure> | undefined) => void
+  readonly onFail: (failure: Failure) => void
+}
+
+interface Call {
+  readonly slot: Slot
+  readonly jobs: ReadonlyArray<Job>
+  readonly sent: number
+  fiber: Fiber.Fiber<unknown, unknown> | undefined
+  timer: ReturnType<typeof setTimeout> | undefined
+  abandoned: boolean
+}
+
+type SlotState = "booting" | "ready" | "blocked" | "retiring"
+
+interface Slot {
+  readonly n: number
+  readonly scope: Scope.Closeable
+  child: Child.Child | undefined
+  state: SlotState
+  readonly calls: Set<Call>
+  /** Tasks dispatched to this worker (for `maxTasksPerChild`). */
+  dispatched: number
+  /** Why the pool is stopping this worker: its calls' crash is then not a crash. */
+  stopping: "replace" | "terminate" | "retire" | undefined
+}
+
+/** A FIFO of jobs with O(1) push, push-front and shift (no `Array.shift`). */
+class JobQueue {
+  head: Job | undefined = undefined
+  tail: Job | undefined = undefined
+  /** Queued (not cancelled) items. */
+  items = 0
+  push(job: Job): void {
+    job.next = undefined
+    if (this.tail) this.tail.next = job
+    else this.head = job
+    this.tail = job
+    this.items += job.items.length
+  }
+  pushFront(job: Job): void {
+    job.next = this.head
+    this.head = job
+    if (!this.tail) this.tail = job
+    this.items += job.items.length
+  }
+  /** The first live job, dropping cancelled ones. */
+  peek(): Job | undefined {
+    while (this.head && this.head.state !== 0) this.drop()
+    return this.head
+  }
+  shift(): Job | undefined {
+    const job = this.peek()
+    if (job) {
+      this.drop()
+      this.items -= job.items.length
+    }
+    return job
+  }
+  private drop(): void {
+    const h = this.head!
+    this.head = h.next
+    h.next = undefined
+    if (!this.head) this.tail = undefined
+  }
+}
+
+class Samples {
+  private readonly buf = new Float64Array(2048)
+  private n = 0
+  add(ms: number): void {
+    this.buf[this.n++ % this.buf.length] = ms
+  }
+  summary(): Distribution {
+    const k = Math.min(this.n, this.buf.length)
+    if (k === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 }
+    const s = Array.from(this.buf.subarray(0, k)).sort((a, b) => a - b)
+    const at = (p: number) => s[Math.min(k - 1, Math.floor(p * k))]!
+    return { count: this.n, min: s[0]!, mean: s.reduce((a, b) => a + b, 0) / k, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s[k - 1]! }
+  }
+}
+
+const workerModule = new URL("./internal/pool-worker.ts", import.meta.url).href
+
+const chunkTasks = new WeakMap<AnyTask, AnyTask>()
+const scanned = new Set<string>()
+/** The chunk runner, carrying the user task's error classes so they arrive typed. */
+const chunkTaskFor = (task: AnyTask): AnyTask => {
+  let t = chunkTasks.get(task)
+  if (!t) {
+    t = Object.create(PW.runChunk, { errors: { value: task.errors } }) as AnyTask
+    chunkTasks.set(task, t)
+    for (const C of task.errors) Codec.registerError(C)
+    if (task.local && !scanned.has(task.module)) {
+      scanned.add(task.module)
+      import(task.module).then((ns: Record<string, unknown>) => {
+        for (const v of Object.values(ns)) if (typeof v === "function" && v.prototype instanceof Error) Codec.registerError(v)
+      }, () => {})
+    }
+  }
+  return t
+}
+
+const millis = (d: Duration.Input | undefined, fallback: number): number =>
+  d === undefined ? fallback : Duration.toMillis(Duration.fromInputUnsafe(d))
+
+const isChildError = (u: unknown): u is Child.ChildError => (u as any)?._tag === "ChildError"
+const isSerializationError = (u: unknown): boolean => (u as any)?._tag === "SerializationError"
+
+const firstFailure = (cause: Cause.Cause<unknown>): { readonly kind: "fail" | "die" | "interrupt"; readonly value: unknown } => {
+  for (const r of cause.reasons) if (Cause.isFailReason(r)) return { kind: "fail", value: r.error }
+  for (const r of cause.reasons) if (Cause.isDieReason(r)) return { kind: "die", value: r.defect }
+  return { kind: "interrupt", value: undefined }
+}
+
+let poolCounter = 0
+
+class PoolImpl {
+  readonly name: string
+  readonly processes: number
+  readonly backend: Backend
+  readonly scope: Scope.Closeable
+  readonly initializer: AnyTask | undefined
+  readonly initargs: ReadonlyArray<unknown>
+  readonly maxTasksPerChild: number | undefined
+  readonly taskTimeout: number | undefined
+  readonly onInterrupt: InterruptPolicy
+  readonly interruptGrace: number
+  readonly maxBootAttempts: number
+  readonly bootBackoff: number
+  readonly depth: number
+  readonly maxBatch: number
+  readonly workerOptions: Options["worker"]
+  state: "running" | "closed" | "terminated" = "running"
+  readonly slots = new Set<Slot>()
+  readonly queue = new JobQueue()
+  broken: PoolError | undefined
+  bootFailures = 0
+  pendingBoots = 0
+  slotCounter = 0
+  dispatchScheduled = false
+  dispatching = false
+  running = 0
+  tasksDone = 0
+  tasksFailed = 0
+  workersStarted = 0
+  workersCrashed = 0
+  readonly runTime = new Samples()
+  readonly waitTime = new Samples()
+  private joinWaiters: Array<() => void> = []
+
+  constructor(options: Options, processes: number) {
+    this.name = `Pool-${++poolCounter}`
+    this.processes = processes
+    this.backend = options.backend ?? "thread"
+    this.scope = Scope.makeUnsafe("parallel")
+    this.initializer = options.initializer
+    this.initargs = options.initargs ?? []
+    this.maxTasksPerChild = options.maxTasksPerChild
+    this.taskTimeout = options.taskTimeout === undefined ? undefined : millis(options.taskTimeout, 0)
+    this.onInterrupt = options.onInterrupt ?? "auto"
+    this.interruptGrace = millis(options.interruptGrace, 250)
+    this.maxBootAttempts = options.maxBootAttempts ?? 3
+    this.bootBackoff = millis(options.bootBackoff, 100)
+    this.depth = this.taskTimeout !== undefined ? 1 : Math.max(1, options.pipeline ?? 2)
+    this.maxBatch = this.taskTimeout !== undefined ? 1 : Math.max(1, options.maxBatch ?? 256)
+    this.workerOptions = options.worker
+  }
+
+  // ------------------------------------------------------------------------------ workers
+
+  startWorkers(): void {
+    for (let i = 0; i < this.processes; i++) this.spawnSlot(0)
+  }
+
+  private spawnSlot(delay: number): void {
+    const slot: Slot = {
+      n: ++this.slotCounter,
+      scope: Scope.forkUnsafe(this.scope, "sequential"),
+      child: undefined,
+      state: "booting",
+      calls: new Set(),
+      dispatched: 0,
+      stopping: undefined
+    }
+    this.slots.add(slot)
+    this.pendingBoots++
+    const preload = [workerModule]
+    if (this.initializer && this.initializer.module !== workerModule) preload.push(this.initializer.module)
+    const self = this
+    const boot = Effect.gen(function*() {
+      if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
+      const child = yield* Scope.provide(slot.scope)(Child.spawn({
+        backend: self.backend,
+        name: `${self.name}-Worker-${slot.n}`,
+        daemon: true,
+        mode: "service",
+        preload,
+        ...self.workerOptions
+      }))
+      slot.child = child
+      self.workersStarted++
+      yield* child.ready
+      if (self.initializer) yield* child.call(self.initializer, self.initargs as any)
+      return child
+    })
+    const fiber = Effect.runFork(boot)
+    fiber.addObserver((exit) => {
+      this.pendingBoots--
+      if (Exit.isSuccess(exit)) this.onBooted(slot, exit.value)
+      else this.onBootFailed(slot, exit.cause)
+    })
+  }
+
+  private onBooted(slot: Slot, child: Child.Child): void {
+    if (!this.slots.has(slot)) return
+    this.bootFailures = 0
+    Effect.runFork(child.exited).addObserver((exit) => {
+      if (Exit.isSuccess(exit)) this.onSlotExit(slot, exit.value)
+    })
+    if (this.state === "terminated") return
+    if (!child.isAlive()) return
+    slot.state = "ready"
+    this.scheduleDispatch()
+    this.retireIfDone(slot)
+  }
+
+  private onBootFailed(slot: Slot, cause: Cause.Cause<unknown>): void {
+    this.slots.delete(slot)
+    Effect.runFork(Scope.close(slot.scope, Exit.void))
+    if (this.state === "terminated" || !this.needsWorkers()) {
+      this.checkJoined()
+      return
+    }
+    this.bootFailures++
+    const f = firstFailure(cause)
+    if (this.bootFailures >= this.maxBootAttempts) {
+      const error = new PoolError({
+        reason: "BootFailed",
+        message: `pool workers failed to start ${this.bootFailures} times in a row: ${(f.value as any)?.message ?? String(f.value)}`,
+        cause: f.value
+      })
+      this.broken = error
+      this.failQueued(Exit.fail(error))
+      if (this.slots.size === 0) this.failRunning(Exit.fail(error))
+      this.checkJoined()
+      return
+    }
+    this.spawnSlot(this.bootBackoff * 2 ** (this.bootFailures - 1))
+  }
+
+  /** Whether the pool still wants workers (running, or closed with work left). */
+  private needsWorkers(): boolean {
+    if (this.state === "running") return true
+    if (this.state === "terminated") return false
+    return this.queue.peek() !== undefined || this.running > 0
+  }
+
+  private onSlotExit(slot: Slot, code: number): void {
+    const wasStopping = slot.stopping
+    this.slots.delete(slot)
+    Effect.runFork(Scope.close(slot.scope, Exit.void))
+    if (wasStopping === undefined && code !== 0) this.workersCrashed++
+    if (this.state !== "terminated" && this.broken === undefined && (this.state === "running" || this.needsWorkers())) {
+      if (this.slots.size < this.processes) this.spawnSlot(0)
+    }
+    this.checkJoined()
+  }
+
+  private stopSlot(slot: Slot, why: "replace" | "terminate" | "retire"): void {
+    if (slot.stopping === "terminate" || (slot.stopping === why)) return
+    slot.stopping = why
+    slot.state = "retiring"
+    if (why === "retire" && slot.child) {
+      Effect.runFork(slot.child.close)
+      return
+    }
+    Effect.runFork(Scope.close(slot.scope, Exit.void))
+  }
+
+  /** After close, or with `maxTasksPerChild` reached: lets an idle worker exit. */
+  private retireIfDone(slot: Slot): void {
+    if (slot.state !== "ready" || slot.calls.size > 0) return
+    const quotaUsed = this.maxTasksPerChild !== undefined && slot.dispatched >= this.maxTasksPerChild
+    const drained = this.state === "closed" && this.queue.peek() === undefined
+    if (quotaUsed || drained) this.stopSlot(slot, "retire")
+  }
+
+  // ------------------------------------------------------------------------------ dispatch
+
+  scheduleDispatch(): void {
+    if (this.dispatchScheduled) return
+    this.dispatchScheduled = true
+    queueMicrotask(() => {
+      this.dispatchScheduled = false
+      this.dispatch()
+    })
+  }
+
+  private pickSlot(): { slot: Slot; ready: number } | undefined {
+    let best: Slot | undefined
+    let ready = 0
+    for (const s of this.slots) {
+      if (s.state !== "ready") continue
+      if (this.maxTasksPerChild !== undefined && s.dispatched >= this.maxTasksPerChild) continue
+      ready++
+      if (s.calls.size >= this.depth) continue
+      if (!best || s.calls.size < best.calls.size) best = s
+    }
+    return best ? { slot: best, ready } : undefined
+  }
+
+  dispatch(): void {
+    if (this.dispatching) return
+    this.dispatching = true
+    try {
+      for (;;) {
+        const head = this.queue.peek()
+        if (!head) break
+        const picked = this.pickSlot()
+        if (!picked) break
+        const { slot, ready } = picked
+        const first = this.queue.shift()!
+        const jobs = [first]
+        if (first.mergeable) {
+          const quota = this.maxTasksPerChild === undefined ? Infinity : this.maxTasksPerChild - slot.dispatched
+          const limit = Math.min(this.maxBatch, quota, Math.ceil((this.queue.items + 1) / (ready * this.depth)))
+          while (jobs.length < limit) {
+            const j = this.queue.peek()
+            if (!j || !j.mergeable || j.id !== first.id) break
+            jobs.push(this.queue.shift()!)
+          }
+        }
+        this.send(slot, jobs)
+      }
+    } finally {
+      this.dispatching = false
+    }
+    if (this.state === "closed") for (const s of this.slots) this.retireIfDone(s)
+  }
+
+  private send(slot: Slot, jobs: Array<Job>): void {
+    const now = performance.now()
+    const first = jobs[0]!
+    let items: ReadonlyArray<unknown>
+    if (jobs.length === 1) items = first.items
+    else {
+      const all: Array<unknown> = []
+      for (const j of jobs) for (const it of j.items) all.push(it)
+      items = all
+    }
+    const call: Call = { slot, jobs, sent: now, fiber: undefined, timer: undefined, abandoned: false }
+    slot.calls.add(call)
+    for (const j of jobs) {
+      j.state = 1
+      j.call = call
+      slot.dispatched += j.weight
+      this.running += j.items.length
+      this.waitTime.add(now - j.submitted)
+    }
+    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, items] as any))
+    call.fiber = fiber
+    fiber.addObserver((exit) => this.onCallDone(call, exit))
+    if (this.taskTimeout !== undefined && !call.abandoned && slot.calls.has(call)) {
+      call.timer = setTimeout(() => this.onCallTimeout(call), this.taskTimeout)
+    }
+  }
+
+  private settleJob(job: Job, values: Array<unknown> | undefined, failures: Map<number, Failure> | undefined, failure: Failure | undefined): void {
+    if (job.state === 2) return
+    job.state = 2
+    job.call = undefined
+    const n = job.items.length
+    this.running -= n
+    this.tasksDone += n
+    if (failure) {
+      this.tasksFailed += n
+      job.onFail(failure)
+    } else {
+      if (failures) this.tasksFailed += failures.size
+      job.onDone(values!, failures)
+    }
+  }
+
+  private requeueFront(jobs: ReadonlyArray<Job>): void {
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      const j = jobs[i]!
+      if (j.state !== 1) continue
+      j.state = 0
+      j.call = undefined
+      this.running -= j.items.length
+      this.queue.pushFront(j)
+    }
+  }
+
+  private onCallDone(call: Call, exit: Exit.Exit<unknown, unknown>): void {
+    const slot = call.slot
+    slot.calls.delete(call)
+    if (call.timer) clearTimeout(call.timer)
+    this.runTime.add(performance.now() - call.sent)
+    if (!call.abandoned) {
+      if (Exit.isSuccess(exit)) this.distribute(call, exit.value)
+      else this.callFailed(call, exit.cause)
+    }
+    this.retireIfDone(slot)
+    this.scheduleDispatch()
+    this.checkJoined()
+  }
+
+  private distribute(call: Call, out: unknown): void {
+    let values: Array<unknown>
+    let flat: Array<unknown> | undefined
+    if (Array.isArray(out)) values = out
+    else {
+      const packed = out as PW.Packed
+      const [v, f] = decode(packed.b, { shared: packed.s ?? undefined }) as [Array<unknown>, Array<unknown>]
+      values = v
+      flat = f.length > 0 ? f : undefined
+    }
+    const errors = call.jobs[0]!.task.errors
+    let offset = 0
+    for (const job of call.jobs) {
+      const n = job.items.length
+      let failures: Map<number, Failure> | undefined
+      if (flat) {
+        for (let k = 0; k < flat.length; k += 3) {
+          const i = flat[k] as number
+          if (i >= offset && i < offset + n) {
+            ;(failures ??= new Map()).set(i - offset, Child.exitOf(flat[k + 1] as number, flat[k + 2], errors) as Failure)
+          }
+        }
+      }
+      const slice = call.jobs.length === 1 ? values : values.slice(offset, offset + n)
+      offset += n
+      this.settleJob(job, slice, failures, undefined)
+    }
+  }
+
+  private callFailed(call: Call, cause: Cause.Cause<unknown>): void {
+    const slot = call.slot
+    const f = firstFailure(cause)
+    if (f.kind === "fail" && isChildError(f.value)) {
+      if (slot.stopping === "replace") return this.requeueFront(call.jobs)
+      if (this.state === "terminated" || slot.stopping === "terminate") {
+        return this.failJobs(call.jobs, Exit.fail(this.terminatedError()))
+      }
+      const ce = f.value
+      const error = new PoolError({
+        reason: "WorkerCrashed",
+        message: `worker ${slot.child?.name ?? slot.n} (pid ${ce.pid}) died while running the task (${ce.signal ? `signal ${ce.signal}` : `exitcode ${ce.exitCode}`})`,
+        pid: ce.pid,
+        exitCode: ce.exitCode,
+        signal: ce.signal,
+        cause: ce
+      })
+      return this.failJobs(call.jobs, Exit.fail(error))
+    }
+    if (f.kind === "fail" && isSerializationError(f.value)) {
+      // An argument cannot cross: fail the jobs it belongs to, send the others again.
+      if (call.jobs.length === 1) return this.failJobs(call.jobs, Exit.fail(f.value))
+      const retry: Array<Job> = []
+      for (const j of call.jobs) {
+        try {
+          Codec.encodeUnsafe(j.items)
+          retry.push(j)
+        } catch (e) {
+          this.failJobs([j], Exit.fail(e))
+        }
+      }
+      if (retry.length === call.jobs.length) return this.failJobs(call.jobs, Exit.fail(f.value))
+      return this.requeueFront(retry)
+    }
+    if (f.kind === "die" && f.value instanceof Task.TaskResolutionError) {
+      const e = f.value
+      const error = new PoolError({ reason: "TaskLoadFailed", message: e.message, cause: e })
+      return this.failJobs(call.jobs, Exit.fail(error))
+    }
+    if (f.kind === "interrupt") return this.requeueFront(call.jobs)
+    this.failJobs(call.jobs, Exit.failCause(cause) as Failure)
+  }
+
+  private failJobs(jobs: ReadonlyArray<Job>, failure: Failure): void {
+    for (const j of jobs) this.settleJob(j, undefined, undefined, failure)
+  }
+
+  private onCallTimeout(call: Call): void {
+    if (call.abandoned || !call.slot.calls.has(call)) return
+    const error = new PoolError({
+      reason: "TaskTimeout",
+      message: `task ran longer than ${this.taskTimeout} ms`,
+      ...(call.slot.child ? { pid: call.slot.child.pid } : {})
+    })
+    this.failJobs(call.jobs, Exit.fail(error))
+    this.abandon(call)
+  }
+
+  /** Stops a call whose jobs are all settled or cancelled, per the interrupt policy. */
+  private abandon(call: Call): void {
+    if (call.abandoned) return
+    call.abandoned = true
+    const slot = call.slot
+    if (call.timer) clearTimeout(call.timer)
+    call.fiber?.interruptUnsafe()
+    if (slot.stopping !== undefined || !slot.child) return
+    switch (this.onInterrupt) {
+      case "none":
+        return
+      case "terminate":
+        return this.stopSlot(slot, "replace")
+      case "auto": {
+        slot.state = "blocked"
+        const child = slot.child
+        const probe = Effect.runFork(Effect.timeoutOption(child.call(PW.ping, []), Duration.millis(this.interruptGrace)))
+        probe.addObserver((exit) => {
+          if (slot.stopping !== undefined) return
+          if (Exit.isSuccess(exit) && exit.value._tag === "Some") {
+            if (slot.state === "blocked") slot.state = "ready"
+            this.retireIfDone(slot)
+            this.scheduleDispatch()
+          } else {
+            this.stopSlot(slot, "replace")
+          }
+        })
+      }
+    }
+  }
+
+  /** The caller no longer wants this job: drop it if queued, stop it if running. */
+  cancel(job: Job): void {
+    if (job.state === 2) return
+    const call = job.call
+    const wasQueued = job.state === 0
+    job.state = 2
+    job.call = undefined
+    if (wasQueued) {
+      this.queue.items -= job.items.length
+      return
+    }
+    this.running -= job.items.length
+    if (call && call.jobs.every((j) => j.state === 2)) this.abandon(call)
+  }
+
+  // ------------------------------------------------------------------------------ submission
+
+  submit(job: Job): void {
+    const refusal = this.refusal()
+    if (refusal) return job.onFail(Exit.fail(refusal))
+    this.queue.push(job)
+    this.scheduleDispatch()
+  }
+
+  refusal(): PoolError | undefined {
+    if (this.state === "closed") return new PoolError({ reason: "Closed", message: "Pool not running (closed)" })
+    if (this.state === "terminated") return this.terminatedError()
+    return this.broken
+  }
+
+  terminatedError(): PoolError {
+    return new PoolError({ reason: "Terminated", message: "Pool not running (terminated)" })
+  }
+
+  private failQueued(failure: Failure): void {
+    for (let j = this.queue.shift(); j; j = this.queue.shift()) {
+      j.state = 1
+      this.running += j.items.length
+      this.settleJob(j, undefined, undefined, failure)
+    }
+  }
+
+  private failRunning(failure: Failure): void {
+    for (const s of this.slots) {
+      for (const c of s.calls) {
+        this.failJobs(c.jobs, failure)
+        c.abandoned = true
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------ lifecycle
+
+  close(): void {
+    if (this.state !== "running") return
+    this.state = "closed"
+    for (const s of this.slots) this.retireIfDone(s)
+    this.checkJoined()
+  }
+
+  terminate(): void {
+    if (this.state === "terminated") return
+    this.state = "terminated"
+    const error = Exit.fail(this.terminatedError())
+    this.failQueued(error)
+    this.failRunning(error)
+    for (const s of this.slots) this.stopSlot(s, "terminate")
+    this.checkJoined()
+  }
+
+  isJoined(): boolean {
+    return this.state !== "running" && this.slots.size === 0 && this.pendingBoots === 0 && this.running === 0 &&
+      this.queue.peek() === undefined
+  }
+
+  private checkJoined(): void {
+    if (this.state === "closed" && this.broken && this.slots.size === 0) this.failRunning(Exit.fail(this.broken))
+    if (!this.isJoined()) return
+    const ws = this.joinWaiters
+    this.joinWaiters = []
+    for (const w of ws) w()
+  }
+
+  whenJoined(f: () => void): () => void {
+    if (this.isJoined()) {
+      f()
+      return () => {}
+    }
+    this.joinWaiters.push(f)
+    return () => {
+      this.joinWaiters = this.joinWaiters.filter((x) => x !== f)
+    }
+  }
+
+  stats(): Stats {
+    let workers = 0
+    for (const s of this.slots) if (s.state !== "retiring") workers++
+    return {
+      tasksDone: this.tasksDone,
+      tasksFailed: this.tasksFailed,
+      queued: this.queue.items,
+      running: this.running,
+      workers,
+      workersStarted: this.workersStarted,
+      workersCrashed: this.workersCrashed,
+      runTime: this.runTime.summary(),
+      waitTime: this.waitTime.summary()
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+const PoolTypeId: unique symbol = Symbol.for("@multiproc/primitives/Pool") as any
+
+/**
+ * A pool of workers.
+ *
+ * Python equivalent: a `multiprocessing.Pool` instance.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Pool {
+  readonly [PoolTypeId]: typeof PoolTypeId
+  readonly name: string
+  /** The number of workers (Python's `_processes`). */
+  readonly processes: number
+  readonly backend: Backend
+  /** `running`, `closed` or `terminated`. */
+  readonly state: "running" | "closed" | "terminated"
+  /** The OS pids of the live workers (the hosting process's pid on the thread backend). */
+  readonly pids: () => ReadonlyArray<number>
+  /** Worker thread ids of the live workers (thread backend; 0 on the process backend). */
+  readonly threadIds: () => ReadonlyArray<number>
+}
+
+const impls = new WeakMap<Pool, PoolImpl>()
+const implOf = (pool: Pool): PoolImpl => impls.get(pool)!
+
+const wrap = (impl: PoolImpl): Pool => {
+  const pool: Pool = {
+    [PoolTypeId]: PoolTypeId,
+    name: impl.name,
+    processes: impl.processes,
+    backend: impl.backend,
+    get state() {
+      return impl.state
+    },
+    pids: () => [...impl.slots].flatMap((s) => s.child && s.state !== "booting" && s.child.isAlive() ? [s.child.pid] : []),
+    threadIds: () => [...impl.slots].flatMap((s) => s.child && s.state !== "booting" && s.child.isAlive() ? [s.child.threadId] : [])
+  }
+  impls.set(pool, impl)
+  return pool
+}
+
+const invalid = (message: string) => new PoolError({ reason: "InvalidOptions", message })
+
+const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
+  Effect.suspend(() => {
+    const processes = options.processes ?? cpuCount()
+    if (!Number.isInteger(processes) || processes < 1) {
+      return Effect.fail(invalid(`Number of processes must be at least 1 (got ${options.processes})`))
+    }
+    const m = options.maxTasksPerChild
+    if (m !== undefined && (!Number.isInteger(m) || m < 1)) {
+      return Effect.fail(invalid(`maxTasksPerChild must be a positive integer or undefined (got ${m})`))
+    }
+    if (options.initializer !== undefined && !Task.isTask(options.initializer)) {
+      return Effect.fail(invalid("initializer must be a Task (define it with Task.make at a module's top level)"))
+    }
+    for (const [k, v] of [["maxBootAttempts", options.maxBootAttempts], ["pipeline", options.pipeline], ["maxBatch", options.maxBatch]] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 1)) return Effect.fail(invalid(`${k} must be a positive integer (got ${v})`))
+    }
+    if (options.onInterrupt !== undefined && !["auto", "terminate", "none"].includes(options.onInterrupt)) {
+      return Effect.fail(invalid(`onInterrupt must be "auto", "terminate" or "none" (got ${options.onInterrupt})`))
+    }
+    return Effect.succeed(processes)
+  })
+
+/**
+ * Creates a pool owned by the current Scope. Closing the scope closes the pool and joins it
+ * (queued work finishes); closing it on failure or interruption terminates it.
+ *
+ * Python equivalent: `Pool(processes, initializer, initargs, maxtasksperchild)` (whose `with`
+ * block terminates on exit; this one drains on success).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * import { Effect } from "effect"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const pool = yield* Pool.make({ processes: 2 })
+ *   return yield* Pool.map(pool, square, [1, 2, 3]) // [1, 4, 9]
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <I extends AnyTask = AnyTask>(options: Options<I> = {}): Effect.Effect<Pool, PoolError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.map(validate(options), (processes) => {
+      const impl = new PoolImpl(options as Options, processes)
+      impl.startWorkers()
+      return wrap(impl)
+    }),
+    (pool, exit) => {
+      const impl = implOf(pool)
+      return Effect.gen(function*() {
+        if (Exit.isSuccess(exit)) impl.close()
+        else impl.terminate()
+        yield* awaitJoined(impl)
+        yield* Scope.close(impl.scope, Exit.void)
+      }).pipe(Effect.onInterrupt(() => Effect.sync(() => impl.terminate())))
+    }
+  )
+
+const awaitJoined = (impl: PoolImpl): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    const cancel = impl.whenJoined(() => resume(Effect.void))
+    return Effect.sync(cancel)
+  })
+
+const items = <A>(iterable: Iterable<A>): Effect.Effect<Array<A>> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(Array.isArray(iterable) ? iterable as Array<A> : Array.from(iterable))
+    } catch (e) {
+      return Effect.die(e)
+    }
+  })
+
+const requireTask = (task: unknown): PoolError | undefined =>
+  Task.isTask(task) ? undefined : invalid("the function must be a Task (define it with Task.make at a module's top level)")
+
+const defaultChunksize = (impl: PoolImpl, n: number): number => Math.max(1, Math.ceil(n / (impl.processes * 4)))
+
+const makeJob = (
+  task: AnyTask,
+  star: 0 | 1,
+  jobItems: ReadonlyArray<unknown>,
+  mergeable: boolean,
+  onDone: Job["onDone"],
+  onFail: Job["onFail"]
+): Job => ({
+  task,
+  id: `${star}${task.module}#${task.key}`,
+  star,
+  items: jobItems,
+  weight: mergeable ? jobItems.length : 1,
+  mergeable,
+  submitted: performance.now(),
+  state: 0,
+  call: undefined,
+  next: undefined,
+  onDone,
+  onFail
+})
+
+/** Runs chunks and resumes with all values in order, or the first failure (fail-fast). */
+const runChunks = <A>(
+  impl: PoolImpl,
+  task: AnyTask,
+  star: 0 | 1,
+  all: ReadonlyArray<unknown>,
+  chunksize: number | undefined
+): Effect.Effect<Array<A>, any> =>
+  Effect.callback<Array<A>, any>((resume) => {
+    const refusal = requireTask(task) ?? impl.refusal()
+    if (refusal) return resume(Effect.fail(refusal))
+    const n = all.length
+    if (n === 0) return resume(Effect.succeed([]))
+    const size = chunksize ?? defaultChunksize(impl, n)
+    if (!Number.isInteger(size) || size < 1) return resume(Effect.fail(invalid(`chunksize must be a positive integer (got ${size})`)))
+    const out = new Array<A>(n)
+    const jobs: Array<Job> = []
+    let remaining = 0
+    let finished = false
+    const failWith = (failure: Failure) => {
+      if (finished) return
+      finished = true
+      for (const j of jobs) impl.cancel(j)
+      resume(failure)
+    }
+    for (let start = 0; start < n; start += size) {
+      const slice = all.slice(start, start + size)
+      const offset = start
+      remaining++
+      jobs.push(makeJob(task, star, slice, false, (values, failures) => {
+        if (finished) return
+        if (failures) {
+          let first = Infinity
+          for (const k of failures.keys()) first = Math.min(first, k)
+          return failWith(failures.get(first)!)
+        }
+        for (let i = 0; i < values.length; i++) out[offset + i] = values[i] as A
+        if (--remaining === 0) {
+          finished = true
+          resume(Effect.succeed(out))
+        }
+      }, failWith))
+    }
+    for (const j of jobs) impl.submit(j)
+    return Effect.sync(() => {
+      finished = true
+      for (const j of jobs) impl.cancel(j)
+    })
+  })
+
+/** Options of {@link map} and {@link starmap}. */
+export interface MapOptions {
+  /** Items per dispatched chunk; defaults to Python's `ceil(len / (4 × processes))`. */
+  readonly chunksize?: number | undefined
+}
+
+/**
+ * Applies a task to every item and returns the results in order. Fails fast: the first failure
+ * cancels the rest. Empty input gives `[]`.
+ *
+ * Python equivalent: `Pool.map(func, iterable, chunksize)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Pool.Pool
+ * const squares = Pool.map(pool, square, [1, 2, 3]) // Effect of [1, 4, 9]
+ * ```
+ * @category mapping
+ * @since 0.1.0
+ */
+export const map = <T extends Task.Task<[any], any, any>>(
+  pool: Pool,
+  task: T,
+  iterable: Iterable<Task.Args<T>[0]>,
+  options: MapOptions = {}
+): Effect.Effect<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
+  Effect.flatMap(items(iterable), (all) => runChunks(implOf(pool), task, 0, all, options.chunksize))
+
+/**
+ * Like {@link map}, with each item an argument list.
+ *
+ * Python equivalent: `Pool.starmap(func, iterable, chunksize)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const add = Task.make(import.meta, (a: number, b: number) => a + b, { name: "add" })
+ * declare const pool: Pool.Pool
+ * const sums = Pool.starmap(pool, add, [[1, 2], [3, 4]]) // Effect of [3, 7]
+ * ```
+ * @category mapping
+ * @since 0.1.0
+ */
+export const starmap = <T extends AnyTask>(
+  pool: Pool,
+  task: T,
+  iterable: Iterable<Task.Args<T>>,
+  options: MapOptions = {}
+): Effect.Effect<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
+  Effect.flatMap(items(iterable), (all) => runChunks(implOf(pool), task, 1, all, options.chunksize))
+
+// ---------------------------------------------------------------------------------------------
+// AsyncResult
+
+/** Callbacks of the `*Async` functions; a throwing callback is reported, never breaks the pool. */
+export interface Callbacks<A> {
+  /** Called once with the result (Python's `callback`). */
+  readonly callback?: ((value: A) => void) | undefined
+  /** Called once with the error (Python's `error_callback`). */
+  readonly errorCallback?: ((error: unknown) => void) | undefined
+}
+
+const squashFailure = (cause: Cause.Cause<unknown>): unknown => {
+  const f = firstFailure(cause)
+  return f.kind === "interrupt" ? new Error("interrupted") : f.value
+}
+
+const safely = (f: () => void, what: string): void => {
+  try {
+    f()
+  } catch (e) {
+    try {
+      process.emitWarning(`${what} threw: ${(e as Error)?.stack ?? String(e)}`, "PoolCallbackWarning")
+    } catch {
+      // nothing else to do
+    }
+  }
+}
+
+/**
+ * The result of an `applyAsync` / `mapAsync` / `starmapAsync`, settled once.
+ *
+ * Python equivalent: `multiprocessing.pool.AsyncResult`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const r: Pool.AsyncResult<number>
+ * const value = r.get("1 second") // fails with PoolError "Timeout" after a second
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class AsyncResult<A, E = unknown> {
+  private exit: Exit.Exit<A, E> | undefined = undefined
+  private waiters: Array<(exit: Exit.Exit<A, E>) => void> = []
+  private readonly callbacks: Callbacks<A>
+  /** @internal */
+  constructor(callbacks: Callbacks<A> = {}) {
+    this.callbacks = callbacks
+  }
+  /** @internal */
+  settle(exit: Exit.Exit<A, E>): void {
+    if (this.exit) return
+    this.exit = exit
+    if (Exit.isSuccess(exit)) {
+      const cb = this.callbacks.callback
+      if (cb) safely(() => cb(exit.value), "Pool callback")
+    } else {
+      const cb = this.callbacks.errorCallback
+      if (cb) safely(() => cb(squashFailure(exit.cause)), "Pool errorCallback")
+    }
+    const ws = this.waiters
+    this.waiters = []
+    for (const w of ws) w(exit)
+  }
+  /** @internal Registers a listener; returns its removal. */
+  listen(f: (exit: Exit.Exit<A, E>) => void): () => void {
+    if (this.exit) {
+      f(this.exit)
+      return () => {}
+    }
+    this.waiters.push(f)
+    return () => {
+      const i = this.waiters.indexOf(f)
+      if (i >= 0) this.waiters.splice(i, 1)
+    }
+  }
+  /** The settled Exit, if any. */
+  get result(): Exit.Exit<A, E> | undefined {
+    return this.exit
+  }
+  /** The value, or the task's failure; with a timeout, `PoolError` "Timeout" after it (Python's `get`). */
+  get(timeout?: Duration.Input): Effect.Effect<A, E | PoolError> {
+    const wait = Effect.callback<A, E>((resume) => {
+      const off = this.listen((exit) => resume(exit))
+      return Effect.sync(off)
+    })
+    if (timeout === undefined) return wait
+    const d = Duration.fromInputUnsafe(timeout)
+    return Effect.timeoutOrElse(wait, {
+      duration: d,
+      orElse: () => Effect.fail(new PoolError({ reason: "Timeout", message: `result not ready after ${Duration.format(d)}` }))
+    })
+  }
+  /** Waits until settled or the timeout passes; never fails (Python's `wait`). */
+  wait(timeout?: Duration.Input): Effect.Effect<void> {
+    const wait = Effect.callback<void>((resume) => {
+      const off = this.listen(() => resume(Effect.void))
+      return Effect.sync(off)
+    })
+    return timeout === undefined ? wait : Effect.asVoid(Effect.timeoutOption(wait, Duration.fromInputUnsafe(timeout)))
+  }
+  /** Whether it has settled (Python's `ready()`). */
+  ready(): boolean {
+    return this.exit !== undefined
+  }
+  /** Whether it settled successfully; `PoolError` "NotReady" before (Python's `successful()`). */
+  successful(): Effect.Effect<boolean, PoolError> {
+    return this.exit === undefined
+      ? Effect.fail(new PoolError({ reason: "NotReady", message: "result is not ready" }))
+      : Effect.succeed(Exit.isSuccess(this.exit))
+  }
+}
+
+/** Options of {@link applyAsync}. */
+export interface ApplyOptions<A> extends Callbacks<A> {}
+
+/**
+ * Submits one task and returns its {@link AsyncResult} at once.
+ *
+ * Python equivalent: `Pool.apply_async(func, args, callback=, error_callback=)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * import { Effect } from "effect"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Pool.Pool
+ * const program = Effect.gen(function*() {
+ *   const r = yield* Pool.applyAsync(pool, square, [7])
+ *   return yield* r.get() // 49
+ * })
+ * ```
+ * @category applying
+ * @since 0.1.0
+ */
+export const applyAsync = <T extends AnyTask>(
+  pool: Pool,
+  task: T,
+  args: Task.Args<T>,
+  options: ApplyOptions<Task.Success<T>> = {}
+): Effect.Effect<AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError>> =>
+  Effect.sync(() => applyAsyncUnsafe(pool, task, args, options))
+
+/** Synchronous {@link applyAsync} (used by the async/await facade). @internal */
+export const applyAsyncUnsafe = <T extends AnyTask>(
+  pool: Pool,
+  task: T,
+  args: Task.Args<T>,
+  options: ApplyOptions<Task.Success<T>> = {}
+): AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> => {
+  const impl = implOf(pool)
+  const result = new AsyncResult<Task.Success<T>, any>(options)
+  const bad = requireTask(task)
+  if (bad) {
+    result.settle(Exit.fail(bad))
+    return result
+  }
+  impl.submit(makeJob(task, 1, [args], true, (values, failures) => {
+    const f = failures?.get(0)
+    result.settle(f ? f as any : Exit.succeed(values[0] as Task.Success<T>))
+  }, (failure) => result.settle(failure as any)))
+  return result
+}
+
+/**
+ * Runs one task and waits for its result.
+ *
+ * Python equivalent: `Pool.apply(func, args)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Pool.Pool
+ * const nine = Pool.apply(pool, square, [3])
+ * ```
+ * @category applying
+ * @since 0.1.0
+ */
+export const apply = <T extends AnyTask>(
+  pool: Pool,
+  task: T,
+  args: Task.Args<T>
+): Effect.Effect<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
+  Effect.suspend(() => {
+    const impl = implOf(pool)
+    const bad = requireTask(task) ?? impl.refusal()
+    if (bad) return Effect.fail(bad)
+    return Effect.callback<Task.Success<T>, any>((resume) => {
+      const job = makeJob(task, 1, [args], true, (values, failures) => {
+        const f = failures?.get(0)
+        resume(f ? f : Effect.succeed(values[0] as Task.Success<T>))
+      }, (failure) => resume(failure))
+      impl.submit(job)
+      return Effect.sync(() => impl.cancel(job))
+    })
+  })
+
+const asyncMap = <A>(
+  pool: Pool,
+  task: AnyTask,
+  star: 0 | 1,
+  iterable: Iterable<unknown>,
+  options: MapOptions & Callbacks<Array<A>>
+): AsyncResult<Array<A>, any> => {
+  const result = new AsyncResult<Array<A>, any>(options)
+  let all: Array<unknown>
+  try {
+    all = Array.isArray(iterable) ? iterable : Array.from(iterable)
+  } catch (e) {
+    result.settle(Exit.die(e))
+    return result
+  }
+  const fiber = Effect.runFork(runChunks<A>(implOf(pool), task, star, all, options.chunksize))
+  fiber.addObserver((exit) => result.settle(exit))
+  return result
+}
+
+/**
+ * Like {@link map}, returning an {@link AsyncResult} of the whole list at once.
+ *
+ * Python equivalent: `Pool.map_async(func, iterable, chunksize, callback, error_callback)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * import { Effect } from "effect"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Pool.Pool
+ * const program = Effect.flatMap(Pool.mapAsync(pool, square, [1, 2]), (r) => r.get())
+ * ```
+ * @category mapping
+ * @since 0.1.0
+ */
+export const mapAsync = <T extends Task.Task<[any], any, any>>(
+  pool: Pool,
+  task: T,
+  iterable: Iterable<Task.Args<T>[0]>,
+  options: MapOptions & Callbacks<Array<Task.Success<T>>> = {}
+): Effect.Effect<AsyncResult<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError>> =>
+  Effect.sync(() => asyncMap(pool, task, 0, iterable, options))
+
+/**
+ * Like {@link starmap}, returning an {@link AsyncResult} of the whole list at once.
+ *
+ * Python equivalent: `Pool.starmap_async(func, iterable, chunksize, callback, error_callback)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * import { Effect } from "effect"
+ * export const add = Task.make(import.meta, (a: number, b: number) => a + b, { name: "add" })
+ * declare const pool: Pool.Pool
+ * const program = Effect.flatMap(Pool.starmapAsync(pool, add, [[1, 2]]), (r) => r.get())
+ * ```
+ * @category mapping
+ * @since 0.1.0
+ */
+export const starmapAsync = <T extends AnyTask>(
+  pool: Pool,
+  task: T,
+  iterable: Iterable<Task.Args<T>>,
+  options: MapOptions & Callbacks<Array<Task.Success<T>>> = {}
+): Effect.Effect<AsyncResult<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError>> =>
+  Effect.sync(() => asyncMap(pool, task, 1, iterable, options))
+
+/** @internal */
+export const mapAsyncUnsafe = asyncMap
+
+// ---------------------------------------------------------------------------------------------
+// imap
+
+/** Options of {@link imap} and {@link imapUnordered}. */
+export interface ImapOptions {
+  /** Items per dispatched chunk. Default 1 (as Python). */
+  readonly chunksize?: number | undefined
+  /** Most chunks submitted ahead of the consumer. Default `2 × processes × pipeline`, at least 4. */
+  readonly readAhead?: number | undefined
+}
+
+interface Pending {
+  readonly job: Job
+  values: Array<unknown> | undefined
+  failure: Failure | undefined
+  settled: boolean
+}
+
+const imapStream = <A>(
+  pool: Pool,
+  task: AnyTask,
+  iterable: Iterable<unknown> | AsyncIterable<unknown>,
+  options: ImapOptions,
+  ordered: boolean
+): Stream.Stream<A, any> =>
+  Stream.fromChannel(Channel.fromTransform((_upstream: any, scope: Scope.Scope) =>
+    Effect.suspend(() => {
+      const impl = implOf(pool)
+      const refusal = requireTask(task) ?? impl.refusal()
+      if (refusal) return Effect.fail(refusal)
+      const size = options.chunksize ?? 1
+      if (!Number.isInteger(size) || size < 1) return Effect.fail(invalid(`chunksize must be a positive integer (got ${size})`))
+      const readAhead = Math.max(1, options.readAhead ?? Math.max(4, 2 * impl.processes * impl.depth))
+      const isAsync = typeof (iterable as any)[Symbol.asyncIterator] === "function"
+      const syncIt = isAsync ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator]()
+      const asyncIt = isAsync ? (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]() : undefined
+      let inputDone = false
+      let inputError: { readonly error: unknown } | undefined
+      const outstanding: Array<Pending> = []
+      let head = 0
+      let wake: (() => void) | undefined
+      const notify = () => {
+        const w = wake
+        wake = undefined
+        w?.()
+      }
+      const submitChunk = (chunk: Array<unknown>) => {
+        const p: Pending = { job: undefined as any, values: undefined, failure: undefined, settled: false }
+        ;(p as any).job = makeJob(task, 0, chunk, false, (values, failures) => {
+          if (failures) {
+            let first = Infinity
+            for (const k of failures.keys()) first = Math.min(first, k)
+            if (ordered) {
+              // Values before the failing item still arrive, then the failure.
+              p.values = values.slice(0, first)
+            }
+            p.failure = failures.get(first)!
+          } else p.values = values
+          p.settled = true
+          notify()
+        }, (failure) => {
+          p.failure = failure
+          p.settled = true
+          notify()
+        })
+        outstanding.push(p)
+        impl.submit(p.job)
+      }
+      const readChunk: Effect.Effect<void> = Effect.suspend(() => {
+        const chunk: Array<unknown> = []
+        if (syncIt) {
+          try {
+            while (chunk.length < size) {
+              const r = syncIt.next()
+              if (r.done) {
+                inputDone = true
+                break
+              }
+              chunk.push(r.value)
+            }
+          } catch (e) {
+            inputDone = true
+            inputError = { error: e }
+          }
+          if (chunk.length > 0) submitChunk(chunk)
+          return Effect.void
+        }
+        const loop: Effect.Effect<void> = Effect.suspend(() => {
+          if (chunk.length >= size || inputDone) {
+            if (chunk.length > 0) submitChunk(chunk)
+            return Effect.void
+          }
+          return Effect.flatMap(
+            Effect.exit(Effect.tryPromise({ try: () => asyncIt!.next(), catch: (e) => e })),
+            (exit) => {
+              if (Exit.isFailure(exit)) {
+                inputDone = true
+                inputError = { error: squashFailure(exit.cause) }
+              } else if (exit.value.done) inputDone = true
+              else chunk.push(exit.value.value)
+              return loop
+            }
+          )
+        })
+        return loop
+      })
+      const live = () => outstanding.length - head
+      const refill: Effect.Effect<void> = Effect.suspend(() =>
+        !inputDone && live() < readAhead ? Effect.andThen(readChunk, refill) : Effect.void
+      )
+      const waitFor = (ready: () => boolean): Effect.Effect<void> =>
+        Effect.callback<void>((resume) => {
+          if (ready()) return resume(Effect.void)
+          const check = () => {
+            if (ready()) resume(Effect.void)
+            else wake = check
+          }
+          wake = check
+          return Effect.sync(() => {
+            wake = undefined
+          })
+        })
+      const compact = () => {
+        if (head > 64 && head * 2 > outstanding.length) {
+          outstanding.splice(0, head)
+          head = 0
+        }
+      }
+      let failed: Failure | undefined
+      const finish = (): Effect.Effect<never, any> => {
+        if (failed) return failed as any
+        if (inputError) return Effect.die(inputError.error)
+        return Cause.done()
+      }
+      const emit = (p: Pending): Effect.Effect<ReadonlyArray<A>, any> => {
+        if (p.failure) {
+          failed = p.failure
+          for (let i = head; i < outstanding.length; i++) impl.cancel(outstanding[i]!.job)
+          head = outstanding.length
+          inputDone = true
+          if (p.values && p.values.length > 0) return Effect.succeed(p.values as Array<A>)
+          return failed as any
+        }
+        return Effect.succeed(p.values as Array<A>)
+      }
+      const pull: Effect.Effect<ReadonlyArray<A>, any> = Effect.suspend(() => {
+        if (failed) return finish()
+        return Effect.andThen(refill, Effect.suspend(() => {
+          if (live() === 0) return finish()
+          if (ordered) {
+            const p = outstanding[head]!
+            return Effect.andThen(waitFor(() => p.settled), Effect.suspend(() => {
+              head++
+              compact()
+              const out = emit(p)
+              return Effect.flatMap(out, (values) => values.length > 0 ? Effect.succeed(values) : pull)
+            }))
+          }
+          const find = () => {
+            for (let i = head; i < outstanding.length; i++) if (outstanding[i]!.settled) return i
+            return -1
+          }
+          return Effect.andThen(waitFor(() => find() >= 0), Effect.suspend(() => {
+            const i = find()
+            const p = outstanding[i]!
+            outstanding[i] = outstanding[head]!
+            outstanding[head] = p
+            head++
+            compact()
+            return Effect.flatMap(emit(p), (values) => values.length > 0 ? Effect.succeed(values) : pull)
+          }))
+        }))
+      })
+      const cleanup = Effect.sync(() => {
+        for (let i = head; i < outstanding.length; i++) impl.cancel(outstanding[i]!.job)
+        try {
+          syncIt?.return?.()
+        } catch {
+          // ignore
+        }
+        if (asyncIt?.return) asyncIt.return().catch(() => {})
+      })
+      return Effect.as(Scope.addFinalizer(scope, cleanup), pull as any)
+    })
+  ) as any) as any
+
+/**
+ * Applies a task lazily: a Stream of results in input order, reading the input only a bounded
+ * number of chunks ahead of the consumer. Abandoning the stream cancels the remaining work. An
+ * error thrown by the input arrives after the results of the items before it.
+ *
+ * Python equivalent: `Pool.imap(func, iterable, chunksize)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * import { Stream } from "effect"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Pool.Pool
+ * const firstTen = Pool.imap(pool, square, [1, 2, 3]).pipe(Stream.take(10), Stream.runCollect)
+ * ```
+ * @category mapping
+ * @since 0.1.0
+ */
+export const imap = <T extends Task.Task<[any], any, any>>(
+  pool: Pool,
+  task: T,
+  iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
+  options: ImapOptions = {}
+): Stream.Stream<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
+  imapStream(pool, task, iterable, options, true)
+
+/**
+ * Like {@link imap}, with results in completion order.
+ *
+ * Python equivalent: `Pool.imap_unordered(func, iterable, chunksize)`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * import { Stream } from "effect"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Pool.Pool
+ * const all = Stream.runCollect(Pool.imapUnordered(pool, square, [1, 2, 3]))
+ * ```
+ * @category mapping
+ * @since 0.1.0
+ */
+export const imapUnordered = <T extends Task.Task<[any], any, any>>(
+  pool: Pool,
+  task: T,
+  iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
+  options: ImapOptions = {}
+): Stream.Stream<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
+  imapStream(pool, task, iterable, options, false)
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+/**
+ * Stops taking tasks; queued tasks still run, then the workers exit.
+ *
+ * Python equivalent: `Pool.close()`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const pool: Pool.Pool
+ * const done = Effect.andThen(Pool.close(pool), Pool.join(pool))
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const close = (pool: Pool): Effect.Effect<void> => Effect.sync(() => implOf(pool).close())
+
+/**
+ * Stops the workers now; queued and running tasks fail with `PoolError` "Terminated".
+ *
+ * Python equivalent: `Pool.terminate()` (where outstanding results never complete).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const pool: Pool.Pool
+ * const stop = Effect.andThen(Pool.terminate(pool), Pool.join(pool))
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const terminate = (pool: Pool): Effect.Effect<void> => Effect.sync(() => implOf(pool).terminate())
+
+/**
+ * Waits until every worker has exited; fails with `NotClosed` on a running pool.
+ *
+ * Python equivalent: `Pool.join()`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const pool: Pool.Pool
+ * const done = Effect.andThen(Pool.close(pool), Pool.join(pool))
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const join = (pool: Pool): Effect.Effect<void, PoolError> =>
+  Effect.suspend(() => {
+    const impl = implOf(pool)
+    if (impl.state === "running") return Effect.fail(new PoolError({ reason: "NotClosed", message: "Pool is still running; close() or terminate() it first" }))
+    return awaitJoined(impl)
+  })
+
+/**
+ * Counters and time distributions of the pool.
+ *
+ * Python equivalent: none (Python's Pool exposes no statistics).
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * declare const pool: Pool.Pool
+ * const s = Pool.stats(pool) // Effect of { tasksDone, queued, running, runTime, waitTime, … }
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const stats = (pool: Pool): Effect.Effect<Stats> => Effect.sync(() => implOf(pool).stats())
+
+/** Synchronous {@link stats}. @internal */
+export const statsUnsafe = (pool: Pool): Stats => implOf(pool).stats()
+
+/**
+ * The number of CPUs this process may use (the default pool size).
+ *
+ * Python equivalent: `multiprocessing.cpu_count()`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * const n = Pool.cpuCount()
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const cpuCount = (): number => os.availableParallelism()

@@ -1,0 +1,185 @@
+/**
+ * The worker side of Pool: one call runs a user's task over a chunk of argument lists, so the
+ * pool pays one round trip per chunk, not per item. Free of `effect` unless the user's task
+ * returns an Effect (then `effect/Effect` is loaded once, lazily), so pool workers boot fast.
+ *
+ * A chunk answers with the plain values array when every item succeeded with a primitive value
+ * (the hot path), or with `{ b, s }`: the chunk's `[values, failures]` encoded here, so that a
+ * value that cannot be serialised fails only its own item. `failures` is flat:
+ * `[index, status, error, index, status, error, …]` with the runtime's DONE statuses.
+ * @internal
+ */
+import { CodecError, encode } from "@multiproc/runtime/internal/codec"
+import * as kernel from "@multiproc/runtime/internal/kernel"
+import { DIE, FAIL, INTERRUPTED, THROW } from "@multiproc/runtime/internal/protocol"
+import * as Task from "@multiproc/runtime/Task"
+
+type Fn = (...args: ReadonlyArray<any>) => unknown
+type EffectModule = typeof import("effect/Effect")
+
+const fns = new Map<string, Fn>()
+let E: EffectModule | undefined
+
+const isEffect = (u: unknown): boolean => typeof u === "object" && u !== null && "~effect/Effect" in u
+const isThenable = (u: unknown): u is PromiseLike<unknown> =>
+  u !== null && (typeof u === "object" || typeof u === "function") && typeof (u as any).then === "function"
+
+const invoke = (fn: Fn, star: number, item: unknown): unknown => star === 1 ? fn(...(item as Array<unknown>)) : fn(item)
+
+/** The encoded answer of a chunk that is not all-primitive. */
+export interface Packed {
+  readonly b: Uint8Array
+  readonly s: Array<unknown> | null
+}
+
+const isPrimitive = (v: unknown): boolean => v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol")
+
+const sharedContext = (): Array<unknown> | undefined => kernel.self.backend === "thread" ? [] : undefined
+
+const finish = (values: Array<unknown>, failures: Array<unknown> | undefined): Array<unknown> | Packed => {
+  if (failures === undefined) {
+    let plain = true
+    for (let i = 0; i < values.length; i++) {
+      if (!isPrimitive(values[i])) {
+        plain = false
+        break
+      }
+    }
+    if (plain) return values
+  }
+  const f = failures ?? []
+  const shared = sharedContext()
+  try {
+    return { b: encode([values, f], { shared }), s: shared ?? null }
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e
+  }
+  // Something cannot cross: find it, and fail only the items it belongs to.
+  for (let i = 0; i < values.length; i++) {
+    if (isPrimitive(values[i])) continue
+    try {
+      encode(values[i], { shared: sharedContext() })
+    } catch (e) {
+      if (!(e instanceof CodecError)) throw e
+      values[i] = undefined
+      f.push(i, THROW, new CodecError(`result${e.path.slice(1)}`, e.reason))
+    }
+  }
+  for (let k = 2; k < f.length; k += 3) {
+    try {
+      encode(f[k], { shared: sharedContext() })
+    } catch {
+      const err = f[k] as any
+      f[k] = new Error(typeof err?.message === "string" ? err.message : String(err))
+    }
+  }
+  const s2 = sharedContext()
+  return { b: encode([values, f], { shared: s2 }), s: s2 ?? null }
+}
+
+const runAsync = async (
+  fn: Fn,
+  star: number,
+  items: ReadonlyArray<unknown>,
+  from: number,
+  first: PromiseLike<unknown>,
+  values: Array<unknown>,
+  failures: Array<unknown> | undefined
+): Promise<unknown> => {
+  for (let i = from; i < items.length; i++) {
+    let out: unknown
+    try {
+      out = i === from ? first : invoke(fn, star, items[i])
+      if (isEffect(out)) return runEffects(fn, star, items, i, out, values, failures)
+      values[i] = await out
+    } catch (e) {
+      ;(failures ??= []).push(i, THROW, e)
+    }
+  }
+  return finish(values, failures)
+}
+
+const runEffects = (
+  fn: Fn,
+  star: number,
+  items: ReadonlyArray<unknown>,
+  from: number,
+  first: unknown,
+  values: Array<unknown>,
+  failures: Array<unknown> | undefined
+): unknown => {
+  if (E === undefined) {
+    return import("effect/Effect").then((m) => {
+      E = m
+      return runEffects(fn, star, items, from, first, values, failures)
+    })
+  }
+  const Eff = E
+  return Eff.gen(function*() {
+    for (let i = from; i < items.length; i++) {
+      let out: unknown
+      try {
+        out = i === from ? first : invoke(fn, star, items[i])
+      } catch (e) {
+        ;(failures ??= []).push(i, THROW, e)
+        continue
+      }
+      if (!isEffect(out) && !isThenable(out)) {
+        values[i] = out
+        continue
+      }
+      const exit: any = isEffect(out)
+        ? yield* Eff.exit(out as any)
+        : yield* Eff.exit(Eff.tryPromise({ try: () => out as PromiseLike<unknown>, catch: (e) => e }))
+      if (exit._tag === "Success") {
+        values[i] = exit.value
+        continue
+      }
+      const reasons: ReadonlyArray<any> = exit.cause.reasons
+      const fail = reasons.find((r) => r._tag === "Fail")
+      const die = reasons.find((r) => r._tag === "Die")
+      if (!isEffect(out)) (failures ??= []).push(i, THROW, fail?.error)
+      else if (fail) (failures ??= []).push(i, FAIL, fail.error)
+      else if (die) (failures ??= []).push(i, DIE, die.defect)
+      else (failures ??= []).push(i, INTERRUPTED, undefined)
+    }
+    return finish(values, failures)
+  })
+}
+
+const run = (fn: Fn, star: number, items: ReadonlyArray<unknown>): unknown => {
+  const n = items.length
+  const values = new Array<unknown>(n)
+  let failures: Array<unknown> | undefined
+  for (let i = 0; i < n; i++) {
+    let out: unknown
+    try {
+      out = invoke(fn, star, items[i])
+    } catch (e) {
+      ;(failures ??= []).push(i, THROW, e)
+      continue
+    }
+    if (out !== null && typeof out === "object") {
+      if (isEffect(out)) return runEffects(fn, star, items, i, out, values, failures)
+      if (typeof (out as any).then === "function") return runAsync(fn, star, items, i, out as PromiseLike<unknown>, values, failures)
+    }
+    values[i] = out
+  }
+  return finish(values, failures)
+}
+
+/** Runs `module#key` over `items` (each one argument, or with `star` one argument list). */
+export const runChunk = Task.make(import.meta, function runChunk(module: string, key: string, star: number, items: ReadonlyArray<unknown>) {
+  const id = `${module}#${key}`
+  const fn = fns.get(id)
+  if (fn !== undefined) return run(fn, star, items)
+  return Task.resolve(module, key).then((f) => {
+    fns.set(id, f)
+    return run(f, star, items)
+  })
+}, { name: "runChunk" })
+
+/** Answers at once: tells the pool the worker's event loop is free. */
+export const ping = Task.make(import.meta, function ping() {
+  return 0
+}, { name: "ping" })

@@ -1,0 +1,464 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Pool } from "@multiproc/primitives"
+import { Pool as PromisePool } from "@multiproc/primitives/promise"
+import { Cause, Effect, Exit, Fiber, Stream } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as B from "./fixtures/pool-broken.ts"
+import * as FX from "./fixtures/pool-effect-tasks.ts"
+import * as T from "./fixtures/pool-tasks.ts"
+
+const backends = ["thread", "process"] as const
+
+const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown => {
+  if (Exit.isSuccess(exit)) return undefined
+  for (const r of exit.cause.reasons) if (Cause.isFailReason(r)) return r.error
+  for (const r of exit.cause.reasons) if (Cause.isDieReason(r)) return r.defect
+  return "interrupted"
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i)
+
+describe.each(backends)("Pool (%s backend)", (backend) => {
+  it.live("apply / map / starmap (with and without chunksize) equal a plain map; empty input", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const xs = range(100)
+      expect(yield* Pool.apply(pool, T.square, [7])).toBe(49)
+      expect(yield* Pool.map(pool, T.square, xs)).toEqual(xs.map((x) => x * x))
+      expect(yield* Pool.map(pool, T.square, xs, { chunksize: 7 })).toEqual(xs.map((x) => x * x))
+      expect(yield* Pool.map(pool, T.square, new Set(xs))).toEqual(xs.map((x) => x * x))
+      const pairs = xs.map((x) => [x, x + 1] as [number, number])
+      expect(yield* Pool.starmap(pool, T.add, pairs)).toEqual(pairs.map(([a, b]) => a + b))
+      expect(yield* Pool.starmap(pool, T.add, pairs, { chunksize: 3 })).toEqual(pairs.map(([a, b]) => a + b))
+      expect(yield* Pool.map(pool, T.square, [])).toEqual([])
+      const ma = yield* Pool.mapAsync(pool, T.square, xs, { chunksize: 9 })
+      expect(yield* ma.get()).toEqual(xs.map((x) => x * x))
+      const sa = yield* Pool.starmapAsync(pool, T.add, pairs)
+      expect(yield* sa.get()).toEqual(pairs.map(([a, b]) => a + b))
+      expect(yield* Pool.map(pool, FX.effectSquare, xs)).toEqual(xs.map((x) => x * x))
+    })))
+
+  it.live("callbacks are called once; errorCallback gets the worker's error; throwing callbacks do not break the pool", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const seen: Array<unknown> = []
+      const errors: Array<unknown> = []
+      const ok = yield* Pool.applyAsync(pool, T.square, [4], { callback: (v) => seen.push(v) })
+      const bad = yield* Pool.applyAsync(pool, T.failOn, [5], { errorCallback: (e) => errors.push(e) })
+      yield* ok.wait()
+      yield* bad.wait()
+      expect(seen).toEqual([16])
+      expect(errors).toHaveLength(1)
+      expect(errors[0]).toBeInstanceOf(T.BadValue)
+      expect(ok.ready()).toBe(true)
+      expect(yield* ok.successful()).toBe(true)
+      expect(yield* bad.successful()).toBe(false)
+      const mapped: Array<unknown> = []
+      const m = yield* Pool.mapAsync(pool, T.square, [1, 2], { callback: (v) => mapped.push(v) })
+      yield* m.wait()
+      expect(mapped).toEqual([[1, 4]])
+      // Callbacks that throw, 20 times each way; the pool keeps working.
+      const rs = []
+      for (let i = 0; i < 20; i++) {
+        rs.push(yield* Pool.applyAsync(pool, T.square, [i], { callback: () => { throw new Error("callback boom") } }))
+        rs.push(yield* Pool.applyAsync(pool, T.failOn, [5], { errorCallback: () => { throw new Error("errorCallback boom") } }))
+      }
+      for (const r of rs) yield* r.wait()
+      expect(yield* Pool.map(pool, T.square, range(10))).toEqual(range(10).map((x) => x * x))
+    })))
+
+  it.live("get(timeout) fails after about the timeout; successful() before ready fails", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1, backend })
+      const r = yield* Pool.applyAsync(pool, T.sleepThen, [1500, "late"])
+      const nr = failureOf(yield* Effect.exit(r.successful()))
+      expect(nr).toMatchObject({ _tag: "PoolError", reason: "NotReady" })
+      const t0 = Date.now()
+      const e = failureOf(yield* Effect.exit(r.get(300)))
+      const took = Date.now() - t0
+      expect(e).toMatchObject({ _tag: "PoolError", reason: "Timeout" })
+      expect(took).toBeGreaterThanOrEqual(250)
+      expect(took).toBeLessThan(1400)
+      expect(yield* r.get()).toBe("late")
+    })))
+
+  it.live("imap keeps order, imapUnordered returns everything; async iterable input", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const xs = range(50)
+      const ordered = yield* Stream.runCollect(Pool.imap(pool, T.square, xs))
+      expect([...ordered]).toEqual(xs.map((x) => x * x))
+      const chunked = yield* Stream.runCollect(Pool.imap(pool, T.square, xs, { chunksize: 4 }))
+      expect([...chunked]).toEqual(xs.map((x) => x * x))
+      const unordered = yield* Stream.runCollect(Pool.imapUnordered(pool, T.square, xs, { chunksize: 3 }))
+      expect([...unordered].sort((a, b) => a - b)).toEqual(xs.map((x) => x * x))
+      async function* gen() {
+        for (const x of xs) yield x
+      }
+      const fromAsync = yield* Stream.runCollect(Pool.imap(pool, T.square, gen(), { chunksize: 5 }))
+      expect([...fromAsync]).toEqual(xs.map((x) => x * x))
+    })))
+
+  it.live("an exception from the input: map raises it, imap yields the earlier values first", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      function* bad() {
+        for (let i = 0; i < 10; i++) {
+          if (i === 6) throw new SyntaxError("input broke at 6")
+          yield i
+        }
+      }
+      const m = failureOf(yield* Effect.exit(Pool.map(pool, T.square, bad())))
+      expect(m).toBeInstanceOf(SyntaxError)
+      const got: Array<number> = []
+      const exit = yield* Effect.exit(Stream.runForEach(Pool.imap(pool, T.square, bad(), { chunksize: 2 }), (y) => Effect.sync(() => got.push(y))))
+      expect(got).toEqual([0, 1, 4, 9, 16, 25])
+      expect(failureOf(exit)).toBeInstanceOf(SyntaxError)
+    })))
+
+  it.live("an exception in a worker arrives with its type, message and the worker's stack", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const undeclared = yield* Effect.exit(Pool.apply(pool, T.workerThrowsWithStack, ["nope"]))
+      const e = failureOf(undeclared) as Error
+      expect(e).toBeInstanceOf(TypeError)
+      expect(e.message).toBe("nope")
+      expect(e.stack).toContain("workerThrowsWithStack")
+      expect(e.stack).toContain("pool-tasks.ts")
+      // A declared error class arrives as a typed failure; map fails with it.
+      const declared = yield* Effect.exit(Pool.map(pool, T.failOnDeclared, range(10)))
+      expect(Exit.isFailure(declared) && declared.cause.reasons.some(Cause.isFailReason)).toBe(true)
+      expect(failureOf(declared)).toBeInstanceOf(T.BadValue)
+      expect((failureOf(declared) as T.BadValue).value).toBe(5)
+      // Effect tasks: typed errors arrive typed.
+      const rejected = failureOf(yield* Effect.exit(Pool.map(pool, FX.effectReject, range(5))))
+      expect(rejected).toBeInstanceOf(FX.Rejected)
+    })))
+
+  it.live("a worker dying mid-task fails exactly its tasks with WorkerCrashed; the rest complete", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const others = []
+      for (let i = 0; i < 20; i++) others.push(yield* Pool.applyAsync(pool, T.sleepThen, [30, i]))
+      const exit7 = yield* Effect.exit(Pool.apply(pool, T.exitAfter, [20, 7]))
+      expect(failureOf(exit7)).toMatchObject({ _tag: "PoolError", reason: "WorkerCrashed", exitCode: 7 })
+      const uncaught = failureOf(yield* Effect.exit(Pool.apply(pool, T.uncaughtInCallback, [])))
+      expect(uncaught).toMatchObject({ _tag: "PoolError", reason: "WorkerCrashed" })
+      expect((uncaught as Pool.PoolError).exitCode).not.toBe(0)
+      if (backend === "process") {
+        const killed = failureOf(yield* Effect.exit(Pool.apply(pool, T.selfKill, [])))
+        expect(killed).toMatchObject({ _tag: "PoolError", reason: "WorkerCrashed", signal: "SIGKILL", exitCode: -9 })
+      }
+      for (const [i, r] of others.entries()) {
+        const v = yield* Effect.exit(r.get())
+        // Tasks that shared a worker with a crash fail typed; all others succeed.
+        if (Exit.isSuccess(v)) expect(v.value).toBe(i)
+        else expect(failureOf(v)).toMatchObject({ reason: "WorkerCrashed" })
+      }
+      expect(yield* Pool.map(pool, T.square, range(20))).toEqual(range(20).map((x) => x * x))
+      const stats = yield* Pool.stats(pool)
+      expect(stats.workersCrashed).toBeGreaterThanOrEqual(backend === "process" ? 3 : 2)
+      expect(stats.workers).toBe(2)
+    })))
+
+  it.live("an argument or result that cannot be serialised fails that task only; workers are kept", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      yield* Pool.map(pool, T.square, range(4))
+      const before = (yield* Pool.stats(pool)).workersStarted
+      for (let i = 0; i < 20; i++) {
+        const a = failureOf(yield* Effect.exit(Pool.apply(pool, T.identity, [{ f: () => i }])))
+        expect(a).toMatchObject({ _tag: "SerializationError" })
+        const r = failureOf(yield* Effect.exit(Pool.apply(pool, T.returnFunction, [])))
+        expect(r).toMatchObject({ _tag: "SerializationError" })
+      }
+      // Mixed in one batch: only the bad ones fail.
+      const mixed = []
+      for (let i = 0; i < 30; i++) {
+        mixed.push(yield* Pool.applyAsync(pool, T.identity, [i % 3 === 0 ? { f: () => i } : i]))
+        mixed.push(yield* Pool.applyAsync(pool, i % 5 === 0 ? T.returnFunction : T.square, [i] as any))
+      }
+      for (let i = 0; i < 30; i++) {
+        const a = yield* Effect.exit(mixed[2 * i]!.get())
+        if (i % 3 === 0) expect(failureOf(a)).toMatchObject({ _tag: "SerializationError" })
+        else expect(a).toEqual(Exit.succeed(i))
+        const b = yield* Effect.exit(mixed[2 * i + 1]!.get())
+        if (i % 5 === 0) expect(failureOf(b)).toMatchObject({ _tag: "SerializationError" })
+        else expect(b).toEqual(Exit.succeed(i * i))
+      }
+      expect(yield* Pool.map(pool, T.square, range(10))).toEqual(range(10).map((x) => x * x))
+      expect((yield* Pool.stats(pool)).workersStarted).toBe(before)
+    })))
+
+  it.live("maxTasksPerChild replaces workers; close + join with maxTasksPerChild 1 does not hang", () =>
+    Effect.gen(function*() {
+      const ids = yield* Effect.scoped(Effect.gen(function*() {
+        const pool = yield* Pool.make({ processes: 2, backend, maxTasksPerChild: 1 })
+        const rs = []
+        for (let i = 0; i < 6; i++) rs.push(yield* Pool.applyAsync(pool, T.pid, []))
+        const out = yield* Effect.forEach(rs, (r) => r.get())
+        yield* Pool.close(pool)
+        yield* Pool.join(pool)
+        expect((yield* Pool.stats(pool)).workersStarted).toBeGreaterThanOrEqual(6)
+        return out
+      }))
+      expect(new Set(ids).size).toBe(6)
+    }))
+
+  it.live("the initializer runs once per worker, replacements included", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend, initializer: T.init, initargs: ["hello"], maxTasksPerChild: 2 })
+      const states = yield* Pool.map(pool, T.initState, range(8).map(() => undefined as never), { chunksize: 1 })
+      for (const s of states) expect(s).toEqual({ initialized: 1, initValue: "hello" })
+    })))
+})
+
+describe("Pool (supervision and lifecycle)", () => {
+  it.live("invalid settings fail at construction", () =>
+    Effect.gen(function*() {
+      for (const bad of [{ processes: 0 }, { processes: -1 }, { processes: 1.5 }, { maxTasksPerChild: 0 }, { maxTasksPerChild: -2 }, { maxTasksPerChild: 0.5 }]) {
+        const e = failureOf(yield* Effect.exit(Effect.scoped(Pool.make(bad))))
+        expect(e).toMatchObject({ _tag: "PoolError", reason: "InvalidOptions" })
+      }
+    }))
+
+  it.live("a closed or terminated pool refuses work; join needs close first", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1 })
+      expect(failureOf(yield* Effect.exit(Pool.join(pool)))).toMatchObject({ reason: "NotClosed" })
+      yield* Pool.close(pool)
+      expect(failureOf(yield* Effect.exit(Pool.apply(pool, T.square, [1])))).toMatchObject({ reason: "Closed" })
+      expect(failureOf(yield* Effect.exit(Pool.map(pool, T.square, [1])))).toMatchObject({ reason: "Closed" })
+      yield* Pool.join(pool)
+      const p2 = yield* Pool.make({ processes: 1 })
+      yield* Pool.terminate(p2)
+      expect(failureOf(yield* Effect.exit(Pool.apply(p2, T.square, [1])))).toMatchObject({ reason: "Terminated" })
+    })))
+
+  it.live("workers that cannot boot fail the calls with BootFailed after bounded retries", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const t0 = Date.now()
+      const pool = yield* Pool.make({ processes: 2, initializer: B.brokenInit, maxBootAttempts: 3, bootBackoff: 20 })
+      const e = failureOf(yield* Effect.exit(Pool.map(pool, T.square, range(10))))
+      expect(e).toMatchObject({ _tag: "PoolError", reason: "BootFailed" })
+      expect(Date.now() - t0).toBeLessThan(15_000)
+      const s = yield* Pool.stats(pool)
+      expect(s.workersStarted).toBeLessThanOrEqual(4)
+      // Later calls fail at once, no respawn loop.
+      expect(failureOf(yield* Effect.exit(Pool.apply(pool, T.square, [1])))).toMatchObject({ reason: "BootFailed" })
+      yield* Effect.sleep(300)
+      expect((yield* Pool.stats(pool)).workersStarted).toBe(s.workersStarted)
+    })))
+
+  it.live("a task whose module throws at import fails with TaskLoadFailed; the pool keeps working", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1 })
+      const e = failureOf(yield* Effect.exit(Pool.apply(pool, B.brokenTask, [1])))
+      expect(e).toMatchObject({ _tag: "PoolError", reason: "TaskLoadFailed" })
+      expect(yield* Pool.apply(pool, T.square, [3])).toBe(9)
+    })))
+
+  it.live("a worker out of memory (resourceLimits) fails its task with WorkerCrashed and is replaced", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1, worker: { resourceLimits: { maxOldGenerationSizeMb: 32 } } })
+      const e = failureOf(yield* Effect.exit(Pool.apply(pool, T.eatMemory, [])))
+      expect(e).toMatchObject({ _tag: "PoolError", reason: "WorkerCrashed" })
+      expect(yield* Pool.apply(pool, T.square, [5])).toBe(25)
+    })))
+
+  it.live("interrupting a map interrupts Effect tasks inside the workers and drops queued ones", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pool-int-"))
+      const pool = yield* Pool.make({ processes: 2 })
+      yield* Pool.map(pool, FX.effectSquare, [1, 2])
+      const files = range(6).map((i) => path.join(dir, `m${i}`))
+      const fiber = yield* Effect.forkChild(Pool.starmap(pool, FX.effectSleep, files.map((f) => [10_000, f] as [number, string]), { chunksize: 1 }))
+      yield* Effect.sleep(400)
+      yield* Fiber.interrupt(fiber)
+      yield* Effect.sleep(300)
+      const marked = files.filter((f) => fs.existsSync(f))
+      expect(marked.length).toBeGreaterThanOrEqual(2)
+      const s = yield* Pool.stats(pool)
+      expect(s.queued).toBe(0)
+      expect(s.running).toBe(0)
+      expect(s.workersStarted).toBe(2)
+      expect(yield* Pool.apply(pool, T.square, [2])).toBe(4)
+      fs.rmSync(dir, { recursive: true, force: true })
+    })))
+
+  it.live("a timeout around a CPU-bound map stops it by replacing the worker", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1, interruptGrace: 100 })
+      yield* Pool.apply(pool, T.square, [1])
+      const before = pool.threadIds()
+      const t0 = Date.now()
+      const r = yield* Effect.exit(Effect.timeout(Pool.map(pool, T.spin, [20_000, 20_000]), 300))
+      expect(Exit.isFailure(r)).toBe(true)
+      expect(yield* Pool.apply(pool, T.square, [6])).toBe(36)
+      expect(Date.now() - t0).toBeLessThan(5_000)
+      expect(pool.threadIds()).not.toEqual(before)
+    })))
+
+  it.live("the per-task timeout counts from when the task starts, not from submission", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1, taskTimeout: 1_000, interruptGrace: 50 })
+      yield* Pool.apply(pool, T.square, [1])
+      // 4 × 300 ms queued behind each other: the last starts ~900 ms after submission.
+      const t0 = Date.now()
+      const rs = []
+      for (let i = 0; i < 4; i++) rs.push(yield* Pool.applyAsync(pool, T.spin, [300]))
+      for (const r of rs) expect(yield* r.get()).toBe(300)
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1_150)
+      const e = failureOf(yield* Effect.exit(Pool.apply(pool, T.spin, [5_000])))
+      expect(e).toMatchObject({ _tag: "PoolError", reason: "TaskTimeout" })
+      expect(yield* Pool.apply(pool, T.square, [4])).toBe(16)
+    })))
+
+  it.live("imap is lazy with bounded read-ahead; abandoning it cancels the rest", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2 })
+      let pulled = 0
+      function* input() {
+        for (let i = 0; i < 10_000; i++) {
+          pulled++
+          yield i
+        }
+      }
+      const first = yield* Stream.runCollect(Stream.take(Pool.imap(pool, T.slowSquare, input(), { readAhead: 4 }), 3))
+      expect([...first]).toEqual([0, 1, 4])
+      expect(pulled).toBeLessThanOrEqual(10)
+      const s = yield* Pool.stats(pool)
+      expect(s.queued).toBe(0)
+      yield* Effect.sleep(100)
+      expect((yield* Pool.stats(pool)).running).toBe(0)
+      expect(pulled).toBeLessThanOrEqual(10)
+    })))
+
+  it.live("terminate with 10,000 queued long tasks returns promptly; their results fail typed", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2 })
+      const rs = []
+      for (let i = 0; i < 10_000; i++) rs.push(yield* Pool.applyAsync(pool, T.sleepThen, [60_000, i]))
+      yield* Effect.sleep(200)
+      const t0 = Date.now()
+      yield* Pool.terminate(pool)
+      yield* Pool.join(pool)
+      expect(Date.now() - t0).toBeLessThan(3_000)
+      for (const r of [rs[0]!, rs[5_000]!, rs[9_999]!]) {
+        expect(failureOf(yield* Effect.exit(r.get(1000)))).toMatchObject({ reason: "Terminated" })
+      }
+    })))
+
+  it.live("scope close drains queued work (close + join); interruption terminates", () =>
+    Effect.gen(function*() {
+      let result: Pool.AsyncResult<unknown, any> | undefined
+      yield* Effect.scoped(Effect.gen(function*() {
+        const pool = yield* Pool.make({ processes: 1 })
+        result = yield* Pool.applyAsync(pool, T.sleepThen, [200, "drained"])
+      }))
+      expect(result!.ready()).toBe(true)
+      expect(yield* result!.get()).toBe("drained")
+      let long: Pool.AsyncResult<unknown, any> | undefined
+      const started = Date.now()
+      const fiber = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
+        const pool = yield* Pool.make({ processes: 1 })
+        long = yield* Pool.applyAsync(pool, T.sleepThen, [30_000, "never"])
+        return yield* Effect.never
+      })))
+      yield* Effect.sleep(300)
+      yield* Fiber.interrupt(fiber)
+      expect(Date.now() - started).toBeLessThan(5_000)
+      expect(failureOf(yield* Effect.exit(long!.get(100)))).toMatchObject({ reason: "Terminated" })
+    }))
+
+  it.live("chaos: 2,000 tasks while 20+ workers are killed; every task settles exactly once", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend: "process" })
+      const settled = new Map<number, number>()
+      const rs = []
+      for (let i = 0; i < 2_000; i++) {
+        const bump = () => settled.set(i, (settled.get(i) ?? 0) + 1)
+        rs.push(yield* Pool.applyAsync(pool, T.sleepThen, [1 + (i % 4), i], { callback: bump, errorCallback: bump }))
+      }
+      let kills = 0
+      while (kills < 20) {
+        yield* Effect.sleep(40 + Math.floor(Math.random() * 60))
+        const pids = pool.pids()
+        if (pids.length === 0) continue
+        try {
+          process.kill(pids[Math.floor(Math.random() * pids.length)]!, "SIGKILL")
+          kills++
+        } catch {
+          // already gone
+        }
+      }
+      let ok = 0
+      let crashed = 0
+      for (const [i, r] of rs.entries()) {
+        const exit = yield* Effect.exit(r.get(30_000))
+        if (Exit.isSuccess(exit)) {
+          expect(exit.value).toBe(i)
+          ok++
+        } else {
+          expect(failureOf(exit)).toMatchObject({ _tag: "PoolError", reason: "WorkerCrashed" })
+          crashed++
+        }
+      }
+      expect(ok + crashed).toBe(2_000)
+      expect(settled.size).toBe(2_000)
+      for (const n of settled.values()) expect(n).toBe(1)
+      expect(kills).toBeGreaterThanOrEqual(20)
+    })))
+
+  it.live("stats count tasks and time distributions", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2 })
+      yield* Pool.map(pool, T.square, range(100), { chunksize: 10 })
+      yield* Effect.exit(Pool.apply(pool, T.failOn, [5]))
+      const s = yield* Pool.stats(pool)
+      expect(s.tasksDone).toBe(101)
+      expect(s.tasksFailed).toBe(1)
+      expect(s.queued).toBe(0)
+      expect(s.running).toBe(0)
+      expect(s.runTime.count).toBeGreaterThanOrEqual(10)
+      expect(s.waitTime.count).toBe(11)
+      expect(s.runTime.p50).toBeGreaterThan(0)
+    })))
+})
+
+describe("Pool (async/await facade)", () => {
+  it("await using, applyAsync callbacks, imap as an async iterable, break cancels", async () => {
+    let disposedPool: PromisePool | undefined
+    {
+      await using pool = new PromisePool({ processes: 2 })
+      disposedPool = pool
+      expect(await pool.map(T.square, [1, 2, 3])).toEqual([1, 4, 9])
+      expect(await pool.starmap(T.add, [[1, 2]])).toEqual([3])
+      expect(await pool.apply(T.square, [5])).toBe(25)
+      const seen: Array<number> = []
+      const r = pool.applyAsync(T.square, [6], { callback: (v) => seen.push(v) })
+      expect(await r.get(5_000)).toBe(36)
+      expect(seen).toEqual([36])
+      expect(r.successful()).toBe(true)
+      await expect(pool.apply(T.workerThrowsWithStack, ["facade"])).rejects.toBeInstanceOf(TypeError)
+      const out: Array<number> = []
+      for await (const y of pool.imap(T.slowSquare, range(1_000))) {
+        out.push(y)
+        if (out.length === 3) break
+      }
+      expect(out).toEqual([0, 1, 4])
+      const s = pool.stats()
+      expect(s.queued).toBe(0)
+      const un: Array<number> = []
+      for await (const y of pool.imapUnordered(T.square, range(20), { chunksize: 4 })) un.push(y)
+      expect(un.sort((a, b) => a - b)).toEqual(range(20).map((x) => x * x))
+      const ma = pool.mapAsync(T.square, [2, 3])
+      expect(await ma.get()).toEqual([4, 9])
+      await expect(pool.applyAsync(T.sleepThen, [2_000, 1]).get(100)).rejects.toMatchObject({ reason: "Timeout" })
+    }
+    expect(disposedPool.state).toBe("closed")
+    expect(disposedPool.stats().workers).toBe(0)
+  })
+})
