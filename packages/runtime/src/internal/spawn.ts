@@ -52,6 +52,12 @@ export class ChildHandle {
   private readonly events: ChildEvents
 
   constructor(options: SpawnOptions, events: ChildEvents) {
+    if (!(process.features as { typescript?: unknown }).typescript) {
+      throw new Error(
+        `Node ${process.version} cannot strip TypeScript types, which the worker runtime needs: use Node 24 ` +
+          "(the project's `node` devDependency, which pnpm scripts run)"
+      )
+    }
     this.backend = options.backend
     this.identity = options.boot.identity
     this.events = events
