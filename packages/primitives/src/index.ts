@@ -5,3 +5,4 @@
  */
 export * as Process from "./Process.ts"
 export * as Queue from "./Queue.ts"
+export * as Pipe from "./Pipe.ts"

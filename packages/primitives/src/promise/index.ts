@@ -5,3 +5,5 @@
  * @since 0.1.0
  */
 export { activeChildren, cpuCount, currentProcess, parentProcess, Process } from "./Process.ts"
+export { JoinableQueue, Queue, SimpleQueue } from "./Queue.ts"
+export { Pipe, PipeConnection, wait } from "./Pipe.ts"
