@@ -164,6 +164,11 @@ registerCustom<ConnectionImpl>({
   }
 })
 
+// The facade's connections arrive as facade objects where the facade is loaded (it registers this
+// tag again), as Effect-API connections elsewhere.
+class FacadePlaceholder {}
+registerCustom<FacadePlaceholder>({ tag: "multiproc/promise/PipeConnection", Class: FacadePlaceholder, encode: () => null, decode: (c) => c })
+
 const impl = (c: Connection): ConnectionImpl => c as ConnectionImpl
 
 // ---- the home -------------------------------------------------------------------------------

@@ -349,6 +349,13 @@ registerCustom<QueueImpl<unknown>>({
     new QueueImpl(p[0], { address: p[1], port: p[2] }, p[3], p[4], p[5] ?? undefined)
 })
 
+// The promise facade's queues travel under their own tags and arrive as facade objects where the
+// facade is loaded (it registers these tags again); elsewhere they arrive as Effect-API handles.
+class FacadePlaceholder {}
+for (const tag of ["multiproc/promise/Queue", "multiproc/promise/JoinableQueue", "multiproc/promise/SimpleQueue"]) {
+  registerCustom<FacadePlaceholder>({ tag, Class: FacadePlaceholder, encode: () => null, decode: (q) => q })
+}
+
 const impl = <A>(q: AnyQueue<A>): QueueImpl<A> => q as unknown as QueueImpl<A>
 
 // ---- the owner ------------------------------------------------------------------------------
