@@ -221,11 +221,14 @@ class Core {
     }
     const ready = e.inbox.length > 0 || this.atEof(end)
     if (ready && e.pollers.size > 0) {
-      for (const p of e.pollers) {
+      // Settling resumes fibers that may poll again at once: take the current pollers first.
+      const pollers = [...e.pollers]
+      e.pollers.clear()
+      for (const p of pollers) {
+        if (!p.active) continue
         stop(p)
         p.settle(true, true)
       }
-      e.pollers.clear()
     }
     if (this.atEof(end)) {
       let r = e.receivers.shift()

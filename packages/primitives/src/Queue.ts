@@ -530,11 +530,14 @@ class Core {
   taskDoneUnchecked(): void {
     if (this.unfinished > 0) this.unfinished--
     if (this.unfinished === 0) {
-      for (const j of this.joiners) {
+      // Settling resumes fibers that may join again at once: take the current joiners first.
+      const joiners = [...this.joiners]
+      this.joiners.clear()
+      for (const j of joiners) {
+        if (!j.active) continue
         stop(j)
         j.settle(true, undefined)
       }
-      this.joiners.clear()
     }
   }
 

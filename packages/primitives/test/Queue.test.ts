@@ -209,7 +209,7 @@ describe.each(backends)("Queue across processes (%s backend)", (backend) => {
 
   it.live("a consumer killed while waiting loses nothing", () =>
     Effect.scoped(Effect.gen(function*() {
-      const q = yield* Queue.make<string>()
+      const q = yield* Queue.make<unknown>()
       const c = yield* Process.make({ target: T.waitForever, args: [q], backend })
       yield* Process.start(c)
       yield* Effect.sleep(300)
