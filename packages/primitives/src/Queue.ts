@@ -9,11 +9,13 @@
  *
  * Data paths:
  * - In the owner's own process, operations are direct calls on the state.
- * - From a worker thread of the same OS process, `put` writes a msgpackr-framed record into a
- *   SharedArrayBuffer ring owned by that producer (one ring per producer thread, no locks), and
- *   wakes the owner through `Atomics.waitAsync`; nothing ever blocks a thread's event loop.
- * - From another OS process, puts travel through the runtime's mailboxes, batched: every put of
- *   one tick goes as one framed message.
+ * - From another process, the puts of one tick (or every 1024 items) are packed into one
+ *   msgpackr batch. From a worker thread of the owner's OS process the batch is written into a
+ *   SharedArrayBuffer ring owned by that producer (one ring per producer thread, no locks) and the
+ *   owner is woken through `Atomics.waitAsync`; nothing ever blocks a thread's event loop. From
+ *   another OS process the batch is one mailbox message. A full ring falls back to the mailbox
+ *   and returns to the ring once the owner caught up, so order is kept.
+ * - A process's own later operations on the queue (`qsize`, `get`, `joinThread`) see its puts.
  * - A `put` encodes its item at once: an item that cannot be sent fails that `put` (typed
  *   `SerializationError`) and the queue goes on. Both data paths keep each producer's order.
  *
