@@ -5,7 +5,8 @@
  */
 const suites: Record<string, string> = {
   process: "./process.ts",
-  pool: "./pool.ts"
+  pool: "./pool.ts",
+  queue: "./queue.ts"
 }
 
 const wanted = process.argv.slice(2)

@@ -322,8 +322,11 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError,
       if (p.daemon) child.unref()
       // Not a finalizer: this scope's Child finalizer is what makes the worker exit.
       yield* Effect.forkDetach(Effect.flatMap(child.exited, (code) => Deferred.succeed(i.ended, code)))
+      // The arguments are encoded when the call starts: do it before `start` returns, so handles
+      // passed as arguments (queues, connections) are captured then, as Python pickles at start().
+      const call = yield* Effect.forkChild(Effect.exit(child.call(i.task, i.args as any)), { startImmediately: true })
       yield* Deferred.succeed(spawned, child)
-      const exit = yield* Effect.exit(child.call(i.task, i.args as any))
+      const exit = yield* Fiber.join(call)
       const code = yield* child.exited
       if (Exit.isSuccess(exit)) return exit.value as A
       const error = exit.cause.reasons.find((r) => r._tag === "Fail")

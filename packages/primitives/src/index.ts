@@ -5,3 +5,5 @@
  */
 export * as Process from "./Process.ts"
 export * as Pool from "./Pool.ts"
+export * as Queue from "./Queue.ts"
+export * as Pipe from "./Pipe.ts"

@@ -15,3 +15,5 @@ export {
   setStartMethod
 } from "./Process.ts"
 export { AsyncResult, Pool, PoolError } from "./Pool.ts"
+export { JoinableQueue, Queue, SimpleQueue } from "./Queue.ts"
+export { Pipe, PipeConnection, wait } from "./Pipe.ts"

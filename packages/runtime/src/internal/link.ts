@@ -12,6 +12,8 @@ export interface Endpoint {
   /** Whether SharedArrayBuffers and MessagePorts can travel beside the bytes (threads only). */
   readonly sharesMemory: boolean
   post(bytes: Uint8Array, shared: Array<unknown> | undefined, done?: () => void): void
+  /** Runs `done` once everything posted so far was handed to the OS (writes may be queued). */
+  drained?(done: () => void): void
 }
 
 const MAX_BATCH = 4096
@@ -68,7 +70,10 @@ export class Link {
   /** Writes the pending batch now; `done` runs once the OS channel took it. */
   flush(done?: () => void): void {
     if (this.pending.length === 0 || this.closed) {
-      done?.()
+      if (done) {
+        if (this.endpoint.drained && !this.closed) this.endpoint.drained(done)
+        else done()
+      }
       return
     }
     const batch = this.pending
@@ -142,14 +147,35 @@ export const portEndpoint = (port: { postMessage(value: unknown, transfer?: Read
 })
 
 /** An endpoint over a Node IPC channel (`ChildProcess` in the parent, `process` in the child). */
-export const ipcEndpoint = (channel: { send?: ((message: any, callback: (error: Error | null) => void) => boolean) | undefined; connected?: boolean | undefined }): Endpoint => ({
-  sharesMemory: false,
-  post(bytes, _shared, done) {
-    if (!channel.connected || !channel.send) {
-      done?.()
-      return
+export const ipcEndpoint = (channel: { send?: ((message: any, callback: (error: Error | null) => void) => boolean) | undefined; connected?: boolean | undefined }): Endpoint => {
+  // Writes the OS has not taken yet: a process must not exit before they are out.
+  let inflight = 0
+  let waiters: Array<() => void> = []
+  const settled = () => {
+    inflight--
+    if (inflight === 0 && waiters.length > 0) {
+      const ws = waiters
+      waiters = []
+      for (const w of ws) w()
     }
-    // A callback keeps a closed channel's error from being thrown or emitted.
-    channel.send(bytes, () => done?.())
   }
-})
+  return {
+    sharesMemory: false,
+    post(bytes, _shared, done) {
+      if (!channel.connected || !channel.send) {
+        done?.()
+        return
+      }
+      inflight++
+      // A callback keeps a closed channel's error from being thrown or emitted.
+      channel.send(bytes, () => {
+        settled()
+        done?.()
+      })
+    },
+    drained(done) {
+      if (inflight === 0 || !channel.connected) done()
+      else waiters.push(done)
+    }
+  }
+}

@@ -1,0 +1,1349 @@
+/**
+ * Queues between processes: `Queue`, `SimpleQueue` and `JoinableQueue`.
+ *
+ * A queue's state is owned by one party, an actor in the process that created it, so `qsize`,
+ * `empty` and `full` are exact and a consumer that dies loses nothing (an item handed to a
+ * consumer is held until the consumer acknowledges it, and goes back to the head of the queue if
+ * the consumer dies or gives up first). Handles travel to other processes as arguments (of
+ * `Process`, `Pool` tasks, or inside other messages) and come back working.
+ *
+ * Data paths:
+ * - In the owner's own process, operations are direct calls on the state.
+ * - From another process, the puts of one tick (or every 1024 items) are packed into one
+ *   msgpackr batch. From a worker thread of the owner's OS process the batch is written into a
+ *   SharedArrayBuffer ring owned by that producer (one ring per producer thread, no locks) and the
+ *   owner is woken through `Atomics.waitAsync`; nothing ever blocks a thread's event loop. From
+ *   another OS process the batch is one mailbox message. A full ring falls back to the mailbox
+ *   and returns to the ring once the owner caught up, so order is kept.
+ * - A process's own later operations on the queue (`qsize`, `get`, `joinThread`) see its puts.
+ * - A `put` encodes its item at once: an item that cannot be sent fails that `put` (typed
+ *   `SerializationError`) and the queue goes on. Both data paths keep each producer's order.
+ *
+ * Python equivalent: `multiprocessing.Queue`, `SimpleQueue`, `JoinableQueue`.
+ *
+ * @since 0.1.0
+ */
+import * as Actor from "@multiproc/runtime/Actor"
+import { fromCodecError, SerializationError } from "@multiproc/runtime/Codec"
+import {
+  CodecError,
+  decode as decodeRecord,
+  encode as encodeRecord,
+  packBatch,
+  prepareValue,
+  registerCustom,
+  registerErrorClass,
+  restoreValue,
+  unpackBatch
+} from "@multiproc/runtime/internal/codec"
+import * as kernel from "@multiproc/runtime/internal/kernel"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+
+// ---- errors ---------------------------------------------------------------------------------
+
+/**
+ * Why a queue operation failed.
+ *
+ * - `Full`: a bounded `put` found no room (at once when non-blocking, after the timeout otherwise).
+ * - `Empty`: a `get` found nothing (at once when non-blocking, after the timeout otherwise).
+ * - `Closed`: this handle was closed, or the queue was shut down by its owner.
+ * - `InvalidItem`: the item did not match the queue's Schema, or could not be decoded here; the
+ *   item is dropped and the queue goes on.
+ * - `TooManyTaskDone`: `taskDone` was called more times than items were put.
+ * - `NotClosed`: `joinThread` before `close`.
+ * - `Unavailable`: the queue's owner process is gone.
+ *
+ * Python equivalent: `queue.Full`, `queue.Empty`, and the `ValueError`s of a closed queue and of
+ * `task_done()` called too many times.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const q: Queue.Queue<number>
+ * const next = Queue.getNowait(q).pipe(
+ *   Effect.catchTag("QueueError", (e) => e.reason === "Empty" ? Effect.succeed(-1) : Effect.fail(e))
+ * )
+ * ```
+ * @category errors
+ * @since 0.1.0
+ */
+export class QueueError extends Schema.TaggedError<QueueError>()("QueueError", {
+  reason: Schema.Literals(["Full", "Empty", "Closed", "InvalidItem", "TooManyTaskDone", "NotClosed", "Unavailable"]),
+  message: Schema.String
+}) {}
+
+registerErrorClass(QueueError)
+
+const error = (reason: QueueError["reason"], message: string) => new QueueError({ reason, message })
+const closedError = () => error("Closed", "Queue is closed")
+const shutDownError = () => error("Closed", "Queue is closed: its owner shut it down")
+
+// ---- a small deque ------------------------------------------------------------------------------
+
+/** A FIFO with O(1) push, shift and unshift. @internal */
+export class Deque<A> {
+  private items: Array<A | undefined> = new Array(16)
+  private head = 0
+  length = 0
+  push(a: A): void {
+    if (this.length === this.items.length) this.grow()
+    this.items[(this.head + this.length) & (this.items.length - 1)] = a
+    this.length++
+  }
+  unshift(a: A): void {
+    if (this.length === this.items.length) this.grow()
+    this.head = (this.head - 1) & (this.items.length - 1)
+    this.items[this.head] = a
+    this.length++
+  }
+  shift(): A | undefined {
+    if (this.length === 0) return undefined
+    const a = this.items[this.head]
+    this.items[this.head] = undefined
+    this.head = (this.head + 1) & (this.items.length - 1)
+    this.length--
+    return a
+  }
+  peek(): A | undefined {
+    return this.length === 0 ? undefined : this.items[this.head]
+  }
+  clear(): Array<A> {
+    const out: Array<A> = []
+    while (this.length > 0) out.push(this.shift()!)
+    return out
+  }
+  private grow(): void {
+    const next: Array<A | undefined> = new Array(this.items.length * 2)
+    for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) & (this.items.length - 1)]
+    this.items = next
+    this.head = 0
+  }
+}
+
+// ---- batches of items ---------------------------------------------------------------------------
+
+const noShared = { shared: undefined }
+
+/**
+ * One item as it waits in a batch: a primitive as msgpackr carries it, an object as its own
+ * encoding (a snapshot taken at `put`, so later mutation does not change what was put).
+ * Throws `CodecError` if the item cannot be sent.
+ * @internal
+ */
+export const prepareItem = (item: unknown): unknown =>
+  typeof item === "object" && item !== null ? encodeRecord(item) : prepareValue(item, noShared)
+
+/** Calls `f` with every item of a packed batch. @internal */
+export const unpackItems = (batch: Uint8Array, f: (item: unknown) => void): void => {
+  let items: Array<unknown>
+  try {
+    items = unpackBatch(batch)
+  } catch (e) {
+    f(new Undecodable(String((e as Error)?.message ?? e)))
+    return
+  }
+  for (let i = 0; i < items.length; i++) {
+    const el = items[i]
+    if (el instanceof Uint8Array) f(decodeSafe(el))
+    else {
+      try {
+        f(restoreValue(el, noShared))
+      } catch (e) {
+        f(new Undecodable(String((e as Error)?.message ?? e)))
+      }
+    }
+  }
+}
+
+// ---- the shared-memory ring (one producer thread, the owner reads) -----------------------------
+
+const RING_BYTES = 1 << 19
+const HEAD = 0
+const TAIL = 16 // its own cache line
+const HEADER_BYTES = 128
+const WRAP = -1
+
+/**
+ * A single-producer single-consumer ring of length-prefixed records in a SharedArrayBuffer.
+ * Positions are byte counters (wrapping at 2^32); records are 4-byte aligned; a record that does
+ * not fit before the end leaves a wrap marker. The producer publishes with an atomic store of
+ * the head, the consumer frees with an atomic store of the tail.
+ * @internal
+ */
+export class Ring {
+  readonly sab: SharedArrayBuffer
+  private readonly hdr: Int32Array
+  private readonly bytes: Uint8Array
+  private readonly words: Int32Array
+  private readonly cap: number
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab
+    this.hdr = new Int32Array(sab, 0, HEADER_BYTES / 4)
+    this.cap = sab.byteLength - HEADER_BYTES
+    this.bytes = new Uint8Array(sab, HEADER_BYTES, this.cap)
+    this.words = new Int32Array(sab, HEADER_BYTES, this.cap / 4)
+  }
+  static create(bytes = RING_BYTES): Ring {
+    return new Ring(new SharedArrayBuffer(HEADER_BYTES + bytes))
+  }
+  /** Writes one record; false if it does not fit now. */
+  write(record: Uint8Array): boolean {
+    const n = record.length
+    const need = 4 + ((n + 3) & ~3)
+    const cap = this.cap
+    if (need > cap) return false
+    let head = Atomics.load(this.hdr, HEAD) >>> 0
+    const tail = Atomics.load(this.hdr, TAIL) >>> 0
+    const free = cap - ((head - tail) >>> 0)
+    let pos = head % cap
+    const toEnd = cap - pos
+    if (need > toEnd) {
+      if (free < toEnd + need) return false
+      this.words[pos >> 2] = WRAP
+      head = (head + toEnd) >>> 0
+      pos = 0
+    } else if (free < need) return false
+    this.words[pos >> 2] = n
+    this.bytes.set(record, pos + 4)
+    Atomics.store(this.hdr, HEAD, (head + need) | 0)
+    return true
+  }
+  isEmpty(): boolean {
+    return Atomics.load(this.hdr, HEAD) === Atomics.load(this.hdr, TAIL)
+  }
+  /** Reads every published record (copies, so nothing points into shared memory). */
+  read(f: (record: Uint8Array) => void): number {
+    const cap = this.cap
+    let tail = Atomics.load(this.hdr, TAIL) >>> 0
+    let count = 0
+    for (;;) {
+      const head = Atomics.load(this.hdr, HEAD) >>> 0
+      if (head === tail) break
+      while (tail !== head) {
+        const pos = tail % cap
+        const n = this.words[pos >> 2]!
+        if (n === WRAP) {
+          tail = (tail + cap - pos) >>> 0
+          continue
+        }
+        const record = this.bytes.slice(pos + 4, pos + 4 + n)
+        tail = (tail + 4 + ((n + 3) & ~3)) >>> 0
+        Atomics.store(this.hdr, TAIL, tail | 0)
+        count++
+        f(record)
+      }
+    }
+    return count
+  }
+}
+
+// Control block of a queue (owner-created, shared with every thread of the owner's OS process).
+const BELL = 0
+const WAITING = 1
+const SHUT = 2
+
+// ---- models ---------------------------------------------------------------------------------
+
+/** @internal */
+export const TypeId: unique symbol = Symbol.for("@multiproc/primitives/Queue") as any
+/** @internal */
+export type TypeId = typeof TypeId
+
+type Kind = "Queue" | "SimpleQueue" | "JoinableQueue"
+
+/**
+ * A FIFO queue shared by processes.
+ *
+ * Python equivalent: `multiprocessing.Queue`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Queue<in out A> {
+  readonly [TypeId]: TypeId
+  readonly kind: "Queue" | "JoinableQueue"
+  /** The bound; 0 means unbounded. */
+  readonly maxsize: number
+  /** Whether this handle was closed (Python: after `close()`). */
+  readonly closed: boolean
+  readonly "~item"?: (a: A) => A
+}
+
+/**
+ * A queue whose consumers report each item done, so producers can wait until all are processed.
+ *
+ * Python equivalent: `multiprocessing.JoinableQueue`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface JoinableQueue<in out A> extends Queue<A> {
+  readonly kind: "JoinableQueue"
+}
+
+/**
+ * An unbounded queue with only `put`, `get`, `empty` and `close`.
+ *
+ * Python equivalent: `multiprocessing.SimpleQueue`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SimpleQueue<in out A> {
+  readonly [TypeId]: TypeId
+  readonly kind: "SimpleQueue"
+  readonly maxsize: number
+  readonly closed: boolean
+  readonly "~item"?: (a: A) => A
+}
+
+/** Any of the three queue kinds. */
+export type AnyQueue<A> = Queue<A> | SimpleQueue<A>
+
+interface Msg {
+  readonly op: "put" | "putOne" | "get" | "ack" | "sync" | "size" | "taskDone" | "join"
+  readonly x?: unknown
+  readonly block?: boolean
+  readonly ms?: number
+}
+
+const Protocol = Schema.Struct({
+  op: Schema.Literals(["put", "putOne", "get", "ack", "sync", "size", "taskDone", "join"]),
+  x: Schema.optionalKey(Schema.Unknown),
+  block: Schema.optionalKey(Schema.Boolean),
+  ms: Schema.optionalKey(Schema.Number)
+})
+
+/** The handle: plain data plus this process's view. @internal */
+export class QueueImpl<A> implements Queue<A> {
+  readonly [TypeId]: TypeId = TypeId
+  readonly id: string
+  readonly ref: Actor.ActorRef<Msg>
+  readonly maxsize: number
+  readonly kind: any
+  /** The queue's control block; present in every thread of the owner's OS process. */
+  readonly ctrl: SharedArrayBuffer | undefined
+  closed = false
+  joinCancelled = false
+  constructor(id: string, ref: Actor.ActorRef<Msg>, maxsize: number, kind: Kind, ctrl: SharedArrayBuffer | undefined) {
+    this.id = id
+    this.ref = ref
+    this.maxsize = maxsize
+    this.kind = kind
+    this.ctrl = ctrl
+  }
+  toString(): string {
+    return `<${this.kind} ${this.id}${this.maxsize > 0 ? ` maxsize=${this.maxsize}` : ""}${this.closed ? " closed" : ""}>`
+  }
+}
+
+registerCustom<QueueImpl<unknown>>({
+  tag: "multiproc/Queue",
+  Class: QueueImpl,
+  encode: (q, ctx) => [q.id, q.ref.address, q.ref.port, q.maxsize, q.kind, ctx.shared && q.ctrl ? q.ctrl : null],
+  decode: (p: [string, string, number, number, Kind, SharedArrayBuffer | null]) =>
+    new QueueImpl(p[0], { address: p[1], port: p[2] }, p[3], p[4], p[5] ?? undefined)
+})
+
+// The promise facade's queues travel under their own tags and arrive as facade objects where the
+// facade is loaded (it registers these tags again); elsewhere they arrive as Effect-API handles.
+class FacadePlaceholder {}
+for (const tag of ["multiproc/promise/Queue", "multiproc/promise/JoinableQueue", "multiproc/promise/SimpleQueue"]) {
+  registerCustom<FacadePlaceholder>({ tag, Class: FacadePlaceholder, encode: () => null, decode: (q) => q })
+}
+
+const impl = <A>(q: AnyQueue<A>): QueueImpl<A> => q as unknown as QueueImpl<A>
+
+// ---- the owner ------------------------------------------------------------------------------
+
+interface Waiter {
+  active: boolean
+  timer: ReturnType<typeof setTimeout> | undefined
+  readonly settle: (ok: boolean, value: unknown) => void
+}
+
+interface Putter extends Waiter {
+  readonly item: unknown
+}
+
+class Undecodable {
+  readonly message: string
+  constructor(message: string) {
+    this.message = message
+  }
+}
+
+const decodeSafe = (record: Uint8Array): unknown => {
+  try {
+    return decodeRecord(record)
+  } catch (e) {
+    return new Undecodable(String((e as Error)?.message ?? e))
+  }
+}
+
+const cores = new Map<string, Core>()
+let queueCounter = 0
+
+const stop = (w: Waiter): void => {
+  w.active = false
+  if (w.timer !== undefined) clearTimeout(w.timer)
+  w.timer = undefined
+}
+
+class Core {
+  readonly id: string
+  readonly maxsize: number
+  readonly kind: Kind
+  readonly validate: ((u: unknown) => Exit.Exit<unknown, unknown>) | undefined
+  readonly ctrlSab = new SharedArrayBuffer(16)
+  readonly ctrl = new Int32Array(this.ctrlSab)
+  readonly buffer = new Deque<unknown>()
+  readonly getters = new Deque<Waiter>()
+  readonly putters = new Deque<Putter>()
+  readonly joiners = new Set<Waiter>()
+  readonly held = new Map<number, { readonly from: string; readonly item: unknown }>()
+  readonly rings: Array<{ readonly ring: Ring; readonly from: string }> = []
+  unfinished = 0
+  nextToken = 0
+  armed = false
+  closed = false
+
+  constructor(id: string, maxsize: number, kind: Kind, schema: Schema.ConstraintDecoder<unknown> | undefined) {
+    this.id = id
+    this.maxsize = maxsize
+    this.kind = kind
+    this.validate = schema ? Schema.decodeUnknownExit(schema) : undefined
+  }
+
+  hasSpace(): boolean {
+    return this.maxsize <= 0 || this.buffer.length < this.maxsize
+  }
+
+  enqueue(item: unknown): void {
+    this.buffer.push(item)
+    if (this.kind === "JoinableQueue") this.unfinished++
+  }
+
+  /** Moves every record published in the producers' rings into the buffer. */
+  drain(): void {
+    for (let i = 0; i < this.rings.length; i++) this.rings[i]!.ring.read(this.enqueueBatch)
+  }
+
+  readonly enqueueBatch = (batch: Uint8Array): void => unpackItems(batch, (item) => this.enqueue(item))
+
+  /** Hands items to waiting getters and admits waiting putters while there is room. */
+  pump(): void {
+    for (;;) {
+      while (this.putters.length > 0 && this.hasSpace()) {
+        const p = this.putters.shift()!
+        if (!p.active) continue
+        stop(p)
+        this.enqueue(p.item)
+        p.settle(true, undefined)
+      }
+      if (this.buffer.length === 0) return
+      let g = this.getters.shift()
+      while (g && !g.active) g = this.getters.shift()
+      if (!g) return
+      stop(g)
+      this.handOut(g, this.buffer.shift())
+    }
+  }
+
+  /** Gives one item to a getter, checking it against the Schema. */
+  handOut(g: Waiter, item: unknown): void {
+    const bad = (message: string) => {
+      if (this.kind === "JoinableQueue") this.taskDoneUnchecked()
+      g.settle(false, error("InvalidItem", message))
+    }
+    if (item instanceof Undecodable) return bad(`the item could not be decoded: ${item.message}`)
+    if (this.validate) {
+      const exit = this.validate(item)
+      if (Exit.isFailure(exit)) {
+        const reason = exit.cause.reasons[0] as any
+        return bad(`the item does not match the queue's schema: ${String(reason?.error?.message ?? reason?.defect ?? "invalid")}`)
+      }
+      item = exit.value
+    }
+    g.settle(true, item)
+  }
+
+  /** Takes an item now if there is one. */
+  poll(): { readonly ok: boolean; readonly value: unknown } | undefined {
+    this.drain()
+    if (this.buffer.length === 0) return undefined
+    let result: { ok: boolean; value: unknown } | undefined
+    this.handOut({ active: true, timer: undefined, settle: (ok, value) => (result = { ok, value }) }, this.buffer.shift())
+    this.pump()
+    return result
+  }
+
+  addGetter(settle: Waiter["settle"], ms: number): Waiter {
+    const w: Waiter = { active: true, timer: undefined, settle }
+    if (Number.isFinite(ms)) {
+      w.timer = setTimeout(() => {
+        if (!w.active) return
+        stop(w)
+        settle(false, error("Empty", `no item arrived within ${ms} ms`))
+      }, Math.max(0, ms))
+    }
+    this.getters.push(w)
+    this.arm()
+    return w
+  }
+
+  /** Puts an item now, or returns false if there is no room. */
+  offer(item: unknown): boolean {
+    if (!this.hasSpace() || this.putters.length > 0) {
+      this.drain()
+      this.pump()
+      if (!this.hasSpace()) return false
+    }
+    this.enqueue(item)
+    this.pump()
+    return true
+  }
+
+  addPutter(item: unknown, settle: Waiter["settle"], ms: number): Putter {
+    const p: Putter = { active: true, timer: undefined, settle, item }
+    if (Number.isFinite(ms)) {
+      p.timer = setTimeout(() => {
+        if (!p.active) return
+        stop(p)
+        settle(false, error("Full", `no room in the queue within ${ms} ms`))
+      }, Math.max(0, ms))
+    }
+    this.putters.push(p)
+    return p
+  }
+
+  size(): number {
+    this.drain()
+    this.pump()
+    return this.buffer.length
+  }
+
+  taskDoneUnchecked(): void {
+    if (this.unfinished > 0) this.unfinished--
+    if (this.unfinished === 0) {
+      // Settling resumes fibers that may join again at once: take the current joiners first.
+      const joiners = [...this.joiners]
+      this.joiners.clear()
+      for (const j of joiners) {
+        if (!j.active) continue
+        stop(j)
+        j.settle(true, undefined)
+      }
+    }
+  }
+
+  taskDone(): QueueError | undefined {
+    this.drain()
+    if (this.unfinished <= 0) return error("TooManyTaskDone", "task_done() called too many times")
+    this.taskDoneUnchecked()
+    return undefined
+  }
+
+  /** Registers a joiner, or returns undefined if nothing is unfinished. */
+  addJoiner(settle: Waiter["settle"]): Waiter | undefined {
+    this.drain()
+    if (this.unfinished === 0) return undefined
+    const w: Waiter = { active: true, timer: undefined, settle }
+    this.joiners.add(w)
+    this.arm()
+    return w
+  }
+
+  attach(ring: Ring, from: string): void {
+    this.rings.push({ ring, from })
+    this.arm()
+  }
+
+  /** Sleeps on the doorbell until a producer publishes into a ring (only while someone waits). */
+  arm(): void {
+    if (this.armed || this.closed || this.rings.length === 0) return
+    const ctrl = this.ctrl
+    for (;;) {
+      Atomics.store(ctrl, WAITING, 1)
+      const seen = Atomics.load(ctrl, BELL)
+      let pending = false
+      for (const r of this.rings) {
+        if (!r.ring.isEmpty()) {
+          pending = true
+          break
+        }
+      }
+      if (pending) {
+        Atomics.store(ctrl, WAITING, 0)
+        this.drain()
+        this.pump()
+        if (this.closed) return
+        continue
+      }
+      const wait = Atomics.waitAsync(ctrl, BELL, seen)
+      if (!wait.async) continue
+      this.armed = true
+      wait.value.then(() => {
+        this.armed = false
+        if (this.closed) return
+        Atomics.store(ctrl, WAITING, 0)
+        this.drain()
+        this.pump()
+        this.arm()
+      })
+      return
+    }
+  }
+
+  /** A process died: keep what its rings hold, and put back what it was handed but never took. */
+  down(dead: string): void {
+    this.drain()
+    for (let i = this.rings.length - 1; i >= 0; i--) {
+      if (kernel.isAtOrBelow(this.rings[i]!.from, dead)) this.rings.splice(i, 1)
+    }
+    const back = [...this.held].filter(([, h]) => kernel.isAtOrBelow(h.from, dead)).sort((a, b) => a[0] - b[0])
+    for (let i = back.length - 1; i >= 0; i--) {
+      this.held.delete(back[i]![0])
+      this.buffer.unshift(back[i]![1].item)
+    }
+    this.pump()
+  }
+
+  shutdown(): void {
+    if (this.closed) return
+    this.closed = true
+    cores.delete(this.id)
+    Atomics.store(this.ctrl, SHUT, 1)
+    Atomics.add(this.ctrl, BELL, 1)
+    Atomics.notify(this.ctrl, BELL)
+    const all: Array<Waiter> = [...this.getters.clear(), ...this.putters.clear(), ...this.joiners]
+    this.joiners.clear()
+    for (const w of all) {
+      if (!w.active) continue
+      stop(w)
+      w.settle(false, shutDownError())
+    }
+    this.buffer.clear()
+    this.held.clear()
+  }
+
+  receive(m: Msg, req: Actor.Request): void {
+    if (this.closed) return req.fail(shutDownError())
+    this.drain()
+    switch (m.op) {
+      case "put":
+        this.enqueueBatch(m.x as Uint8Array)
+        this.pump()
+        return
+      case "ack":
+        this.held.delete(m.x as number)
+        return
+      case "putOne": {
+        if (this.offer(m.x)) return req.reply(true)
+        if (!m.block) return req.fail(error("Full", "the queue is full"))
+        const p = this.addPutter(m.x, (ok, v) => ok ? req.reply(true) : req.fail(v), m.ms ?? Infinity)
+        req.onCancel(() => stop(p))
+        return
+      }
+      case "get": {
+        const settle = (ok: boolean, value: unknown) => {
+          if (!ok) return req.fail(value)
+          const token = ++this.nextToken
+          this.held.set(token, { from: req.from, item: value })
+          req.reply([token, value])
+        }
+        this.pump()
+        if (this.buffer.length > 0) {
+          this.handOut({ active: true, timer: undefined, settle }, this.buffer.shift())
+          this.pump()
+          return
+        }
+        if (!m.block) return req.fail(error("Empty", "the queue is empty"))
+        const g = this.addGetter(settle, m.ms ?? Infinity)
+        req.onCancel(() => stop(g))
+        return
+      }
+      case "sync":
+        if (m.x instanceof SharedArrayBuffer) this.attach(new Ring(m.x), req.from)
+        return req.reply(null)
+      case "size":
+        this.pump()
+        return req.reply(this.buffer.length)
+      case "taskDone": {
+        const e = this.taskDone()
+        return e ? req.fail(e) : req.reply(null)
+      }
+      case "join": {
+        const w = this.addJoiner((ok, v) => ok ? req.reply(null) : req.fail(v))
+        if (!w) return req.reply(null)
+        req.onCancel(() => {
+          stop(w)
+          this.joiners.delete(w)
+        })
+        return
+      }
+    }
+  }
+
+  abandoned(m: Msg, value: unknown): void {
+    if (m.op !== "get" || this.closed) return
+    const [token, item] = value as [number, unknown]
+    if (!this.held.delete(token)) return
+    this.buffer.unshift(item)
+    this.pump()
+  }
+}
+
+// ---- producers in other processes ---------------------------------------------------------------
+
+const MAILBOX = 0
+const RING = 1
+const BATCH_ITEMS = 1024
+const BATCH_BYTES = 1 << 17
+
+/**
+ * This process's side of putting into one queue owned by another process. Puts of one tick are
+ * packed into one batch (or sooner, every {@link BATCH_ITEMS} items): written into this thread's
+ * ring when the owner shares memory with it, sent as one mailbox message otherwise.
+ */
+class Producer {
+  readonly q: QueueImpl<unknown>
+  readonly ctrl: Int32Array | undefined
+  ring: Ring | undefined
+  mode = MAILBOX
+  pending: Array<unknown> = []
+  pendingBytes = 0
+  scheduled = false
+  sent = 0
+  syncing = false
+  ownerGone = false
+
+  constructor(q: QueueImpl<unknown>) {
+    this.q = q
+    this.ctrl = q.ctrl ? new Int32Array(q.ctrl) : undefined
+    const owner = q.ref.address
+    const off = kernel.onDown((dead) => {
+      if (kernel.isAtOrBelow(owner, dead)) {
+        this.ownerGone = true
+        off()
+      }
+    })
+  }
+
+  gone(): boolean {
+    return this.ownerGone || (this.ctrl !== undefined && Atomics.load(this.ctrl, SHUT) === 1)
+  }
+
+  put(prepared: unknown): void {
+    this.pending.push(prepared)
+    if (prepared instanceof Uint8Array) this.pendingBytes += prepared.length
+    if (this.pending.length >= BATCH_ITEMS || this.pendingBytes >= BATCH_BYTES) this.flush()
+    else if (!this.scheduled) {
+      this.scheduled = true
+      queueMicrotask(this.flushTask)
+    }
+  }
+
+  private readonly flushTask = () => {
+    this.scheduled = false
+    this.flush()
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return
+    const batch = packBatch(this.pending)
+    this.pending = []
+    this.pendingBytes = 0
+    if (this.mode === RING) {
+      if (this.ring!.write(batch)) {
+        const ctrl = this.ctrl!
+        if (Atomics.compareExchange(ctrl, WAITING, 1, 0) === 1) {
+          Atomics.add(ctrl, BELL, 1)
+          Atomics.notify(ctrl, BELL)
+        }
+        return
+      }
+      // Full, or a batch larger than the ring: use the mailbox until the owner caught up.
+      this.mode = MAILBOX
+    }
+    this.sent++
+    try {
+      kernelTell(this.q, { op: "put", x: batch })
+    } catch {
+      // the owner's route is gone; its death is reported through `gone`
+    }
+    if (this.ctrl && !this.syncing) this.sync()
+  }
+
+  /** Returns to the ring once every batch sent through the mailbox has reached the owner. */
+  private sync(): void {
+    this.syncing = true
+    const at = this.sent
+    let fresh: Ring | undefined
+    if (!this.ring) fresh = Ring.create()
+    Effect.runFork(Actor.ask(this.q.ref, fresh ? { op: "sync", x: fresh.sab } : { op: "sync" })).addObserver((exit) => {
+      this.syncing = false
+      if (Exit.isFailure(exit)) return
+      if (fresh) this.ring = fresh
+      if (this.sent === at) this.mode = RING
+      else this.sync()
+    })
+  }
+}
+
+const kernelTell = (q: QueueImpl<unknown>, m: Msg): void => {
+  const exit = Effect.runSyncExit(Actor.tell(q.ref, m))
+  if (Exit.isFailure(exit)) throw exit.cause
+}
+
+const producers = new Map<string, Producer>()
+let exitHook = false
+
+const producerOf = (q: QueueImpl<unknown>): Producer => {
+  let p = producers.get(q.id)
+  if (!p) {
+    p = new Producer(q)
+    producers.set(q.id, p)
+    if (!exitHook) {
+      exitHook = true
+      kernel.atExit(() => {
+        for (const p of producers.values()) p.flush()
+      })
+    }
+  }
+  return p
+}
+
+const flushPending = (q: QueueImpl<unknown>): void => {
+  producers.get(q.id)?.flush()
+}
+
+// ---- options --------------------------------------------------------------------------------
+
+/** Options of {@link make}. */
+export interface MakeOptions<A> {
+  /** The bound (Python's `maxsize`); 0 or less means unbounded. */
+  readonly maxsize?: number | undefined
+  /** Items handed out must match it; one that does not fails its `get` with `InvalidItem`. */
+  readonly schema?: Schema.ConstraintDecoder<A> | undefined
+}
+
+/** Options of {@link put} and {@link get}. */
+export interface BlockOptions {
+  /** Wait for room / for an item (default true). */
+  readonly block?: boolean | undefined
+  /** How long to wait; unset waits for ever. */
+  readonly timeout?: Duration.Input | undefined
+}
+
+const timeoutMs = (options: BlockOptions | undefined): number => {
+  if (options?.timeout === undefined) return Infinity
+  return Math.max(0, Duration.toMillis(Duration.fromInputUnsafe(options.timeout)))
+}
+
+// ---- constructors -----------------------------------------------------------------------------
+
+const makeKind = <A>(kind: Kind, options: MakeOptions<A>): Effect.Effect<any, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const id = `${kernel.self.address || "main"}/${kernel.self.pid}/${++queueCounter}`
+    const maxsize = kind === "SimpleQueue" ? 0 : Math.max(0, Math.floor(options.maxsize ?? 0))
+    const core = new Core(id, maxsize, kind, options.schema as Schema.ConstraintDecoder<unknown> | undefined)
+    const handle = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        Actor.makeUnsafe(Protocol, {
+          receive: (m, req) => core.receive(m as Msg, req),
+          down: (dead) => core.down(dead),
+          abandoned: (m, value) => core.abandoned(m as Msg, value)
+        })
+      ),
+      (h) =>
+        Effect.sync(() => {
+          core.shutdown()
+          h.close()
+        })
+    )
+    cores.set(id, core)
+    return new QueueImpl<A>(id, handle.ref as Actor.ActorRef<Msg>, maxsize, kind, core.ctrlSab)
+  })
+
+/**
+ * Creates a queue owned by this process for as long as the Scope lives.
+ *
+ * Python equivalent: `multiprocessing.Queue(maxsize)`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const q = yield* Queue.make<number>({ maxsize: 10 })
+ *   yield* Queue.put(q, 1)
+ *   return yield* Queue.get(q) // 1
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<Queue<A>, never, Scope.Scope> =>
+  makeKind<A>("Queue", options)
+
+/**
+ * Creates a joinable queue: consumers call {@link taskDone} per item, {@link join} waits for all.
+ *
+ * Python equivalent: `multiprocessing.JoinableQueue(maxsize)`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const q = yield* Queue.makeJoinable<string>()
+ *   yield* Queue.put(q, "job")
+ *   yield* Queue.get(q)
+ *   yield* Queue.taskDone(q)
+ *   yield* Queue.join(q)
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeJoinable = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<JoinableQueue<A>, never, Scope.Scope> =>
+  makeKind<A>("JoinableQueue", options)
+
+/**
+ * Creates a simple unbounded queue (put, get, empty, close).
+ *
+ * Python equivalent: `multiprocessing.SimpleQueue()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const q = yield* Queue.makeSimple<string>()
+ *   yield* Queue.put(q, "hi")
+ *   return yield* Queue.get(q)
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeSimple = <A = unknown>(options: Pick<MakeOptions<A>, "schema"> = {}): Effect.Effect<SimpleQueue<A>, never, Scope.Scope> =>
+  makeKind<A>("SimpleQueue", options)
+
+// ---- operations -------------------------------------------------------------------------------
+
+const localCore = (q: QueueImpl<unknown>): Core | undefined | null =>
+  q.ref.address === kernel.self.address ? (cores.get(q.id) ?? null) : undefined
+
+const ask = <R>(q: QueueImpl<unknown>, m: Msg): Effect.Effect<R, QueueError | SerializationError> =>
+  Effect.suspend(() => {
+    flushPending(q)
+    return Actor.ask<Msg, R, QueueError>(q.ref, m).pipe(
+      Effect.catchTag("ActorError", (e) =>
+        Effect.fail(
+          e.reason === "BadMessage"
+            ? error("InvalidItem", e.message)
+            : error("Unavailable", `the queue's owner is gone (${e.message})`)
+        )
+      )
+    )
+  })
+
+const settleTo = <A>(resume: (effect: Effect.Effect<A, QueueError>) => void) => (ok: boolean, value: unknown) =>
+  resume(ok ? Effect.succeed(value as A) : Effect.fail(value as QueueError))
+
+const checkOpen = (q: QueueImpl<unknown>): QueueError | undefined => q.closed ? closedError() : undefined
+
+/**
+ * Puts an item: waits for room in a bounded queue (at most `timeout`), fails with `Full` when
+ * non-blocking or timed out, and with `SerializationError` if the item cannot be sent.
+ *
+ * Python equivalent: `Queue.put(obj, block=True, timeout=None)`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<string>
+ * const program = Queue.put(q, "job", { timeout: "1 second" })
+ * ```
+ * @category operations
+ * @since 0.1.0
+ */
+export const put = <A>(
+  queue: AnyQueue<A>,
+  item: A,
+  options?: BlockOptions
+): Effect.Effect<void, QueueError | SerializationError> =>
+  Effect.suspend(() => {
+    const q = impl(queue) as QueueImpl<unknown>
+    const closed = checkOpen(q)
+    if (closed) return Effect.fail(closed)
+    const core = localCore(q)
+    if (core === null) return Effect.fail(shutDownError())
+    const block = options?.block ?? true
+    if (core) {
+      if (core.closed) return Effect.fail(shutDownError())
+      // Same snapshot semantics as a remote put: the item is checked (and copied) now.
+      let copy: unknown = item
+      try {
+        if (typeof item === "object" && item !== null) copy = decodeRecord(encodeRecord(item))
+        else if (typeof item === "function" || typeof item === "symbol") encodeRecord(item)
+      } catch (e) {
+        return e instanceof CodecError ? Effect.fail(fromCodecError(e)) : Effect.die(e)
+      }
+      if (core.offer(copy)) return Effect.void
+      if (!block) return Effect.fail(error("Full", "the queue is full"))
+      const ms = timeoutMs(options)
+      return Effect.callback<void, QueueError>((resume) => {
+        const p = core.addPutter(copy, settleTo(resume), ms)
+        return Effect.sync(() => stop(p))
+      })
+    }
+    if (q.maxsize > 0) {
+      return Effect.asVoid(ask(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 }))
+    }
+    let prepared: unknown
+    try {
+      prepared = prepareItem(item)
+    } catch (e) {
+      return e instanceof CodecError ? Effect.fail(fromCodecError(e)) : Effect.die(e)
+    }
+    const producer = producerOf(q)
+    if (producer.gone()) return Effect.fail(error("Unavailable", "the queue's owner is gone"))
+    producer.put(prepared)
+    return Effect.void
+  })
+
+/**
+ * Puts without waiting: `Full` at once if there is no room.
+ *
+ * Python equivalent: `Queue.put_nowait(obj)`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const program = Queue.putNowait(q, 42)
+ * ```
+ * @category operations
+ * @since 0.1.0
+ */
+export const putNowait = <A>(queue: Queue<A>, item: A): Effect.Effect<void, QueueError | SerializationError> =>
+  put(queue, item, { block: false })
+
+/**
+ * Takes the next item: waits (at most `timeout`) when the queue is empty; `Empty` when
+ * non-blocking or timed out.
+ *
+ * Python equivalent: `Queue.get(block=True, timeout=None)`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<string>
+ * const next = Queue.get(q, { timeout: "500 millis" })
+ * ```
+ * @category operations
+ * @since 0.1.0
+ */
+export const get = <A>(queue: AnyQueue<A>, options?: BlockOptions): Effect.Effect<A, QueueError | SerializationError> =>
+  Effect.suspend(() => {
+    const q = impl(queue) as QueueImpl<unknown>
+    const closed = checkOpen(q)
+    if (closed) return Effect.fail(closed)
+    const core = localCore(q)
+    if (core === null) return Effect.fail(shutDownError())
+    const block = options?.block ?? true
+    if (core) {
+      if (core.closed) return Effect.fail(shutDownError())
+      const now = core.poll()
+      if (now) return now.ok ? Effect.succeed(now.value as A) : Effect.fail(now.value as QueueError)
+      if (!block) return Effect.fail(error("Empty", "the queue is empty"))
+      const ms = timeoutMs(options)
+      return Effect.callback<A, QueueError>((resume) => {
+        const g = core.addGetter(settleTo(resume), ms)
+        return Effect.sync(() => stop(g))
+      })
+    }
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.map(restore(ask<[number, A]>(q, { op: "get", block, ms: block ? timeoutMs(options) : 0 })), ([token, item]) => {
+        // Acknowledge: from here on the item is this process's, even if it dies.
+        try {
+          kernelTell(q, { op: "ack", x: token })
+        } catch {
+          // the owner is gone
+        }
+        return item
+      })
+    )
+  })
+
+/**
+ * Takes an item without waiting: `Empty` at once if there is none.
+ *
+ * Python equivalent: `Queue.get_nowait()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const next = Queue.getNowait(q)
+ * ```
+ * @category operations
+ * @since 0.1.0
+ */
+export const getNowait = <A>(queue: Queue<A>): Effect.Effect<A, QueueError | SerializationError> => get(queue, { block: false })
+
+/**
+ * The exact number of items in the queue (puts from this process that completed are counted).
+ *
+ * Python equivalent: `Queue.qsize()` (approximate there, and missing on macOS).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const n = Queue.qsize(q)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const qsize = <A>(queue: AnyQueue<A>): Effect.Effect<number, QueueError> =>
+  Effect.suspend(() => {
+    const q = impl(queue) as QueueImpl<unknown>
+    const closed = checkOpen(q)
+    if (closed) return Effect.fail(closed)
+    const core = localCore(q)
+    if (core === null) return Effect.fail(shutDownError())
+    if (core) return core.closed ? Effect.fail(shutDownError()) : Effect.succeed(core.size())
+    return Effect.catchTag(ask<number>(q, { op: "size" }), "SerializationError", Effect.die)
+  })
+
+/**
+ * Whether the queue is empty (exact, unlike Python's).
+ *
+ * Python equivalent: `Queue.empty()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const isEmpty = Queue.empty(q)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const empty = <A>(queue: AnyQueue<A>): Effect.Effect<boolean, QueueError> => Effect.map(qsize(queue), (n) => n === 0)
+
+/**
+ * Whether a bounded queue is full (exact).
+ *
+ * Python equivalent: `Queue.full()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const isFull = Queue.full(q)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const full = <A>(queue: Queue<A>): Effect.Effect<boolean, QueueError> =>
+  Effect.map(qsize(queue), (n) => queue.maxsize > 0 && n >= queue.maxsize)
+
+/**
+ * Closes this handle: puts already made still arrive; further `put` / `get` on it fail with
+ * `Closed`. Other handles of the queue (in this or other processes) are unaffected.
+ *
+ * Python equivalent: `Queue.close()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const done = Queue.close(q)
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const close = <A>(queue: AnyQueue<A>): Effect.Effect<void> =>
+  Effect.sync(() => {
+    const q = impl(queue) as QueueImpl<unknown>
+    q.closed = true
+    flushPending(q)
+  })
+
+/**
+ * After {@link close}: waits until every item this process put has reached the queue.
+ * There is no feeder thread and puts never wait for a consumer, so this cannot deadlock the way
+ * Python's can (a process may exit with data still queued).
+ *
+ * Python equivalent: `Queue.join_thread()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const q: Queue.Queue<number>
+ * const done = Effect.andThen(Queue.close(q), Queue.joinThread(q))
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const joinThread = <A>(queue: AnyQueue<A>): Effect.Effect<void, QueueError> =>
+  Effect.suspend(() => {
+    const q = impl(queue) as QueueImpl<unknown>
+    if (!q.closed) return Effect.fail(error("NotClosed", "join_thread() before close()"))
+    if (q.joinCancelled || localCore(q) !== undefined) return Effect.void
+    return Effect.catchTag(Effect.asVoid(ask(q, { op: "sync" })), "SerializationError", Effect.die)
+  })
+
+/**
+ * Lets {@link joinThread} return at once. Puts are never held back here, so a process can always
+ * exit; this only skips the wait for in-flight items to reach the owner.
+ *
+ * Python equivalent: `Queue.cancel_join_thread()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const program = Queue.cancelJoinThread(q)
+ * ```
+ * @category lifecycle
+ * @since 0.1.0
+ */
+export const cancelJoinThread = <A>(queue: AnyQueue<A>): Effect.Effect<void> =>
+  Effect.sync(() => {
+    impl(queue).joinCancelled = true
+  })
+
+/**
+ * Marks one item taken from a joinable queue as processed; `TooManyTaskDone` if there is none.
+ *
+ * Python equivalent: `JoinableQueue.task_done()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.JoinableQueue<string>
+ * const done = Queue.taskDone(q)
+ * ```
+ * @category operations
+ * @since 0.1.0
+ */
+export const taskDone = <A>(queue: JoinableQueue<A>): Effect.Effect<void, QueueError> =>
+  Effect.suspend(() => {
+    const q = impl(queue) as QueueImpl<unknown>
+    const core = localCore(q)
+    if (core === null) return Effect.fail(shutDownError())
+    if (core) {
+      const e = core.taskDone()
+      return e ? Effect.fail(e) : Effect.void
+    }
+    return Effect.catchTag(Effect.asVoid(ask(q, { op: "taskDone" })), "SerializationError", Effect.die)
+  })
+
+/**
+ * Waits until every item put into a joinable queue was marked done.
+ *
+ * Python equivalent: `JoinableQueue.join()`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.JoinableQueue<string>
+ * const allDone = Queue.join(q)
+ * ```
+ * @category operations
+ * @since 0.1.0
+ */
+export const join = <A>(queue: JoinableQueue<A>): Effect.Effect<void, QueueError> =>
+  Effect.suspend(() => {
+    const q = impl(queue) as QueueImpl<unknown>
+    const core = localCore(q)
+    if (core === null) return Effect.fail(shutDownError())
+    if (core) {
+      return Effect.callback<void, QueueError>((resume) => {
+        const w = core.addJoiner(settleTo(resume))
+        if (!w) return resume(Effect.void)
+        return Effect.sync(() => {
+          stop(w)
+          core.joiners.delete(w)
+        })
+      })
+    }
+    return Effect.catchTag(Effect.asVoid(ask(q, { op: "join" })), "SerializationError", Effect.die)
+  })
+
+/** Options of {@link stream}. */
+export interface StreamOptions {
+  /** The stream ends (without emitting it) when this item arrives: Python's `iter(q.get, sentinel)`. */
+  readonly sentinel?: unknown
+}
+
+const isSentinel = (options: StreamOptions | undefined, a: unknown): boolean =>
+  options !== undefined && "sentinel" in options && (Object.is(a, options.sentinel))
+
+/**
+ * Reads the queue as a Stream: it ends at the sentinel (if given) or when the handle or the
+ * queue is closed; other failures (`InvalidItem`, `Unavailable`) fail the stream.
+ *
+ * Python equivalent: `for item in iter(q.get, sentinel)`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * import { Stream } from "effect"
+ * declare const q: Queue.Queue<number | null>
+ * const all = Stream.runCollect(Queue.stream(q, { sentinel: null }))
+ * ```
+ * @category streams
+ * @since 0.1.0
+ */
+export const stream = <A>(queue: AnyQueue<A>, options?: StreamOptions): Stream.Stream<A, QueueError | SerializationError> =>
+  Stream.unfold(undefined as void, () =>
+    get(queue).pipe(
+      Effect.map((a): readonly [A, void] | undefined => isSentinel(options, a) ? undefined : [a, undefined]),
+      Effect.catchIf((e): e is QueueError => e._tag === "QueueError" && e.reason === "Closed", () => Effect.succeed(undefined))
+    ))
+
+/**
+ * Reads the queue as an async iterable (same ending rules as {@link stream}).
+ *
+ * Python equivalent: `for item in iter(q.get, sentinel)`.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<string | null>
+ * for await (const item of Queue.toAsyncIterable(q, { sentinel: null })) console.log(item)
+ * ```
+ * @category streams
+ * @since 0.1.0
+ */
+export const toAsyncIterable = <A>(queue: AnyQueue<A>, options?: StreamOptions): AsyncIterable<A> =>
+  Stream.toAsyncIterable(stream(queue, options))
+
+/**
+ * Whether a value is a queue handle.
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * Queue.isQueue({}) // false
+ * ```
+ * @category guards
+ * @since 0.1.0
+ */
+export const isQueue = (u: unknown): u is AnyQueue<unknown> => u instanceof QueueImpl
+
+export { SerializationError }
