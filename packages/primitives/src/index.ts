@@ -4,3 +4,5 @@
  * @since 0.1.0
  */
 export * as Process from "./Process.ts"
+export * as Lock from "./Lock.ts"
+export * as Semaphore from "./Semaphore.ts"
