@@ -6,3 +6,6 @@
 export * as Process from "./Process.ts"
 export * as Lock from "./Lock.ts"
 export * as Semaphore from "./Semaphore.ts"
+export * as Condition from "./Condition.ts"
+export * as Event from "./Event.ts"
+export * as Barrier from "./Barrier.ts"

@@ -5,3 +5,8 @@
  * @since 0.1.0
  */
 export { activeChildren, cpuCount, currentProcess, parentProcess, Process } from "./Process.ts"
+export { Lock, RLock } from "./Lock.ts"
+export { BoundedSemaphore, Semaphore } from "./Semaphore.ts"
+export { Condition } from "./Condition.ts"
+export { Event } from "./Event.ts"
+export { Barrier } from "./Barrier.ts"
