@@ -87,6 +87,8 @@ export interface Options {
 const gone = (e: unknown): Effect.Effect<never, BarrierError> =>
   e instanceof Actor.ActorError
     ? Effect.fail(new BarrierError({ reason: "Gone", why: "gone", message: `the barrier is unreachable: ${e.message}` }))
+    : e instanceof BarrierError
+    ? Effect.fail(e)
     : Effect.die(e)
 
 const ask = <A>(b: Barrier, message: typeof Message.Encoded): Effect.Effect<A, BarrierError> =>
