@@ -6,7 +6,8 @@
 const suites: Record<string, string> = {
   process: "./process.ts",
   pool: "./pool.ts",
-  queue: "./queue.ts"
+  queue: "./queue.ts",
+  sync: "./sync.ts"
 }
 
 const wanted = process.argv.slice(2)

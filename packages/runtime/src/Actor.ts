@@ -234,6 +234,21 @@ export const tell = <M>(ref: ActorRef<M>, message: M): Effect.Effect<void, Seria
 
 const noop = () => {}
 
+// Processes reported dead. A message of theirs can still arrive after the notice (a pipe drained
+// after the exit event): an actor must not act on it, or it would grant a lock to the dead.
+const deadProcesses = new Set<string>()
+let watchingDeaths = false
+const isFromDead = (from: string): boolean => {
+  if (deadProcesses.size === 0) return false
+  if (deadProcesses.has("")) return true
+  let i = from.indexOf(":")
+  while (i >= 0) {
+    if (deadProcesses.has(from.slice(0, i))) return true
+    i = from.indexOf(":", i + 1)
+  }
+  return deadProcesses.has(from)
+}
+
 /**
  * Starts an actor in this process for as long as the Scope lives.
  *
@@ -292,8 +307,15 @@ export const makeUnsafe = <S extends Schema.Top>(protocol: S, behavior: Behavior
       if (e instanceof CodecError) kernel.send(from, replyTo, [REPLY, id, ERR, fromCodecError(e)])
     }
   }
+  if (!watchingDeaths) {
+    watchingDeaths = true
+    kernel.onDown((dead) => {
+      if (dead !== kernel.self.address) deadProcesses.add(dead)
+    })
+  }
   const port = kernel.openPort((body, from) => {
     const m = body as Array<any>
+    if (isFromDead(from)) return
     switch (m[0]) {
       case REQ: {
         const id = m[1] as number

@@ -17,3 +17,8 @@ export {
 export { AsyncResult, Pool, PoolError } from "./Pool.ts"
 export { JoinableQueue, Queue, SimpleQueue } from "./Queue.ts"
 export { Pipe, PipeConnection, wait } from "./Pipe.ts"
+export { Lock, RLock } from "./Lock.ts"
+export { BoundedSemaphore, Semaphore } from "./Semaphore.ts"
+export { Condition } from "./Condition.ts"
+export { Event } from "./Event.ts"
+export { Barrier } from "./Barrier.ts"

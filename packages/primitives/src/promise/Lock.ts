@@ -1,0 +1,121 @@
+/**
+ * Lock and RLock for async/await code: thin classes over the Effect API (`Lock`).
+ *
+ * An RLock here is owned by the process (JavaScript code in one process is one thread); the
+ * Effect API can also make it per fiber.
+ *
+ * Python equivalent: `multiprocessing.Lock`, `multiprocessing.RLock`.
+ *
+ * @since 0.1.0
+ */
+import * as Codec from "@multiproc/runtime/Codec"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Scope from "effect/Scope"
+import { run, runSync, scope } from "../internal/facade.ts"
+import * as L from "../Lock.ts"
+
+/** The owner of an RLock in async/await code: the process itself. @internal */
+export const PROCESS_OWNER = -1
+
+/** A held lock; releases it when disposed (`using` / `await using`). */
+export interface Held extends Disposable, AsyncDisposable {
+  readonly release: () => Promise<void>
+}
+
+const held = (release: Effect.Effect<void, L.LockError>): Held => {
+  let done = false
+  const once = () => {
+    if (done) return Effect.void
+    done = true
+    return release
+  }
+  return {
+    release: () => run(once()),
+    [Symbol.dispose]: () => runSync(once()),
+    [Symbol.asyncDispose]: () => run(once())
+  }
+}
+
+/** @internal */
+export const makeIn = <A>(effect: Effect.Effect<A, never, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
+
+abstract class Base {
+  /** The Effect-API handle this object wraps. */
+  abstract readonly handle: L.Lock | L.RLock
+  /** Python's `acquire(block=True, timeout=None)`: `true` once held, `false` otherwise. */
+  acquire(block = true, timeout?: Duration.Input): Promise<boolean> {
+    return run(L.acquire(this.handle, { block, timeout, owner: PROCESS_OWNER }))
+  }
+  /** Python's `release()`. */
+  release(): Promise<void> {
+    return run(L.release(this.handle, { owner: PROCESS_OWNER }))
+  }
+  /** Python's `with lock:` — runs `f` holding the lock. */
+  async withLock<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
+    await this.acquire()
+    try {
+      return await f()
+    } finally {
+      await this.release()
+    }
+  }
+  /** Acquires and returns a guard for `using` / `await using`, which releases it. */
+  async hold(): Promise<Held> {
+    await this.acquire()
+    return held(L.release(this.handle, { owner: PROCESS_OWNER }))
+  }
+}
+
+/**
+ * A lock shared by every process it is handed to.
+ *
+ * Python equivalent: `multiprocessing.Lock()`.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@multiproc/primitives/promise"
+ * const lock = new Lock()
+ * {
+ *   await using _ = await lock.hold()
+ *   // critical section
+ * }
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class Lock extends Base {
+  readonly handle: L.Lock
+  constructor(options: L.Options | L.Lock = {}) {
+    super()
+    this.handle = L.isLock(options) ? (options as L.Lock) : makeIn(L.make(options as L.Options))
+  }
+}
+
+/**
+ * A recursive lock, owned by the process that acquired it.
+ *
+ * Python equivalent: `multiprocessing.RLock()`.
+ *
+ * @example
+ * ```ts
+ * import { RLock } from "@multiproc/primitives/promise"
+ * const rlock = new RLock()
+ * await rlock.acquire()
+ * await rlock.acquire()
+ * await rlock.release()
+ * await rlock.release()
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class RLock extends Base {
+  readonly handle: L.RLock
+  constructor(options: L.Options | L.RLock = {}) {
+    super()
+    this.handle = L.isLock(options) ? (options as L.RLock) : makeIn(L.makeRLock(options as L.Options))
+  }
+}
+
+Codec.register<Lock>({ tag: "multiproc/promise/Lock", Class: Lock, encode: (l) => l.handle, decode: (h: L.Lock) => new Lock(h) })
+Codec.register<RLock>({ tag: "multiproc/promise/RLock", Class: RLock, encode: (l) => l.handle, decode: (h: L.RLock) => new RLock(h) })

@@ -1,0 +1,107 @@
+/**
+ * Semaphore and BoundedSemaphore for async/await code: thin classes over the Effect API.
+ *
+ * Python equivalent: `multiprocessing.Semaphore`, `multiprocessing.BoundedSemaphore`.
+ *
+ * @since 0.1.0
+ */
+import * as Codec from "@multiproc/runtime/Codec"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { run, runSync } from "../internal/facade.ts"
+import * as S from "../Semaphore.ts"
+import { makeIn } from "./Lock.ts"
+
+/** A held permit; gives it back when disposed (`using` / `await using`). */
+export interface Held extends Disposable, AsyncDisposable {
+  readonly release: () => Promise<void>
+}
+
+abstract class Base {
+  /** The Effect-API handle this object wraps. */
+  abstract readonly handle: S.Semaphore | S.BoundedSemaphore
+  /** Python's `acquire(block=True, timeout=None)`. */
+  acquire(block = true, timeout?: Duration.Input): Promise<boolean> {
+    return run(S.acquire(this.handle, { block, timeout }))
+  }
+  /** Python's `release()`. */
+  release(): Promise<void> {
+    return run(S.release(this.handle))
+  }
+  /** Python's `get_value()`. */
+  getValue(): Promise<number> {
+    return run(S.getValue(this.handle))
+  }
+  /** Python's `with sem:` — runs `f` holding a permit. */
+  async withPermit<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
+    await this.acquire()
+    try {
+      return await f()
+    } finally {
+      await this.release()
+    }
+  }
+  /** Takes a permit and returns a guard for `using` / `await using`, which gives it back. */
+  async hold(): Promise<Held> {
+    await this.acquire()
+    let done = false
+    const once = () => {
+      if (done) return Effect.void
+      done = true
+      return S.release(this.handle)
+    }
+    return { release: () => run(once()), [Symbol.dispose]: () => runSync(once()), [Symbol.asyncDispose]: () => run(once()) }
+  }
+}
+
+/**
+ * A counting semaphore shared by every process it is handed to.
+ *
+ * Python equivalent: `multiprocessing.Semaphore(value=1)`.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from "@multiproc/primitives/promise"
+ * const sem = new Semaphore(2)
+ * await sem.withPermit(async () => "one of two")
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class Semaphore extends Base {
+  readonly handle: S.Semaphore
+  constructor(value: number | S.Semaphore = 1, options: S.Options = {}) {
+    super()
+    this.handle = typeof value === "number" ? makeIn(S.make(value, options)) : value
+  }
+}
+
+/**
+ * A semaphore that cannot be released above its initial value.
+ *
+ * Python equivalent: `multiprocessing.BoundedSemaphore(value=1)`.
+ *
+ * @example
+ * ```ts
+ * import { BoundedSemaphore } from "@multiproc/primitives/promise"
+ * const sem = new BoundedSemaphore(1)
+ * await sem.release().catch((e) => e.reason) // "TooManyReleases"
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class BoundedSemaphore extends Base {
+  readonly handle: S.BoundedSemaphore
+  constructor(value: number | S.BoundedSemaphore = 1, options: S.Options = {}) {
+    super()
+    this.handle = typeof value === "number" ? makeIn(S.makeBounded(value, options)) : value
+  }
+}
+
+Codec.register<Semaphore>({ tag: "multiproc/promise/Semaphore", Class: Semaphore, encode: (s) => s.handle, decode: (h: S.Semaphore) => new Semaphore(h) })
+Codec.register<BoundedSemaphore>({
+  tag: "multiproc/promise/BoundedSemaphore",
+  Class: BoundedSemaphore,
+  encode: (s) => s.handle,
+  decode: (h: S.BoundedSemaphore) => new BoundedSemaphore(h)
+})

@@ -1,0 +1,223 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Lock, Process, Semaphore } from "@multiproc/primitives"
+import { Lock as PLock, RLock as PRLock } from "@multiproc/primitives/promise"
+import { Effect, Fiber } from "effect"
+import * as T from "./fixtures/sync-tasks.ts"
+
+const backends = ["thread", "process"] as const
+
+/** Polls until a child holds the lock (a non-blocking acquire by us fails). */
+const untilHeldElsewhere = (lock: Lock.Lock) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000; i++) {
+      if (!(yield* Lock.acquire(lock, { block: false }))) return
+      yield* Lock.release(lock)
+      yield* Effect.sleep(10)
+    }
+    throw new Error("the child never took the lock")
+  })
+
+describe("Lock (one process)", () => {
+  it.live("acquire; non-blocking acquire while held gives false; negative timeout is zero", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      expect(yield* Lock.acquire(lock)).toBe(true)
+      expect(yield* Lock.acquire(lock, { block: false })).toBe(false)
+      expect(yield* Lock.acquire(lock, { timeout: -1 })).toBe(false)
+      yield* Lock.release(lock)
+      expect(yield* Lock.acquire(lock, { block: false })).toBe(true)
+      yield* Lock.release(lock)
+    })))
+
+  it.live("releasing an unlocked lock is an error", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      const e = yield* Effect.flip(Lock.release(lock))
+      expect(e._tag).toBe("LockError")
+      expect(e.reason).toBe("NotLocked")
+    })))
+
+  it.live("acquire with a timeout gives false after about the timeout", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      yield* Lock.acquire(lock)
+      const t0 = Date.now()
+      const got = yield* Effect.forkChild(Lock.acquire(lock, { timeout: 200 })).pipe(Effect.flatMap(Fiber.join))
+      const took = Date.now() - t0
+      expect(got).toBe(false)
+      expect(took).toBeGreaterThanOrEqual(180)
+      expect(took).toBeLessThan(3000)
+      yield* Lock.release(lock)
+    })))
+
+  it.live("RLock: nested acquires and releases; one release too many is an error; other fibers wait", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rlock = yield* Lock.makeRLock()
+      expect(yield* Lock.acquire(rlock)).toBe(true)
+      expect(yield* Lock.acquire(rlock)).toBe(true)
+      expect(yield* Lock.acquire(rlock, { block: false })).toBe(true)
+      // another fiber is another owner
+      const other = yield* Effect.forkChild(Lock.acquire(rlock, { block: false }))
+      expect(yield* Fiber.join(other)).toBe(false)
+      const foreign = yield* Effect.forkChild(Effect.flip(Lock.release(rlock)))
+      expect((yield* Fiber.join(foreign)).reason).toBe("NotOwner")
+      yield* Lock.release(rlock)
+      yield* Lock.release(rlock)
+      yield* Lock.release(rlock)
+      const e = yield* Effect.flip(Lock.release(rlock))
+      expect(e.reason).toBe("NotOwner")
+      const later = yield* Effect.forkChild(Lock.acquire(rlock, { block: false }))
+      expect(yield* Fiber.join(later)).toBe(true)
+    })))
+
+  it.live("withLock releases on failure", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      const r = yield* Effect.flip(Lock.withLock(lock, Effect.fail("boom")))
+      expect(r).toBe("boom")
+      expect(yield* Lock.acquire(lock, { block: false })).toBe(true)
+    })))
+
+  it.live("a waiter interrupted while queued never owns the lock; FIFO hand-off", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      yield* Lock.acquire(lock)
+      const order: Array<number> = []
+      const waiter = (i: number) => Effect.forkChild(Effect.andThen(Lock.acquire(lock), Effect.sync(() => order.push(i))).pipe(Effect.andThen(Lock.release(lock))))
+      const a = yield* waiter(1)
+      yield* Effect.sleep(20)
+      const b = yield* waiter(2)
+      yield* Effect.sleep(20)
+      const c = yield* waiter(3)
+      yield* Effect.sleep(20)
+      yield* Fiber.interrupt(b)
+      yield* Lock.release(lock)
+      yield* Fiber.join(a)
+      yield* Fiber.join(c)
+      expect(order).toEqual([1, 3])
+      expect(yield* Lock.acquire(lock, { block: false })).toBe(true)
+    })))
+
+  it("the async/await facade: acquire/release, withLock, await using, RLock nesting", async () => {
+    const lock = new PLock()
+    expect(await lock.acquire()).toBe(true)
+    expect(await lock.acquire(false)).toBe(false)
+    await lock.release()
+    await expect(lock.release()).rejects.toMatchObject({ reason: "NotLocked" })
+    expect(await lock.withLock(() => 7)).toBe(7)
+    {
+      await using _held = await lock.hold()
+      expect(await lock.acquire(false)).toBe(false)
+    }
+    {
+      using _held = await lock.hold()
+    }
+    expect(await lock.acquire(false)).toBe(true)
+    await lock.release()
+    const r = new PRLock()
+    await r.acquire()
+    await r.acquire()
+    await r.release()
+    await r.release()
+    await expect(r.release()).rejects.toMatchObject({ reason: "NotOwner" })
+  })
+})
+
+describe.each(backends)("Lock across processes (%s backend)", (backend) => {
+  it.live("a child's non-blocking acquire sees the parent's lock; a timed one gives false after the timeout", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      yield* Lock.acquire(lock)
+      expect(yield* Process.run({ target: T.tryLock, args: [lock], backend })).toBe(false)
+      const r = yield* Process.run({ target: T.acquireWithin, args: [lock, 300], backend })
+      expect(r.got).toBe(false)
+      expect(r.took).toBeGreaterThanOrEqual(250)
+      expect(r.took).toBeLessThan(5000)
+      yield* Lock.release(lock)
+      expect(yield* Process.run({ target: T.tryLock, args: [lock], backend })).toBe(true)
+    })))
+
+  it.live("a child may release the parent's Lock; releasing it again is NotLocked; RLock is owner-only", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      yield* Lock.acquire(lock)
+      expect(yield* Process.run({ target: T.releaseForeign, args: [lock], backend })).toBe("ok")
+      expect(yield* Process.run({ target: T.releaseForeign, args: [lock], backend })).toBe("NotLocked")
+      expect(yield* Lock.acquire(lock, { block: false })).toBe(true)
+      const rlock = yield* Lock.makeRLock()
+      yield* Lock.acquire(rlock)
+      expect(yield* Process.run({ target: T.releaseForeign, args: [rlock], backend })).toBe("NotOwner")
+    })))
+
+  it.live("a lock held by a process that dies goes to the next waiter", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      const p = yield* Process.make({ target: T.acquireAndHang, args: [lock], backend })
+      yield* Process.start(p)
+      yield* untilHeldElsewhere(lock)
+      const waiter = yield* Effect.forkChild(Lock.acquire(lock, { timeout: 20_000 }))
+      yield* Effect.sleep(50)
+      yield* Process.kill(p)
+      expect(yield* Fiber.join(waiter)).toBe(true)
+      // and one that exits on its own
+      yield* Lock.release(lock)
+      const q = yield* Process.make({ target: T.acquireAndExit, args: [lock], backend })
+      yield* Process.start(q)
+      expect(yield* Process.join(q)).toBe(3)
+      expect(yield* Lock.acquire(lock, { timeout: 20_000 })).toBe(true)
+    })))
+
+  it.live("with onOwnerDeath: fail, waiters get a typed OwnerDied error", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make({ onOwnerDeath: "fail" })
+      const p = yield* Process.make({ target: T.acquireAndHang, args: [lock], backend })
+      yield* Process.start(p)
+      yield* untilHeldElsewhere(lock)
+      const waiter = yield* Effect.forkChild(Effect.flip(Lock.acquire(lock)))
+      yield* Effect.sleep(50)
+      yield* Process.kill(p)
+      const e = yield* Fiber.join(waiter)
+      expect(e.reason).toBe("OwnerDied")
+      expect(yield* Lock.acquire(lock, { block: false })).toBe(true)
+    })))
+
+  it.live("FIFO under contention: 3 processes × 300 sections, nobody starves, nothing lost", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      const counts = yield* Effect.all(
+        [1, 2, 3].map((i) => Process.run({ target: T.stampLoop, args: [lock, i, 300], backend })),
+        { concurrency: "unbounded" }
+      )
+      expect(counts).toEqual([300, 300, 300])
+      expect(yield* Lock.acquire(lock, { block: false })).toBe(true)
+    })))
+
+  it.live("hand-off is FIFO across processes", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      yield* Lock.acquire(lock)
+      const ps = []
+      for (let i = 0; i < 3; i++) {
+        const p = yield* Process.make({ target: T.acquireStamp, args: [lock, 50], backend })
+        yield* Process.start(p)
+        ps.push(p)
+        yield* Effect.sleep(backend === "process" ? 1500 : 800) // let it boot and queue
+      }
+      yield* Lock.release(lock)
+      const stamps = []
+      for (const p of ps) stamps.push(yield* Process.result(p))
+      expect([...stamps].sort((a, b) => a - b)).toEqual(stamps)
+    })))
+
+  it.live("Semaphore permits held by a dead process come back", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const sem = yield* Semaphore.make(3)
+      const p = yield* Process.make({ target: T.takePermitsAndHang, args: [sem, 2], backend })
+      yield* Process.start(p)
+      for (let i = 0; i < 1000 && (yield* Semaphore.getValue(sem)) !== 1; i++) yield* Effect.sleep(10)
+      expect(yield* Semaphore.getValue(sem)).toBe(1)
+      yield* Process.kill(p)
+      for (let i = 0; i < 1000 && (yield* Semaphore.getValue(sem)) !== 3; i++) yield* Effect.sleep(10)
+      expect(yield* Semaphore.getValue(sem)).toBe(3)
+    })))
+})
