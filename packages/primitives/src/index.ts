@@ -4,3 +4,4 @@
  * @since 0.1.0
  */
 export * as Process from "./Process.ts"
+export * as Connection from "./Connection.ts"
