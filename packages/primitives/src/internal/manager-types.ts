@@ -505,7 +505,6 @@ export class SharedSemaphore {
   value: number
   readonly bound: number | undefined
   readonly waiters: Array<Waiter> = []
-  readonly holders = new Map<string, number>()
   constructor(value = 1, bounded = false) {
     if (value < 0) throw pyError("ValueError", "semaphore initial value must be >= 0")
     this.value = value
@@ -514,20 +513,13 @@ export class SharedSemaphore {
   acquire(block = true, timeout: number | null = null): Promise<boolean> | boolean {
     if (this.value > 0) {
       this.value--
-      this.note(current.from, 1)
       return true
     }
     if (nonBlocking(block, timeout)) return false
     return wait(this.waiters, timeout, false)
   }
-  private note(from: string, d: number) {
-    const n = (this.holders.get(from) ?? 0) + d
-    if (n <= 0) this.holders.delete(from)
-    else this.holders.set(from, n)
-  }
   release(n = 1) {
     if (this.bound !== undefined && this.value + n > this.bound) throw pyError("ValueError", "Semaphore released too many times")
-    this.note(current.from, -n)
     this.value += n
     this.wake()
   }
@@ -535,26 +527,19 @@ export class SharedSemaphore {
     while (this.value > 0 && this.waiters.length > 0) {
       const w = this.waiters.shift()!
       this.value--
-      this.note(w.from, 1)
       w.grant(true)
     }
   }
   getValue() {
     return this.value
   }
+  /** Permits are not owned (one process may release what another acquired, for signalling), so a
+   * dead process's permits are not returned; only its pending waits are dropped. */
   down(dead: string) {
     for (let i = this.waiters.length - 1; i >= 0; i--) if (isAtOrBelow(this.waiters[i]!.from, dead)) this.waiters.splice(i, 1)
-    for (const [from, n] of [...this.holders]) {
-      if (isAtOrBelow(from, dead)) {
-        this.holders.delete(from)
-        this.value += n
-      }
-    }
-    this.wake()
   }
-  abandoned(method: string, _args: Array<unknown>, value: unknown, from: string) {
+  abandoned(method: string, _args: Array<unknown>, value: unknown) {
     if (method === "acquire" && value === true) {
-      this.note(from, -1)
       this.value++
       this.wake()
     }
