@@ -6,3 +6,4 @@
 export * as Process from "./Process.ts"
 export * as Connection from "./Connection.ts"
 export * as Manager from "./Manager.ts"
+export * as SharedValue from "./SharedValue.ts"
