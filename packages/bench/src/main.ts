@@ -4,7 +4,8 @@
  *   pnpm bench process    one suite
  */
 const suites: Record<string, string> = {
-  process: "./process.ts"
+  process: "./process.ts",
+  shared: "./shared.ts"
 }
 
 const wanted = process.argv.slice(2)
