@@ -490,3 +490,25 @@ describe("Manager: model-based (fast-check commands)", () => {
       )
     })), 60_000)
 })
+
+describe("Manager: async/await facade", () => {
+  it("start, promisified proxies, a child's writes, nested proxies, shutdown", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    let d: any
+    {
+      await using m = await PManager.start()
+      d = await m.dict<string, unknown>({ a: 1 })
+      await d.set("b", 2)
+      expect(await d.get("a")).toBe(1)
+      const l = await m.list<number>([1])
+      await d.set("l", l)
+      const back = await d.getItem("l")
+      await back.append(2)
+      expect(await l.getvalue()).toEqual([1, 2])
+      expect(await Effect.runPromise(Process.run({ target: T.dictWrites, args: [d, "c", 3] }))).toBe(6)
+      expect((await d.keys()).sort()).toEqual(["a", "b", "c0", "c1", "c2", "l"])
+      await expect(d.getItem("zz")).rejects.toMatchObject({ _tag: "ManagerError", remoteType: "KeyError" })
+    }
+    await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
+  })
+})

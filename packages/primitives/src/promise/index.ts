@@ -5,3 +5,4 @@
  * @since 0.1.0
  */
 export { activeChildren, cpuCount, currentProcess, parentProcess, Process } from "./Process.ts"
+export { Manager, promisify } from "./Manager.ts"
