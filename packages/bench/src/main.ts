@@ -7,7 +7,8 @@ const suites: Record<string, string> = {
   process: "./process.ts",
   pool: "./pool.ts",
   queue: "./queue.ts",
-  sync: "./sync.ts"
+  sync: "./sync.ts",
+  shared: "./shared.ts"
 }
 
 const wanted = process.argv.slice(2)

@@ -277,6 +277,12 @@ export const make = <S extends Schema.Top>(
     (handle) => Effect.sync(() => handle.close())
   ).pipe(Effect.map((h) => h.ref))
 
+/** Options of {@link makeUnsafe}. */
+export interface MakeOptions {
+  /** A well-known (negative) port, so other processes can address the actor without a reference. */
+  readonly port?: number | undefined
+}
+
 /** An actor started without a Scope. @internal */
 export interface Handle<M> {
   readonly ref: ActorRef<M>
@@ -296,7 +302,11 @@ export interface Handle<M> {
  * @category constructors
  * @since 0.1.0
  */
-export const makeUnsafe = <S extends Schema.Top>(protocol: S, behavior: Behavior<S["Type"]>): Handle<S["Encoded"]> => {
+export const makeUnsafe = <S extends Schema.Top>(
+  protocol: S,
+  behavior: Behavior<S["Type"]>,
+  options: MakeOptions = {}
+): Handle<S["Encoded"]> => {
   const decode = Schema.decodeUnknownSync(protocol as any) as (u: unknown) => S["Type"]
   const open = new Map<string, { cancel: () => void }>()
   const answer = (from: string, replyTo: number, id: number, status: number, value: unknown): void => {
@@ -388,7 +398,7 @@ export const makeUnsafe = <S extends Schema.Top>(protocol: S, behavior: Behavior
         return
       }
     }
-  })
+  }, options.port)
   const unsubscribe = kernel.onDown((dead) => {
     for (const [key, entry] of open) {
       if (kernel.isAtOrBelow(key.slice(0, key.lastIndexOf("#")), dead)) {

@@ -97,8 +97,16 @@ export type PortHandler = (body: unknown, from: string) => void
 const ports = new Map<number, PortHandler>()
 let nextPort = 1
 
-/** Opens a port; the returned number together with `self.address` addresses it from anywhere. */
-export const openPort = (handler: PortHandler): number => {
+/** Opens a port; the returned number together with `self.address` addresses it from anywhere.
+ * A `fixed` port (negative, so it never collides with allocated ones) makes a well-known address:
+ * every process can compute it without being told. */
+export const openPort = (handler: PortHandler, fixed?: number): number => {
+  if (fixed !== undefined) {
+    if (!Number.isInteger(fixed) || fixed >= 0) throw new RangeError(`a fixed port must be a negative integer, not ${fixed}`)
+    if (ports.has(fixed)) throw new RangeError(`port ${fixed} is already open`)
+    ports.set(fixed, handler)
+    return fixed
+  }
   const port = nextPort++
   ports.set(port, handler)
   return port

@@ -1,0 +1,126 @@
+/**
+ * Shared state benchmarks, side by side with Python's multiprocessing (python3):
+ * - 10,000 manager dict sets from a child, each awaited, and pipelined (many in flight);
+ * - a Value incremented under its lock by 2 processes (thread backend: shared memory + futex lock).
+ *
+ *   node packages/bench/src/shared.ts
+ */
+import { Manager, Process, SharedValue } from "@multiproc/primitives"
+import { Task } from "@multiproc/runtime"
+import * as Effect from "effect/Effect"
+import { fmt, median, python, table } from "./harness.ts"
+
+const SETS = 10_000
+const INCREMENTS = 100_000
+const REPEATS = 5
+
+export const dictSets = Task.make(import.meta, function dictSets(d: Manager.DictProxy<number, number>, n: number, pipelined: boolean) {
+  return Effect.gen(function*() {
+    const t0 = performance.now()
+    if (pipelined) {
+      yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) => d.set(i, i), { concurrency: "unbounded", discard: true })
+    } else {
+      for (let i = 0; i < n; i++) yield* d.set(i, i)
+    }
+    return performance.now() - t0
+  })
+}, { name: "dictSets" })
+
+/** Increments under the lock; returns [start, end] in epoch milliseconds (the loop only). */
+export const increment = Task.make(import.meta, function increment(v: SharedValue.Value<number>, n: number) {
+  const lock = Effect.runSync(SharedValue.getLock(v))
+  const start = performance.timeOrigin + performance.now()
+  for (let i = 0; i < n; i++) lock.withLockSync(() => { v.value = v.value + 1 })
+  return [start, performance.timeOrigin + performance.now()] as const
+}, { name: "increment" })
+
+const pyDict = `
+import json, time
+from multiprocessing import Manager, Process, Queue
+def child(d, n, q):
+    t0 = time.perf_counter()
+    for i in range(n):
+        d[i] = i
+    q.put((time.perf_counter() - t0) * 1000)
+if __name__ == "__main__":
+    out = []
+    with Manager() as m:
+        for _ in range(${REPEATS}):
+            d = m.dict(); q = Queue()
+            p = Process(target=child, args=(d, ${SETS}, q)); p.start(); out.append(q.get()); p.join()
+    print(json.dumps(out))
+`
+
+const pyValue = `
+import json, time
+from multiprocessing import Process, Value, Queue
+def child(v, n, q):
+    start = time.time()
+    for _ in range(n):
+        with v.get_lock():
+            v.value += 1
+    q.put((start, time.time()))
+if __name__ == "__main__":
+    out = []
+    for _ in range(${REPEATS}):
+        v = Value('i', 0); q = Queue()
+        ps = [Process(target=child, args=(v, ${INCREMENTS}, q)) for _ in range(2)]
+        for p in ps: p.start()
+        spans = [q.get(), q.get()]
+        for p in ps: p.join()
+        out.append((max(e for _, e in spans) - min(s for s, _ in spans)) * 1000)
+        assert v.value == 2 * ${INCREMENTS}
+    print(json.dumps(out))
+`
+
+if (import.meta.main) {
+  const ours = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const m = yield* Manager.make()
+    const awaited: Array<number> = []
+    const pipelined: Array<number> = []
+    for (let r = 0; r < REPEATS; r++) {
+      const d1 = yield* Manager.dict<number, number>(m)
+      awaited.push(yield* Process.run({ target: dictSets, args: [d1, SETS, false] }))
+      const d2 = yield* Manager.dict<number, number>(m)
+      pipelined.push(yield* Process.run({ target: dictSets, args: [d2, SETS, true] }))
+      if ((yield* d2.len()) !== SETS) throw new Error("pipelined sets lost")
+    }
+    const incs: Array<number> = []
+    for (let r = 0; r < REPEATS; r++) {
+      const v = yield* SharedValue.value("i", 0)
+      const spans = yield* Effect.all([
+        Process.run({ target: increment, args: [v, INCREMENTS] }),
+        Process.run({ target: increment, args: [v, INCREMENTS] })
+      ], { concurrency: 2 })
+      incs.push(Math.max(...spans.map((s) => s[1])) - Math.min(...spans.map((s) => s[0])))
+      if (v.value !== 2 * INCREMENTS) throw new Error(`lost increments: ${v.value}`)
+    }
+    return { awaited, pipelined, incs }
+  })))
+  const pyD: Array<number> = await python(pyDict)
+  const pyV: Array<number> = await python(pyValue)
+  const rate = (n: number, msTaken: number) => n / (msTaken / 1000)
+  const pyDictRate = rate(SETS, median(pyD))
+  const pyValueRate = rate(2 * INCREMENTS, median(pyV))
+  const rows = [
+    {
+      scenario: `${fmt(SETS, 0)} dict sets from a child, each awaited`,
+      "multiproc ops/s": fmt(rate(SETS, median(ours.awaited)), 0),
+      "python3 ops/s": fmt(pyDictRate, 0),
+      "ratio (×Python)": fmt(rate(SETS, median(ours.awaited)) / pyDictRate, 2)
+    },
+    {
+      scenario: `${fmt(SETS, 0)} dict sets from a child, pipelined (Python: awaited, it cannot pipeline)`,
+      "multiproc ops/s": fmt(rate(SETS, median(ours.pipelined)), 0),
+      "python3 ops/s": fmt(pyDictRate, 0),
+      "ratio (×Python)": fmt(rate(SETS, median(ours.pipelined)) / pyDictRate, 2)
+    },
+    {
+      scenario: `Value += 1 under its lock, 2 processes × ${fmt(INCREMENTS, 0)} (thread backend; Python: processes), first start to last end of the loops`,
+      "multiproc ops/s": fmt(rate(2 * INCREMENTS, median(ours.incs)), 0),
+      "python3 ops/s": fmt(pyValueRate, 0),
+      "ratio (×Python)": fmt(rate(2 * INCREMENTS, median(ours.incs)) / pyValueRate, 2)
+    }
+  ]
+  console.log(table(`shared state (median of ${REPEATS}, ${new Date().toISOString().slice(0, 10)}, node ${process.version})`, rows))
+}

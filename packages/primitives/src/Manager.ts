@@ -1,0 +1,1167 @@
+/**
+ * Manager: a server in its own process holding shared objects (dict, list, Namespace, Value,
+ * Array, locks, queues and your own registered types) that every process reaches through proxies.
+ *
+ * - A manager's server is an actor host in its own worker (thread or process); every single call
+ *   on a proxy is one request, executed atomically on the server. Proxies are plain data: they
+ *   cross to any process of the tree (as task arguments, inside queues, inside other managed
+ *   objects) and stay live there. A proxy stored inside a managed dict or list is a reference, so
+ *   writes through it are seen by everyone (nested proxies propagate both ways).
+ * - Registered types expose only the methods you list; calling another one is a typed
+ *   `NotExposed` error, an exception thrown by the served object arrives as `RemoteError` with its
+ *   original type and message, and a method returning a generator gives an iterator proxy.
+ * - A manager can also listen on TCP (`address` + `authkey`): other programs `connect` with the
+ *   key (mutual HMAC handshake) and use the same proxies.
+ * - Better than Python: locks and semaphores held by a process that dies are released; blocking
+ *   calls are interruptible; the manager is scoped (it cannot outlive its Scope).
+ *
+ * Python equivalent: `multiprocessing.Manager()`, `multiprocessing.managers.BaseManager`.
+ *
+ * @since 0.1.0
+ */
+import { Actor, Child, Codec } from "@multiproc/runtime"
+import type * as Task from "@multiproc/runtime/Task"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { type Address, keyOf } from "./Connection.ts"
+import {
+  ManagerError,
+  ProxyRef,
+  registerProxyClass,
+  type Request,
+  type ServerInfo,
+  treeId
+} from "./internal/manager-common.ts"
+import { serveManager, type TypeConfig } from "./internal/manager-server.ts"
+import * as wire from "./internal/wire.ts"
+import type * as tc from "./internal/typecodes.ts"
+
+export { ManagerError } from "./internal/manager-common.ts"
+export type { TypeConfig } from "./internal/manager-server.ts"
+
+// ---- transports -------------------------------------------------------------------------------
+
+interface Transport {
+  readonly request: (message: Request) => Effect.Effect<unknown, ManagerError>
+}
+
+const mapAskError = (e: unknown): ManagerError => {
+  if (e instanceof ManagerError) return e
+  const tag = (e as any)?._tag
+  if (tag === "ActorError") {
+    const reason = (e as Actor.ActorError).reason
+    return new ManagerError({
+      reason: reason === "BadMessage" ? "BadRequest" : "ServerGone",
+      message: reason === "BadMessage" ? (e as Error).message : `the manager's process is gone (${(e as Error).message})`,
+      cause: e
+    })
+  }
+  if (tag === "SerializationError") return new ManagerError({ reason: "BadRequest", message: (e as Error).message, cause: e })
+  return new ManagerError({ reason: "RemoteError", message: String((e as Error)?.message ?? e), remoteType: (e as Error)?.name ?? "Error", cause: e })
+}
+
+const actorTransport = (ref: Actor.ActorRef<unknown>): Transport => ({
+  request: (message) => Effect.mapError(Actor.ask<unknown, unknown, ManagerError>(ref, message), mapAskError)
+})
+
+/** A TCP session to a remote manager: requests `[id, body]`, replies `[id, status, value]`. */
+class TcpSession implements Transport {
+  readonly socket: wire.FrameSocket
+  private nextId = 0
+  private readonly pending = new Map<number, (status: number, value: unknown) => void>()
+  constructor(socket: wire.FrameSocket) {
+    this.socket = socket
+    const loop = (): void => {
+      socket.recvCallback((frame) => {
+        let m: unknown
+        try {
+          m = Codec.decodeUnsafe(frame)
+        } catch {
+          m = undefined
+        }
+        if (Array.isArray(m) && typeof m[0] === "number") {
+          const p = this.pending.get(m[0])
+          if (p) {
+            this.pending.delete(m[0])
+            p(m[1], m[2])
+          }
+        }
+        loop()
+      }, (e) => {
+        const gone = new ManagerError({ reason: "ServerGone", message: `the connection to the manager was lost (${e.message})` })
+        for (const p of this.pending.values()) p(1, gone)
+        this.pending.clear()
+      })
+    }
+    loop()
+  }
+  request(message: Request): Effect.Effect<unknown, ManagerError> {
+    return Effect.callback<unknown, ManagerError>((resume) => {
+      const id = ++this.nextId
+      this.pending.set(id, (status, value) => resume(status === 0 ? Effect.succeed(value) : Effect.fail(mapAskError(value))))
+      try {
+        this.socket.send(Codec.encodeUnsafe([id, message]))
+      } catch (e) {
+        this.pending.delete(id)
+        return resume(Effect.fail(e instanceof wire.WireError
+          ? new ManagerError({ reason: "ServerGone", message: e.message, cause: e })
+          : mapAskError(e)))
+      }
+      return Effect.sync(() => {
+        if (!this.pending.delete(id)) return
+        try {
+          this.socket.send(Codec.encodeUnsafe([-1, id]))
+        } catch {
+          // gone
+        }
+      })
+    })
+  }
+}
+
+const servers = new Map<string, Transport>()
+const tcpSessions = new Map<string, Transport>()
+const addressKey = (a: { host: string; port: number }) => `${a.host}:${a.port}`
+let myTree: string | undefined
+
+const transportOf = (p: ProxyRef): Effect.Effect<Transport, ManagerError> => {
+  const known = servers.get(p.serverId)
+  if (known) return Effect.succeed(known)
+  myTree ??= treeId()
+  if (p.tree === myTree) {
+    const t = actorTransport(p.actor)
+    servers.set(p.serverId, t)
+    return Effect.succeed(t)
+  }
+  if (p.tcp) {
+    const t = tcpSessions.get(addressKey(p.tcp))
+    if (t) return Effect.succeed(t)
+  }
+  return Effect.fail(new ManagerError({
+    reason: "NotConnected",
+    message: p.tcp
+      ? `this proxy belongs to the remote manager at ${addressKey(p.tcp)}; call Manager.connect in this process first`
+      : "this proxy belongs to a manager of another process tree"
+  }))
+}
+
+// ---- proxies ----------------------------------------------------------------------------------
+
+const ms = (d: Duration.Input | undefined): number | null =>
+  d === undefined ? null : Duration.isFinite(Duration.fromInputUnsafe(d)) ? Duration.toMillis(Duration.fromInputUnsafe(d)) : null
+
+/**
+ * A reference to an object served by a manager; every method is one request to the server.
+ * `T` describes the served object's methods for {@link BaseProxy.call}.
+ *
+ * Python equivalent: `multiprocessing.managers.BaseProxy`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const counter: Manager.BaseProxy<{ increment(by: number): number }>
+ * const next = counter.call("increment", 5)
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class BaseProxy<T = any> extends ProxyRef {
+  /** Phantom: the served object's shape. */
+  declare readonly "~served"?: T
+  /** Calls an exposed method of the served object (Python: `_callmethod`). */
+  call<K extends keyof T & string>(
+    method: K,
+    ...args: T[K] extends (...a: infer A) => any ? A : never
+  ): Effect.Effect<T[K] extends (...a: any) => infer R ? Awaited<R> : never, ManagerError>
+  call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError>
+  call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError> {
+    return Effect.flatMap(transportOf(this), (t) => t.request({ op: "call", id: this.id, method, args }))
+  }
+  /** An untyped call, for the typed proxies. @internal */
+  protected invoke<A>(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<A, ManagerError> {
+    return this.call(method, ...args)
+  }
+  /** A copy of the served object (Python: `_getvalue()`). */
+  getvalue(): Effect.Effect<unknown, ManagerError> {
+    return this.call("getvalue")
+  }
+  /** Drops the served object on the server (proxies to it then fail with `UnknownObject`). */
+  drop(): Effect.Effect<void, ManagerError> {
+    return Effect.asVoid(Effect.flatMap(transportOf(this), (t) => t.request({ op: "release", id: this.id })))
+  }
+}
+
+/**
+ * A dict served by a manager. Keys are primitives (strings, numbers, bigints, booleans, null).
+ *
+ * Python equivalent: `DictProxy` (`manager.dict()`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const d: Manager.DictProxy<string, number>
+ * const program = Effect.gen(function*() {
+ *   yield* d.set("a", 1)
+ *   return yield* d.get("a") // 1
+ * })
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
+  /** `d.get(k, default)`: the value, or `dflt` (undefined) when missing. */
+  get(key: K): Effect.Effect<V | undefined, ManagerError>
+  get<D>(key: K, dflt: D): Effect.Effect<V | D, ManagerError>
+  get(key: K, ...dflt: Array<unknown>): Effect.Effect<unknown, ManagerError> {
+    return this.invoke("get", key, ...dflt)
+  }
+  /** `d[k]`: fails with `RemoteError` / `KeyError` when missing. */
+  getItem(key: K): Effect.Effect<V, ManagerError> {
+    return this.invoke("getItem", key)
+  }
+  /** `d[k] = v`. */
+  set(key: K, value: V): Effect.Effect<void, ManagerError> {
+    return this.invoke("set", key, value)
+  }
+  /** Sets many entries in one request (one round trip). */
+  setMany(entries: ReadonlyArray<readonly [K, V]>): Effect.Effect<void, ManagerError> {
+    return this.invoke("setMany", entries)
+  }
+  /** `del d[k]`: `KeyError` when missing. */
+  delete(key: K): Effect.Effect<void, ManagerError> {
+    return this.invoke("delete", key)
+  }
+  /** `k in d`. */
+  has(key: K): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("has", key)
+  }
+  /** `len(d)`. */
+  len(): Effect.Effect<number, ManagerError> {
+    return this.invoke("len")
+  }
+  keys(): Effect.Effect<Array<K>, ManagerError> {
+    return this.invoke("keys")
+  }
+  values(): Effect.Effect<Array<V>, ManagerError> {
+    return this.invoke("values")
+  }
+  items(): Effect.Effect<Array<[K, V]>, ManagerError> {
+    return this.invoke("items")
+  }
+  /** `d.pop(k[, default])`: `KeyError` when missing and no default is given. */
+  pop(key: K, ...dflt: [] | [V]): Effect.Effect<V, ManagerError> {
+    return this.invoke("pop", key, ...dflt)
+  }
+  popitem(): Effect.Effect<[K, V], ManagerError> {
+    return this.invoke("popitem")
+  }
+  setdefault(key: K, dflt: V): Effect.Effect<V, ManagerError> {
+    return this.invoke("setdefault", key, dflt)
+  }
+  update(other: Map<K, V> | ReadonlyArray<readonly [K, V]> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
+    return this.invoke("update", other)
+  }
+  /** A copy as a Map (Python: `d.copy()`). */
+  copy(): Effect.Effect<Map<K, V>, ManagerError> {
+    return this.invoke("copy")
+  }
+  clear(): Effect.Effect<void, ManagerError> {
+    return this.invoke("clear")
+  }
+  override getvalue(): Effect.Effect<Map<K, V>, ManagerError> {
+    return this.invoke("getvalue")
+  }
+}
+
+/**
+ * A list served by a manager (negative indices and Python's slices work).
+ *
+ * Python equivalent: `ListProxy` (`manager.list()`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const l: Manager.ListProxy<number>
+ * const last = l.get(-1)
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class ListProxy<A = unknown> extends BaseProxy {
+  get(index: number): Effect.Effect<A, ManagerError> {
+    return this.invoke("get", index)
+  }
+  set(index: number, value: A): Effect.Effect<void, ManagerError> {
+    return this.invoke("set", index, value)
+  }
+  delete(index: number): Effect.Effect<void, ManagerError> {
+    return this.invoke("delete", index)
+  }
+  len(): Effect.Effect<number, ManagerError> {
+    return this.invoke("len")
+  }
+  append(value: A): Effect.Effect<void, ManagerError> {
+    return this.invoke("append", value)
+  }
+  extend(values: ReadonlyArray<A>): Effect.Effect<void, ManagerError> {
+    return this.invoke("extend", values)
+  }
+  insert(index: number, value: A): Effect.Effect<void, ManagerError> {
+    return this.invoke("insert", index, value)
+  }
+  pop(index?: number): Effect.Effect<A, ManagerError> {
+    return index === undefined ? this.invoke("pop") : this.invoke("pop", index)
+  }
+  remove(value: A): Effect.Effect<void, ManagerError> {
+    return this.invoke("remove", value)
+  }
+  index(value: A, start?: number, stop?: number): Effect.Effect<number, ManagerError> {
+    return this.invoke("index", value, ...(start === undefined ? [] : [start]), ...(stop === undefined ? [] : [stop]))
+  }
+  count(value: A): Effect.Effect<number, ManagerError> {
+    return this.invoke("count", value)
+  }
+  contains(value: A): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("contains", value)
+  }
+  sort(options?: { readonly reverse?: boolean }): Effect.Effect<void, ManagerError> {
+    return this.invoke("sort", options ?? {})
+  }
+  reverse(): Effect.Effect<void, ManagerError> {
+    return this.invoke("reverse")
+  }
+  /** `l[start:stop:step]`. */
+  slice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<Array<A>, ManagerError> {
+    return this.invoke("slice", start ?? null, stop ?? null, step ?? null)
+  }
+  /** `l[start:stop:step] = values`. */
+  setSlice(start: number | null, stop: number | null, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, ManagerError> {
+    return this.invoke("setSlice", start, stop, values, step ?? null)
+  }
+  /** `del l[start:stop:step]`. */
+  deleteSlice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<void, ManagerError> {
+    return this.invoke("deleteSlice", start ?? null, stop ?? null, step ?? null)
+  }
+  /** `l *= n`. */
+  imul(n: number): Effect.Effect<void, ManagerError> {
+    return this.invoke("imul", n)
+  }
+  copy(): Effect.Effect<Array<A>, ManagerError> {
+    return this.invoke("copy")
+  }
+  clear(): Effect.Effect<void, ManagerError> {
+    return this.invoke("clear")
+  }
+  override getvalue(): Effect.Effect<Array<A>, ManagerError> {
+    return this.invoke("getvalue")
+  }
+}
+
+const reprValue = (v: unknown): string =>
+  typeof v === "string" ? `'${v.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'` : v === undefined || v === null ? "None" : typeof v === "boolean" ? (v ? "True" : "False") : String(v)
+
+/**
+ * An attribute bag served by a manager; names starting with `_` live only on this proxy.
+ *
+ * Python equivalent: `NamespaceProxy` (`manager.Namespace()`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const ns: Manager.NamespaceProxy
+ * const program = Effect.andThen(ns.set("x", 1), ns.repr()) // "Namespace(x=1)"
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class NamespaceProxy extends BaseProxy {
+  private locals: Map<string, unknown> | undefined
+  private local(): Map<string, unknown> {
+    return this.locals ??= new Map()
+  }
+  get(name: string): Effect.Effect<unknown, ManagerError> {
+    if (name.startsWith("_")) {
+      const l = this.local()
+      return l.has(name)
+        ? Effect.succeed(l.get(name))
+        : Effect.fail(new ManagerError({ reason: "RemoteError", remoteType: "AttributeError", message: `'NamespaceProxy' object has no attribute '${name}'` }))
+    }
+    return this.invoke("get", name)
+  }
+  set(name: string, value: unknown): Effect.Effect<void, ManagerError> {
+    if (name.startsWith("_")) return Effect.sync(() => void this.local().set(name, value))
+    return this.invoke("set", name, value)
+  }
+  delete(name: string): Effect.Effect<void, ManagerError> {
+    if (name.startsWith("_")) return Effect.sync(() => void this.local().delete(name))
+    return this.invoke("delete", name)
+  }
+  has(name: string): Effect.Effect<boolean, ManagerError> {
+    if (name.startsWith("_")) return Effect.sync(() => this.local().has(name))
+    return this.invoke("has", name)
+  }
+  override getvalue(): Effect.Effect<Record<string, unknown>, ManagerError> {
+    return this.invoke("getvalue")
+  }
+  /** Python's `str(ns)`: `Namespace(a=1, b='x')` (shared attributes only, in insertion order). */
+  repr(): Effect.Effect<string, ManagerError> {
+    return Effect.map(this.getvalue(), (o) => `Namespace(${Object.entries(o).map(([k, v]) => `${k}=${reprValue(v)}`).join(", ")})`)
+  }
+}
+
+/**
+ * A typed value served by a manager.
+ *
+ * Python equivalent: `ValueProxy` (`manager.Value(typecode, value)`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const v: Manager.ValueProxy<number>
+ * const value = v.get()
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class ValueProxy<A = unknown> extends BaseProxy {
+  get(): Effect.Effect<A, ManagerError> {
+    return this.invoke("get")
+  }
+  set(value: A): Effect.Effect<void, ManagerError> {
+    return this.invoke("set", value)
+  }
+}
+
+/**
+ * A fixed-length typed array served by a manager.
+ *
+ * Python equivalent: `ArrayProxy` (`manager.Array(typecode, sequence)`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const a: Manager.ArrayProxy<number>
+ * const first = a.get(0)
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class ArrayProxy<A = unknown> extends BaseProxy {
+  len(): Effect.Effect<number, ManagerError> {
+    return this.invoke("len")
+  }
+  get(index: number): Effect.Effect<A, ManagerError> {
+    return this.invoke("get", index)
+  }
+  set(index: number, value: A): Effect.Effect<void, ManagerError> {
+    return this.invoke("set", index, value)
+  }
+  slice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<Array<A>, ManagerError> {
+    return this.invoke("slice", start ?? null, stop ?? null, step ?? null)
+  }
+  setSlice(start: number | null, stop: number | null, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, ManagerError> {
+    return this.invoke("setSlice", start, stop, values, step ?? null)
+  }
+  override getvalue(): Effect.Effect<Array<A>, ManagerError> {
+    return this.invoke("getvalue")
+  }
+}
+
+/**
+ * A lock served by a manager (`Lock` or `RLock`). A lock held by a process that dies is released.
+ *
+ * Python equivalent: `AcquirerProxy` (`manager.Lock()`, `manager.RLock()`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const lock: Manager.LockProxy
+ * const critical = lock.withLock(Effect.log("alone"))
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class LockProxy extends BaseProxy {
+  /** Python's `acquire(block=True, timeout=None)`; `true` once held. */
+  acquire(options?: { readonly block?: boolean; readonly timeout?: Duration.Input }): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("acquire", options?.block ?? true, ms(options?.timeout))
+  }
+  release(): Effect.Effect<void, ManagerError> {
+    return this.invoke("release")
+  }
+  locked(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("locked")
+  }
+  /** Runs `effect` holding the lock (Python's `with lock:`). */
+  withLock<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ManagerError, R> {
+    return Effect.acquireUseRelease(this.acquire(), () => effect, () => Effect.ignore(this.release()))
+  }
+}
+
+/**
+ * A semaphore served by a manager (`Semaphore` or `BoundedSemaphore`).
+ *
+ * Python equivalent: `AcquirerProxy` (`manager.Semaphore(n)`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const sem: Manager.SemaphoreProxy
+ * const got = sem.acquire({ timeout: "1 second" })
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class SemaphoreProxy extends LockProxy {
+  getValue(): Effect.Effect<number, ManagerError> {
+    return this.invoke("getValue")
+  }
+}
+
+/**
+ * A condition variable served by a manager.
+ *
+ * Python equivalent: `ConditionProxy` (`manager.Condition()`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const cond: Manager.ConditionProxy
+ * const wakeAll = cond.withLock(cond.notifyAll())
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class ConditionProxy extends LockProxy {
+  /** Releases the lock, waits for a notify (or the timeout: `false`), then takes the lock back. */
+  wait(timeout?: Duration.Input): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("wait", ms(timeout))
+  }
+  notify(n = 1): Effect.Effect<void, ManagerError> {
+    return this.invoke("notify", n)
+  }
+  notifyAll(): Effect.Effect<void, ManagerError> {
+    return this.invoke("notifyAll")
+  }
+  /** Waits until `predicate` holds (evaluated here, as Python's proxy does). */
+  waitFor<E, R>(predicate: Effect.Effect<boolean, E, R>, timeout?: Duration.Input): Effect.Effect<boolean, E | ManagerError, R> {
+    const self = this
+    return Effect.gen(function*() {
+      const deadline = timeout === undefined ? undefined : Date.now() + Duration.toMillis(Duration.fromInputUnsafe(timeout))
+      for (;;) {
+        if (yield* predicate) return true
+        const left = deadline === undefined ? undefined : deadline - Date.now()
+        if (left !== undefined && left <= 0) return false
+        yield* self.wait(left)
+      }
+    })
+  }
+}
+
+/**
+ * An event served by a manager.
+ *
+ * Python equivalent: `EventProxy` (`manager.Event()`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const ev: Manager.EventProxy
+ * const fired = ev.wait("5 seconds")
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class EventProxy extends BaseProxy {
+  set(): Effect.Effect<void, ManagerError> {
+    return this.invoke("set")
+  }
+  clear(): Effect.Effect<void, ManagerError> {
+    return this.invoke("clear")
+  }
+  isSet(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("isSet")
+  }
+  wait(timeout?: Duration.Input): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("wait", ms(timeout))
+  }
+}
+
+/**
+ * A barrier served by a manager.
+ *
+ * Python equivalent: `BarrierProxy` (`manager.Barrier(parties)`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const b: Manager.BarrierProxy
+ * const index = b.wait()
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class BarrierProxy extends BaseProxy {
+  wait(timeout?: Duration.Input): Effect.Effect<number, ManagerError> {
+    return timeout === undefined ? this.invoke("wait") : this.invoke("wait", ms(timeout))
+  }
+  abort(): Effect.Effect<void, ManagerError> {
+    return this.invoke("abort")
+  }
+  reset(): Effect.Effect<void, ManagerError> {
+    return this.invoke("reset")
+  }
+  nWaiting(): Effect.Effect<number, ManagerError> {
+    return this.invoke("nWaiting")
+  }
+  broken(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("isBroken")
+  }
+  parties(): Effect.Effect<number, ManagerError> {
+    return this.invoke("getParties")
+  }
+}
+
+/**
+ * A queue served by a manager (`Queue` or `JoinableQueue`); `Full` / `Empty` arrive as
+ * `RemoteError` with that `remoteType`.
+ *
+ * Python equivalent: the `Queue` proxies of `SyncManager`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const q: Manager.QueueProxy<string>
+ * const item = q.get({ timeout: "1 second" })
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class QueueProxy<A = unknown> extends BaseProxy {
+  put(item: A, options?: { readonly block?: boolean; readonly timeout?: Duration.Input }): Effect.Effect<void, ManagerError> {
+    return this.invoke("put", item, options?.block ?? true, ms(options?.timeout))
+  }
+  get(options?: { readonly block?: boolean; readonly timeout?: Duration.Input }): Effect.Effect<A, ManagerError> {
+    return this.invoke("get", options?.block ?? true, ms(options?.timeout))
+  }
+  putNowait(item: A): Effect.Effect<void, ManagerError> {
+    return this.put(item, { block: false })
+  }
+  getNowait(): Effect.Effect<A, ManagerError> {
+    return this.get({ block: false })
+  }
+  qsize(): Effect.Effect<number, ManagerError> {
+    return this.invoke("qsize")
+  }
+  empty(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("empty")
+  }
+  full(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("isFull")
+  }
+  /** JoinableQueue only. */
+  taskDone(): Effect.Effect<void, ManagerError> {
+    return this.invoke("taskDone")
+  }
+  /** JoinableQueue only: waits until every item put was marked done. */
+  join(): Effect.Effect<void, ManagerError> {
+    return this.invoke("join")
+  }
+}
+
+/**
+ * An iterator served by a manager (what a served method returning a generator gives).
+ *
+ * Python equivalent: `IteratorProxy`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const it: Manager.IteratorProxy<number>
+ * const all = Manager.collect(it)
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class IteratorProxy<A = unknown> extends BaseProxy {
+  next(): Effect.Effect<IteratorResult<A, undefined>, ManagerError> {
+    return this.invoke("next")
+  }
+}
+
+registerProxyClass(undefined, BaseProxy)
+registerProxyClass("dict", DictProxy)
+registerProxyClass("list", ListProxy)
+registerProxyClass("Namespace", NamespaceProxy)
+registerProxyClass("Value", ValueProxy)
+registerProxyClass("Array", ArrayProxy)
+registerProxyClass("Lock", LockProxy)
+registerProxyClass("RLock", LockProxy)
+registerProxyClass("Semaphore", SemaphoreProxy)
+registerProxyClass("BoundedSemaphore", SemaphoreProxy)
+registerProxyClass("Condition", ConditionProxy)
+registerProxyClass("Event", EventProxy)
+registerProxyClass("Barrier", BarrierProxy)
+registerProxyClass("Queue", QueueProxy)
+registerProxyClass("JoinableQueue", QueueProxy)
+registerProxyClass("Iterator", IteratorProxy)
+
+/**
+ * Reads an iterator proxy to the end.
+ *
+ * Python equivalent: `list(iterator_proxy)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const it: Manager.IteratorProxy<number>
+ * const all = Manager.collect(it)
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export const collect = <A>(iterator: IteratorProxy<A>): Effect.Effect<Array<A>, ManagerError> =>
+  Effect.gen(function*() {
+    const out: Array<A> = []
+    for (;;) {
+      const r = yield* iterator.next()
+      if (r.done) return out
+      out.push(r.value)
+    }
+  })
+
+// ---- the manager --------------------------------------------------------------------------------
+
+/**
+ * A running manager (started here, or connected to over TCP).
+ *
+ * Python equivalent: a started `SyncManager` / `BaseManager`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Manager {
+  /** The server's unique id. */
+  readonly serverId: string
+  /** Where it listens for TCP clients, if it does (Python's `address`). */
+  readonly address: Address | undefined
+  /** The type ids it serves. */
+  readonly types: ReadonlyArray<string>
+  /** The manager's worker when it was started here (`undefined` when connected over TCP). */
+  readonly child: Child.Child | undefined
+  /** @internal */
+  readonly transport: Transport
+}
+
+/** Options of {@link make}. */
+export interface Options {
+  /** Where the server runs: `thread` (default) or `process`. */
+  readonly backend?: Child.Backend | undefined
+  /** Custom types (Python's `BaseManager.register(typeid, callable, exposed=..., method_to_typeid=...)`). */
+  readonly types?: Readonly<Record<string, TypeConfig>> | undefined
+  /** Runs in the manager's process before it serves (Python's `start(initializer, initargs)`). */
+  readonly initializer?: Task.Task<any, any, any> | undefined
+  readonly initargs?: ReadonlyArray<unknown> | undefined
+  /** Also listen on TCP at this address (host defaults to 127.0.0.1, port 0 picks a free one). */
+  readonly address?: Partial<Address> | undefined
+  /** The TCP clients' key; defaults to this process tree's authkey. */
+  readonly authkey?: string | Uint8Array | undefined
+  /** The largest TCP frame accepted. Default 64 MiB. */
+  readonly maxFrameSize?: number | undefined
+  /** How long a TCP client may take to authenticate. Default 10 seconds. */
+  readonly handshakeTimeout?: Duration.Input | undefined
+}
+
+/**
+ * Starts a manager server in its own worker, for as long as the Scope lives; closing the Scope
+ * shuts the server down (its TCP port is free at once).
+ *
+ * Python equivalent: `multiprocessing.Manager()` / `BaseManager(...).start()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const manager = yield* Manager.make()
+ *   const d = yield* Manager.dict<string, number>(manager)
+ *   yield* d.set("answer", 42)
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const child = yield* Child.spawn({ backend: options.backend ?? "thread", mode: "service", name: "SyncManager" }).pipe(
+      Effect.mapError((e) => new ManagerError({ reason: "StartFailed", message: `the manager's process failed to start: ${e.message}`, cause: e }))
+    )
+    const info = yield* child.call(serveManager, [{
+      types: options.types ?? {},
+      initializer: options.initializer,
+      initargs: options.initargs ?? [],
+      listen: options.address === undefined && options.authkey === undefined ? undefined : {
+        host: options.address?.host ?? "127.0.0.1",
+        port: options.address?.port ?? 0,
+        authkey: keyOf(options.authkey),
+        maxFrameSize: options.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
+        handshakeTimeoutMs: options.handshakeTimeout === undefined ? 10_000 : Duration.toMillis(Duration.fromInputUnsafe(options.handshakeTimeout))
+      }
+    }]).pipe(
+      Effect.mapError((e) => {
+        const wireError = (e as any)?.name === "WireError" ? e as unknown as wire.WireError : undefined
+        return new ManagerError({
+          reason: "StartFailed",
+          message: wireError ? wireError.message : `the manager failed to start: ${(e as Error)?.message ?? e}`,
+          cause: e
+        })
+      }),
+      Effect.catchDefect((d) =>
+        Effect.fail(new ManagerError({ reason: "StartFailed", message: `the manager failed to start: ${(d as Error)?.message ?? d}`, cause: d }))
+      )
+    )
+    const transport = actorTransport(info.actor)
+    servers.set(info.serverId, transport)
+    yield* Effect.addFinalizer(() =>
+      Effect.andThen(
+        Effect.ignore(Effect.timeout(transport.request({ op: "shutdown" }), "5 seconds")),
+        Effect.sync(() => servers.delete(info.serverId))
+      )
+    )
+    return { serverId: info.serverId, address: info.tcp ?? undefined, types: info.types, child, transport } satisfies Manager
+  })
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** The manager's key; defaults to this process tree's authkey. */
+  readonly authkey?: string | Uint8Array | undefined
+  readonly maxFrameSize?: number | undefined
+  readonly handshakeTimeout?: Duration.Input | undefined
+}
+
+/**
+ * Connects to a manager listening on TCP (another program's, or this tree's) for as long as the
+ * Scope lives. Proxies of that manager received in this process use this connection.
+ *
+ * Python equivalent: `BaseManager(address, authkey).connect()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const remote = yield* Manager.connect({ host: "127.0.0.1", port: 50000 }, { authkey: "abc" })
+ *   const q = yield* Manager.queue(remote)
+ * }))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const connect = (address: Address, options: ConnectOptions = {}): Effect.Effect<Manager, ManagerError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const socket = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () =>
+          wire.connect({
+            host: address.host,
+            port: address.port,
+            key: keyOf(options.authkey),
+            maxFrame: options.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
+            handshakeTimeoutMs: options.handshakeTimeout === undefined ? 10_000 : Duration.toMillis(Duration.fromInputUnsafe(options.handshakeTimeout))
+          }),
+        catch: (e) =>
+          new ManagerError({
+            reason: (e as wire.WireError)?.reason === "AuthenticationError" ? "StartFailed" : "ServerGone",
+            message: (e as Error).message,
+            remoteType: (e as wire.WireError)?.reason,
+            cause: e
+          })
+      }),
+      (s) => Effect.sync(() => s.close())
+    )
+    const session = new TcpSession(socket)
+    const info = (yield* session.request({ op: "info" })) as ServerInfo
+    servers.set(info.serverId, session)
+    tcpSessions.set(addressKey(address), session)
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        if (servers.get(info.serverId) === session) servers.delete(info.serverId)
+        if (tcpSessions.get(addressKey(address)) === session) tcpSessions.delete(addressKey(address))
+      })
+    )
+    return { serverId: info.serverId, address, types: info.types, child: undefined, transport: session } satisfies Manager
+  })
+
+/**
+ * Creates a served object of any registered type and returns its proxy.
+ *
+ * Python equivalent: `manager.<typeid>(*args)` for a type registered with `BaseManager.register`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const counter = Manager.create<{ increment(n: number): number }>(manager, "Counter", 10)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const create = <T = any>(manager: Manager, typeid: string, ...args: ReadonlyArray<unknown>): Effect.Effect<BaseProxy<T>, ManagerError> =>
+  manager.transport.request({ op: "create", typeid, args }) as Effect.Effect<BaseProxy<T>, ManagerError>
+
+const make_ = <P>(manager: Manager, typeid: string, args: ReadonlyArray<unknown>): Effect.Effect<P, ManagerError> =>
+  manager.transport.request({ op: "create", typeid, args }) as Effect.Effect<P, ManagerError>
+
+/**
+ * A new shared dict, optionally filled from a Map, an object or a list of pairs.
+ *
+ * Python equivalent: `manager.dict()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const d = Manager.dict<string, number>(manager, { a: 1 })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const dict = <K = unknown, V = unknown>(
+  manager: Manager,
+  init?: Map<K, V> | ReadonlyArray<readonly [K, V]> | Record<string, V>
+): Effect.Effect<DictProxy<K, V>, ManagerError> => make_(manager, "dict", init === undefined ? [] : [init])
+
+/**
+ * A new shared list.
+ *
+ * Python equivalent: `manager.list()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const l = Manager.list(manager, [1, 2, 3])
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const list = <A = unknown>(manager: Manager, init?: Iterable<A>): Effect.Effect<ListProxy<A>, ManagerError> =>
+  make_(manager, "list", init === undefined ? [] : [[...init]])
+
+/**
+ * A new shared Namespace.
+ *
+ * Python equivalent: `manager.Namespace()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const ns = Manager.namespace(manager, { name: "Bob" })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const namespace = (manager: Manager, init?: Record<string, unknown>): Effect.Effect<NamespaceProxy, ManagerError> =>
+  make_(manager, "Namespace", init === undefined ? [] : [init])
+
+/**
+ * A new served typed value.
+ *
+ * Python equivalent: `manager.Value(typecode, value)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const v = Manager.value(manager, "d", 3.5)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const value = <T extends tc.Typecode>(manager: Manager, typecode: T, initial?: tc.Element<T> | number): Effect.Effect<ValueProxy<tc.Element<T>>, ManagerError> =>
+  make_(manager, "Value", initial === undefined ? [typecode] : [typecode, initial])
+
+/**
+ * A new served typed array (from a size, zero-filled, or from values).
+ *
+ * Python equivalent: `manager.Array(typecode, sequence)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const a = Manager.array(manager, "i", [1, 2, 3])
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const array = <T extends tc.Typecode>(
+  manager: Manager,
+  typecode: T,
+  sizeOrInit: number | ReadonlyArray<tc.Element<T> | number>
+): Effect.Effect<ArrayProxy<tc.Element<T>>, ManagerError> => make_(manager, "Array", [typecode, sizeOrInit])
+
+/**
+ * A new served lock (non-recursive).
+ *
+ * Python equivalent: `manager.Lock()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const lock = Manager.lock(manager)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const lock = (manager: Manager): Effect.Effect<LockProxy, ManagerError> => make_(manager, "Lock", [])
+
+/**
+ * A new served recursive lock (owned by the acquiring process).
+ *
+ * Python equivalent: `manager.RLock()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const rlock = Manager.rlock(manager)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const rlock = (manager: Manager): Effect.Effect<LockProxy, ManagerError> => make_(manager, "RLock", [])
+
+/**
+ * A new served semaphore.
+ *
+ * Python equivalent: `manager.Semaphore(value)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const sem = Manager.semaphore(manager, 3)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const semaphore = (manager: Manager, value = 1): Effect.Effect<SemaphoreProxy, ManagerError> => make_(manager, "Semaphore", [value])
+
+/**
+ * A new served bounded semaphore (releasing above the initial value is a `ValueError`).
+ *
+ * Python equivalent: `manager.BoundedSemaphore(value)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const sem = Manager.boundedSemaphore(manager, 2)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const boundedSemaphore = (manager: Manager, value = 1): Effect.Effect<SemaphoreProxy, ManagerError> =>
+  make_(manager, "BoundedSemaphore", [value])
+
+/**
+ * A new served condition variable (with its own recursive lock).
+ *
+ * Python equivalent: `manager.Condition()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const cond = Manager.condition(manager)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const condition = (manager: Manager): Effect.Effect<ConditionProxy, ManagerError> => make_(manager, "Condition", [])
+
+/**
+ * A new served event.
+ *
+ * Python equivalent: `manager.Event()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const ev = Manager.event(manager)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const event = (manager: Manager): Effect.Effect<EventProxy, ManagerError> => make_(manager, "Event", [])
+
+/**
+ * A new served barrier.
+ *
+ * Python equivalent: `manager.Barrier(parties, timeout=None)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const b = Manager.barrier(manager, 3)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const barrier = (manager: Manager, parties: number, timeout?: Duration.Input): Effect.Effect<BarrierProxy, ManagerError> =>
+  make_(manager, "Barrier", [parties, ms(timeout)])
+
+/**
+ * A new served queue (`maxsize` 0 = unbounded).
+ *
+ * Python equivalent: `manager.Queue(maxsize)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const q = Manager.queue<string>(manager)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const queue = <A = unknown>(manager: Manager, maxsize = 0): Effect.Effect<QueueProxy<A>, ManagerError> => make_(manager, "Queue", [maxsize])
+
+/**
+ * A new served joinable queue (`taskDone` / `join`).
+ *
+ * Python equivalent: `manager.JoinableQueue(maxsize)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const q = Manager.joinableQueue<string>(manager)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const joinableQueue = <A = unknown>(manager: Manager, maxsize = 0): Effect.Effect<QueueProxy<A>, ManagerError> =>
+  make_(manager, "JoinableQueue", [maxsize])
+
+/**
+ * Whether a value is a manager proxy.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * Manager.isProxy({}) // false
+ * ```
+ * @category guards
+ * @since 0.1.0
+ */
+export const isProxy = (u: unknown): u is BaseProxy => u instanceof ProxyRef

@@ -1,0 +1,810 @@
+/**
+ * SharedValue: typed values and fixed-length arrays in shared memory, with Python's typecodes and
+ * lock options.
+ *
+ * - In the process that creates them, and in every worker thread they reach, they are real shared
+ *   memory (a SharedArrayBuffer; nothing is copied): `v.value`, `a.get(i)`, `a.set(i, x)` read and
+ *   write it directly, and the default lock is a futex lock in the same memory
+ *   (`withLockSync` costs a compare-and-swap when uncontended).
+ * - Node gives OS processes no shared memory. A value sent to a child *process* arrives as a
+ *   handle served by the process that holds the memory (an actor): the Effect functions (`get`,
+ *   `set`, `getItem`, `update`, the lock's `acquire` / `release`) work the same there, one message
+ *   round trip each, and stay correct under the lock because the server takes the very same lock
+ *   on the remote holder's behalf. The synchronous accessors fail with `NotShared` on such a
+ *   handle. A remote holder that dies has its lock released.
+ *
+ * Python equivalent: `multiprocessing.Value`, `Array`, `RawValue`, `RawArray` (`sharedctypes`).
+ *
+ * @since 0.1.0
+ */
+import { Actor, Codec } from "@multiproc/runtime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as L from "./internal/shared-lock.ts"
+import * as tc from "./internal/typecodes.ts"
+
+export type { Element, Typecode } from "./internal/typecodes.ts"
+
+/**
+ * Misuse of a shared value, or a failed remote access.
+ *
+ * - `TypeError`: a bad typecode, or a value of the wrong type for it (Python: `TypeError`).
+ * - `IndexError`: an index out of range. `ValueError`: a slice assignment of the wrong size.
+ * - `NoLock`: `getLock` on a raw value (Python: `AttributeError`).
+ * - `NotShared`: a synchronous accessor on a handle served by another process.
+ * - `Unlocked`: releasing a lock that is not held. `NotOwner`: releasing an RLock held by another.
+ * - `Unreachable`: the process holding the memory is gone.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const safe = SharedValue.value("i", 1.5).pipe(
+ *   Effect.catchTag("SharedValueError", (e) => Effect.succeed(e.reason)) // "TypeError"
+ * )
+ * ```
+ * @category errors
+ * @since 0.1.0
+ */
+export class SharedValueError extends Schema.TaggedError<SharedValueError>()("SharedValueError", {
+  reason: Schema.Literals(["TypeError", "IndexError", "ValueError", "NoLock", "NotShared", "Unlocked", "NotOwner", "Unreachable"]),
+  message: Schema.String
+}) {}
+
+Codec.registerError(SharedValueError)
+
+const fail = (reason: SharedValueError["reason"], message: string) => new SharedValueError({ reason, message })
+
+const fromThrown = (e: unknown): SharedValueError => {
+  if (e instanceof SharedValueError) return e
+  const name = (e as Error)?.name
+  const reason = name === "IndexError" ? "IndexError" : name === "ValueError" ? "ValueError" : "TypeError"
+  return fail(reason, (e as Error)?.message ?? String(e))
+}
+
+const ms = (d: Duration.Input | undefined): number | null =>
+  d === undefined ? null : (() => {
+    const x = Duration.fromInputUnsafe(d)
+    return Duration.isFinite(x) ? Math.max(0, Duration.toMillis(x)) : null
+  })()
+
+// ---- the host: serves memory to processes that cannot map it ----------------------------------
+
+type HostMessage =
+  | { readonly op: "read"; readonly code: tc.Typecode; readonly offset: number; readonly length: number; readonly indices: ReadonlyArray<number> }
+  | { readonly op: "write"; readonly code: tc.Typecode; readonly offset: number; readonly length: number; readonly indices: ReadonlyArray<number>; readonly values: ReadonlyArray<unknown> }
+  | { readonly op: "acquire"; readonly offset: number; readonly recursive: boolean; readonly timeout: number | null }
+  | { readonly op: "release"; readonly offset: number; readonly recursive: boolean }
+
+const hosts = new Map<SharedArrayBuffer, Actor.ActorRef<unknown>>()
+
+const hostOf = (sab: SharedArrayBuffer): Actor.ActorRef<unknown> => {
+  const known = hosts.get(sab)
+  if (known) return known
+  // Remote holders, by their process address: the token the lock records for them.
+  const tokens = new Map<string, number>()
+  const locksHeld = new Map<string, Set<number>>()
+  const tokenOf = (from: string) => {
+    let t = tokens.get(from)
+    if (t === undefined) tokens.set(from, t = L.remoteToken())
+    return t
+  }
+  const lockAt = (offset: number, recursive: boolean): L.LockWords => ({ words: new Int32Array(sab, offset, 3), recursive })
+  const handle = Actor.makeUnsafe(Schema.Unknown, {
+    receive: (raw, req) => {
+      const m = raw as HostMessage
+      try {
+        switch (m.op) {
+          case "read": {
+            const s = tc.specOf(m.code)
+            const cells = s.make(sab, m.offset, m.length)
+            return req.reply(m.indices.map((i) => tc.fromRaw(s, cells[tc.normIndex(m.length, i)]!)))
+          }
+          case "write": {
+            const s = tc.specOf(m.code)
+            const cells = s.make(sab, m.offset, m.length)
+            const raws = m.values.map((v) => tc.toRaw(s, v))
+            m.indices.forEach((i, k) => cells[tc.normIndex(m.length, i)] = raws[k] as never)
+            return req.reply(undefined)
+          }
+          case "acquire": {
+            const lock = lockAt(m.offset, m.recursive)
+            const token = tokenOf(req.from)
+            const controller = new AbortController()
+            req.onCancel(() => controller.abort())
+            void L.acquireAsync(lock, token, m.timeout, controller.signal).then((ok) => {
+              if (controller.signal.aborted) {
+                if (ok) L.release(lock, token)
+                return
+              }
+              if (ok) {
+                let held = locksHeld.get(req.from)
+                if (!held) locksHeld.set(req.from, held = new Set())
+                held.add(m.offset)
+              }
+              req.reply(ok)
+            })
+            return
+          }
+          case "release": {
+            const r = L.release(lockAt(m.offset, m.recursive), tokenOf(req.from))
+            if (r === "unlocked") return req.fail(fail("Unlocked", "release unlocked lock"))
+            if (r === "not-owner") return req.fail(fail("NotOwner", "cannot release un-acquired lock"))
+            return req.reply(undefined)
+          }
+        }
+      } catch (e) {
+        req.fail(fromThrown(e))
+      }
+    },
+    // A holder that died (or gave up after the grant) does not keep the lock.
+    down: (dead) => {
+      for (const [from, offsets] of locksHeld) {
+        if (!Actor.isAtOrBelow(from, dead)) continue
+        const token = tokens.get(from)
+        for (const offset of offsets) {
+          const lock = lockAt(offset, true)
+          if (L.ownerOf(lock) === token) L.forceRelease(lock)
+        }
+        locksHeld.delete(from)
+      }
+    },
+    abandoned: (raw, value, req) => {
+      const m = raw as HostMessage
+      if (m.op === "acquire" && value === true) L.release(lockAt(m.offset, m.recursive), tokenOf(req.from))
+    }
+  })
+  hosts.set(sab, handle.ref)
+  return handle.ref
+}
+
+const askHost = <A>(ref: Actor.ActorRef<unknown>, message: HostMessage): Effect.Effect<A, SharedValueError> =>
+  Effect.mapError(Actor.ask<unknown, A, SharedValueError>(ref, message), (e) =>
+    e instanceof SharedValueError ? e : fail("Unreachable", `the process holding the shared memory is unreachable: ${(e as Error).message}`))
+
+// ---- the lock ---------------------------------------------------------------------------------
+
+/**
+ * The minimal lock interface shared values need (the project's `Lock` satisfies it too).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface LockLike {
+  readonly acquire: (options?: AcquireOptions) => Effect.Effect<boolean, SharedValueError>
+  readonly release: () => Effect.Effect<void, SharedValueError>
+}
+
+/** Options of `acquire`. */
+export interface AcquireOptions {
+  /** `false`: do not wait. Default true. */
+  readonly block?: boolean | undefined
+  /** How long to wait; default forever. */
+  readonly timeout?: Duration.Input | undefined
+}
+
+type Where =
+  | { readonly kind: "local"; readonly sab: SharedArrayBuffer }
+  | { readonly kind: "remote"; readonly ref: Actor.ActorRef<unknown> }
+
+/**
+ * A lock in shared memory: recursive (Python's default `RLock`) or not (`Lock`).
+ *
+ * Python equivalent: the `RLock` a `Value` / `Array` is created with (`get_lock()`).
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const v = yield* SharedValue.value("i", 0)
+ *   const lock = yield* SharedValue.getLock(v)
+ *   lock.withLockSync(() => { v.value = (v.value as number) + 1 })
+ * })
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class SharedLock implements LockLike {
+  /** @internal */
+  readonly where: Where
+  /** @internal */
+  readonly offset: number
+  readonly recursive: boolean
+  private readonly lock: L.LockWords | undefined
+  constructor(where: Where, offset: number, recursive: boolean) {
+    this.where = where
+    this.offset = offset
+    this.recursive = recursive
+    this.lock = where.kind === "local" ? { words: new Int32Array(where.sab, offset, 3), recursive } : undefined
+  }
+  /** Whether this handle works on the memory itself (same process or a worker thread of it). */
+  get isShared(): boolean {
+    return this.lock !== undefined
+  }
+  /** Python's `acquire(block=True, timeout=None)`; never blocks the event loop. */
+  acquire(options?: AcquireOptions): Effect.Effect<boolean, SharedValueError> {
+    const timeout = options?.block === false ? 0 : ms(options?.timeout)
+    const lock = this.lock
+    if (lock) {
+      return Effect.callback<boolean, SharedValueError>((resume) => {
+        const controller = new AbortController()
+        void L.acquireAsync(lock, L.localToken, timeout, controller.signal).then((ok) => {
+          if (controller.signal.aborted) {
+            if (ok) L.release(lock, L.localToken)
+          } else resume(Effect.succeed(ok))
+        })
+        return Effect.sync(() => controller.abort())
+      })
+    }
+    return askHost<boolean>((this.where as { ref: Actor.ActorRef<unknown> }).ref, { op: "acquire", offset: this.offset, recursive: this.recursive, timeout })
+  }
+  release(): Effect.Effect<void, SharedValueError> {
+    const lock = this.lock
+    if (lock) return Effect.suspend(() => releaseResult(L.release(lock, L.localToken)))
+    return askHost<void>((this.where as { ref: Actor.ActorRef<unknown> }).ref, { op: "release", offset: this.offset, recursive: this.recursive })
+  }
+  /** Runs `effect` holding the lock (Python's `with lock:`). */
+  withLock<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SharedValueError, R> {
+    return Effect.acquireUseRelease(this.acquire(), () => effect, () => Effect.ignore(this.release()))
+  }
+  /** Blocking acquire for worker threads (on the main thread it blocks the event loop). */
+  acquireSync(options?: AcquireOptions): boolean {
+    return L.acquireSync(this.local(), L.localToken, options?.block === false ? 0 : ms(options?.timeout))
+  }
+  releaseSync(): void {
+    const r = L.release(this.local(), L.localToken)
+    if (r !== "ok") throw releaseError(r)
+  }
+  /** Runs `f` holding the lock, synchronously (the fast path for hot counters in threads). */
+  withLockSync<A>(f: () => A): A {
+    const lock = this.local()
+    L.acquireSync(lock, L.localToken, null)
+    try {
+      return f()
+    } finally {
+      L.release(lock, L.localToken)
+    }
+  }
+  private local(): L.LockWords {
+    if (!this.lock) throw fail("NotShared", "this lock lives in another process; use acquire / release (Effects)")
+    return this.lock
+  }
+}
+
+const releaseError = (r: L.ReleaseResult) =>
+  r === "unlocked" ? fail("Unlocked", "release unlocked lock") : fail("NotOwner", "cannot release un-acquired lock")
+const releaseResult = (r: L.ReleaseResult): Effect.Effect<void, SharedValueError> => r === "ok" ? Effect.void : Effect.fail(releaseError(r))
+
+const encodeWhere = (where: Where, ctx: { readonly shared: ReadonlyArray<unknown> | undefined }) =>
+  where.kind === "local"
+    ? ctx.shared ? { sab: where.sab } : { ref: hostOf(where.sab) }
+    : { ref: where.ref }
+
+const decodeWhere = (p: { sab?: SharedArrayBuffer; ref?: Actor.ActorRef<unknown> }): Where =>
+  p.sab ? { kind: "local", sab: p.sab } : { kind: "remote", ref: p.ref! }
+
+Codec.register({
+  tag: "multiproc/SharedValue/Lock",
+  Class: SharedLock,
+  encode: (l, ctx) => ({ w: encodeWhere(l.where, ctx), o: l.offset, r: l.recursive }),
+  decode: (p: any) => new SharedLock(decodeWhere(p.w), p.o, p.r)
+})
+
+/**
+ * A new lock in shared memory, to share between several values (Python: `Value(..., lock=lock)`).
+ *
+ * Python equivalent: `multiprocessing.RLock()` / `Lock()` passed as a value's `lock`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const lock = SharedValue.makeLock()
+ *   const a = yield* SharedValue.value("i", 0, { lock })
+ *   const b = yield* SharedValue.value("i", 0, { lock })
+ * })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeLock = (options: { readonly recursive?: boolean } = {}): SharedLock =>
+  new SharedLock({ kind: "local", sab: new SharedArrayBuffer(L.LOCK_BYTES) }, 0, options.recursive ?? true)
+
+// ---- values and arrays ----------------------------------------------------------------------
+
+/** Options of the constructors. */
+export interface Options {
+  /** `true` (default): a new recursive lock; `false`: none (a raw value); or a lock to share. */
+  readonly lock?: boolean | SharedLock | undefined
+}
+
+abstract class Cells {
+  readonly typecode: tc.Typecode
+  /** @internal */
+  readonly where: Where
+  /** @internal */
+  readonly offset: number
+  readonly length: number
+  /** @internal */
+  readonly lockHandle: SharedLock | undefined
+  /** @internal */
+  readonly spec: tc.Spec
+  /** @internal */
+  readonly cells: ReturnType<tc.Spec["make"]> | undefined
+  constructor(typecode: tc.Typecode, where: Where, offset: number, length: number, lock: SharedLock | undefined) {
+    this.typecode = typecode
+    this.where = where
+    this.offset = offset
+    this.length = length
+    this.lockHandle = lock
+    this.spec = tc.specs[typecode]
+    this.cells = where.kind === "local" ? this.spec.make(where.sab, offset, length) : undefined
+  }
+  /** Whether this handle reads and writes the memory directly. */
+  get isShared(): boolean {
+    return this.cells !== undefined
+  }
+  /** @internal */
+  local(): ReturnType<tc.Spec["make"]> {
+    if (!this.cells) throw fail("NotShared", "this value lives in another process; use the Effect functions (get, set, getItem, ...)")
+    return this.cells
+  }
+  /** @internal */
+  readAt(i: number): unknown {
+    const cells = this.local()
+    try {
+      return tc.fromRaw(this.spec, cells[tc.normIndex(this.length, i)]!)
+    } catch (e) {
+      throw fromThrown(e)
+    }
+  }
+  /** @internal */
+  writeAt(i: number, v: unknown): void {
+    const cells = this.local()
+    try {
+      cells[tc.normIndex(this.length, i)] = tc.toRaw(this.spec, v) as never
+    } catch (e) {
+      throw fromThrown(e)
+    }
+  }
+}
+
+/**
+ * A single typed value in shared memory.
+ *
+ * Python equivalent: `multiprocessing.Value` / `RawValue` (a `Synchronized` / ctypes object).
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const v = yield* SharedValue.value("d", 1.5)
+ *   v.value = 2.5
+ * })
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class Value<A = unknown> extends Cells {
+  /** Reads or writes the value directly (shared handles only; `NotShared` otherwise). */
+  get value(): A {
+    return this.readAt(0) as A
+  }
+  set value(v: A) {
+    this.writeAt(0, v)
+  }
+  override toString(): string {
+    return `<Synchronized wrapper for c_${this.typecode}(${this.isShared ? String(this.value) : "remote"})>`
+  }
+}
+
+/**
+ * A fixed-length typed array in shared memory.
+ *
+ * Python equivalent: `multiprocessing.Array` / `RawArray`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const a = yield* SharedValue.array("i", [1, 2, 3])
+ *   a.set(0, a.get(-1) as number)
+ * })
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class Array<A = unknown> extends Cells {
+  /** `a[i]` (negative indices count from the end). */
+  get(index: number): A {
+    return this.readAt(index) as A
+  }
+  /** `a[i] = v`. */
+  set(index: number, value: A): void {
+    this.writeAt(index, value)
+  }
+  /** `a[start:stop:step]`. */
+  slice(start?: number | null, stop?: number | null, step?: number | null): globalThis.Array<A> {
+    const cells = this.local()
+    try {
+      return tc.sliceIndices(this.length, start, stop, step).map((j) => tc.fromRaw(this.spec, cells[j]!) as A)
+    } catch (e) {
+      throw fromThrown(e)
+    }
+  }
+  /** `a[start:stop:step] = values` (same size only, as ctypes arrays). */
+  setSlice(start: number | null | undefined, stop: number | null | undefined, values: ReadonlyArray<A>, step?: number | null): void {
+    const cells = this.local()
+    try {
+      const idx = tc.sliceIndices(this.length, start, stop, step)
+      if (idx.length !== values.length) throw new tc.TypecodeError("ValueError", "Can only assign sequence of same size")
+      const raw = values.map((v) => tc.toRaw(this.spec, v))
+      idx.forEach((j, k) => cells[j] = raw[k] as never)
+    } catch (e) {
+      throw fromThrown(e)
+    }
+  }
+  /** A copy as a plain array. */
+  toArray(): globalThis.Array<A> {
+    return this.slice()
+  }
+  /** For `c` arrays: the bytes up to the first NUL, as a latin-1 string (Python's `.value`). */
+  get value(): string {
+    const s = this.toArray().join("")
+    const nul = s.indexOf("\x00")
+    return nul < 0 ? s : s.slice(0, nul)
+  }
+  /** For `c` arrays: all the bytes (Python's `.raw`). */
+  get raw(): Uint8Array {
+    const cells = this.local()
+    return new Uint8Array(cells.buffer, cells.byteOffset, cells.byteLength).slice()
+  }
+  *[Symbol.iterator](): Iterator<A> {
+    for (let i = 0; i < this.length; i++) yield this.get(i)
+  }
+}
+
+const encodeCells = (c: Cells, ctx: { readonly shared: ReadonlyArray<unknown> | undefined }) => ({
+  w: encodeWhere(c.where, ctx),
+  t: c.typecode,
+  o: c.offset,
+  n: c.length,
+  l: c.lockHandle ?? null
+})
+
+Codec.register({
+  tag: "multiproc/SharedValue/Value",
+  Class: Value,
+  encode: encodeCells,
+  decode: (p: any) => new Value(p.t, decodeWhere(p.w), p.o, p.n, p.l ?? undefined)
+})
+Codec.register({
+  tag: "multiproc/SharedValue/Array",
+  Class: Array,
+  encode: encodeCells,
+  decode: (p: any) => new Array(p.t, decodeWhere(p.w), p.o, p.n, p.l ?? undefined)
+})
+
+const allocate = (typecode: tc.Typecode, length: number, options: Options) => {
+  const spec = tc.specOf(typecode)
+  const ownLock = options.lock === undefined || options.lock === true
+  // [lock words (16 bytes) when the lock is our own][cells, 8-aligned]
+  const base = ownLock ? L.LOCK_BYTES : 0
+  const sab = new SharedArrayBuffer(base + Math.max(spec.size * length, 1))
+  const where: Where = { kind: "local", sab }
+  const lock = ownLock ? new SharedLock(where, 0, true) : options.lock === false ? undefined : options.lock
+  return { spec, where, offset: base, lock }
+}
+
+const checkLockOption = (options: Options): SharedValueError | undefined =>
+  options.lock === undefined || typeof options.lock === "boolean" || options.lock instanceof SharedLock
+    ? undefined
+    : fail("TypeError", `'${String(options.lock)}' has no attribute 'acquire'`)
+
+/**
+ * A new shared value, with a lock unless `lock: false`.
+ *
+ * Python equivalent: `multiprocessing.Value(typecode, value, lock=True)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * const counter = SharedValue.value("i", 0)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const value = <T extends tc.Typecode>(
+  typecode: T,
+  initial?: tc.Element<T> | number,
+  options: Options = {}
+): Effect.Effect<Value<tc.Element<T>>, SharedValueError> =>
+  Effect.suspend(() => {
+    const bad = checkLockOption(options)
+    if (bad) return Effect.fail(bad)
+    try {
+      const { where, offset, lock } = allocate(typecode, 1, options)
+      const v = new Value<tc.Element<T>>(typecode, where, offset, 1, lock)
+      if (initial !== undefined) v.value = initial as tc.Element<T>
+      return Effect.succeed(v)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+  })
+
+/**
+ * A new shared array from a size (zero-filled) or from values, with a lock unless `lock: false`.
+ *
+ * Python equivalent: `multiprocessing.Array(typecode, size_or_initializer, lock=True)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * const zeros = SharedValue.array("d", 10)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const array = <T extends tc.Typecode>(
+  typecode: T,
+  sizeOrInit: number | ReadonlyArray<tc.Element<T> | number> | string,
+  options: Options = {}
+): Effect.Effect<Array<tc.Element<T>>, SharedValueError> =>
+  Effect.suspend(() => {
+    const bad = checkLockOption(options)
+    if (bad) return Effect.fail(bad)
+    try {
+      const init = typeof sizeOrInit === "string" ? [...sizeOrInit] : sizeOrInit
+      const n = typeof init === "number" ? init : init.length
+      if (!Number.isInteger(n) || n < 0) return Effect.fail(fail("ValueError", `array size must be a non-negative integer, not ${n}`))
+      const { where, offset, lock } = allocate(typecode, n, options)
+      const a = new Array<tc.Element<T>>(typecode, where, offset, n, lock)
+      if (typeof init !== "number") init.forEach((v, i) => a.set(i, v as tc.Element<T>))
+      return Effect.succeed(a)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+  })
+
+/**
+ * A new shared value without a lock.
+ *
+ * Python equivalent: `multiprocessing.RawValue(typecode, value)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * const raw = SharedValue.rawValue("d", 0.5)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const rawValue = <T extends tc.Typecode>(typecode: T, initial?: tc.Element<T> | number): Effect.Effect<Value<tc.Element<T>>, SharedValueError> =>
+  value(typecode, initial, { lock: false })
+
+/**
+ * A new shared array without a lock.
+ *
+ * Python equivalent: `multiprocessing.RawArray(typecode, size_or_initializer)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * const raw = SharedValue.rawArray("B", 16)
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const rawArray = <T extends tc.Typecode>(
+  typecode: T,
+  sizeOrInit: number | ReadonlyArray<tc.Element<T> | number> | string
+): Effect.Effect<Array<tc.Element<T>>, SharedValueError> => array(typecode, sizeOrInit, { lock: false })
+
+/**
+ * The lock of a value or array; fails with `NoLock` for raw ones.
+ *
+ * Python equivalent: `v.get_lock()`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const v: SharedValue.Value<number>
+ * const lock = SharedValue.getLock(v)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const getLock = (c: Value<any> | Array<any>): Effect.Effect<SharedLock, SharedValueError> =>
+  c.lockHandle ? Effect.succeed(c.lockHandle) : Effect.fail(fail("NoLock", `'c_${c.typecode}' object has no attribute 'get_lock'`))
+
+/**
+ * The raw object without its lock (the same memory).
+ *
+ * Python equivalent: `v.get_obj()`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const a: SharedValue.Array<number>
+ * const raw = SharedValue.getObj(a)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const getObj = <C extends Value<any> | Array<any>>(c: C): C =>
+  (c instanceof Value
+    ? new Value(c.typecode, c.where, c.offset, c.length, undefined)
+    : new Array(c.typecode, c.where, c.offset, c.length, undefined)) as C
+
+const remote = (c: Cells) => (c.where as { ref: Actor.ActorRef<unknown> }).ref
+
+/**
+ * Reads element(s) anywhere: directly on shared handles, through the holder on remote ones.
+ * @internal
+ */
+const readMany = (c: Cells, indices: ReadonlyArray<number>): Effect.Effect<globalThis.Array<unknown>, SharedValueError> =>
+  c.isShared
+    ? Effect.try({ try: () => indices.map((i) => c.readAt(i)), catch: fromThrown })
+    : askHost(remote(c), { op: "read", code: c.typecode, offset: c.offset, length: c.length, indices })
+
+const writeMany = (c: Cells, indices: ReadonlyArray<number>, values: ReadonlyArray<unknown>): Effect.Effect<void, SharedValueError> =>
+  c.isShared
+    ? Effect.try({ try: () => indices.forEach((i, k) => c.writeAt(i, values[k])), catch: fromThrown })
+    : askHost(remote(c), { op: "write", code: c.typecode, offset: c.offset, length: c.length, indices, values })
+
+/**
+ * Reads a value (works on every handle, also one served by another process).
+ *
+ * Python equivalent: `v.value`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const v: SharedValue.Value<number>
+ * const n = SharedValue.get(v)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const get = <A>(v: Value<A>): Effect.Effect<A, SharedValueError> => Effect.map(readMany(v, [0]), (xs) => xs[0] as A)
+
+/**
+ * Writes a value (works on every handle).
+ *
+ * Python equivalent: `v.value = x`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const v: SharedValue.Value<number>
+ * const done = SharedValue.set(v, 42)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const set = <A>(v: Value<A>, x: A): Effect.Effect<void, SharedValueError> => writeMany(v, [0], [x])
+
+/**
+ * Read-modify-write under the value's lock (atomic against every other locked update).
+ *
+ * Python equivalent: `with v.get_lock(): v.value = f(v.value)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const v: SharedValue.Value<number>
+ * const next = SharedValue.update(v, (n) => n + 1)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const update = <A>(v: Value<A>, f: (a: A) => A): Effect.Effect<A, SharedValueError> =>
+  Effect.flatMap(getLock(v), (lock) =>
+    lock.withLock(Effect.flatMap(get(v), (a) => {
+      const b = f(a)
+      return Effect.as(set(v, b), b)
+    })))
+
+/**
+ * Reads one element (works on every handle).
+ *
+ * Python equivalent: `a[i]`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const a: SharedValue.Array<number>
+ * const last = SharedValue.getItem(a, -1)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const getItem = <A>(a: Array<A>, index: number): Effect.Effect<A, SharedValueError> => Effect.map(readMany(a, [index]), (xs) => xs[0] as A)
+
+/**
+ * Writes one element (works on every handle).
+ *
+ * Python equivalent: `a[i] = x`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const a: SharedValue.Array<number>
+ * const done = SharedValue.setItem(a, 0, 7)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const setItem = <A>(a: Array<A>, index: number, x: A): Effect.Effect<void, SharedValueError> => writeMany(a, [index], [x])
+
+/**
+ * Reads a slice (works on every handle).
+ *
+ * Python equivalent: `a[start:stop:step]`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const a: SharedValue.Array<number>
+ * const firstTwo = SharedValue.getSlice(a, 0, 2)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const getSlice = <A>(a: Array<A>, start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<globalThis.Array<A>, SharedValueError> =>
+  Effect.suspend(() => {
+    let idx: globalThis.Array<number>
+    try {
+      idx = tc.sliceIndices(a.length, start, stop, step)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+    return readMany(a, idx) as Effect.Effect<globalThis.Array<A>, SharedValueError>
+  })
+
+/**
+ * Assigns a slice of the same size (works on every handle).
+ *
+ * Python equivalent: `a[start:stop:step] = values`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const a: SharedValue.Array<number>
+ * const done = SharedValue.setSlice(a, 0, 2, [9, 9])
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const setSlice = <A>(a: Array<A>, start: number | null | undefined, stop: number | null | undefined, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, SharedValueError> =>
+  Effect.suspend(() => {
+    let idx: globalThis.Array<number>
+    try {
+      idx = tc.sliceIndices(a.length, start, stop, step)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+    if (idx.length !== values.length) return Effect.fail(fail("ValueError", "Can only assign sequence of same size"))
+    return writeMany(a, idx, values)
+  })
+
+/**
+ * A copy of the whole array (works on every handle).
+ *
+ * Python equivalent: `a[:]`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * declare const a: SharedValue.Array<number>
+ * const all = SharedValue.toArray(a)
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const toArray = <A>(a: Array<A>): Effect.Effect<globalThis.Array<A>, SharedValueError> => getSlice(a)

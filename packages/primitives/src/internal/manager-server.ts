@@ -1,0 +1,378 @@
+/**
+ * The manager's server: runs as a task in the manager's own process (a service-mode worker), holds
+ * the served objects, and answers requests from the process tree (an actor) and, when asked to
+ * listen, from authenticated TCP clients. Unauthenticated TCP peers never reach `handle`.
+ * @internal
+ */
+import { Actor, Codec, Task } from "@multiproc/runtime"
+import * as kernel from "@multiproc/runtime/internal/kernel"
+import * as Schema from "effect/Schema"
+import { randomUUID } from "node:crypto"
+import { makeProxy, ManagerError, ProxyRef, Request, type ServerInfo, treeId } from "./manager-common.ts"
+import { builtins, withContext } from "./manager-types.ts"
+import * as wire from "./wire.ts"
+
+/** A type the manager serves: a factory task and the methods proxies may call. */
+export interface TypeConfig {
+  /** Builds the object in the manager's process (Python's `callable`). Absent for built-ins. */
+  readonly factory?: Task.Task<any, any, any> | undefined
+  /** The methods proxies may call (Python's `exposed`); default: every public method. */
+  readonly exposed?: ReadonlyArray<string> | undefined
+  /** Methods whose results are served objects of another type (Python's `method_to_typeid`). */
+  readonly methodToTypeid?: Readonly<Record<string, string>> | undefined
+}
+
+export interface ServeConfig {
+  readonly types: Readonly<Record<string, TypeConfig>>
+  readonly initializer?: Task.Task<any, any, any> | undefined
+  readonly initargs?: ReadonlyArray<unknown> | undefined
+  readonly listen?: {
+    readonly host: string
+    readonly port: number
+    readonly authkey: string | Uint8Array
+    readonly maxFrameSize: number
+    readonly handshakeTimeoutMs: number
+  } | undefined
+}
+
+const builtinExposed: Record<string, ReadonlyArray<string>> = {
+  dict: ["get", "getItem", "set", "setMany", "delete", "has", "len", "keys", "values", "items", "pop", "popitem", "setdefault", "update", "copy", "clear", "getvalue"],
+  list: ["get", "set", "delete", "len", "append", "extend", "insert", "pop", "remove", "index", "count", "contains", "sort", "reverse", "slice", "setSlice", "deleteSlice", "imul", "copy", "clear", "getvalue"],
+  Namespace: ["get", "set", "delete", "has", "getvalue"],
+  Value: ["get", "set", "getvalue"],
+  Array: ["len", "get", "set", "slice", "setSlice", "getvalue"],
+  Lock: ["acquire", "release", "locked"],
+  RLock: ["acquire", "release", "locked"],
+  Semaphore: ["acquire", "release", "getValue"],
+  BoundedSemaphore: ["acquire", "release", "getValue"],
+  Condition: ["acquire", "release", "wait", "notify", "notifyAll"],
+  Event: ["set", "clear", "isSet", "wait"],
+  Barrier: ["wait", "abort", "reset", "nWaiting", "isBroken", "getParties"],
+  Queue: ["put", "get", "qsize", "empty", "isFull"],
+  JoinableQueue: ["put", "get", "qsize", "empty", "isFull", "taskDone", "join"],
+  Iterator: ["next"]
+}
+
+interface Served {
+  readonly obj: any
+  readonly typeid: string
+  readonly exposed: ReadonlySet<string> | null
+  readonly methodToTypeid: Readonly<Record<string, string>> | null
+}
+
+/** The request as `handle` sees it, from an actor mailbox or a TCP session. */
+interface Req {
+  readonly from: string
+  readonly reply: (value: unknown) => void
+  readonly fail: (error: unknown) => void
+  readonly onCancel: (f: () => void) => void
+}
+
+const isPromise = (u: unknown): u is PromiseLike<unknown> => typeof (u as any)?.then === "function"
+const isIterator = (u: unknown): boolean =>
+  typeof u === "object" && u !== null && typeof (u as any).next === "function" &&
+  (Symbol.iterator in u || Symbol.asyncIterator in u)
+
+const decodeSlow = Schema.decodeUnknownSync(Request)
+
+/** Validates a request: a hand-written fast path for the shapes clients send, the Schema (and
+ * its error message) for anything else. */
+const decodeRequest = (u: unknown): Request => {
+  const m = u as Record<string, unknown>
+  if (typeof m === "object" && m !== null && Object.getPrototypeOf(m) === Object.prototype) {
+    if (m.op === "call" && typeof m.id === "number" && typeof m.method === "string" && Array.isArray(m.args)) {
+      const keys = Object.keys(m)
+      if (keys.length === 4) return m as unknown as Request
+    }
+  }
+  return decodeSlow(u)
+}
+
+const remoteError = (e: unknown): ManagerError => {
+  if (e instanceof ManagerError) return e
+  const error = e instanceof Error ? e : new Error(String(e))
+  return new ManagerError({ reason: "RemoteError", message: error.message, remoteType: error.name, cause: error })
+}
+
+class Server {
+  readonly serverId = randomUUID()
+  readonly tree = treeId()
+  readonly objects = new Map<number, Served>()
+  nextId = 1
+  actor!: Actor.Handle<unknown>
+  listener: wire.WireListener | undefined
+  tcp: { host: string; port: number } | null = null
+  readonly types: Readonly<Record<string, TypeConfig>>
+  readonly factories = new Map<string, (...args: Array<any>) => unknown>()
+  readonly sessions = new Set<wire.FrameSocket>()
+  constructor(types: Readonly<Record<string, TypeConfig>>) {
+    this.types = types
+  }
+
+  info(): ServerInfo {
+    return { serverId: this.serverId, tree: this.tree, actor: this.actor.ref, tcp: this.tcp, types: [...Object.keys(builtins), ...Object.keys(this.types)] }
+  }
+
+  register(obj: unknown, typeid: string, exposed: ReadonlyArray<string> | null, methodToTypeid: Readonly<Record<string, string>> | null): ProxyRef {
+    const id = this.nextId++
+    this.objects.set(id, { obj, typeid, exposed: exposed ? new Set(exposed) : null, methodToTypeid })
+    return makeProxy(this.serverId, this.tree, this.actor.ref, this.tcp, id, typeid, exposed)
+  }
+
+  registerAs(obj: unknown, typeid: string): ProxyRef {
+    if (typeid === "Iterator" || builtins[typeid]) return this.register(obj, typeid, builtinExposed[typeid] ?? null, null)
+    const t = this.types[typeid]
+    if (!t) throw new ManagerError({ reason: "UnknownType", message: `no type '${typeid}' is registered with the manager` })
+    return this.register(obj, typeid, t.exposed ?? null, t.methodToTypeid ?? null)
+  }
+
+  /** Answers one request. Synchronous methods complete before the next request is read. */
+  handle(raw: unknown, req: Req): void {
+    let m: Request
+    try {
+      m = decodeRequest(raw)
+    } catch (e) {
+      req.fail(new ManagerError({ reason: "BadRequest", message: String((e as Error)?.message ?? e) }))
+      return
+    }
+    switch (m.op) {
+      case "create":
+        return this.create(m.typeid, m.args, req)
+      case "call":
+        return this.call(m.id, m.method, m.args, req)
+      case "release":
+        this.objects.delete(m.id)
+        return req.reply(undefined)
+      case "info":
+        return req.reply(this.info())
+      case "shutdown":
+        void this.shutdown().then(() => req.reply(undefined))
+        return
+    }
+  }
+
+  create(typeid: string, args: ReadonlyArray<unknown>, req: Req): void {
+    const builtin = builtins[typeid]
+    if (builtin) {
+      let obj: object
+      try {
+        obj = builtin(...args)
+      } catch (e) {
+        return req.fail(remoteError(e))
+      }
+      return req.reply(this.register(obj, typeid, builtinExposed[typeid] ?? null, null))
+    }
+    const t = this.types[typeid]
+    if (!t || !t.factory) {
+      return req.fail(new ManagerError({ reason: "UnknownType", message: `no type '${typeid}' is registered with the manager` }))
+    }
+    const factory = t.factory
+    void (async () => {
+      try {
+        const obj = await factory(...args)
+        req.reply(this.register(obj, typeid, t.exposed ?? null, t.methodToTypeid ?? null))
+      } catch (e) {
+        req.fail(remoteError(e))
+      }
+    })()
+  }
+
+  call(id: number, method: string, args: ReadonlyArray<unknown>, req: Req): void {
+    const served = this.objects.get(id)
+    if (!served) return req.fail(new ManagerError({ reason: "UnknownObject", message: `no object ${id} on this manager (released, or the manager restarted)` }))
+    const allowed = served.exposed ? served.exposed.has(method) : !method.startsWith("_") && method !== "constructor"
+    const fn = allowed ? served.obj?.[method] : undefined
+    if (typeof fn !== "function") {
+      return req.fail(new ManagerError({
+        reason: "NotExposed",
+        message: `method '${method}' of ${served.typeid} object is not exposed`,
+        remoteType: "AttributeError"
+      }))
+    }
+    const controller = new AbortController()
+    req.onCancel(() => controller.abort())
+    let result: unknown
+    try {
+      result = withContext({ from: req.from, signal: controller.signal }, () => fn.apply(served.obj, args))
+    } catch (e) {
+      return req.fail(remoteError(e))
+    }
+    const finish = (value: unknown) => {
+      try {
+        const typeid = served.methodToTypeid?.[method]
+        if (typeid) return req.reply(this.registerAs(value, typeid))
+        if (isIterator(value)) return req.reply(this.registerAs(value, "Iterator"))
+        if (served.typeid === "Iterator" && method === "next") {
+          const r = value as IteratorResult<unknown>
+          return req.reply({ done: r.done === true, value: r.value })
+        }
+        req.reply(value)
+      } catch (e) {
+        req.fail(remoteError(e))
+      }
+    }
+    if (isPromise(result)) result.then(finish, (e) => req.fail(remoteError(e)))
+    else finish(result)
+  }
+
+  down(address: string): void {
+    for (const s of this.objects.values()) {
+      if (typeof s.obj?.down === "function" && (s.exposed === null || builtinExposed[s.typeid])) {
+        try {
+          s.obj.down(address)
+        } catch {
+          // a served object's recovery must not stop the others
+        }
+      }
+    }
+  }
+
+  abandoned(message: unknown, value: unknown, from: string): void {
+    const m = message as { op?: string; id?: number; method?: string; args?: Array<unknown> }
+    if (m?.op !== "call" || typeof m.id !== "number") return
+    const s = this.objects.get(m.id)
+    if (s && builtinExposed[s.typeid] && typeof s.obj?.abandoned === "function") s.obj.abandoned(m.method, m.args ?? [], value, from)
+  }
+
+  async shutdown(): Promise<void> {
+    for (const s of this.sessions) s.close()
+    await this.listener?.close()
+    this.listener = undefined
+  }
+
+  // ---- TCP ------------------------------------------------------------------------------------
+
+  async listen(options: NonNullable<ServeConfig["listen"]>): Promise<void> {
+    const listener = new wire.WireListener({
+      host: options.host,
+      port: options.port,
+      backlog: 128,
+      key: wire.toKey(options.authkey),
+      maxFrame: options.maxFrameSize,
+      handshakeTimeoutMs: options.handshakeTimeoutMs
+    })
+    await listener.listen()
+    this.listener = listener
+    this.tcp = { host: listener.host, port: listener.port }
+    const loop = (): void => {
+      listener.accept((a) => {
+        if (listener.closed) return
+        if (a.ok) this.session(a.conn)
+        // A failed handshake is only counted; the peer is already disconnected.
+        else if (a.error.reason !== "Closed") failedHandshakes++
+        loop()
+      })
+    }
+    loop()
+  }
+
+  session(conn: wire.FrameSocket): void {
+    const from = `tcp#${++sessions}`
+    this.sessions.add(conn)
+    const cancels = new Map<number, () => void>()
+    const send = (id: number, status: number, value: unknown): void => {
+      if (conn.ended) return
+      let bytes: Uint8Array
+      try {
+        bytes = Codec.encodeUnsafe([id, status, value])
+      } catch (e) {
+        bytes = Codec.encodeUnsafe([id, 1, new ManagerError({ reason: "RemoteError", message: (e as Error).message, remoteType: "SerializationError" })])
+      }
+      try {
+        conn.send(bytes)
+      } catch {
+        // the client is gone
+      }
+    }
+    const next = (): void => {
+      conn.recvCallback((frame) => {
+        this.onFrame(frame, from, send, cancels, conn)
+        if (!conn.ended) next()
+      }, () => {
+        this.sessions.delete(conn)
+        for (const c of cancels.values()) c()
+        cancels.clear()
+        this.down(from)
+      })
+    }
+    next()
+  }
+
+  onFrame(
+    frame: Uint8Array,
+    from: string,
+    send: (id: number, status: number, value: unknown) => void,
+    cancels: Map<number, () => void>,
+    conn: wire.FrameSocket
+  ): void {
+    let decoded: unknown
+    try {
+      decoded = Codec.decodeUnsafe(frame)
+    } catch {
+      decoded = undefined
+    }
+    // [id, request] or [-1, id] (cancel). Anything else ends the session: the peer is confused.
+    if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[0] !== "number") {
+      conn.fail(new wire.WireError("Closed", "malformed request frame"))
+      return
+    }
+    const [id, body] = decoded as [number, unknown]
+    if (id === -1) {
+      if (typeof body === "number") cancels.get(body)?.()
+      return
+    }
+    let done = false
+    let cancel: (() => void) | undefined
+    cancels.set(id, () => {
+      cancels.delete(id)
+      done = true
+      cancel?.()
+    })
+    this.handle(body, {
+      from,
+      reply: (v) => {
+        if (done) return
+        done = true
+        cancels.delete(id)
+        send(id, 0, v)
+      },
+      fail: (e) => {
+        if (done) return
+        done = true
+        cancels.delete(id)
+        send(id, 1, e)
+      },
+      onCancel: (f) => {
+        cancel = f
+      }
+    })
+  }
+}
+
+let sessions = 0
+let failedHandshakes = 0
+let server: Server | undefined
+
+/**
+ * Starts the server in this (the manager's) process and returns how to reach it.
+ */
+export const serveManager = Task.make(import.meta, async function serveManager(config: ServeConfig): Promise<ServerInfo> {
+  // Every codec of the package (values, queues, locks, ...) must be known where objects are stored.
+  await import("../index.ts")
+  if (config.initializer) await config.initializer(...(config.initargs ?? []))
+  const s = new Server(config.types)
+  s.actor = Actor.makeUnsafe(Schema.Unknown, {
+    receive: (message, request) => s.handle(message, request),
+    down: (address) => s.down(address),
+    abandoned: (message, value, request) => s.abandoned(message, value, request.from)
+  })
+  if (config.listen) await s.listen(config.listen)
+  server = s
+  kernel.atExit(() => s.shutdown())
+  return s.info()
+}, { name: "serveManager" })
+
+/** For tests: how many TCP handshakes failed on this server. */
+export const stats = Task.make(import.meta, function managerStats() {
+  return { failedHandshakes, sessions, objects: server?.objects.size ?? 0 }
+}, { name: "managerStats" })

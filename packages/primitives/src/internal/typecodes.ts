@@ -1,0 +1,166 @@
+/**
+ * Python's `array` / `ctypes` typecodes: element size, typed-array kind, and the conversion rules
+ * of ctypes (integers wrap silently, a float for an integer type is a TypeError, `c` is one byte,
+ * `u` one character). Lean: no `effect` import.
+ * @internal
+ */
+
+export type Typecode = "c" | "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d" | "u"
+
+export type Element<T extends Typecode> = T extends "c" | "u" ? string : T extends "l" | "L" | "q" | "Q" ? bigint : number
+
+type AnyTyped =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array
+
+export interface Spec {
+  readonly code: Typecode
+  readonly size: number
+  readonly kind: "int" | "bigint" | "float" | "char" | "wchar"
+  readonly make: (buffer: ArrayBufferLike, byteOffset: number, length: number) => AnyTyped
+}
+
+const spec = (code: Typecode, size: number, kind: Spec["kind"], C: any): Spec => ({
+  code,
+  size,
+  kind,
+  make: (buffer, byteOffset, length) => new C(buffer, byteOffset, length)
+})
+
+export const specs: Record<Typecode, Spec> = {
+  c: spec("c", 1, "char", Uint8Array),
+  b: spec("b", 1, "int", Int8Array),
+  B: spec("B", 1, "int", Uint8Array),
+  h: spec("h", 2, "int", Int16Array),
+  H: spec("H", 2, "int", Uint16Array),
+  i: spec("i", 4, "int", Int32Array),
+  I: spec("I", 4, "int", Uint32Array),
+  // C long is 64-bit on Linux and macOS (LP64), as Python's `l` there.
+  l: spec("l", 8, "bigint", BigInt64Array),
+  L: spec("L", 8, "bigint", BigUint64Array),
+  q: spec("q", 8, "bigint", BigInt64Array),
+  Q: spec("Q", 8, "bigint", BigUint64Array),
+  f: spec("f", 4, "float", Float32Array),
+  d: spec("d", 8, "float", Float64Array),
+  // wchar_t is 4 bytes (UCS-4) on Linux and macOS.
+  u: spec("u", 4, "wchar", Uint32Array)
+}
+
+export const typecodes: ReadonlyArray<Typecode> = Object.keys(specs) as Array<Typecode>
+
+export const isTypecode = (u: unknown): u is Typecode => typeof u === "string" && Object.hasOwn(specs, u)
+
+export class TypecodeError extends Error {
+  readonly pyType: "TypeError" | "ValueError"
+  constructor(pyType: "TypeError" | "ValueError", message: string) {
+    super(message)
+    this.name = pyType
+    this.pyType = pyType
+  }
+}
+
+export const specOf = (code: unknown): Spec => {
+  if (!isTypecode(code)) {
+    throw new TypecodeError("TypeError", `bad typecode (must be one of ${typecodes.join(" ")}): ${String(code)}`)
+  }
+  return specs[code]
+}
+
+/** Converts a JS value to what the typed array stores, with ctypes' rules. */
+export const toRaw = (s: Spec, value: unknown): number | bigint => {
+  switch (s.kind) {
+    case "int":
+      if (typeof value === "bigint") return Number(BigInt.asIntN(64, value))
+      if (typeof value === "boolean") return value ? 1 : 0
+      if (typeof value !== "number" || !Number.isInteger(value)) {
+        throw new TypecodeError("TypeError", `int expected instead of ${describe(value)}`)
+      }
+      return value
+    case "bigint":
+      if (typeof value === "bigint") return value
+      if (typeof value === "boolean") return value ? 1n : 0n
+      if (typeof value !== "number" || !Number.isInteger(value)) {
+        throw new TypecodeError("TypeError", `int expected instead of ${describe(value)}`)
+      }
+      return BigInt(value)
+    case "float":
+      if (typeof value === "number") return value
+      if (typeof value === "bigint") return Number(value)
+      if (typeof value === "boolean") return value ? 1 : 0
+      throw new TypecodeError("TypeError", `must be real number, not ${describe(value)}`)
+    case "char":
+      if (typeof value === "string" && value.length === 1 && value.charCodeAt(0) < 256) return value.charCodeAt(0)
+      if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value < 256) return value
+      if (value instanceof Uint8Array && value.length === 1) return value[0]!
+      throw new TypecodeError("TypeError", `one character bytes, bytearray or integer expected, not ${describe(value)}`)
+    case "wchar": {
+      if (typeof value === "string") {
+        const cp = value.codePointAt(0)
+        if (cp !== undefined && String.fromCodePoint(cp).length === value.length) return cp
+      }
+      throw new TypecodeError("TypeError", `unicode string of length 1 expected, not ${describe(value)}`)
+    }
+  }
+}
+
+/** Converts what the typed array holds to the JS value. */
+export const fromRaw = (s: Spec, raw: number | bigint): unknown => {
+  switch (s.kind) {
+    case "char":
+      return String.fromCharCode(raw as number)
+    case "wchar":
+      return String.fromCodePoint(raw as number)
+    default:
+      return raw
+  }
+}
+
+/** The zero value of a typecode. */
+export const zero = (s: Spec): unknown => s.kind === "bigint" ? 0n : s.kind === "char" ? "\x00" : s.kind === "wchar" ? "\x00" : 0
+
+const describe = (value: unknown): string => {
+  if (value === null) return "None"
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float"
+  if (typeof value === "string") return `str of length ${value.length}`
+  return typeof value === "object" ? ((value as object).constructor?.name ?? "object") : typeof value
+}
+
+/** Python's slice resolution: (start, stop, step) into the indices it selects. */
+export const sliceIndices = (length: number, start?: number | null, stop?: number | null, step?: number | null): Array<number> => {
+  const st = step ?? 1
+  if (st === 0) throw new TypecodeError("ValueError", "slice step cannot be zero")
+  const clamp = (i: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, i))
+  let a: number
+  let b: number
+  if (st > 0) {
+    a = start == null ? 0 : clamp(start < 0 ? start + length : start, 0, length)
+    b = stop == null ? length : clamp(stop < 0 ? stop + length : stop, 0, length)
+  } else {
+    a = start == null ? length - 1 : clamp(start < 0 ? start + length : start, -1, length - 1)
+    b = stop == null ? -1 : clamp(stop < 0 ? stop + length : stop, -1, length - 1)
+  }
+  const out: Array<number> = []
+  if (st > 0) for (let i = a; i < b; i += st) out.push(i)
+  else for (let i = a; i > b; i += st) out.push(i)
+  return out
+}
+
+/** Python's index normalisation: negative counts from the end; out of range is an IndexError. */
+export const normIndex = (length: number, i: unknown, what = "index"): number => {
+  if (typeof i !== "number" || !Number.isInteger(i)) throw new TypecodeError("TypeError", `${what} must be an integer`)
+  const j = i < 0 ? i + length : i
+  if (j < 0 || j >= length) {
+    const e = new TypecodeError("TypeError", `${what} out of range`)
+    e.name = "IndexError"
+    throw e
+  }
+  return j
+}

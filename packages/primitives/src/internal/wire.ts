@@ -1,0 +1,447 @@
+/**
+ * The lean core of `multiprocessing.connection` over TCP: length-prefixed frames with a maximum
+ * frame size, and Python 3.12's mutual HMAC-SHA256 challenge–response. No `effect` import: the
+ * manager server and the Effect API (`Connection.ts`) both build on it.
+ *
+ * Frame: a 4-byte big-endian length, then that many bytes (Python's `send_bytes` framing for
+ * messages under 2 GiB). Handshake (both halves, as `multiprocessing.connection`):
+ *   server → `#CHALLENGE#{sha256}<40 random bytes>`; client → `{sha256}` + HMAC(key, challenge);
+ *   server → `#WELCOME#` or `#FAILURE#`; then the same with the roles swapped.
+ * @internal
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
+import * as net from "node:net"
+
+export const CHALLENGE = Buffer.from("#CHALLENGE#")
+export const WELCOME = Buffer.from("#WELCOME#")
+export const FAILURE = Buffer.from("#FAILURE#")
+const DIGEST = Buffer.from("{sha256}")
+const MESSAGE_LENGTH = 40
+/** Handshake frames are small; anything bigger is hostile (Python reads them with maxlength 256). */
+export const HANDSHAKE_MAX = 256
+/** Default maximum frame size: 64 MiB. */
+export const DEFAULT_MAX_FRAME = 64 * 1024 * 1024
+
+export type WireErrorReason =
+  | "AddressInUse"
+  | "ConnectFailed"
+  | "AuthenticationError"
+  | "FrameTooLarge"
+  | "Closed"
+  | "EOF"
+  | "Timeout"
+
+/** The lean error; the Effect API maps it onto `ConnectionError`. */
+export class WireError extends Error {
+  readonly reason: WireErrorReason
+  constructor(reason: WireErrorReason, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = "WireError"
+    this.reason = reason
+  }
+}
+
+export const toKey = (authkey: string | Uint8Array): Buffer => typeof authkey === "string" ? Buffer.from(authkey, "utf8") : Buffer.from(authkey)
+
+type Waiter = { resolve: (frame: Buffer) => void; reject: (e: WireError) => void }
+
+/**
+ * One framed TCP socket: incoming bytes are cut into frames (a frame above `maxFrame` ends the
+ * connection), outgoing frames get their length prefix.
+ */
+export class FrameSocket {
+  readonly socket: net.Socket
+  maxFrame: number
+  private chunks: Array<Buffer> = []
+  private buffered = 0
+  private readonly frames: Array<Buffer> = []
+  private readonly waiters: Array<Waiter> = []
+  private readonly pollers = new Set<() => void>()
+  /** Why the connection ended (EOF, FrameTooLarge, Closed), once it has. */
+  ended: WireError | undefined
+  closedLocally = false
+  /** The next this many frames are handshake frames, limited to {@link HANDSHAKE_MAX} bytes. */
+  smallFrames = 0
+  constructor(socket: net.Socket, maxFrame: number) {
+    this.socket = socket
+    this.maxFrame = maxFrame
+    socket.setNoDelay(true)
+    socket.on("data", (chunk: Buffer) => this.onData(chunk))
+    socket.on("end", () => this.end(new WireError("EOF", "the peer closed the connection")))
+    socket.on("close", () => this.end(new WireError("EOF", "the connection is closed")))
+    socket.on("error", (e) => this.end(new WireError("EOF", `connection error: ${e.message}`, { cause: e })))
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return
+    this.chunks.push(chunk)
+    this.buffered += chunk.length
+    for (;;) {
+      if (this.buffered < 4) return
+      const head = this.peek(4)
+      const length = head.readUInt32BE(0)
+      const limit = this.smallFrames > 0 ? HANDSHAKE_MAX : this.maxFrame
+      if (length > limit) {
+        this.fail(new WireError("FrameTooLarge", `a frame of ${length} bytes exceeds the maximum of ${limit}`))
+        return
+      }
+      if (this.buffered < 4 + length) return
+      if (this.smallFrames > 0) this.smallFrames--
+      const all = this.take(4 + length)
+      this.deliver(all.subarray(4))
+    }
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!
+    const joined = Buffer.concat(this.chunks)
+    this.chunks = [joined]
+    return joined
+  }
+
+  private take(n: number): Buffer {
+    const head = this.peek(n)
+    const out = head.subarray(0, n)
+    const rest = head.subarray(n)
+    this.chunks[0] = rest
+    if (rest.length === 0) this.chunks.shift()
+    this.buffered -= n
+    return out
+  }
+
+  private deliver(frame: Buffer): void {
+    const w = this.waiters.shift()
+    if (w) w.resolve(frame)
+    else {
+      this.frames.push(frame)
+      for (const p of this.pollers) p()
+    }
+  }
+
+  /** Ends the connection for good with `error` (pending receives fail with it) and closes the socket. */
+  fail(error: WireError, graceful = false): void {
+    this.end(error)
+    if (!graceful) {
+      this.socket.destroy()
+      return
+    }
+    // Let a last frame (FAILURE) reach the peer, but never wait long for a hostile one.
+    this.socket.end()
+    setTimeout(() => this.socket.destroy(), 1000).unref()
+  }
+
+  private end(error: WireError): void {
+    if (this.ended) return
+    this.ended = error
+    this.chunks = []
+    this.buffered = 0
+    for (const w of this.waiters.splice(0)) w.reject(error)
+    for (const p of this.pollers) p()
+  }
+
+  /** Frames ready to read without waiting. */
+  get available(): number {
+    return this.frames.length
+  }
+
+  /** The next frame; rejects with the end reason once the connection has ended and is drained. */
+  recv(): Promise<Buffer> {
+    const f = this.frames.shift()
+    if (f) return Promise.resolve(f)
+    if (this.ended) return Promise.reject(this.ended)
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+  }
+
+  /** Withdraws a pending `recv` (an interrupted receive). */
+  cancel(resolve: (frame: Buffer) => void): void {
+    const i = this.waiters.findIndex((w) => w.resolve === resolve)
+    if (i >= 0) this.waiters.splice(i, 1)
+  }
+
+  /** Callback form of recv, cancellable. Returns the cancel function. */
+  recvCallback(onFrame: (frame: Buffer) => void, onError: (e: WireError) => void): () => void {
+    const f = this.frames.shift()
+    if (f) {
+      onFrame(f)
+      return () => {}
+    }
+    if (this.ended) {
+      onError(this.ended)
+      return () => {}
+    }
+    const w: Waiter = { resolve: onFrame, reject: onError }
+    this.waiters.push(w)
+    return () => {
+      const i = this.waiters.indexOf(w)
+      if (i >= 0) this.waiters.splice(i, 1)
+    }
+  }
+
+  /** Calls `f` when a frame arrives or the connection ends; returns the unsubscribe function. */
+  onReadable(f: () => void): () => void {
+    this.pollers.add(f)
+    return () => this.pollers.delete(f)
+  }
+
+  /** Writes one frame; returns false if the socket's buffer is full (wait for `drain`). */
+  send(payload: Uint8Array): boolean {
+    if (this.closedLocally) throw new WireError("Closed", "the connection is closed")
+    if (this.ended) throw new WireError("Closed", `the connection has ended (${this.ended.message})`)
+    if (payload.length > 0xffffffff) throw new WireError("FrameTooLarge", `a frame of ${payload.length} bytes cannot be sent`)
+    const head = Buffer.allocUnsafe(4)
+    head.writeUInt32BE(payload.length, 0)
+    this.socket.cork()
+    this.socket.write(head)
+    const ok = this.socket.write(payload)
+    this.socket.uncork()
+    return ok
+  }
+
+  close(): void {
+    if (this.closedLocally) return
+    this.closedLocally = true
+    this.socket.end()
+    this.socket.destroySoon()
+    this.end(new WireError("Closed", "the connection is closed"))
+  }
+}
+
+// ---- the handshake ----------------------------------------------------------------------------
+
+const hmac = (key: Buffer, message: Buffer): Buffer => createHmac("sha256", key).update(message).digest()
+
+const startsWith = (b: Buffer, prefix: Buffer): boolean => b.length >= prefix.length && b.subarray(0, prefix.length).equals(prefix)
+
+/** Sends a challenge and checks the answer; tells the peer WELCOME or FAILURE. */
+export const deliverChallenge = async (conn: FrameSocket, key: Buffer): Promise<void> => {
+  const message = Buffer.concat([DIGEST, randomBytes(MESSAGE_LENGTH)])
+  conn.send(Buffer.concat([CHALLENGE, message]))
+  const response = await conn.recv()
+  const expected = Buffer.concat([DIGEST, hmac(key, message)])
+  // Lengths are public; the digest comparison is constant-time.
+  const ok = response.length === expected.length && timingSafeEqual(response, expected)
+  if (!ok) {
+    try {
+      conn.send(FAILURE)
+    } catch {
+      // the peer is gone already
+    }
+    throw new WireError("AuthenticationError", "digest received was wrong")
+  }
+  conn.send(WELCOME)
+}
+
+/** Answers the peer's challenge; fails unless the peer welcomes the answer. */
+export const answerChallenge = async (conn: FrameSocket, key: Buffer): Promise<void> => {
+  const challenge = await conn.recv()
+  if (!startsWith(challenge, CHALLENGE)) {
+    throw new WireError("AuthenticationError", "protocol error: expected a challenge")
+  }
+  const message = challenge.subarray(CHALLENGE.length)
+  if (!startsWith(message, DIGEST)) throw new WireError("AuthenticationError", "unsupported digest (only sha256 is accepted)")
+  conn.send(Buffer.concat([DIGEST, hmac(key, message)]))
+  const verdict = await conn.recv()
+  if (!verdict.equals(WELCOME)) throw new WireError("AuthenticationError", "digest sent was rejected")
+}
+
+const withTimeout = <A>(p: Promise<A>, ms: number, onTimeout: () => void): Promise<A> =>
+  new Promise<A>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout()
+      reject(new WireError("Timeout", `the handshake did not complete within ${ms} ms`))
+    }, ms)
+    p.then((a) => {
+      clearTimeout(timer)
+      resolve(a)
+    }, (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+  })
+
+/** Runs the server's half: challenge the client, then answer its challenge. */
+export const serverHandshake = async (conn: FrameSocket, key: Buffer, timeoutMs: number): Promise<void> => {
+  // Each side reads exactly three handshake frames (answer/challenge/verdict in some order).
+  conn.smallFrames = 3
+  try {
+    await withTimeout((async () => {
+      await deliverChallenge(conn, key)
+      await answerChallenge(conn, key)
+    })(), timeoutMs, () => conn.fail(new WireError("Timeout", "handshake timed out")))
+  } catch (e) {
+    conn.fail(e instanceof WireError ? e : new WireError("AuthenticationError", String(e)), true)
+    throw asAuthError(e)
+  }
+}
+
+/** Runs the client's half: answer the server's challenge, then challenge it. */
+export const clientHandshake = async (conn: FrameSocket, key: Buffer, timeoutMs: number): Promise<void> => {
+  // Each side reads exactly three handshake frames (answer/challenge/verdict in some order).
+  conn.smallFrames = 3
+  try {
+    await withTimeout((async () => {
+      await answerChallenge(conn, key)
+      await deliverChallenge(conn, key)
+    })(), timeoutMs, () => conn.fail(new WireError("Timeout", "handshake timed out")))
+  } catch (e) {
+    conn.fail(e instanceof WireError ? e : new WireError("AuthenticationError", String(e)), true)
+    throw asAuthError(e)
+  }
+}
+
+const asAuthError = (e: unknown): WireError => {
+  if (e instanceof WireError && e.reason === "AuthenticationError") return e
+  // A peer that hangs up or sends garbage mid-handshake failed to authenticate.
+  const why = e instanceof Error ? e.message : String(e)
+  return new WireError("AuthenticationError", `authentication failed: ${why}`, { cause: e })
+}
+
+// ---- listening and connecting -----------------------------------------------------------------
+
+export interface ListenOptions {
+  readonly host: string
+  readonly port: number
+  readonly backlog: number
+  readonly key: Buffer
+  readonly maxFrame: number
+  readonly handshakeTimeoutMs: number
+}
+
+export type Accepted = { readonly ok: true; readonly conn: FrameSocket; readonly peer: { host: string; port: number } } | {
+  readonly ok: false
+  readonly error: WireError
+}
+
+/**
+ * A TCP listener that authenticates every connection concurrently (a slow or hostile peer does
+ * not hold up the others) and hands out only authenticated ones.
+ */
+export class WireListener {
+  readonly server: net.Server
+  readonly host: string
+  port = 0
+  private readonly results: Array<Accepted> = []
+  private readonly waiters: Array<(a: Accepted) => void> = []
+  private readonly sockets = new Set<net.Socket>()
+  closed = false
+  /** Failed handshakes kept for `accept` to report; older ones are dropped. */
+  static readonly MAX_FAILURES_KEPT = 16
+  readonly options: ListenOptions
+  constructor(options: ListenOptions) {
+    this.options = options
+    this.host = options.host
+    this.server = net.createServer({ noDelay: true }, (socket) => this.onSocket(socket))
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        this.server.off("listening", onListening)
+        this.closed = true
+        if (e.code === "EADDRINUSE") {
+          reject(new WireError("AddressInUse", `cannot listen on ${this.host}:${this.options.port}: the address is already in use`, { cause: e }))
+        } else {
+          reject(new WireError("ConnectFailed", `cannot listen on ${this.host}:${this.options.port}: ${e.message}`, { cause: e }))
+        }
+      }
+      const onListening = () => {
+        this.server.off("error", onError)
+        this.port = (this.server.address() as net.AddressInfo).port
+        this.server.on("error", () => {})
+        resolve()
+      }
+      this.server.once("error", onError)
+      this.server.once("listening", onListening)
+      this.server.listen({ host: this.host, port: this.options.port, backlog: this.options.backlog, exclusive: true })
+    })
+  }
+
+  private onSocket(socket: net.Socket): void {
+    if (this.closed) {
+      socket.destroy()
+      return
+    }
+    this.sockets.add(socket)
+    socket.once("close", () => this.sockets.delete(socket))
+    const conn = new FrameSocket(socket, this.options.maxFrame)
+    const peer = { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 }
+    serverHandshake(conn, this.options.key, this.options.handshakeTimeoutMs).then(
+      () => {
+        if (this.closed) {
+          conn.close()
+          return
+        }
+        this.push({ ok: true, conn, peer })
+      },
+      (error: WireError) => this.push({ ok: false, error })
+    )
+  }
+
+  private push(a: Accepted): void {
+    const w = this.waiters.shift()
+    if (w) return w(a)
+    if (!a.ok) {
+      let failures = 0
+      for (const r of this.results) if (!r.ok) failures++
+      if (failures >= WireListener.MAX_FAILURES_KEPT) {
+        const i = this.results.findIndex((r) => !r.ok)
+        this.results.splice(i, 1)
+      }
+    }
+    this.results.push(a)
+  }
+
+  /** The next handshake result; callback form so the caller can withdraw. */
+  accept(f: (a: Accepted) => void): () => void {
+    const r = this.results.shift()
+    if (r) {
+      f(r)
+      return () => {}
+    }
+    if (this.closed) {
+      f({ ok: false, error: new WireError("Closed", "the listener is closed") })
+      return () => {}
+    }
+    this.waiters.push(f)
+    return () => {
+      const i = this.waiters.indexOf(f)
+      if (i >= 0) this.waiters.splice(i, 1)
+    }
+  }
+
+  /** Stops listening, drops every connection it accepted, and resolves once the port is free. */
+  close(): Promise<void> {
+    if (this.closed && !this.server.listening) return Promise.resolve()
+    this.closed = true
+    for (const w of this.waiters.splice(0)) w({ ok: false, error: new WireError("Closed", "the listener is closed") })
+    for (const r of this.results.splice(0)) if (r.ok) r.conn.close()
+    return new Promise((resolve) => {
+      for (const s of this.sockets) s.destroy()
+      if (!this.server.listening) return resolve()
+      this.server.close(() => resolve())
+    })
+  }
+}
+
+export interface ConnectOptions {
+  readonly host: string
+  readonly port: number
+  readonly key: Buffer
+  readonly maxFrame: number
+  readonly handshakeTimeoutMs: number
+}
+
+/** Connects and authenticates. */
+export const connect = (options: ConnectOptions): Promise<FrameSocket> =>
+  new Promise<FrameSocket>((resolve, reject) => {
+    const socket = net.connect({ host: options.host, port: options.port, noDelay: true })
+    const onError = (e: Error) => {
+      reject(new WireError("ConnectFailed", `cannot connect to ${options.host}:${options.port}: ${e.message}`, { cause: e }))
+    }
+    socket.once("error", onError)
+    socket.once("connect", () => {
+      socket.off("error", onError)
+      const conn = new FrameSocket(socket, options.maxFrame)
+      clientHandshake(conn, options.key, options.handshakeTimeoutMs).then(() => resolve(conn), reject)
+    })
+  })

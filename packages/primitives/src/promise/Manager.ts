@@ -1,0 +1,151 @@
+/**
+ * Manager for async/await code: the same API as `Manager` (Effect), as a class whose proxies
+ * return promises. A thin wrapper: every call runs the Effect API.
+ *
+ * Python equivalent: `multiprocessing.Manager()`.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import type { Address } from "../Connection.ts"
+import { run } from "../internal/facade.ts"
+import * as M from "../Manager.ts"
+
+/** A proxy whose Effect-returning methods return promises instead. */
+export type Promisified<P> = {
+  readonly [K in keyof P]: P[K] extends (...args: infer A) => Effect.Effect<infer R, any, any> ? (...args: A) => Promise<R> : P[K]
+}
+
+const wrapped = new WeakMap<object, object>()
+
+/**
+ * Turns an Effect proxy into one whose methods return promises (it still crosses processes: the
+ * receiving side gets the Effect proxy, which `promisify` wraps again).
+ *
+ * @example
+ * ```ts
+ * import { Manager, promisify } from "@multiproc/primitives/promise"
+ * declare const d: import("@multiproc/primitives").Manager.DictProxy<string, number>
+ * const p = promisify(d)
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export const promisify = <P extends M.BaseProxy>(proxy: P): Promisified<P> => {
+  const known = wrapped.get(proxy)
+  if (known) return known as Promisified<P>
+  const out = new Proxy(proxy, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver)
+      if (typeof v !== "function" || key === "constructor" || key === "toString") return v
+      return (...args: Array<unknown>) => {
+        const r = v.apply(target, args)
+        return Effect.isEffect(r) ? run(r as Effect.Effect<unknown, unknown>).then((x) => x instanceof M.BaseProxy ? promisify(x) : x) : r
+      }
+    }
+  })
+  wrapped.set(proxy, out)
+  return out as unknown as Promisified<P>
+}
+
+/**
+ * A manager server in its own worker; `await using` (or `shutdown()`) stops it.
+ *
+ * Python equivalent: `multiprocessing.Manager()` / `BaseManager`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives/promise"
+ * await using manager = await Manager.start()
+ * const d = await manager.dict<string, number>()
+ * await d.set("a", 1)
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class Manager {
+  /** The Effect-API manager this object wraps. */
+  readonly manager: M.Manager
+  private readonly scope: Scope.Closeable
+  private constructor(manager: M.Manager, scope: Scope.Closeable) {
+    this.manager = manager
+    this.scope = scope
+  }
+  /** Python's `Manager()` / `BaseManager(...).start()`. */
+  static async start(options: M.Options = {}): Promise<Manager> {
+    const scope = Scope.makeUnsafe()
+    const m = await run(Scope.provide(scope)(M.make(options))).catch(async (e) => {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      throw e
+    })
+    return new Manager(m, scope)
+  }
+  /** Python's `BaseManager(address, authkey).connect()`. */
+  static async connect(address: Address, options: M.ConnectOptions = {}): Promise<Manager> {
+    const scope = Scope.makeUnsafe()
+    const m = await run(Scope.provide(scope)(M.connect(address, options))).catch(async (e) => {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      throw e
+    })
+    return new Manager(m, scope)
+  }
+  get address(): Address | undefined {
+    return this.manager.address
+  }
+  dict<K = unknown, V = unknown>(init?: Map<K, V> | ReadonlyArray<readonly [K, V]> | Record<string, V>) {
+    return run(M.dict<K, V>(this.manager, init)).then(promisify)
+  }
+  list<A = unknown>(init?: Iterable<A>) {
+    return run(M.list<A>(this.manager, init)).then(promisify)
+  }
+  Namespace(init?: Record<string, unknown>) {
+    return run(M.namespace(this.manager, init)).then(promisify)
+  }
+  Value<T extends Parameters<typeof M.value>[1]>(typecode: T, initial?: unknown) {
+    return run(M.value(this.manager, typecode, initial as any)).then(promisify)
+  }
+  Array<T extends Parameters<typeof M.array>[1]>(typecode: T, sizeOrInit: number | ReadonlyArray<any>) {
+    return run(M.array(this.manager, typecode, sizeOrInit)).then(promisify)
+  }
+  Lock() {
+    return run(M.lock(this.manager)).then(promisify)
+  }
+  RLock() {
+    return run(M.rlock(this.manager)).then(promisify)
+  }
+  Semaphore(value = 1) {
+    return run(M.semaphore(this.manager, value)).then(promisify)
+  }
+  BoundedSemaphore(value = 1) {
+    return run(M.boundedSemaphore(this.manager, value)).then(promisify)
+  }
+  Condition() {
+    return run(M.condition(this.manager)).then(promisify)
+  }
+  Event() {
+    return run(M.event(this.manager)).then(promisify)
+  }
+  Barrier(parties: number, timeout?: Duration.Input) {
+    return run(M.barrier(this.manager, parties, timeout)).then(promisify)
+  }
+  Queue<A = unknown>(maxsize = 0) {
+    return run(M.queue<A>(this.manager, maxsize)).then(promisify)
+  }
+  JoinableQueue<A = unknown>(maxsize = 0) {
+    return run(M.joinableQueue<A>(this.manager, maxsize)).then(promisify)
+  }
+  /** A served object of a registered custom type. */
+  create<T = any>(typeid: string, ...args: ReadonlyArray<unknown>) {
+    return run(M.create<T>(this.manager, typeid, ...args)).then(promisify)
+  }
+  /** Python's `shutdown()`: stops the server (and its worker). Idempotent. */
+  shutdown(): Promise<void> {
+    return Effect.runPromise(Scope.close(this.scope, Exit.void))
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown()
+  }
+}

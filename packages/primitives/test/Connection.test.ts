@@ -1,0 +1,206 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Connection } from "@multiproc/primitives"
+import { Effect, Exit, Fiber } from "effect"
+import * as net from "node:net"
+import { createHmac } from "node:crypto"
+
+const frame = (payload: Uint8Array): Buffer => {
+  const head = Buffer.alloc(4)
+  head.writeUInt32BE(payload.length, 0)
+  return Buffer.concat([head, payload])
+}
+
+/** A raw TCP peer that records everything it receives. */
+const rawPeer = (port: number) =>
+  new Promise<{ socket: net.Socket; received: () => Buffer; closed: Promise<void> }>((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    const socket = net.connect({ host: "127.0.0.1", port })
+    const closed = new Promise<void>((r) => socket.on("close", () => r()))
+    socket.on("data", (c) => chunks.push(c))
+    socket.on("error", () => {})
+    socket.once("connect", () => resolve({ socket, received: () => Buffer.concat(chunks), closed }))
+    socket.once("error", reject)
+  })
+
+describe("Connection (Listener / Client)", () => {
+  it.live("round-trips values and raw bytes, keeps message boundaries, polls, and reports EOF", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "secret" })
+      expect(listener.address.host).toBe("127.0.0.1")
+      expect(listener.address.port).toBeGreaterThan(0)
+      const server = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
+        const conn = yield* Connection.accept(listener)
+        for (let i = 0; i < 3; i++) yield* Connection.send(conn, yield* Connection.recv(conn))
+        yield* Connection.sendBytes(conn, yield* Connection.recvBytes(conn))
+        yield* Connection.sendBytes(conn, yield* Connection.recvBytes(conn))
+        return listener.lastAccepted
+      })))
+      const conn = yield* Connection.connect(listener.address, { authkey: "secret" })
+      expect(yield* Connection.poll(conn)).toBe(false)
+      const values = [new Map<unknown, unknown>([[1, "a"], ["k", [1, 2]]]), -0, { nested: { deep: new Set([1n, 2n]) } }]
+      for (const v of values) {
+        yield* Connection.send(conn, v)
+        expect(yield* Connection.poll(conn, "5 seconds")).toBe(true)
+        expect(yield* Connection.recv(conn)).toEqual(v)
+      }
+      yield* Connection.sendBytes(conn, new Uint8Array(0))
+      expect((yield* Connection.recvBytes(conn)).length).toBe(0)
+      const big = new Uint8Array(300_000).map((_, i) => i & 255)
+      yield* Connection.sendBytes(conn, big)
+      expect(yield* Connection.recvBytes(conn)).toEqual(big)
+      const accepted = yield* Fiber.join(server)
+      expect(accepted?.host).toBe("127.0.0.1")
+      // The server's scope closed its end: the next receive is EOF, poll says readable.
+      expect(yield* Connection.poll(conn, "5 seconds")).toBe(true)
+      const eof = yield* Effect.flip(Connection.recv(conn))
+      expect(eof.reason).toBe("EOF")
+      yield* Connection.close(conn)
+      expect(conn.closed).toBe(true)
+      expect((yield* Effect.flip(Connection.send(conn, 1)))._tag).toBe("ConnectionError")
+    })))
+
+  it.live("a wrong authkey fails on both sides with AuthenticationError, and the listener keeps serving", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "right" })
+      const serverSide = yield* Effect.forkChild(Effect.scoped(Effect.flip(Connection.accept(listener))))
+      const clientSide = yield* Effect.flip(Connection.connect(listener.address, { authkey: "wrong" }))
+      expect(clientSide.reason).toBe("AuthenticationError")
+      const serverError = yield* Fiber.join(serverSide)
+      expect(serverError.reason).toBe("AuthenticationError")
+      // A good client still gets through.
+      const good = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
+        const c = yield* Connection.accept(listener)
+        return yield* Connection.recv(c)
+      })))
+      const conn = yield* Connection.connect(listener.address, { authkey: "right" })
+      yield* Connection.send(conn, "hello")
+      expect(yield* Fiber.join(good)).toBe("hello")
+    })))
+
+  it.live("the handshake is Python's HMAC-SHA256 challenge-response (checked against a hand-written client)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "k3y" })
+      const accepted = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
+        const c = yield* Connection.accept(listener)
+        return yield* Connection.recvBytes(c)
+      })))
+      const result = yield* Effect.promise(async () => {
+        const socket = net.connect({ host: "127.0.0.1", port: listener.address.port })
+        const frames: Array<Buffer> = []
+        let buf = Buffer.alloc(0)
+        const waiters: Array<(b: Buffer) => void> = []
+        socket.on("data", (c) => {
+          buf = Buffer.concat([buf, c])
+          while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+            const f = buf.subarray(4, 4 + buf.readUInt32BE(0))
+            buf = buf.subarray(4 + f.length)
+            const w = waiters.shift()
+            if (w) w(f)
+            else frames.push(f)
+          }
+        })
+        const next = () => new Promise<Buffer>((r) => frames.length ? r(frames.shift()!) : waiters.push(r))
+        await new Promise((r) => socket.once("connect", r))
+        const challenge = await next()
+        expect(challenge.subarray(0, 11).toString()).toBe("#CHALLENGE#")
+        const message = challenge.subarray(11)
+        expect(message.subarray(0, 8).toString()).toBe("{sha256}")
+        socket.write(frame(Buffer.concat([Buffer.from("{sha256}"), createHmac("sha256", "k3y").update(message).digest()])))
+        expect((await next()).toString()).toBe("#WELCOME#")
+        // Now challenge the server.
+        const mine = Buffer.concat([Buffer.from("{sha256}"), Buffer.alloc(40, 7)])
+        socket.write(frame(Buffer.concat([Buffer.from("#CHALLENGE#"), mine])))
+        const answer = await next()
+        const expected = Buffer.concat([Buffer.from("{sha256}"), createHmac("sha256", "k3y").update(mine).digest()])
+        const ok = answer.equals(expected)
+        socket.write(frame(Buffer.from(ok ? "#WELCOME#" : "#FAILURE#")))
+        socket.write(frame(Buffer.from("payload")))
+        return ok
+      })
+      expect(result).toBe(true)
+      expect(Buffer.from(yield* Fiber.join(accepted)).toString()).toBe("payload")
+    })))
+
+  it.live("an unauthenticated peer's frames never reach accept; garbage, oversized and truncated frames are dropped", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "secret", handshakeTimeout: "2 seconds" })
+      const peers = yield* Effect.promise(() => Promise.all([
+        rawPeer(listener.address.port),
+        rawPeer(listener.address.port),
+        rawPeer(listener.address.port),
+        rawPeer(listener.address.port)
+      ]))
+      peers[0]!.socket.write(frame(Buffer.from("{sha256}" + "x".repeat(32))))
+      const huge = Buffer.alloc(4)
+      huge.writeUInt32BE(0xfffffff0, 0)
+      peers[1]!.socket.write(huge)
+      peers[2]!.socket.write(Buffer.from([0, 0, 0, 50, 1, 2, 3]))
+      peers[2]!.socket.end()
+      peers[3]!.socket.write(Buffer.from("GET / HTTP/1.1\r\n\r\n"))
+      const errors = []
+      for (let i = 0; i < 4; i++) errors.push((yield* Effect.scoped(Effect.flip(Connection.accept(listener)))).reason)
+      expect(errors).toEqual(["AuthenticationError", "AuthenticationError", "AuthenticationError", "AuthenticationError"])
+      yield* Effect.promise(() => Promise.all(peers.map((p) => p.closed)))
+      for (const p of peers) {
+        // All they ever got: the challenge frame and at most a FAILURE frame.
+        const got = p.received()
+        const first = got.readUInt32BE(0)
+        expect(got.subarray(4, 15).toString()).toBe("#CHALLENGE#")
+        const rest = got.subarray(4 + first)
+        if (rest.length > 0) expect(rest.subarray(4).toString()).toBe("#FAILURE#")
+      }
+    })))
+
+  it.live("a silent peer is dropped after the handshake timeout", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "secret", handshakeTimeout: "300 millis" })
+      const peer = yield* Effect.promise(() => rawPeer(listener.address.port))
+      const e = yield* Effect.scoped(Effect.flip(Connection.accept(listener)))
+      expect(e.reason).toBe("AuthenticationError")
+      yield* Effect.promise(() => peer.closed)
+    })))
+
+  it.live("binds 127.0.0.1 by default; an address in use is a clear error; the port is free again after close", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.scoped(Effect.gen(function*() {
+        const a = yield* Connection.listen()
+        const err = yield* Effect.flip(Connection.listen({ address: { port: a.address.port } }))
+        expect(err.reason).toBe("AddressInUse")
+        expect(err.message).toContain(`127.0.0.1:${a.address.port}`)
+        expect(err.message).toContain("already in use")
+        return a.address.port
+      }))
+      // Restart on the same port at once.
+      yield* Effect.scoped(Effect.gen(function*() {
+        const again = yield* Connection.listen({ address: { port } })
+        expect(again.address.port).toBe(port)
+      }))
+    }))
+
+  it.live("a frame above the maximum size ends the connection on the receiver; the sender is refused up front", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "k", maxFrameSize: 1024 })
+      const server = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
+        const c = yield* Connection.accept(listener)
+        const first = yield* Connection.recvBytes(c)
+        const second = yield* Effect.flip(Connection.recvBytes(c))
+        return [first.length, second.reason] as const
+      })))
+      const conn = yield* Connection.connect(listener.address, { authkey: "k", maxFrameSize: 1 << 20 })
+      yield* Connection.sendBytes(conn, new Uint8Array(1000))
+      yield* Connection.sendBytes(conn, new Uint8Array(5000))
+      expect(yield* Fiber.join(server)).toEqual([1000, "FrameTooLarge"])
+      const small = yield* Connection.connect(listener.address, { authkey: "k", maxFrameSize: 10 })
+      const refused = yield* Effect.flip(Connection.sendBytes(small, new Uint8Array(11)))
+      expect(refused.reason).toBe("FrameTooLarge")
+    })))
+
+  it.live("connecting to a closed port fails with ConnectFailed", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.scoped(Effect.map(Connection.listen(), (l) => l.address.port))
+      const exit = yield* Effect.exit(Effect.scoped(Connection.connect({ host: "127.0.0.1", port })))
+      expect(Exit.isFailure(exit)).toBe(true)
+      const e = yield* Effect.flip(Effect.scoped(Connection.connect({ host: "127.0.0.1", port })))
+      expect(e.reason).toBe("ConnectFailed")
+    }))
+})

@@ -1,0 +1,514 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Manager, Process } from "@multiproc/primitives"
+import { Child, Codec } from "@multiproc/runtime"
+import { Effect, Exit, Fiber } from "effect"
+import * as fc from "fast-check"
+import * as net from "node:net"
+import { stats } from "../src/internal/manager-server.ts"
+import * as T from "./fixtures/manager-tasks.ts"
+
+Codec.registerError(T.QuotaExceeded)
+
+const counterType = {
+  Counter: { factory: T.makeCounter, exposed: ["increment", "value", "upTo", "slow", "child"], methodToTypeid: { child: "Counter" } }
+}
+
+describe("Manager: dict and list (CPython test_dict / test_list)", () => {
+  it.live("dict operations", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const d = yield* Manager.dict<string | number, unknown>(m, { a: 1 })
+      yield* d.set("b", 2)
+      yield* d.set(3, "three")
+      expect(yield* d.len()).toBe(3)
+      expect(yield* d.get("a")).toBe(1)
+      expect(yield* d.get("zz")).toBeUndefined()
+      expect(yield* d.get("zz", "dflt")).toBe("dflt")
+      expect(yield* d.has("b")).toBe(true)
+      expect(yield* d.keys()).toEqual(["a", "b", 3])
+      expect(yield* d.values()).toEqual([1, 2, "three"])
+      expect(yield* d.items()).toEqual([["a", 1], ["b", 2], [3, "three"]])
+      const missing = yield* Effect.flip(d.getItem("nope"))
+      expect([missing.reason, missing.remoteType, missing.message]).toEqual(["RemoteError", "KeyError", "'nope'"])
+      expect((yield* Effect.flip(d.delete("nope"))).remoteType).toBe("KeyError")
+      expect(yield* d.pop("b")).toBe(2)
+      expect(yield* d.pop("b", 42)).toBe(42)
+      expect((yield* Effect.flip(d.pop("b"))).remoteType).toBe("KeyError")
+      expect(yield* d.setdefault("c", [1])).toEqual([1])
+      expect(yield* d.setdefault("c", [2])).toEqual([1])
+      expect(yield* d.popitem()).toEqual(["c", [1]])
+      yield* d.update(new Map<string | number, unknown>([["x", 1], ["y", 2]]))
+      yield* d.update([["z", 3]])
+      const copy = yield* d.copy()
+      expect(copy).toEqual(new Map<unknown, unknown>([["a", 1], [3, "three"], ["x", 1], ["y", 2], ["z", 3]]))
+      expect((yield* Effect.flip(d.set({} as any, 1))).remoteType).toBe("TypeError")
+      yield* d.delete("a")
+      yield* d.clear()
+      expect(yield* d.len()).toBe(0)
+      expect((yield* Effect.flip(d.popitem())).remoteType).toBe("KeyError")
+    })))
+
+  it.live("list operations", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const l = yield* Manager.list<number>(m, [5, 6, 7])
+      expect(yield* l.getvalue()).toEqual([5, 6, 7])
+      yield* l.append(8)
+      yield* l.extend([9, 10])
+      yield* l.insert(0, 4)
+      yield* l.insert(-1, 99)
+      expect(yield* l.getvalue()).toEqual([4, 5, 6, 7, 8, 9, 99, 10])
+      expect(yield* l.get(-1)).toBe(10)
+      expect((yield* Effect.flip(l.get(100))).remoteType).toBe("IndexError")
+      expect(yield* l.slice(1, 3)).toEqual([5, 6])
+      expect(yield* l.slice(null, null, -2)).toEqual([10, 9, 7, 5])
+      yield* l.setSlice(1, 3, [50, 60, 65])
+      expect(yield* l.getvalue()).toEqual([4, 50, 60, 65, 7, 8, 9, 99, 10])
+      yield* l.deleteSlice(0, 2)
+      expect(yield* l.index(7)).toBe(2)
+      expect((yield* Effect.flip(l.index(1234))).remoteType).toBe("ValueError")
+      yield* l.remove(99)
+      expect((yield* Effect.flip(l.remove(99))).remoteType).toBe("ValueError")
+      expect(yield* l.count(8)).toBe(1)
+      expect(yield* l.contains(9)).toBe(true)
+      yield* l.reverse()
+      expect(yield* l.getvalue()).toEqual([10, 9, 8, 7, 65, 60])
+      yield* l.sort()
+      expect(yield* l.getvalue()).toEqual([7, 8, 9, 10, 60, 65])
+      yield* l.sort({ reverse: true })
+      expect(yield* l.pop()).toBe(7)
+      expect(yield* l.pop(0)).toBe(65)
+      yield* l.set(0, 1)
+      yield* l.imul(2)
+      expect(yield* l.getvalue()).toEqual([1, 10, 9, 8, 1, 10, 9, 8])
+      expect(yield* l.len()).toBe(8)
+      yield* l.clear()
+      expect((yield* Effect.flip(l.pop())).remoteType).toBe("IndexError")
+    })))
+
+  it.live("a child's writes are seen by the parent (dict and list)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const d = yield* Manager.dict<string, unknown>(m)
+      const l = yield* Manager.list<unknown>(m)
+      expect(yield* Process.run({ target: T.dictWrites, args: [d, "k", 10], backend: "process" })).toBe(10)
+      yield* Process.run({ target: T.listAppend, args: [l, [1, "two", [3]]] })
+      expect((yield* d.getvalue()).get("k9")).toBe(9)
+      expect(yield* l.getvalue()).toEqual([1, "two", [3]])
+    })))
+
+  it.live("nested proxies propagate writes both ways", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const outer = yield* Manager.dict<string, Manager.ListProxy<number>>(m)
+      const inner = yield* Manager.list<number>(m, [1])
+      yield* outer.set("inner", inner)
+      // The child writes through the nested proxy it read out of the outer one.
+      const seenByChild = yield* Process.run({ target: T.nestedWrite, args: [outer], backend: "process" })
+      expect(seenByChild).toEqual([1, 99])
+      expect(yield* inner.getvalue()).toEqual([1, 99])
+      // A write here through the proxy read back from the dict is seen through the original.
+      const again = yield* outer.getItem("inner")
+      expect(again).toBeInstanceOf(Manager.ListProxy)
+      yield* again.append(100)
+      expect(yield* inner.getvalue()).toEqual([1, 99, 100])
+      // A list of dicts (CPython test_nested_queue-style).
+      const ds = yield* Manager.list<Manager.DictProxy<string, number>>(m)
+      yield* ds.append(yield* Manager.dict<string, number>(m))
+      const first = yield* ds.get(0)
+      yield* first.set("x", 1)
+      expect((yield* (yield* ds.get(0)).getvalue()).get("x")).toBe(1)
+    })))
+
+  it.live("Namespace: printing, shared attributes, private attributes stay local", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const ns = yield* Manager.namespace(m)
+      yield* ns.set("name", "Bob")
+      yield* ns.set("job", "Builder")
+      yield* ns.set("_hidden", "local")
+      expect(yield* ns.repr()).toBe("Namespace(name='Bob', job='Builder')")
+      expect(yield* ns.get("_hidden")).toBe("local")
+      expect(yield* ns.getvalue()).toEqual({ name: "Bob", job: "Builder" })
+      const missing = yield* Effect.flip(ns.get("nope"))
+      expect(missing.remoteType).toBe("AttributeError")
+      yield* ns.delete("job")
+      expect(yield* ns.repr()).toBe("Namespace(name='Bob')")
+      // A copy of the proxy (as another process receives it) has no private attributes.
+      const copy = Codec.decodeUnsafe(Codec.encodeUnsafe(ns)) as Manager.NamespaceProxy
+      expect((yield* Effect.flip(copy.get("_hidden"))).remoteType).toBe("AttributeError")
+      expect(yield* copy.get("name")).toBe("Bob")
+    })))
+})
+
+describe.each(["thread", "process"] as const)("Manager: every type used from a child (%s)", (backend) => {
+  it.live("all types", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make({ backend })
+      const objs = {
+        d: yield* Manager.dict<string, number>(m),
+        l: yield* Manager.list<number>(m),
+        ns: yield* Manager.namespace(m),
+        v: yield* Manager.value(m, "i", 1),
+        a: yield* Manager.array(m, "d", 3),
+        lock: yield* Manager.lock(m),
+        rlock: yield* Manager.rlock(m),
+        sem: yield* Manager.semaphore(m, 2),
+        bsem: yield* Manager.boundedSemaphore(m, 1),
+        cond: yield* Manager.condition(m),
+        ev: yield* Manager.event(m),
+        bar: yield* Manager.barrier(m, 2),
+        q: yield* Manager.queue<string>(m),
+        jq: yield* Manager.joinableQueue<string>(m)
+      }
+      yield* objs.jq.put("work")
+      const child = yield* Effect.forkChild(Process.run({ target: T.useAll, args: [objs], backend }))
+      const myIndex = yield* objs.bar.wait("20 seconds")
+      const fromChild = yield* objs.q.get({ timeout: "20 seconds" })
+      yield* objs.jq.join()
+      const result = (yield* Fiber.join(child)) as { locked: boolean; index: number; got: string }
+      expect(result.locked).toBe(true)
+      expect([myIndex, result.index].sort()).toEqual([0, 1])
+      expect(result.got).toBe("work")
+      expect(fromChild).toBe("from child")
+      expect((yield* objs.d.getvalue()).get("child")).toBe(1)
+      expect(yield* objs.l.getvalue()).toEqual([7])
+      expect(yield* objs.ns.get("fromChild")).toBe("yes")
+      expect(yield* objs.v.get()).toBe(41)
+      expect(yield* objs.a.getvalue()).toEqual([5, 0, 0])
+      expect(yield* objs.ev.isSet()).toBe(true)
+      expect(yield* objs.ev.wait("1 second")).toBe(true)
+      expect(yield* objs.sem.getValue()).toBe(1)
+      expect((yield* Effect.flip(objs.bsem.release())).remoteType).toBe("ValueError")
+      expect(yield* objs.lock.locked()).toBe(false)
+      expect(yield* objs.q.empty()).toBe(true)
+      expect((yield* Effect.flip(objs.q.getNowait())).remoteType).toBe("Empty")
+    })), 60_000)
+})
+
+describe("Manager: synchronisation semantics", () => {
+  it.live("lock timeouts, RLock ownership, a lock held by a dead process is released", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const lock = yield* Manager.lock(m)
+      expect(yield* lock.acquire()).toBe(true)
+      expect(yield* lock.acquire({ block: false })).toBe(false)
+      const t0 = Date.now()
+      expect(yield* lock.acquire({ timeout: "200 millis" })).toBe(false)
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(150)
+      yield* lock.release()
+      expect((yield* Effect.flip(lock.release())).remoteType).toBe("RuntimeError")
+      // A child takes the lock and dies holding it: the manager releases it (Python would hang).
+      const exit = yield* Effect.exit(Process.run({ target: T.holdLockAndDie, args: [lock], backend: "process" }))
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(yield* lock.acquire({ timeout: "10 seconds" })).toBe(true)
+      const v = yield* Manager.value(m, "b", 200)
+      expect(yield* v.get()).toBe(-56)
+      expect((yield* Effect.flip(v.set(1.5))).remoteType).toBe("TypeError")
+    })))
+
+  it.live("an interrupted acquire does not leave the lock taken", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const lock = yield* Manager.lock(m)
+      yield* lock.acquire()
+      const waiting = yield* Effect.forkChild(lock.acquire())
+      yield* Effect.sleep("100 millis")
+      yield* Fiber.interrupt(waiting)
+      yield* lock.release()
+      expect(yield* lock.locked()).toBe(false)
+    })))
+})
+
+describe("Manager: custom registered types", () => {
+  it.live("exposed methods, typed remote errors, generators as iterators, method_to_typeid, initializer", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make({
+        types: { ...counterType, Range: { factory: T.makeRange }, Probe: { factory: T.makeProbe } },
+        initializer: T.initializer,
+        initargs: ["hello", 42]
+      })
+      const c = yield* Manager.create<T.Counter>(m, "Counter", 5)
+      expect(yield* c.call("increment", 2)).toBe(7)
+      expect(yield* c.call("value")).toBe(7)
+      const notExposed = yield* Effect.flip(c.call("secret"))
+      expect(notExposed.reason).toBe("NotExposed")
+      expect(notExposed.message).toContain("secret")
+      const thrown = yield* Effect.flip(c.call("increment", 5000))
+      expect(thrown.reason).toBe("RemoteError")
+      expect(thrown.remoteType).toBe("QuotaExceeded")
+      expect(thrown.message).toBe("quota of 1000 exceeded")
+      expect(thrown.cause).toBeInstanceOf(T.QuotaExceeded)
+      expect((thrown.cause as T.QuotaExceeded).limit).toBe(1000)
+      const it = yield* c.call("upTo", 5010)
+      expect(it).toBeInstanceOf(Manager.IteratorProxy)
+      expect((yield* Manager.collect(it as unknown as Manager.IteratorProxy<number>)).length).toBe(3)
+      expect(yield* c.call("slow", 50)).toBe(5007)
+      const child = yield* c.call("child")
+      expect(Manager.isProxy(child)).toBe(true)
+      expect(yield* (child as unknown as Manager.BaseProxy<T.Counter>).call("value")).toBe(50070)
+      // A factory that is itself a generator function gives an iterator-like served object.
+      const range = yield* Manager.create(m, "Range", 4)
+      expect(yield* range.call("next")).toEqual({ done: false, value: 0 })
+      const unknown = yield* Effect.flip(Manager.create(m, "Nope"))
+      expect(unknown.reason).toBe("UnknownType")
+      const probe = yield* Manager.create(m, "Probe")
+      expect(yield* probe.call("initialized")).toEqual(["hello", 42])
+      expect(yield* probe.call("pid")).toBe(process.pid) // thread backend: same OS process
+      // The custom proxy works from a child process too.
+      const fromChild = yield* Process.run({ target: T.applyOp, args: [c as any, "value", []], backend: "process" })
+      expect(fromChild).toEqual({ ok: true, value: 5007 })
+    })))
+
+  it.live("scoped shutdown: the manager's worker is gone and proxies fail with ServerGone", () =>
+    Effect.gen(function*() {
+      let child: Child.Child | undefined
+      const d = yield* Effect.scoped(Effect.gen(function*() {
+        const m = yield* Manager.make({ backend: "process" })
+        child = m.child
+        return yield* Manager.dict(m)
+      }))
+      expect(child!.isAlive()).toBe(false)
+      const e = yield* Effect.flip(d.len())
+      expect(e.reason).toBe("ServerGone")
+    }))
+})
+
+describe("Manager: remote managers over TCP", () => {
+  it.live("a remote manager used by two other processes; wrong key fails; restart on the same port at once", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.scoped(Effect.gen(function*() {
+        const m = yield* Manager.make({ backend: "process", address: { port: 0 }, authkey: "abracadabra", types: { shared: { factory: T.getShared } } })
+        expect(m.address!.host).toBe("127.0.0.1")
+        const [a, b] = yield* Effect.all([
+          Process.run({ target: T.remoteClient, args: [m.address!, "abracadabra", "a", 20], backend: "process" }),
+          Process.run({ target: T.remoteClient, args: [m.address!, "abracadabra", "b", 20], backend: "process" })
+        ], { concurrency: 2 })
+        expect(a.size).toBe(19)
+        expect(b.size).toBe(19)
+        expect(a.own.get("mine")).toBe(20)
+        // Both processes wrote to the one shared object.
+        const remote = yield* Manager.connect(m.address!, { authkey: "abracadabra" })
+        const shared = yield* Manager.create(remote, "shared")
+        expect(yield* shared.call("size")).toBe(40)
+        const wrong = yield* Effect.flip(Manager.connect(m.address!, { authkey: "wrong" }))
+        expect(wrong.remoteType).toBe("AuthenticationError")
+        return m.address!.port
+      }))
+      // Restart at once on the same port.
+      yield* Effect.scoped(Effect.gen(function*() {
+        const again = yield* Manager.make({ address: { port }, authkey: "abracadabra" })
+        expect(again.address!.port).toBe(port)
+        const remote = yield* Manager.connect(again.address!, { authkey: "abracadabra" })
+        const d = yield* Manager.dict<string, number>(remote, { ok: 1 })
+        expect(yield* d.get("ok")).toBe(1)
+        const busy = yield* Effect.flip(Manager.make({ address: { port }, authkey: "x" }))
+        expect(busy.reason).toBe("StartFailed")
+        expect(busy.message).toContain("already in use")
+      }))
+    }), 60_000)
+
+  it.live("fuzz: thousands of random, truncated and oversized frames never reach a handler; an authenticated client is served throughout", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make({ address: { port: 0 }, authkey: "fuzz-key", maxFrameSize: 1 << 16, handshakeTimeout: "2 seconds" })
+      const remote = yield* Manager.connect(m.address!, { authkey: "fuzz-key" })
+      const d = yield* Manager.dict<number, number>(remote)
+      let seed = 12345
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff
+        return seed % n
+      }
+      const fuzzOne = (i: number) =>
+        new Promise<{ sent: number; got: Buffer }>((resolve) => {
+          const socket = net.connect({ host: "127.0.0.1", port: m.address!.port })
+          const got: Array<Buffer> = []
+          let sent = 0
+          socket.on("data", (c) => got.push(c))
+          socket.on("error", () => {})
+          socket.on("close", () => resolve({ sent, got: Buffer.concat(got) }))
+          socket.once("connect", () => {
+            const frames = 5 + rand(10)
+            for (let f = 0; f < frames; f++) {
+              const kind = (i + f) % 4
+              const body = Buffer.alloc(rand(300))
+              for (let k = 0; k < body.length; k++) body[k] = rand(256)
+              const head = Buffer.alloc(4)
+              if (kind === 0) head.writeUInt32BE(body.length, 0) // a well-formed frame of garbage
+              else if (kind === 1) head.writeUInt32BE(0x7fffffff - rand(1000), 0) // oversized
+              else if (kind === 2) head.writeUInt32BE(body.length + 1 + rand(50), 0) // truncated
+              socket.write(kind === 3 ? body : Buffer.concat([head, body])) // 3: raw bytes
+              sent++
+            }
+            if (rand(2) === 0) socket.end()
+          })
+        })
+      const fuzzers = Effect.promise(async () => {
+        const results: Array<{ sent: number; got: Buffer }> = []
+        for (let round = 0; round < 20; round++) {
+          results.push(...await Promise.all(Array.from({ length: 20 }, (_, k) => fuzzOne(round * 20 + k))))
+        }
+        return results
+      })
+      const client = Effect.gen(function*() {
+        let i = 0
+        for (; i < 300; i++) {
+          yield* d.set(i, i * 2)
+          expect(yield* d.get(i)).toBe(i * 2)
+        }
+        return i
+      })
+      const [results, served] = yield* Effect.all([fuzzers, client], { concurrency: 2 })
+      expect(served).toBe(300)
+      const totalFrames = results.reduce((n, r) => n + r.sent, 0)
+      expect(totalFrames).toBeGreaterThan(2000)
+      for (const r of results) {
+        // Nothing but the challenge and possibly the FAILURE verdict (a reset may even discard those).
+        if (r.got.length === 0) continue
+        expect(r.got.subarray(4, 15).toString()).toBe("#CHALLENGE#")
+        const rest = r.got.subarray(4 + r.got.readUInt32BE(0))
+        if (rest.length > 0) expect(rest.toString("latin1")).toBe("\x00\x00\x00\x09#FAILURE#")
+      }
+      expect(yield* d.len()).toBe(300)
+      const s = yield* m.child!.call(stats, [])
+      expect(s.failedHandshakes).toBe(400)
+      expect(s.sessions).toBe(1)
+    })), 60_000)
+})
+
+describe("Manager: model-based (fast-check commands)", () => {
+  type Op = { readonly target: "dict" | "list"; readonly method: string; readonly args: Array<unknown>; readonly client: number }
+  type Outcome = { ok: boolean; value?: unknown; error?: string }
+  interface Model {
+    map: Map<string, number>
+    arr: Array<number>
+  }
+  const applyModel = (model: Model, op: Op): Outcome => {
+    const err = (error: string): Outcome => ({ ok: false, error })
+    const { map, arr } = model
+    const a = op.args as Array<any>
+    if (op.target === "dict") {
+      switch (op.method) {
+        case "set":
+          map.set(a[0], a[1])
+          return { ok: true, value: undefined }
+        case "get":
+          return { ok: true, value: map.get(a[0]) }
+        case "delete":
+          return map.delete(a[0]) ? { ok: true, value: undefined } : err("KeyError")
+        case "pop": {
+          if (!map.has(a[0])) return err("KeyError")
+          const v = map.get(a[0])
+          map.delete(a[0])
+          return { ok: true, value: v }
+        }
+        case "len":
+          return { ok: true, value: map.size }
+      }
+    } else {
+      const norm = (i: number) => (i < 0 ? i + arr.length : i)
+      switch (op.method) {
+        case "append":
+          arr.push(a[0])
+          return { ok: true, value: undefined }
+        case "pop":
+          return arr.length === 0 ? err("IndexError") : { ok: true, value: arr.pop() }
+        case "get": {
+          const j = norm(a[0])
+          return j < 0 || j >= arr.length ? err("IndexError") : { ok: true, value: arr[j] }
+        }
+        case "set": {
+          const j = norm(a[0])
+          if (j < 0 || j >= arr.length) return err("IndexError")
+          arr[j] = a[1]
+          return { ok: true, value: undefined }
+        }
+        case "len":
+          return { ok: true, value: arr.length }
+      }
+    }
+    throw new Error(`unknown op ${op.method}`)
+  }
+  const clone = (m: Model): Model => ({ map: new Map(m.map), arr: [...m.arr] })
+  const permutations = <A>(xs: Array<A>): Array<Array<A>> =>
+    xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
+  const same = (a: Outcome, b: Outcome) => a.ok === b.ok && (a.ok ? Object.is(a.value, b.value) || a.value === b.value : a.error === b.error)
+
+  const keyArb = fc.constantFrom("a", "b", "c")
+  const opArb = (clients: number): fc.Arbitrary<Op> =>
+    fc.oneof(
+      fc.tuple(keyArb, fc.integer({ min: 0, max: 9 })).map(([k, v]) => ({ target: "dict", method: "set", args: [k, v] })),
+      keyArb.map((k) => ({ target: "dict", method: "get", args: [k] })),
+      keyArb.map((k) => ({ target: "dict", method: "delete", args: [k] })),
+      keyArb.map((k) => ({ target: "dict", method: "pop", args: [k] })),
+      fc.constant({ target: "dict", method: "len", args: [] }),
+      fc.integer({ min: 0, max: 9 }).map((v) => ({ target: "list", method: "append", args: [v] })),
+      fc.constant({ target: "list", method: "pop", args: [] }),
+      fc.integer({ min: -3, max: 3 }).map((i) => ({ target: "list", method: "get", args: [i] })),
+      fc.tuple(fc.integer({ min: -3, max: 3 }), fc.integer({ min: 0, max: 9 })).map(([i, v]) => ({ target: "list", method: "set", args: [i, v] })),
+      fc.constant({ target: "list", method: "len", args: [] })
+    ).chain((op) => fc.integer({ min: 0, max: clients - 1 }).map((client) => ({ ...op, client }) as Op))
+
+  it.live("concurrent clients in several processes are linearizable against a Map / array model", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const clients = yield* Effect.forEach(["thread", "thread", "process"] as const, (backend) => Child.spawn({ backend, mode: "service" }))
+      const run = (d: Manager.DictProxy<string, number>, l: Manager.ListProxy<number>, op: Op) =>
+        Effect.runPromise(clients[op.client]!.call(T.applyOp, [op.target === "dict" ? d : l, op.method, op.args]) as unknown as Effect.Effect<Outcome>)
+      // Each step is a batch of 1–3 operations from distinct clients, sent at the same time: the
+      // observed results must be explained by some order of the batch (they all overlap in time).
+      const batchArb = fc.array(opArb(clients.length), { minLength: 1, maxLength: 3 })
+        .map((ops) => ops.map((op, i) => ({ ...op, client: i % clients.length })))
+      yield* Effect.promise(() =>
+        fc.assert(
+          fc.asyncProperty(fc.array(batchArb, { minLength: 1, maxLength: 12 }), async (batches) => {
+            const d = await Effect.runPromise(Manager.dict<string, number>(m))
+            const l = await Effect.runPromise(Manager.list<number>(m))
+            // Every model state some linearization could have reached (orders of one batch can
+            // differ in state but agree on the results, so all of them are kept).
+            let states: Array<Model> = [{ map: new Map(), arr: [] }]
+            const keyOf = (m: Model) => JSON.stringify([[...m.map].sort(), m.arr])
+            for (const batch of batches) {
+              const observed = await Promise.all(batch.map((op) => run(d, l, op)))
+              const next = new Map<string, Model>()
+              for (const state of states) {
+                for (const order of permutations(batch.map((_, i) => i))) {
+                  const candidate = clone(state)
+                  const expected = new Array<Outcome>(batch.length)
+                  for (const i of order) expected[i] = applyModel(candidate, batch[i]!)
+                  if (expected.every((e, i) => same(e, observed[i]!))) next.set(keyOf(candidate), candidate)
+                }
+              }
+              if (next.size === 0) return false
+              states = [...next.values()]
+            }
+            const finalMap = await Effect.runPromise(d.getvalue())
+            const finalArr = await Effect.runPromise(l.getvalue())
+            return states.some((model) => keyOf(model) === keyOf({ map: finalMap, arr: finalArr }))
+          }),
+          { numRuns: 40 }
+        )
+      )
+    })), 60_000)
+})
+
+describe("Manager: async/await facade", () => {
+  it("start, promisified proxies, a child's writes, nested proxies, shutdown", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    let d: any
+    {
+      await using m = await PManager.start()
+      d = await m.dict<string, unknown>({ a: 1 })
+      await d.set("b", 2)
+      expect(await d.get("a")).toBe(1)
+      const l = await m.list<number>([1])
+      await d.set("l", l)
+      const back = await d.getItem("l")
+      await back.append(2)
+      expect(await l.getvalue()).toEqual([1, 2])
+      expect(await Effect.runPromise(Process.run({ target: T.dictWrites, args: [d, "c", 3] }))).toBe(6)
+      expect((await d.keys()).sort()).toEqual(["a", "b", "c0", "c1", "c2", "l"])
+      await expect(d.getItem("zz")).rejects.toMatchObject({ _tag: "ManagerError", remoteType: "KeyError" })
+    }
+    await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
+  })
+})

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Process, SharedMemory } from "@multiproc/primitives"
+import { Effect, Exit } from "effect"
+import * as T from "./fixtures/sharedmemory-tasks.ts"
+
+describe("SharedMemory", () => {
+  it.live("create / attach / close / unlink rules", () =>
+    Effect.gen(function*() {
+      expect((yield* Effect.flip(SharedMemory.create({ size: 0 }))).reason).toBe("ValueError")
+      const a = yield* SharedMemory.create({ size: 100 })
+      expect(a.name).toMatch(/^psm_/)
+      expect(a.size).toBe(100)
+      expect(a.buf.every((b) => b === 0)).toBe(true)
+      const exists = yield* Effect.flip(SharedMemory.create({ name: a.name, size: 10 }))
+      expect(exists.reason).toBe("FileExists")
+      const b = yield* SharedMemory.attach(a.name)
+      a.buf.set([1, 2, 3])
+      expect([...b.buf.subarray(0, 3)]).toEqual([1, 2, 3]) // the same memory
+      b.close()
+      expect(() => b.buf).toThrow(/closed/)
+      expect((yield* Effect.flip(b.read())).reason).toBe("Closed")
+      yield* SharedMemory.unlink(a)
+      expect((yield* Effect.flip(SharedMemory.unlink(a))).reason).toBe("FileNotFound")
+      expect((yield* Effect.flip(SharedMemory.attach(a.name))).reason).toBe("FileNotFound")
+      expect(a.buf[0]).toBe(1) // an open handle outlives the name
+      expect((yield* Effect.flip(a.read(99, 2))).reason).toBe("IndexError")
+    }))
+
+  it.live.each(["thread", "process"] as const)("a child (%s) attaches by name and writes", (backend) =>
+    Effect.gen(function*() {
+      const shm = yield* SharedMemory.create({ size: 32 })
+      const shared = yield* Process.run({ target: T.attachAndWrite, args: [shm.name, "hello"], backend })
+      expect(shared).toBe(backend === "thread")
+      expect(new TextDecoder().decode(shm.buf.subarray(0, 5))).toBe("hello")
+      yield* SharedMemory.unlink(shm)
+    }))
+
+  it.live.each(["thread", "process"] as const)("blocks of a child (%s) that crashes or exits without unlinking are not leaked", (backend) =>
+    Effect.gen(function*() {
+      const crashed = yield* Effect.exit(Process.run({ target: T.createAndLeave, args: [`leak-crash-${backend}`, true], backend }))
+      expect(Exit.isFailure(crashed)).toBe(true)
+      yield* Process.run({ target: T.createAndLeave, args: [`leak-exit-${backend}`, false], backend })
+      // The registry hears of the deaths asynchronously.
+      for (let i = 0; i < 100 && (yield* SharedMemory.names()).some((n) => n.startsWith("leak-")); i++) yield* Effect.sleep("20 millis")
+      expect((yield* SharedMemory.names()).filter((n) => n.startsWith("leak-"))).toEqual([])
+    }))
+
+  it.live("ShareableList with mixed types, slot limits and index errors; attached by a child", () =>
+    Effect.gen(function*() {
+      const sl = yield* SharedMemory.shareableList(["howdy", 42, -1.5, true, null, new Uint8Array([1, 2]), 2n ** 60n])
+      expect(sl.length).toBe(7)
+      expect(yield* sl.toArray()).toEqual(["howdy", 42, -1.5, true, null, new Uint8Array([1, 2]), 2n ** 60n])
+      expect(yield* sl.get(-1)).toBe(2n ** 60n)
+      expect((yield* Effect.flip(sl.get(7))).reason).toBe("IndexError")
+      expect((yield* Effect.flip(sl.set(0, "x".repeat(9)))).reason).toBe("ValueError")
+      yield* sl.set(0, "x".repeat(8)) // the slot holds 8 bytes
+      yield* sl.set(2, 3) // a slot's type may change (numbers take 8 bytes)
+      expect(yield* sl.count(3)).toBe(1)
+      expect(yield* sl.indexOf(true)).toBe(3)
+      expect((yield* Effect.flip(sl.indexOf("nope"))).reason).toBe("ValueError")
+      for (const backend of ["thread", "process"] as const) {
+        const seen = yield* Process.run({ target: T.listInChild, args: [sl.shm.name], backend })
+        expect(seen[0]).toBe("hi")
+      }
+      expect(yield* sl.get(1)).toBe(44)
+      yield* SharedMemory.unlink(sl.shm)
+    }))
+
+  it.live("SharedMemoryManager unlinks what it created at shutdown", () =>
+    Effect.gen(function*() {
+      const created = yield* Effect.scoped(Effect.gen(function*() {
+        const smm = yield* SharedMemory.manager()
+        const a = yield* smm.sharedMemory(16)
+        const l = yield* smm.shareableList([1, "two"])
+        expect(yield* SharedMemory.attach(a.name)).toBeDefined()
+        return [a.name, l.shm.name]
+      }))
+      for (const name of created) expect((yield* Effect.flip(SharedMemory.attach(name))).reason).toBe("FileNotFound")
+    }))
+})
