@@ -8,7 +8,7 @@ export interface Ran {
   readonly lines: Array<string>
 }
 
-export const runExample = (file: string, args: ReadonlyArray<string> = [], timeout = 60_000): Promise<Ran> =>
+export const runExample = (file: string, args: ReadonlyArray<string> = [], timeout = 120_000): Promise<Ran> =>
   new Promise((resolve) => {
     const path = new URL(`../src/${file}`, import.meta.url).pathname
     execFile(process.execPath, [path, ...args], { timeout, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {

@@ -86,7 +86,7 @@ describe.each(backends)("Child (%s backend)", (backend) => {
       const timedOut = yield* child.call(E.waitForever, []).pipe(Effect.timeoutOption(Duration.millis(300)))
       expect(timedOut._tag).toBe("None")
       let count = 0
-      for (let i = 0; i < 50 && count === 0; i++) {
+      for (let i = 0; i < 500 && count === 0; i++) {
         count = (yield* child.call(E.interruptions, [])) as number
         if (count === 0) yield* Effect.sleep("20 millis")
       }
