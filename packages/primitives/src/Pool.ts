@@ -315,6 +315,8 @@ class PoolImpl {
   readonly runTime = new Samples()
   readonly waitTime = new Samples()
   private joinWaiters: Array<() => void> = []
+  /** Whether the workers keep the event loop alive (see {@link updateRef}). */
+  private referenced = true
 
   constructor(options: Options, processes: number) {
     this.name = `Pool-${++poolCounter}`
@@ -388,6 +390,7 @@ class PoolImpl {
     if (this.state === "terminated") return
     if (!child.isAlive()) return
     slot.state = "ready"
+    this.updateRef(true)
     this.scheduleDispatch()
     this.retireIfDone(slot)
   }
@@ -546,6 +549,22 @@ class PoolImpl {
     } else {
       if (failures) this.tasksFailed += failures.size
       job.onDone(values!, failures)
+    }
+    this.updateRef()
+  }
+
+  /**
+   * Pool workers are daemons, as in Python: an idle pool does not keep the program alive (a pool
+   * that is never closed does not hang the exit), while queued or running work, or a `join`
+   * waiting, does.
+   */
+  private updateRef(force = false): void {
+    const busy = this.queue.items > 0 || this.running > 0 || this.joinWaiters.length > 0
+    if (busy === this.referenced && !force) return
+    this.referenced = busy
+    for (const slot of this.slots) {
+      if (busy) slot.child?.ref()
+      else slot.child?.unref()
     }
   }
 
@@ -713,6 +732,7 @@ class PoolImpl {
     const refusal = this.refusal()
     if (refusal) return job.onFail(Exit.fail(refusal))
     this.queue.push(job)
+    this.updateRef()
     this.scheduleDispatch()
   }
 
@@ -773,6 +793,7 @@ class PoolImpl {
     const ws = this.joinWaiters
     this.joinWaiters = []
     for (const w of ws) w()
+    this.updateRef()
   }
 
   whenJoined(f: () => void): () => void {
@@ -781,8 +802,10 @@ class PoolImpl {
       return () => {}
     }
     this.joinWaiters.push(f)
+    this.updateRef()
     return () => {
       this.joinWaiters = this.joinWaiters.filter((x) => x !== f)
+      this.updateRef()
     }
   }
 
