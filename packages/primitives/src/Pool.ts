@@ -28,6 +28,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as PW from "./internal/pool-worker.ts"
+import { resolveBackend } from "./Process.ts"
 
 /**
  * Why a pool could not do what was asked.
@@ -919,8 +920,8 @@ const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
  */
 export const make = <I extends AnyTask = AnyTask>(options: Options<I> = {}): Effect.Effect<Pool, PoolError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.map(validate(options), (processes) => {
-      const impl = new PoolImpl(options as Options, processes)
+    Effect.map(Effect.all([validate(options), resolveBackend(options.backend)]), ([processes, backend]) => {
+      const impl = new PoolImpl({ ...options, backend } as Options, processes)
       impl.startWorkers()
       return wrap(impl)
     }),
