@@ -493,7 +493,8 @@ class PoolImpl {
         const { slot, ready } = picked
         const first = this.queue.shift()!
         const jobs = [first]
-        if (first.mergeable) {
+        // With a per-task timeout, one task per call: the timer of a call is the task's own.
+        if (first.mergeable && this.taskTimeout === undefined) {
           const quota = this.maxTasksPerChild === undefined ? Infinity : this.maxTasksPerChild - slot.dispatched
           const limit = Math.min(this.maxBatch, quota, Math.ceil((this.queue.items + 1) / (ready * this.depth)))
           while (jobs.length < limit) {
