@@ -21,6 +21,7 @@
  */
 import { Actor, Child, Codec } from "@multiproc/runtime"
 import type * as Task from "@multiproc/runtime/Task"
+import type { PoolOptions } from "./internal/manager-types.ts"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -693,6 +694,91 @@ export class IteratorProxy<A = unknown> extends BaseProxy {
   }
 }
 
+/**
+ * A process pool served by a manager: the manager's process owns a real `Pool` (of the `Pool`
+ * module) and every process holding the proxy submits to it.
+ *
+ * Python equivalent: `manager.Pool(processes)` (a `PoolProxy`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Manager.PoolProxy
+ * const squares = pool.map(square, [1, 2, 3]) // Effect of [1, 4, 9]
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class PoolProxy extends BaseProxy {
+  /** Python's `apply(func, args)`. */
+  apply<T extends Task.Task<any, any, any>>(task: T, args: Task.Args<T>): Effect.Effect<Task.Success<T>, ManagerError> {
+    return this.invoke("apply", task, args)
+  }
+  /** Python's `map(func, iterable, chunksize)`. */
+  map<T extends Task.Task<[any], any, any>>(task: T, items: Iterable<Task.Args<T>[0]>, chunksize?: number): Effect.Effect<Array<Task.Success<T>>, ManagerError> {
+    return this.invoke("map", task, [...items], ...(chunksize === undefined ? [] : [chunksize]))
+  }
+  /** Python's `starmap(func, iterable, chunksize)`. */
+  starmap<T extends Task.Task<any, any, any>>(task: T, items: Iterable<Task.Args<T>>, chunksize?: number): Effect.Effect<Array<Task.Success<T>>, ManagerError> {
+    return this.invoke("starmap", task, [...items], ...(chunksize === undefined ? [] : [chunksize]))
+  }
+  /** Python's `apply_async(func, args)`: a served AsyncResult. */
+  applyAsync<T extends Task.Task<any, any, any>>(task: T, args: Task.Args<T>): Effect.Effect<AsyncResultProxy<Task.Success<T>>, ManagerError> {
+    return this.invoke("applyAsync", task, args)
+  }
+  /** Python's `map_async(func, iterable, chunksize)`: a served AsyncResult of the list. */
+  mapAsync<T extends Task.Task<[any], any, any>>(task: T, items: Iterable<Task.Args<T>[0]>, chunksize?: number): Effect.Effect<AsyncResultProxy<Array<Task.Success<T>>>, ManagerError> {
+    return this.invoke("mapAsync", task, [...items], ...(chunksize === undefined ? [] : [chunksize]))
+  }
+  /** Python's `close()`: no new tasks. */
+  close(): Effect.Effect<void, ManagerError> {
+    return this.invoke("close")
+  }
+  /** Python's `terminate()`. */
+  terminate(): Effect.Effect<void, ManagerError> {
+    return this.invoke("terminate")
+  }
+  /** Python's `join()` (after `close` or `terminate`). */
+  join(): Effect.Effect<void, ManagerError> {
+    return this.invoke("join")
+  }
+}
+
+/**
+ * The result of a served pool's `applyAsync`.
+ *
+ * Python equivalent: the `AsyncResult` proxy of a `manager.Pool()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const result: Manager.AsyncResultProxy<number>
+ * const value = result.get("5 seconds")
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class AsyncResultProxy<A = unknown> extends BaseProxy {
+  /** Python's `get(timeout=None)`: the value, or the task's error as `RemoteError`. */
+  get(timeout?: Duration.Input): Effect.Effect<A, ManagerError> {
+    return this.invoke("get", ms(timeout))
+  }
+  /** Python's `wait(timeout=None)`. */
+  wait(timeout?: Duration.Input): Effect.Effect<void, ManagerError> {
+    return this.invoke("wait", ms(timeout))
+  }
+  /** Python's `ready()`. */
+  ready(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("ready")
+  }
+  /** Python's `successful()`. */
+  successful(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("successful")
+  }
+}
+
 registerProxyClass(undefined, BaseProxy)
 registerProxyClass("dict", DictProxy)
 registerProxyClass("list", ListProxy)
@@ -709,6 +795,8 @@ registerProxyClass("Barrier", BarrierProxy)
 registerProxyClass("Queue", QueueProxy)
 registerProxyClass("JoinableQueue", QueueProxy)
 registerProxyClass("Iterator", IteratorProxy)
+registerProxyClass("Pool", PoolProxy)
+registerProxyClass("AsyncResult", AsyncResultProxy)
 
 /**
  * Reads an iterator proxy to the end.
@@ -1152,6 +1240,27 @@ export const queue = <A = unknown>(manager: Manager, maxsize = 0): Effect.Effect
  */
 export const joinableQueue = <A = unknown>(manager: Manager, maxsize = 0): Effect.Effect<QueueProxy<A>, ManagerError> =>
   make_(manager, "JoinableQueue", [maxsize])
+
+/** Options of {@link pool}: what the served `Pool` is made with. */
+export interface PoolProxyOptions extends PoolOptions {}
+
+/**
+ * A new process pool owned by the manager's process (its workers are the manager's children and
+ * end with the manager, or when the proxy is dropped).
+ *
+ * Python equivalent: `manager.Pool(processes)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const pool = Manager.pool(manager, { processes: 2 })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const pool = (manager: Manager, options: PoolProxyOptions = {}): Effect.Effect<PoolProxy, ManagerError> =>
+  make_(manager, "Pool", [options])
 
 /**
  * Whether a value is a manager proxy.

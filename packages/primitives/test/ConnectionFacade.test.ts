@@ -25,7 +25,7 @@ describe("Connection facade (async/await Listener / Client)", () => {
         await expect(conn.sendBytes(new Uint8Array(3), 2, 5)).rejects.toBeInstanceOf(RangeError)
         expect((await served)?.host).toBe("127.0.0.1")
         // The server's connection was disposed: EOF here.
-        const eof = await conn.recv().catch((e) => e)
+        const eof: any = await conn.recv().catch((e) => e)
         expect(eof).toBeInstanceOf(ConnectionError)
         expect(eof.reason).toBe("EOF")
         expect(conn.closed).toBe(false)

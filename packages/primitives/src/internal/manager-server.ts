@@ -9,7 +9,7 @@ import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
 import { makeProxy, ManagerError, ProxyRef, Request, type ServerInfo, treeId } from "./manager-common.ts"
-import { builtins, withContext } from "./manager-types.ts"
+import { builtinMethodToTypeid, builtins, SharedAsyncResult, withContext } from "./manager-types.ts"
 import * as wire from "./wire.ts"
 
 /** A type the manager serves: a factory task and the methods proxies may call. */
@@ -50,6 +50,8 @@ const builtinExposed: Record<string, ReadonlyArray<string>> = {
   Barrier: ["wait", "abort", "reset", "nWaiting", "isBroken", "getParties"],
   Queue: ["put", "get", "qsize", "empty", "isFull"],
   JoinableQueue: ["put", "get", "qsize", "empty", "isFull", "taskDone", "join"],
+  Pool: ["apply", "map", "starmap", "applyAsync", "mapAsync", "close", "terminate", "join"],
+  AsyncResult: ["get", "wait", "ready", "successful"],
   Iterator: ["next"]
 }
 
@@ -120,7 +122,8 @@ class Server {
   }
 
   registerAs(obj: unknown, typeid: string): ProxyRef {
-    if (typeid === "Iterator" || builtins[typeid]) return this.register(obj, typeid, builtinExposed[typeid] ?? null, null)
+    if (typeid === "AsyncResult") return this.register(new SharedAsyncResult(obj as any), typeid, builtinExposed[typeid]!, null)
+    if (typeid === "Iterator" || builtins[typeid]) return this.register(obj, typeid, builtinExposed[typeid] ?? null, builtinMethodToTypeid[typeid] ?? null)
     const t = this.types[typeid]
     if (!t) throw new ManagerError({ reason: "UnknownType", message: `no type '${typeid}' is registered with the manager` })
     return this.register(obj, typeid, t.exposed ?? null, t.methodToTypeid ?? null)
@@ -140,9 +143,15 @@ class Server {
         return this.create(m.typeid, m.args, req)
       case "call":
         return this.call(m.id, m.method, m.args, req)
-      case "release":
+      case "release": {
+        const s = this.objects.get(m.id)
         this.objects.delete(m.id)
+        if (typeof s?.obj?.dispose === "function" && builtinExposed[s.typeid]) {
+          void Promise.resolve(s.obj.dispose()).then(() => req.reply(undefined), () => req.reply(undefined))
+          return
+        }
         return req.reply(undefined)
+      }
       case "info":
         return req.reply(this.info())
       case "shutdown":
@@ -160,7 +169,12 @@ class Server {
       } catch (e) {
         return req.fail(remoteError(e))
       }
-      return req.reply(this.register(obj, typeid, builtinExposed[typeid] ?? null, null))
+      const methodToTypeid = builtinMethodToTypeid[typeid] ?? null
+      if (isPromise(obj)) {
+        obj.then((o) => req.reply(this.register(o as object, typeid, builtinExposed[typeid] ?? null, methodToTypeid)), (e) => req.fail(remoteError(e)))
+        return
+      }
+      return req.reply(this.register(obj, typeid, builtinExposed[typeid] ?? null, methodToTypeid))
     }
     const t = this.types[typeid]
     if (!t || !t.factory) {
@@ -235,6 +249,11 @@ class Server {
   }
 
   async shutdown(): Promise<void> {
+    const disposing: Array<Promise<unknown>> = []
+    for (const s of this.objects.values()) {
+      if (typeof s.obj?.dispose === "function" && builtinExposed[s.typeid]) disposing.push(Promise.resolve(s.obj.dispose()).catch(() => {}))
+    }
+    await Promise.all(disposing)
     for (const s of this.sessions) s.close()
     await this.listener?.close()
     this.listener = undefined
