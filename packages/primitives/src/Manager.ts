@@ -44,8 +44,13 @@ export type { TypeConfig } from "./internal/manager-server.ts"
 // ---- transports -------------------------------------------------------------------------------
 
 interface Transport {
-  readonly request: (message: Request) => Effect.Effect<unknown, ManagerError>
+  /** `batchable`: a call that the server answers synchronously (built-in containers), which may
+   * travel with the other such calls of the same tick in one request. */
+  readonly request: (message: Request, batchable?: boolean) => Effect.Effect<unknown, ManagerError>
 }
+
+/** Types whose every method the server answers at once: their calls can be batched. */
+const syncTypes = new Set(["dict", "list", "Namespace", "Value", "Array"])
 
 const mapAskError = (e: unknown): ManagerError => {
   if (e instanceof ManagerError) return e
@@ -62,9 +67,83 @@ const mapAskError = (e: unknown): ManagerError => {
   return new ManagerError({ reason: "RemoteError", message: String((e as Error)?.message ?? e), remoteType: (e as Error)?.name ?? "Error", cause: e })
 }
 
-const actorTransport = (ref: Actor.ActorRef<unknown>): Transport => ({
-  request: (message) => Effect.mapError(Actor.ask<unknown, unknown, ManagerError>(ref, message), mapAskError)
-})
+interface Queued {
+  readonly call: readonly [number, string, ReadonlyArray<unknown>]
+  readonly resume: (effect: Effect.Effect<unknown, ManagerError>) => void
+  cancelled: boolean
+}
+
+/**
+ * Requests to a manager of this process tree, as actor asks. Pipelining: synchronous calls issued
+ * in the same tick (many fibers calling `d.set` at once) are sent as one `batch` request and
+ * answered with one reply, so a burst of N calls costs one message each way instead of N. Order
+ * is kept: anything else flushes the pending batch before it is sent.
+ */
+const actorTransport = (ref: Actor.ActorRef<unknown>): Transport => {
+  let queue: Array<Queued> = []
+  let scheduled = false
+  // Batchable requests sent and not answered yet: while there are some, new ones wait for the
+  // end of the tick and go together; when there are none, a request goes at once (no latency).
+  let inflight = 0
+  const ask = (message: unknown) => Effect.mapError(Actor.ask<unknown, unknown, ManagerError>(ref, message), mapAskError)
+  const settled = () => {
+    inflight--
+  }
+  const flush = (): void => {
+    scheduled = false
+    const q = queue.filter((x) => !x.cancelled)
+    queue = []
+    if (q.length === 0) return
+    inflight++
+    if (q.length === 1) {
+      const [id, method, args] = q[0]!.call
+      Effect.runFork(ask({ op: "call", id, method, args })).addObserver((exit) => {
+        inflight--
+        q[0]!.resume(exit)
+      })
+      return
+    }
+    Effect.runFork(ask({ op: "batch", calls: q.map((x) => x.call) })).addObserver((exit) => {
+      inflight--
+      if (exit._tag === "Failure") {
+        for (const x of q) x.resume(exit)
+        return
+      }
+      if (typeof exit.value === "number") {
+        for (const x of q) x.resume(Effect.void)
+        return
+      }
+      const results = exit.value as ReadonlyArray<readonly [number, unknown]>
+      q.forEach((x, i) => {
+        const r = results[i]
+        x.resume(r && r[0] === 0 ? Effect.succeed(r[1]) : Effect.fail(mapAskError(r?.[1])))
+      })
+    })
+  }
+  return {
+    request: (message, batchable) => {
+      if (!batchable || message.op !== "call") {
+        if (queue.length > 0) flush()
+        return ask(message)
+      }
+      if (inflight === 0 && queue.length === 0) {
+        inflight++
+        return Effect.ensuring(ask(message), Effect.sync(settled))
+      }
+      return Effect.callback<unknown, ManagerError>((resume) => {
+        const entry: Queued = { call: [message.id, message.method, message.args], resume, cancelled: false }
+        queue.push(entry)
+        if (!scheduled) {
+          scheduled = true
+          queueMicrotask(flush)
+        }
+        return Effect.sync(() => {
+          entry.cancelled = true
+        })
+      })
+    }
+  }
+}
 
 /** A TCP session to a remote manager: requests `[id, body]`, replies `[id, status, value]`. */
 class TcpSession implements Transport {
@@ -177,7 +256,7 @@ export class BaseProxy<T = any> extends ProxyRef {
   ): Effect.Effect<T[K] extends (...a: any) => infer R ? Awaited<R> : never, ManagerError>
   call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError>
   call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError> {
-    return Effect.flatMap(transportOf(this), (t) => t.request({ op: "call", id: this.id, method, args }))
+    return Effect.flatMap(transportOf(this), (t) => t.request({ op: "call", id: this.id, method, args }, syncTypes.has(this.typeid)))
   }
   /** An untyped call, for the typed proxies. @internal */
   protected invoke<A>(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<A, ManagerError> {

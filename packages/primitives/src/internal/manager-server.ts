@@ -70,6 +70,7 @@ interface Req {
   readonly onCancel: (f: () => void) => void
 }
 
+const noCancel = (_: () => void): void => {}
 const isPromise = (u: unknown): u is PromiseLike<unknown> => typeof (u as any)?.then === "function"
 const isIterator = (u: unknown): boolean =>
   typeof u === "object" && u !== null && typeof (u as any).next === "function" &&
@@ -85,6 +86,16 @@ const decodeRequest = (u: unknown): Request => {
     if (m.op === "call" && typeof m.id === "number" && typeof m.method === "string" && Array.isArray(m.args)) {
       const keys = Object.keys(m)
       if (keys.length === 4) return m as unknown as Request
+    }
+    if (m.op === "batch" && Array.isArray(m.calls) && Object.keys(m).length === 2) {
+      let ok = true
+      for (const c of m.calls as Array<unknown>) {
+        if (!Array.isArray(c) || c.length !== 3 || typeof c[0] !== "number" || typeof c[1] !== "string" || !Array.isArray(c[2])) {
+          ok = false
+          break
+        }
+      }
+      if (ok) return m as unknown as Request
     }
   }
   return decodeSlow(u)
@@ -143,6 +154,8 @@ class Server {
         return this.create(m.typeid, m.args, req)
       case "call":
         return this.call(m.id, m.method, m.args, req)
+      case "batch":
+        return this.batch(m.calls, req)
       case "release": {
         const s = this.objects.get(m.id)
         this.objects.delete(m.id)
@@ -191,6 +204,44 @@ class Server {
     })()
   }
 
+  /** Calls answered in one reply, in order: `[0, value]` or `[1, error]` each. Clients batch only
+   * calls of types answered synchronously; anything asynchronous is awaited before the reply. */
+  batch(calls: ReadonlyArray<readonly [number, string, ReadonlyArray<unknown>]>, req: Req): void {
+    const results: Array<readonly [number, unknown]> = new Array(calls.length)
+    let waiting = 0
+    let started = false
+    // All answered with nothing (a burst of sets): the reply is just their count.
+    const maybeReply = () => {
+      if (!started || waiting !== 0) return
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i]!
+        if (r[0] !== 0 || r[1] !== undefined) return req.reply(results)
+      }
+      req.reply(results.length)
+    }
+    for (let i = 0; i < calls.length; i++) {
+      const [id, method, args] = calls[i]!
+      let answered = false
+      let async = false
+      const answer = (r: readonly [number, unknown]) => {
+        if (answered) return
+        answered = true
+        results[i] = r
+        if (async) {
+          waiting--
+          maybeReply()
+        }
+      }
+      this.call(id, method, args, { from: req.from, reply: (v) => answer([0, v]), fail: (e) => answer([1, e]), onCancel: noCancel })
+      if (!answered) {
+        async = true
+        waiting++
+      }
+    }
+    started = true
+    maybeReply()
+  }
+
   call(id: number, method: string, args: ReadonlyArray<unknown>, req: Req): void {
     const served = this.objects.get(id)
     if (!served) return req.fail(new ManagerError({ reason: "UnknownObject", message: `no object ${id} on this manager (released, or the manager restarted)` }))
@@ -203,11 +254,22 @@ class Server {
         remoteType: "AttributeError"
       }))
     }
-    const controller = new AbortController()
-    req.onCancel(() => controller.abort())
+    // The abort signal only exists if the method asks for it (blocking methods do): most calls
+    // are synchronous and pay nothing for cancellation.
+    let controller: AbortController | undefined
+    const ctx = {
+      from: req.from,
+      get signal(): AbortSignal {
+        if (!controller) {
+          const c = controller = new AbortController()
+          req.onCancel(() => c.abort())
+        }
+        return controller.signal
+      }
+    }
     let result: unknown
     try {
-      result = withContext({ from: req.from, signal: controller.signal }, () => fn.apply(served.obj, args))
+      result = withContext(ctx, () => fn.apply(served.obj, args))
     } catch (e) {
       return req.fail(remoteError(e))
     }
