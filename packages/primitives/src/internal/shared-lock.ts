@@ -3,8 +3,8 @@
  * `Atomics.wait` / `Atomics.waitAsync` when contended), plus the host side that serves it, and
  * the cells next to it, to processes that cannot share the memory.
  *
- * This is the default lock of `SharedValue` until the project's `Lock` (its own issue) lands; the
- * minimal interface the values need is {@link LockLike}.
+ * This is the default lock of `SharedValue` (a value may instead be given the project's `Lock` /
+ * `RLock`, which are actors and cost a message when contended).
  *
  * Words (Int32): [owner token (0 = free), waiters, recursion count (written by the owner only)].
  * Uncontended, an acquire is one compare-and-swap and a release one exchange plus one load; a
