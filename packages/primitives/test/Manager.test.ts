@@ -20,7 +20,7 @@ describe("Manager: pipelined calls (batched in one request, answered in one repl
       const d = yield* Manager.dict<string, number>(m)
       const l = yield* Manager.list<number>(m)
       const n = 500
-      const out = yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) =>
+      const out = yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i): Effect.Effect<string | undefined, unknown> =>
         i % 100 === 7
           ? Effect.flip(d.getItem(`missing${i}`)).pipe(Effect.map((e) => e.remoteType))
           : Effect.as(Effect.andThen(d.set("last", i), l.append(i)), "ok"), { concurrency: "unbounded" })
