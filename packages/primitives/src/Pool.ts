@@ -15,7 +15,7 @@
  */
 import * as Child from "@multiproc/runtime/Child"
 import * as Codec from "@multiproc/runtime/Codec"
-import { decode } from "@multiproc/runtime/internal/codec"
+import { CodecError, decode, encode } from "@multiproc/runtime/internal/codec"
 import * as Task from "@multiproc/runtime/Task"
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
@@ -511,6 +511,21 @@ class PoolImpl {
     if (this.state === "closed") for (const s of this.slots) this.retireIfDone(s)
   }
 
+  /** Items holding anything but plain data (a Queue, a Lock, a proxy...) travel as bytes, decoded
+   * in the worker after the task's module (which registers their codecs) is imported: the chunk
+   * runner's own module is lean and knows no codec. */
+  private packItems(items: ReadonlyArray<unknown>): ReadonlyArray<unknown> | PW.Packed {
+    if (PW.isPlain(items)) return items
+    const shared = this.backend === "thread" ? [] as Array<unknown> : undefined
+    try {
+      return { b: encode(items, { shared }), s: shared ?? null }
+    } catch (e) {
+      // Sent as is, the call fails with the SerializationError it always did.
+      if (e instanceof CodecError) return items
+      throw e
+    }
+  }
+
   private send(slot: Slot, jobs: Array<Job>): void {
     const now = performance.now()
     const first = jobs[0]!
@@ -530,7 +545,7 @@ class PoolImpl {
       this.running += j.items.length
       this.waitTime.add(now - j.submitted)
     }
-    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, items] as any))
+    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, this.packItems(items)] as any))
     call.fiber = fiber
     fiber.addObserver((exit) => this.onCallDone(call, exit))
     if (this.taskTimeout !== undefined && !call.abandoned && slot.calls.has(call)) {

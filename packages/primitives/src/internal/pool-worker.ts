@@ -9,7 +9,7 @@
  * `[index, status, error, index, status, error, …]` with the runtime's DONE statuses.
  * @internal
  */
-import { CodecError, encode } from "@multiproc/runtime/internal/codec"
+import { CodecError, decode, encode } from "@multiproc/runtime/internal/codec"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import { DIE, FAIL, INTERRUPTED, THROW } from "@multiproc/runtime/internal/protocol"
 import * as Task from "@multiproc/runtime/Task"
@@ -168,14 +168,31 @@ const run = (fn: Fn, star: number, items: ReadonlyArray<unknown>): unknown => {
   return finish(values, failures)
 }
 
-/** Runs `module#key` over `items` (each one argument, or with `star` one argument list). */
-export const runChunk = Task.make(import.meta, function runChunk(module: string, key: string, star: number, items: ReadonlyArray<unknown>) {
+const isPlainValue = (v: unknown, depth: number): boolean => {
+  if (isPrimitive(v)) return true
+  if (depth > 2 || !Array.isArray(v)) return false
+  for (let i = 0; i < v.length; i++) if (!isPlainValue(v[i], depth + 1)) return false
+  return true
+}
+
+/** Whether chunk items are primitives (or arrays of them) that every process decodes alike. */
+export const isPlain = (items: ReadonlyArray<unknown>): boolean => {
+  for (let i = 0; i < items.length; i++) if (!isPlainValue(items[i], 1)) return false
+  return true
+}
+
+const unpack = (items: ReadonlyArray<unknown> | Packed): ReadonlyArray<unknown> =>
+  Array.isArray(items) ? items : decode((items as Packed).b, { shared: (items as Packed).s ?? undefined }) as ReadonlyArray<unknown>
+
+/** Runs `module#key` over `items` (each one argument, or with `star` one argument list); packed
+ * items are decoded once the task's module, and with it the codecs it registers, is loaded. */
+export const runChunk = Task.make(import.meta, function runChunk(module: string, key: string, star: number, items: ReadonlyArray<unknown> | Packed) {
   const id = `${module}#${key}`
   const fn = fns.get(id)
-  if (fn !== undefined) return run(fn, star, items)
+  if (fn !== undefined) return run(fn, star, unpack(items))
   return Task.resolve(module, key).then((f) => {
     fns.set(id, f)
-    return run(f, star, items)
+    return run(f, star, unpack(items))
   })
 }, { name: "runChunk" })
 
