@@ -141,6 +141,59 @@ describe("Queue (in one process)", () => {
       expect(b).toEqual([4, 5])
     })))
 
+  it.live("putMany / getMany: order kept, at most max, the first item awaited, unserialisable items put nothing", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<unknown>()
+      const [empty, t1] = yield* elapsed(Effect.flip(Queue.getMany(q, 10, { timeout: 150 })))
+      expect(empty._tag === "Success" && (empty.value as Queue.QueueError).reason).toBe("Empty")
+      expect(t1).toBeGreaterThanOrEqual(130)
+      expect((yield* Effect.flip(Queue.getMany(q, 10, { block: false }))).reason).toBe("Empty")
+      yield* Queue.putMany(q, [1, 2, 3, 4, 5])
+      expect(yield* Queue.getMany(q, 2)).toEqual([1, 2])
+      expect(yield* Queue.qsize(q)).toBe(3)
+      expect(yield* Queue.getMany(q, 100)).toEqual([3, 4, 5])
+      const bad = yield* Effect.flip(Queue.putMany(q, ["a", { f: () => 1 }, "b"]))
+      expect(bad._tag).toBe("SerializationError")
+      expect(yield* Queue.qsize(q)).toBe(0)
+      // A waiting getMany takes the first item that arrives and whatever else is there then.
+      const waiting = yield* Effect.forkChild(Queue.getMany(q, 3))
+      yield* Effect.sleep(20)
+      yield* Queue.putMany(q, ["p", "q", "r", "s"])
+      expect(yield* Fiber.join(waiting)).toEqual(["p"])
+      expect(yield* Queue.getMany(q, 3)).toEqual(["q", "r", "s"])
+      // Snapshots, as put.
+      const item = { n: 1 }
+      yield* Queue.putMany(q, [item])
+      item.n = 2
+      expect(yield* Queue.getMany(q, 5)).toEqual([{ n: 1 }])
+    })))
+
+  it.live("putMany into a bounded queue: Full when non-blocking leaves the earlier items; blocking waits for room", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<number>({ maxsize: 3 })
+      const full = yield* Effect.flip(Queue.putMany(q, [1, 2, 3, 4, 5], { block: false }))
+      expect(full._tag === "QueueError" && full.reason).toBe("Full")
+      expect(yield* Queue.qsize(q)).toBe(3)
+      const putter = yield* Effect.forkChild(Queue.putMany(q, [4, 5]))
+      yield* Effect.sleep(20)
+      expect(yield* Queue.getMany(q, 10)).toEqual([1, 2, 3])
+      yield* Fiber.join(putter)
+      expect(yield* Queue.getMany(q, 10)).toEqual([4, 5])
+    })))
+
+  it.live("getMany with a Schema: an invalid item ends the batch, and fails the call when it comes first", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.makeJoinable({ schema: Schema.Struct({ id: Schema.Number }) })
+      yield* Queue.putMany(q, [{ id: 1 }, { id: 2 }, { id: "x" } as any, { id: 4 }])
+      expect(yield* Queue.getMany(q, 10)).toEqual([{ id: 1 }, { id: 2 }])
+      const bad = yield* Effect.flip(Queue.getMany(q, 10))
+      expect(bad._tag === "QueueError" && bad.reason).toBe("InvalidItem")
+      expect(yield* Queue.getMany(q, 10)).toEqual([{ id: 4 }])
+      // The dropped item counts as done; three taskDone calls finish the rest.
+      for (let i = 0; i < 3; i++) yield* Queue.taskDone(q)
+      yield* Queue.join(q)
+    })))
+
   it.live("SimpleQueue and the promise facade", () =>
     Effect.promise(async () => {
       const s = new PQ.SimpleQueue<string>()
@@ -206,6 +259,44 @@ describe.each(backends)("Queue across processes (%s backend)", (backend) => {
       const counts = yield* Effect.forEach(workers, (w) => Process.result(w))
       expect(counts.reduce((a, b) => a + b, 0)).toBe(40)
     })), 60_000)
+
+  it.live("putMany from a child, getMany in the parent and in a child: all items, in order, batches at most max", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<number>()
+      const p = yield* Process.make({ target: T.putManyRange, args: [q, 0, 5_000, 700], backend })
+      yield* Process.start(p)
+      const got: Array<number> = []
+      while (got.length < 5_000) {
+        const batch = yield* Queue.getMany(q, 512, { timeout: "20 seconds" })
+        expect(batch.length).toBeLessThanOrEqual(512)
+        got.push(...batch)
+      }
+      expect(got).toEqual(Array.from({ length: 5_000 }, (_, i) => i))
+      expect(yield* Process.result(p)).toBe(5_000)
+      const c = yield* Process.make({ target: T.getManyN, args: [q, 3_000, 256], backend })
+      yield* Process.start(c)
+      yield* Queue.putMany(q, Array.from({ length: 3_000 }, (_, i) => i))
+      const r = (yield* Process.result(c)) as { out: Array<number>; largest: number }
+      expect(r.out).toEqual(Array.from({ length: 3_000 }, (_, i) => i))
+      expect(r.largest).toBeGreaterThan(1)
+      expect(yield* Queue.qsize(q)).toBe(0)
+      const bad = yield* Process.make({ target: T.putManyBadThenGood, args: [q], backend })
+      yield* Process.start(bad)
+      expect(yield* Process.result(bad)).toBe("SerializationError")
+      expect(yield* Queue.getMany(q, 10, { timeout: 5_000 })).toEqual(["after1", "after2"])
+    })))
+
+  it.live("a consumer killed while waiting in getMany loses nothing", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<unknown>()
+      const c = yield* Process.make({ target: T.waitForeverMany, args: [q], backend })
+      yield* Process.start(c)
+      yield* Effect.sleep(300)
+      yield* Process.kill(c)
+      yield* Process.join(c)
+      yield* Queue.putMany(q, ["s1", "s2"])
+      expect(yield* Queue.getMany(q, 10, { timeout: 5_000 })).toEqual(["s1", "s2"])
+    })))
 
   it.live("a consumer killed while waiting loses nothing", () =>
     Effect.scoped(Effect.gen(function*() {
