@@ -525,7 +525,8 @@ class PoolImpl {
       this.running += j.items.length
       this.waitTime.add(now - j.submitted)
     }
-    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, items] as any))
+    // The items are opened in the worker after it imported the task's module (see `PW.Items`).
+    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, new PW.Items(items)] as any))
     call.fiber = fiber
     fiber.addObserver((exit) => this.onCallDone(call, exit))
     if (this.taskTimeout !== undefined && !call.abandoned && slot.calls.has(call)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Process, Queue } from "@multiproc/primitives"
+import { Pool, Process, Queue } from "@multiproc/primitives"
 import * as PQ from "@multiproc/primitives/promise"
 import { Effect, Fiber, Schema, Stream } from "effect"
 import * as fc from "fast-check"
@@ -342,6 +342,21 @@ describe.each(backends)("Queue across processes (%s backend)", (backend) => {
       const item = yield* Queue.get(q, { timeout: 5_000 })
       expect(item.length).toBe(10 << 20)
       expect(item[12345]).toBe(7)
+    })))
+
+  it.live("queues as arguments of Pool tasks: a task puts, another gets, the parent sees both", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<number>()
+      const back = yield* Queue.make<unknown>()
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const put = yield* Effect.forkChild(Pool.apply(pool, T.putManyRange, [q, 0, 2_000, 300]))
+      const got: Array<number> = []
+      while (got.length < 2_000) got.push(...(yield* Queue.getMany(q, 500, { timeout: "20 seconds" })))
+      expect(got).toEqual(Array.from({ length: 2_000 }, (_, i) => i))
+      expect(yield* Fiber.join(put)).toBe(2_000)
+      yield* Queue.putMany(back, ["x", "y", "z"])
+      expect(yield* Pool.apply(pool, T.getN, [back, 3])).toEqual(["x", "y", "z"])
+      expect(yield* Queue.qsize(back)).toBe(0)
     })))
 
   it.live("facade queues passed to a process arrive as facade queues", () =>
