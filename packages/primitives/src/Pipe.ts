@@ -2,10 +2,13 @@
  * Pipes: a pair of connected `Connection`s between processes, and `wait` over connections and
  * process sentinels.
  *
- * A pipe lives in the process that created it (its home): an actor holds one inbox per end.
- * Sending from anywhere is one batched mailbox message; receiving in another process is one
- * request that the home answers as soon as a message is there. Message boundaries are kept (an
- * empty message is a message), and nothing is ever split or merged.
+ * A pipe lives in the process that created it (its home). Every thread of the home's OS process
+ * shares the pipe's rings (a SharedArrayBuffer, one ring per end): sending there is a copy into
+ * the other end's ring, receiving a copy out, with `Atomics.waitAsync` wake-ups (a blocked
+ * receive never freezes a thread). Another OS process sends through the home's mailbox and
+ * receives by one request that the home answers from the ring. Messages too big for a ring, or
+ * sent while it is full, are kept by the home and handed out in order. Message boundaries are
+ * kept (an empty message is a message), and nothing is ever split or merged.
  *
  * End-of-file follows Python's descriptor semantics: every process that received an end holds it
  * (a copy travelling to another process is a new holder), and a reader gets end-of-file once its

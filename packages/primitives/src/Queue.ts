@@ -8,7 +8,9 @@
  * `Process`, `Pool` tasks, or inside other messages) and come back working.
  *
  * Data paths:
- * - In the owner's own process, operations are direct calls on the state.
+ * - In the owner's own process, operations are direct calls on the state; a `put` or `get` that
+ *   need not wait allocates nothing beyond its Effect (`putMany` / `getMany` move many items per
+ *   Effect).
  * - From another process, the puts of one tick (or every 1024 items) are packed into one
  *   msgpackr batch. From a worker thread of the owner's OS process the batch is written into a
  *   SharedArrayBuffer ring owned by that producer (one ring per producer thread, no locks) and the
