@@ -511,21 +511,6 @@ class PoolImpl {
     if (this.state === "closed") for (const s of this.slots) this.retireIfDone(s)
   }
 
-  /** Items holding anything but plain data (a Queue, a Lock, a proxy...) travel as bytes, decoded
-   * in the worker after the task's module (which registers their codecs) is imported: the chunk
-   * runner's own module is lean and knows no codec. */
-  private packItems(items: ReadonlyArray<unknown>): ReadonlyArray<unknown> | PW.Packed {
-    if (PW.isPlain(items)) return items
-    const shared = this.backend === "thread" ? [] as Array<unknown> : undefined
-    try {
-      return { b: encode(items, { shared }), s: shared ?? null }
-    } catch (e) {
-      // Sent as is, the call fails with the SerializationError it always did.
-      if (e instanceof CodecError) return items
-      throw e
-    }
-  }
-
   private send(slot: Slot, jobs: Array<Job>): void {
     const now = performance.now()
     const first = jobs[0]!
@@ -545,7 +530,8 @@ class PoolImpl {
       this.running += j.items.length
       this.waitTime.add(now - j.submitted)
     }
-    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, this.packItems(items)] as any))
+    // The items are opened in the worker after it imported the task's module (see `PW.Items`).
+    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, new PW.Items(items)] as any))
     call.fiber = fiber
     fiber.addObserver((exit) => this.onCallDone(call, exit))
     if (this.taskTimeout !== undefined && !call.abandoned && slot.calls.has(call)) {
