@@ -315,7 +315,7 @@ const stopWaiting = (): void => {
 /** Re-check a waiting ticket at least this often (a notify lost to a thread killed mid-release). */
 const RECHECK_MS = 500
 /** Spin this long (ms) on the cell before sleeping, when the holder may be another thread. */
-const SPIN_MS = 0.05
+const SPIN_MS = 0.02
 
 /**
  * Waits for ticket `t` (cell `i`): `done(GOT)` once granted (the caller credits the holder and
