@@ -1,9 +1,17 @@
 /**
  * Lock and RLock: mutual exclusion across every process of the tree.
  *
- * Each lock is an actor in the process that created it (FIFO waiters, timeouts, recovery of locks
- * held by processes that died); worker threads of the creator's OS process take and release an
- * uncontended lock with one CAS on shared memory and only talk to the actor to wait.
+ * Each lock is a FIFO ticket lock in a SharedArrayBuffer plus an actor in the process that created
+ * it. Threads of the creator's OS process take, release and wait for the lock on the shared memory
+ * (an uncontended pair is a few atomic operations; a waiter sleeps on its own cell and the
+ * releaser hands the lock to it directly). The actor serves processes without that memory (other
+ * OS processes; they wait in the same ticket order), releases by a non-holder, and recovers
+ * locks held, and tickets waited with, by processes that died.
+ *
+ * Three ways in, from thinnest to most general: the synchronous {@link acquireUnsafe} /
+ * {@link releaseUnsafe} (non-blocking, where the memory is shared), {@link withLockSync} (one
+ * Effect step for a synchronous critical section when the lock is free), and the Effect API
+ * ({@link acquire}, {@link release}, {@link withLock}).
  *
  * Better than Python: a lock held by a process that dies is released and handed to the next
  * waiter (or, with `onOwnerDeath: "fail"`, every waiter fails with `OwnerDied`); a waiter that is
