@@ -4,7 +4,8 @@
  *   APIs: the Effect API (`yield* Lock.acquire` / `yield* Lock.release` in `Effect.gen`), the
  *   one-step Effect combinator for synchronous critical sections (`Lock.withLockSync`), and the
  *   fastest API (the synchronous `Lock.acquireUnsafe(lock, { block: false })` /
- *   `Lock.releaseUnsafe`), vs Python's `multiprocessing.Lock` in one process;
+ *   `Lock.releaseUnsafe`), vs Python's `multiprocessing.Lock` in one process; plus Effect's own
+ *   floor (two `yield* Effect.void` per iteration, no lock) for scale;
  * - two processes contending 100,000 times each (Effect API), thread and process backends, vs
  *   Python (fork): both peers start their loops together from a gate (an Event), and the time is
  *   from the first loop's start to the last loop's end, so worker start-up is not counted;
@@ -22,7 +23,7 @@ import { fmt, median, python, table } from "./harness.ts"
 
 const Echo = Schema.Struct({ op: Schema.Literal("echo") })
 
-type Api = "effect" | "withLockSync" | "unsafe"
+type Api = "effect" | "withLockSync" | "unsafe" | "floor"
 
 /** ns per uncontended acquire+release pair through `api`, `n` pairs, in the calling process. */
 export const uncontended = Task.make(import.meta, function uncontended(lock: Lock.Lock, api: Api, n: number, rounds: number) {
@@ -36,6 +37,11 @@ export const uncontended = Task.make(import.meta, function uncontended(lock: Loc
         for (let i = 0; i < n; i++) {
           yield* Lock.acquire(lock)
           yield* Lock.release(lock)
+        }
+      } else if (api === "floor") {
+        for (let i = 0; i < n; i++) {
+          yield* Effect.void
+          yield* Effect.void
         }
       } else if (api === "withLockSync") {
         for (let i = 0; i < n; i++) yield* Lock.withLockSync(lock, critical)
@@ -124,7 +130,8 @@ if __name__ == "__main__":
 const API_LABEL: Record<Api, string> = {
   effect: "Effect API: yield* Lock.acquire + yield* Lock.release",
   withLockSync: "Effect API, one step: yield* Lock.withLockSync(lock, f)",
-  unsafe: "fastest API: Lock.acquireUnsafe({ block: false }) + Lock.releaseUnsafe"
+  unsafe: "fastest API: Lock.acquireUnsafe({ block: false }) + Lock.releaseUnsafe",
+  floor: "no lock, Effect's own floor: yield* Effect.void twice"
 }
 
 if (import.meta.main) {
@@ -134,7 +141,7 @@ if (import.meta.main) {
     const lock = yield* Lock.make()
 
     // 1. uncontended pairs
-    for (const api of ["effect", "withLockSync", "unsafe"] as const) {
+    for (const api of ["effect", "withLockSync", "unsafe", "floor"] as const) {
       const thread = yield* Process.run({ target: uncontended, args: [lock, api, 1_000_000, 5], backend: "thread" })
       const main = yield* uncontended(lock, api, 1_000_000, 5)
       rows.push({ scenario: `uncontended pair, worker thread, ${API_LABEL[api]} (ns)`, multiproc: fmt(median(thread)), python: fmt(py.unc), ratio: fmt(median(thread) / py.unc, 2) })

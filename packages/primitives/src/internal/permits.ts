@@ -213,13 +213,17 @@ const payDebt = (w: Int32Array): boolean => {
 
 /** Non-blocking acquire: takes ticket NEXT only if it is already granted; credits `slot`. */
 const tryFast = (w: Int32Array, slot: number): boolean => {
+  // Plain reads where a stale value is harmless (an Atomics operation costs several plain ones):
+  // NEXT is validated by the CAS (which returns the fresh value), DEBT is only ever a hint.
+  let n = w[NEXT]!
   for (;;) {
-    const n = Atomics.load(w, NEXT)
     if (!before(n, Atomics.load(w, GRANTED))) return false
-    if (Atomics.compareExchange(w, NEXT, n, (n + 1) | 0) === n) {
-      if (Atomics.load(w, DEBT) === 0 || !payDebt(w)) Atomics.add(w, heldAt(slot), 1)
+    const m = Atomics.compareExchange(w, NEXT, n, (n + 1) | 0)
+    if (m === n) {
+      if (w[DEBT] === 0 || !payDebt(w)) Atomics.add(w, heldAt(slot), 1)
       return true
     }
+    n = m
   }
 }
 
@@ -494,7 +498,8 @@ export const tryAcquireSync = (h: Permits): boolean | undefined => {
 export const releaseOwnSync = (h: Permits): boolean => {
   const l = localOf(h)
   const slot = slotOf(h, l)
-  if (slot >= 0 && Atomics.load(h.words!, heldAt(slot)) > 0) {
+  // only this thread raises its own count: a plain read is enough
+  if (slot >= 0 && h.words![heldAt(slot)]! > 0) {
     releaseSlot(h, h.words!, slot)
     return true
   }
@@ -511,7 +516,7 @@ const releaseNow = <E>(h: Permits, errors: Errors<E>): Effect.Effect<void, E> =>
   const slot = slotOf(h, l)
   if (slot >= 0) {
     const w = h.words!
-    if (Atomics.load(w, heldAt(slot)) > 0) {
+    if (w[heldAt(slot)]! > 0) {
       releaseSlot(h, w, slot)
       return Effect.void
     }
