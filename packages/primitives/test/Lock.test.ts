@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Lock, Process, Semaphore } from "@multiproc/primitives"
 import { Lock as PLock, RLock as PRLock } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
+import * as P from "../src/internal/permits.ts"
 import * as T from "./fixtures/sync-tasks.ts"
 
 const backends = ["thread", "process"] as const
@@ -214,10 +215,15 @@ describe.each(backends)("Lock across processes (%s backend)", (backend) => {
       yield* Lock.acquire(lock)
       const dying = yield* Process.make({ target: T.waitForeverStamp, args: [lock], backend })
       yield* Process.start(dying)
-      yield* Effect.sleep(backend === "process" ? 1500 : 800) // let it boot and queue
+      const queued = (n: number) =>
+        Effect.gen(function*() {
+          for (let k = 0; k < 2000 && (P.queued(lock) ?? 0) < n; k++) yield* Effect.sleep(10)
+          expect(P.queued(lock)).toBe(n)
+        })
+      yield* queued(1)
       const next = yield* Process.make({ target: T.acquireStamp, args: [lock, 0], backend })
       yield* Process.start(next)
-      yield* Effect.sleep(backend === "process" ? 1500 : 800)
+      yield* queued(2)
       yield* Process.kill(dying)
       yield* Process.join(dying)
       yield* Effect.sleep(100)
@@ -278,7 +284,9 @@ describe.each(backends)("Lock across processes (%s backend)", (backend) => {
         const p = yield* Process.make({ target: T.acquireStamp, args: [lock, 50], backend })
         yield* Process.start(p)
         ps.push(p)
-        yield* Effect.sleep(backend === "process" ? 1500 : 800) // let it boot and queue
+        // let it boot and queue: its ticket is taken (local or, for another OS process, by the actor)
+        for (let k = 0; k < 2000 && (P.queued(lock) ?? 0) < i + 1; k++) yield* Effect.sleep(10)
+        expect(P.queued(lock)).toBe(i + 1)
       }
       yield* Lock.release(lock)
       const stamps = []

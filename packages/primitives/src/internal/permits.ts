@@ -549,6 +549,11 @@ export const value = <E>(h: Permits, errors: Errors<E>): Effect.Effect<number, E
       : Actor.ask<typeof Message.Encoded, number, E>(h.ref, { op: "value" }).pipe(Effect.catch(mapActorError(errors)))
   )
 
+/** Tickets taken and not yet granted (waiters, local and remote, plus abandoned tickets not yet
+ * passed); `undefined` where the memory is not shared. For tests and diagnostics. */
+export const queued = (h: Permits): number | undefined =>
+  h.words ? Math.max(0, (Atomics.load(h.words, NEXT) - Atomics.load(h.words, GRANTED)) | 0) : undefined
+
 const freeOf = (w: Int32Array): number => {
   const n = Atomics.load(w, NEXT)
   return Math.max(0, (Atomics.load(w, GRANTED) - n) | 0)
