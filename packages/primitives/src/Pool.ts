@@ -365,6 +365,9 @@ class PoolImpl {
         name: `${self.name}-Worker-${slot.n}`,
         daemon: true,
         mode: "service",
+        // Calls are sent ahead (pipelining) but run one at a time, as in Python's workers: two
+        // tasks of one worker never interleave (a lock owned per thread stays exclusive).
+        concurrency: 1,
         preload,
         ...self.workerOptions
       }))

@@ -303,6 +303,17 @@ describe("Pool (supervision and lifecycle)", () => {
       expect(pool.threadIds()).not.toEqual(before)
     })))
 
+  it.live("a worker runs one task at a time, even async ones sent ahead to it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1 })
+      const rs = []
+      for (let i = 0; i < 4; i++) rs.push(yield* Pool.applyAsync(pool, T.span, [60]))
+      const spans = [] as Array<[number, number]>
+      for (const r of rs) spans.push((yield* r.get()) as [number, number])
+      spans.sort((a, b) => a[0] - b[0])
+      for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1])
+    })))
+
   it.live("the per-task timeout counts from when the task starts, not from submission", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 1, taskTimeout: 1_500, interruptGrace: 50 })

@@ -88,6 +88,9 @@ export interface SpawnOptions {
   readonly mode?: "once" | "service" | undefined
   /** Modules imported before the worker reports ready. */
   readonly preload?: ReadonlyArray<string> | undefined
+  /** How many calls run at once in the worker; calls beyond it wait their turn there (calls
+   * can then be sent ahead without running concurrently). Default: no limit. */
+  readonly concurrency?: number | undefined
   readonly resourceLimits?: import("node:worker_threads").ResourceLimits | undefined
   readonly execArgv?: ReadonlyArray<string> | undefined
   readonly env?: Record<string, string | undefined> | undefined
@@ -257,7 +260,8 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
           parentPid: process.pid,
           parentName: kernel.self.name,
           authkey: kernel.self.authkey,
-          ...(options.preload ? { preload: options.preload } : {})
+          ...(options.preload ? { preload: options.preload } : {}),
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {})
         },
         resourceLimits: options.resourceLimits,
         execArgv: options.execArgv,

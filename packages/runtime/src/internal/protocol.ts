@@ -47,6 +47,8 @@ export interface BootData {
   readonly authkey: string
   /** Modules to import before reporting ready (a pool's initializer module, for example). */
   readonly preload?: ReadonlyArray<string>
+  /** How many calls may run at once in a service worker; further calls wait (default: no limit). */
+  readonly concurrency?: number
 }
 
 /** Log levels, numbered as Python's logging does. */

@@ -21,11 +21,20 @@ const onMessage = (message: unknown): void => {
       tasks[m[1]] = [m[2], m[3]]
       return
     case P.RUN:
-      runCall(m[1], m[2], m[3], m[4] ?? undefined)
+      if (inflight < concurrency) runCall(m[1], m[2], m[3], m[4] ?? undefined)
+      else waitingRuns.push(m)
       return
-    case P.INTERRUPT:
+    case P.INTERRUPT: {
+      // A call still waiting for its turn never starts.
+      const i = waitingRuns.findIndex((w) => w[1] === m[1])
+      if (i >= 0) {
+        waitingRuns.splice(i, 1)
+        sendDone(m[1], P.INTERRUPTED, undefined)
+        return
+      }
       running.get(m[1])?.()
       return
+    }
     case P.ROUTE:
       kernel.route(m[1], m[2], m[3], m[4])
       return
@@ -76,6 +85,9 @@ const running = new Map<number, () => void>()
 let closing = false
 let inflight = 0
 let exiting = false
+/** How many calls run at once (Python's pool workers run one task at a time); the rest wait. */
+const concurrency = boot.concurrency ?? Infinity
+const waitingRuns: Array<Array<any>> = []
 
 const exit = async (code: number): Promise<void> => {
   if (exiting) return
@@ -186,7 +198,10 @@ function finish(callId: number, status: number, value: unknown): void {
   inflight--
   sendDone(callId, status, value)
   if (boot.mode === "once") void exit(status === P.OK ? 0 : 1)
-  else if (closing && inflight === 0) void exit(0)
+  else if (waitingRuns.length > 0 && inflight < concurrency) {
+    const m = waitingRuns.shift()!
+    runCall(m[1], m[2], m[3], m[4] ?? undefined)
+  } else if (closing && inflight === 0) void exit(0)
 }
 
 const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e)
