@@ -388,6 +388,11 @@ class PoolImpl {
     if (this.state === "terminated") return
     if (!child.isAlive()) return
     slot.state = "ready"
+    // Workers are daemons: an idle worker does not keep the program alive (Python terminates an
+    // unclosed pool's workers at exit). A worker is ref'd while it has calls in flight, so that
+    // awaiting a result keeps the program running; the dispatch below runs before the event loop
+    // can next check for live handles.
+    child.unref()
     this.scheduleDispatch()
     this.retireIfDone(slot)
   }
@@ -438,6 +443,8 @@ class PoolImpl {
     if (slot.stopping === "terminate" || (slot.stopping === why)) return
     slot.stopping = why
     slot.state = "retiring"
+    // A stopping worker keeps the event loop alive until it has exited (someone may be joining).
+    slot.child?.ref()
     if (why === "retire" && slot.child) {
       Effect.runFork(slot.child.close)
       return
@@ -518,6 +525,7 @@ class PoolImpl {
     }
     const call: Call = { slot, jobs, sent: now, fiber: undefined, timer: undefined, abandoned: false }
     slot.calls.add(call)
+    if (slot.calls.size === 1) slot.child!.ref()
     for (const j of jobs) {
       j.state = 1
       j.call = call
@@ -563,6 +571,7 @@ class PoolImpl {
   private onCallDone(call: Call, exit: Exit.Exit<unknown, unknown>): void {
     const slot = call.slot
     slot.calls.delete(call)
+    if (slot.calls.size === 0 && slot.state === "ready") slot.child?.unref()
     if (call.timer) clearTimeout(call.timer)
     this.runTime.add(performance.now() - call.sent)
     if (!call.abandoned) {
