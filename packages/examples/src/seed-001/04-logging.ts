@@ -2,8 +2,13 @@
 // Python: `multiprocessing.log_to_stderr()`, `logger = multiprocessing.get_logger()`,
 // `logger.setLevel(logging.INFO)`. Every child logs its lifecycle ("child process calling
 // self.run()", "process shutting down", "process exiting with exitcode 0") as `[INFO/Process-N]`,
-// and the parent logs "[INFO/MainProcess] process shutting down" at exit, plus "calling join()
-// for process Process-N" for each child still running then (the implicit join of the seed).
+// and the parent logs "[INFO/MainProcess] process shutting down" at exit.
+//
+// One difference in the records: Python runs its exit handler as soon as the main script ends,
+// while children may still run, and logs "calling join() for process Process-N" for each of them.
+// Node has no such moment: a program ends when nothing is left to do, and running non-daemonic
+// children are something to do. So the implicit join happens first, and MainProcess logs
+// "process shutting down" after the children are gone (no "calling join()" lines).
 import { Lock, Process } from "@multiproc/primitives/promise"
 import { Logging, Task } from "@multiproc/runtime"
 import { print } from "../internal/py.ts"
