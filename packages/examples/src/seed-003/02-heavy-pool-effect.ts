@@ -1,0 +1,38 @@
+// Seed 003, the pooled version with the Effect API: the same work as 02-heavy-pool.ts. The pool
+// is scoped (`Effect.scoped` closes and joins it); the timing uses Effect's Clock. Arguments:
+// count and size (defaults 80 and 500): `node 02-heavy-pool-effect.ts 8 200`.
+import { Pool } from "@multiproc/primitives"
+import { Task } from "@multiproc/runtime"
+import { NodeRuntime } from "@effect/platform-node"
+import { Clock, Console, Effect } from "effect"
+
+const heavy = (n: number, myid: number) => {
+  for (let x = 1n; x < BigInt(n); x++) {
+    for (let y = 1n; y < BigInt(n); y++) {
+      void (x ** y)
+    }
+  }
+  console.log(myid, "is done")
+}
+
+export const doit = Task.make(import.meta, function doit(n: number) {
+  heavy(Number(process.env.HEAVY_SIZE ?? 500), n)
+})
+
+const pooled = (n: number) =>
+  Effect.scoped(Effect.gen(function*() {
+    const pool = yield* Pool.make()
+    yield* Pool.map(pool, doit, Array.from({ length: n }, (_, i) => i))
+  }))
+
+const main = Effect.gen(function*() {
+  const start = yield* Clock.currentTimeMillis
+  yield* pooled(Number(process.argv[2] ?? 80))
+  const end = yield* Clock.currentTimeMillis
+  yield* Console.log("Took: ", (end - start) / 1000)
+})
+
+if (import.meta.main) {
+  if (process.argv[3] !== undefined) process.env.HEAVY_SIZE = process.argv[3]
+  NodeRuntime.runMain(main)
+}

@@ -1,0 +1,28 @@
+// Seed 004, `apply_async` without callback, with the Effect API: the same program as
+// 03-apply-async.ts. The pool is scoped; `Pool.close` + `Pool.join` wait for the work, then each
+// AsyncResult's `get` gives its value. An argument changes the count (default 10,000).
+import { Pool } from "@multiproc/primitives"
+import { Task } from "@multiproc/runtime"
+import { NodeRuntime } from "@effect/platform-node"
+import { Clock, Console, Effect } from "effect"
+
+export const func = Task.make(import.meta, function func(num: number) {
+  num += 1
+  return num
+})
+
+const main = Effect.scoped(Effect.gen(function*() {
+  const count = Number(process.argv[2] ?? 10_000)
+  const p = yield* Pool.make({ processes: 5 })
+  const start = yield* Clock.currentTimeMillis
+  const l = []
+  for (let i = 0; i < count; i++) {
+    l.push(yield* Pool.applyAsync(p, func, [i]))
+  }
+  yield* Pool.close(p)
+  yield* Pool.join(p)
+  for (const res of l) yield* Console.log(yield* res.get())
+  yield* Console.log(((yield* Clock.currentTimeMillis) - start) / 1000)
+}))
+
+if (import.meta.main) NodeRuntime.runMain(main)
