@@ -4,8 +4,10 @@
 //
 // As in the seed, the pool is never closed: Python terminates an unclosed pool's workers at exit;
 // here idle pool workers do not keep the program alive either, so it ends once main is done.
-import { Pool } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+//
+// Workers import this module to find the task, so it imports only the lean Task module at the
+// top and the facade in the main block: a worker then boots in ~50 ms instead of ~500 ms.
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 export const doComplexCalculation = Task.make(import.meta, function doComplexCalculation(num: number) {
@@ -15,6 +17,7 @@ export const doComplexCalculation = Task.make(import.meta, function doComplexCal
 })
 
 if (import.meta.main) {
+  const { Pool } = await import("@multiproc/primitives/promise")
   const pool = new Pool({ processes: 5 })
   const result = await pool.map(doComplexCalculation, [25, 42, 69])
   print(result)

@@ -5,8 +5,11 @@
 //
 // The seed then says the return values cannot be retrieved from processes. Here they can:
 // `await p.result()` gives the task's return value. Run with `--show` to print them.
-import { Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+//
+// Workers import this module to find the task, so it imports only the lean Task module at the
+// top and the facade in the main block: a worker then boots in ~50 ms instead of ~500 ms.
+import type { Process } from "@multiproc/primitives/promise"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 export interface Kwargs {
@@ -26,6 +29,7 @@ export const doEvenMoreComplexStuff = Task.make(
 )
 
 if (import.meta.main) {
+  const { Process } = await import("@multiproc/primitives/promise")
   const processes: Array<Process<typeof doEvenMoreComplexStuff>> = []
   const nums = [25, 42, 69]
   for (let i = 0; i < 3; i++) {

@@ -1,14 +1,11 @@
-// Seed 001, the Pool class, with the Effect API: the same map as 05-pool-map.ts. The pool is
-// scoped: it lives as long as the program's Scope, and closing the Scope closes and joins it.
+// Seed 001, the Pool class, with the Effect API: the same map as 05-pool-map.ts, of the same
+// `doubler` task (workers then load that lean module, not this one with Effect's imports). The
+// pool is scoped: it lives as long as the program's Scope, and closing the Scope closes and joins it.
 import { Pool } from "@multiproc/primitives"
-import { Task } from "@multiproc/runtime"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { repr } from "../internal/py.ts"
-
-export const doubler = Task.make(import.meta, function doubler(number: number) {
-  return number * 2
-})
+import { doubler } from "./05-pool-map.ts"
 
 const program = Effect.gen(function*() {
   const numbers = [5, 10, 20]

@@ -4,8 +4,10 @@
 //
 // `await using` closes and joins the pool at the end of the block (Python's `with` terminates it).
 // `imapUnordered` is an async iterable: `for await`.
-import { Pool } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+//
+// Workers import this module to find the task, so it imports only the lean Task module at the
+// top and the facade in the main block: a worker then boots in ~50 ms instead of ~500 ms.
+import * as Task from "@multiproc/runtime/Task"
 import { print, range } from "../internal/py.ts"
 
 export const f = Task.make(import.meta, function f(x: number) {
@@ -13,6 +15,7 @@ export const f = Task.make(import.meta, function f(x: number) {
 })
 
 if (import.meta.main) {
+  const { Pool } = await import("@multiproc/primitives/promise")
   // start 4 worker processes
   await using pool = new Pool({ processes: 4 })
 

@@ -1,26 +1,15 @@
-// Seed 003, the pooled version with the Effect API: the same work as 02-heavy-pool.ts. The pool
-// is scoped (`Effect.scoped` closes and joins it); the timing uses Effect's Clock. Arguments:
-// count and size (defaults 80 and 500): `node 02-heavy-pool-effect.ts 8 200`.
+// Seed 003, the pooled version with the Effect API: the same work as 02-heavy-pool.ts, whose
+// `doit` task it maps (workers then load that lean module, not this one with Effect's imports).
+// The pool is scoped (`Effect.scoped` closes and joins it); the timing uses Effect's Clock.
+// Arguments: count and size (defaults 80 and 500): `node 02-heavy-pool-effect.ts 8 200`.
 import { Pool } from "@multiproc/primitives"
-import { Task } from "@multiproc/runtime"
 import { NodeRuntime } from "@effect/platform-node"
 import { Clock, Console, Effect } from "effect"
-
-const heavy = (n: number, myid: number) => {
-  for (let x = 1n; x < BigInt(n); x++) {
-    for (let y = 1n; y < BigInt(n); y++) {
-      void (x ** y)
-    }
-  }
-  console.log(myid, "is done")
-}
-
-export const doit = Task.make(import.meta, function doit(n: number) {
-  heavy(Number(process.env.HEAVY_SIZE ?? 500), n)
-})
+import { doit } from "./02-heavy-pool.ts"
 
 const pooled = (n: number) =>
   Effect.scoped(Effect.gen(function*() {
+    // By default, the pool has cpuCount() workers.
     const pool = yield* Pool.make()
     yield* Pool.map(pool, doit, Array.from({ length: n }, (_, i) => i))
   }))

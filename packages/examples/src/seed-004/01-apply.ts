@@ -4,8 +4,10 @@
 //
 // As the seed says, synchronous use needs no close/join: the pool is left open, and its idle
 // workers do not keep the program alive. An argument changes the count: `node 01-apply.ts 100`.
-import { Pool } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+//
+// Workers import this module to find the task, so it imports only the lean Task module at the
+// top and the facade in the main block: a worker then boots in ~50 ms instead of ~500 ms.
+import * as Task from "@multiproc/runtime/Task"
 import { print, range } from "../internal/py.ts"
 
 export const func = Task.make(import.meta, function func(num: number) {
@@ -14,6 +16,7 @@ export const func = Task.make(import.meta, function func(num: number) {
 })
 
 if (import.meta.main) {
+  const { Pool } = await import("@multiproc/primitives/promise")
   const count = Number(process.argv[2] ?? 10_000)
   const p = new Pool({ processes: 5 })
   const start = performance.now()

@@ -1,15 +1,11 @@
 // Seed 004, `apply_async` without callback, with the Effect API: the same program as
-// 03-apply-async.ts. The pool is scoped; `Pool.close` + `Pool.join` wait for the work, then each
+// 03-apply-async.ts, with its `func` task (workers then load that lean module, not this one with
+// Effect's imports). The pool is scoped; `Pool.close` + `Pool.join` wait for the work, then each
 // AsyncResult's `get` gives its value. An argument changes the count (default 10,000).
 import { Pool } from "@multiproc/primitives"
-import { Task } from "@multiproc/runtime"
 import { NodeRuntime } from "@effect/platform-node"
 import { Clock, Console, Effect } from "effect"
-
-export const func = Task.make(import.meta, function func(num: number) {
-  num += 1
-  return num
-})
+import { func } from "./03-apply-async.ts"
 
 const main = Effect.scoped(Effect.gen(function*() {
   const count = Number(process.argv[2] ?? 10_000)

@@ -6,8 +6,11 @@
 // The seed says asynchronous use *must* close and join. Not so, in Python or here: `get()` waits
 // for its result either way; close + join only wait for all the work before printing.
 // An argument changes the count: `node 03-apply-async.ts 100`.
-import { type AsyncResult, Pool } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+//
+// Workers import this module to find the task, so it imports only the lean Task module at the
+// top and the facade in the main block: a worker then boots in ~50 ms instead of ~500 ms.
+import type { AsyncResult } from "@multiproc/primitives/promise"
+import * as Task from "@multiproc/runtime/Task"
 import { print, range } from "../internal/py.ts"
 
 export const func = Task.make(import.meta, function func(num: number) {
@@ -16,6 +19,7 @@ export const func = Task.make(import.meta, function func(num: number) {
 })
 
 if (import.meta.main) {
+  const { Pool } = await import("@multiproc/primitives/promise")
   const count = Number(process.argv[2] ?? 10_000)
   const p = new Pool({ processes: 5 })
   const start = performance.now()

@@ -6,8 +6,10 @@
 // here: map blocks until all its results are back, and the pool stays open and usable afterwards.
 // Nothing is lost by not closing it: Python terminates an unclosed pool's workers at exit, and
 // here idle workers do not keep the program alive.
-import { Pool } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+//
+// Workers import this module to find the task, so it imports only the lean Task module at the
+// top and the facade in the main block: a worker then boots in ~50 ms instead of ~500 ms.
+import * as Task from "@multiproc/runtime/Task"
 import { print, range } from "../internal/py.ts"
 
 export const func = Task.make(import.meta, function func(num: number) {
@@ -17,6 +19,7 @@ export const func = Task.make(import.meta, function func(num: number) {
 })
 
 if (import.meta.main) {
+  const { Pool } = await import("@multiproc/primitives/promise")
   const p = new Pool({ processes: 5 })
   const res = await p.map(func, range(100))
   // p.close() // map does not do these two
