@@ -1,8 +1,8 @@
 // Manager proxies in the ported examples. The facade's `manager.dict()` gives a proxy whose
 // methods return promises; passed to a process, it arrives there as the Effect-API proxy, which
 // `promisify` wraps again. `Shared<P>` types a task parameter that receives either.
-import type { Manager } from "@multiproc/primitives"
-import { promisify } from "@multiproc/primitives/promise"
+import type * as Manager from "@multiproc/primitives/Manager"
+import { promisify } from "@multiproc/primitives/promise/Manager"
 import type { Promisified } from "@multiproc/primitives/promise/Manager"
 
 /** A manager proxy as a task receives it: the Effect-API proxy, or the facade's promisified one. */

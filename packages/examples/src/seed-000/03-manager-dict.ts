@@ -7,9 +7,10 @@
 // Python's `print(q)` prints the served dict, here `await q.getvalue()` fetches it to print. The
 // seed never shuts the manager down (Python does at exit); here the idle manager does not keep
 // the program alive either.
-import type { Manager as M } from "@multiproc/primitives"
-import { Manager, Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import type * as M from "@multiproc/primitives/Manager"
+import { Manager } from "@multiproc/primitives/promise/Manager"
+import { Process } from "@multiproc/primitives/promise/Process"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 import { proxy, type Shared } from "../internal/shared.ts"
 

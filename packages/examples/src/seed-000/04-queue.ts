@@ -6,8 +6,9 @@
 // Differences: keyword arguments are one object. The seed's sketch returns 21 for num == 10
 // before reaching `queue.put`, so the parent would wait for ever for a third result; this port
 // computes the result first and puts it in every case, as the seed's final program does.
-import { Process, Queue } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import { Process } from "@multiproc/primitives/promise/Process"
+import { Queue } from "@multiproc/primitives/promise/Queue"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 export interface Kwargs {

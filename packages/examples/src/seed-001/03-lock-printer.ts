@@ -1,8 +1,9 @@
 // Seed 001 "Python 201", Locks: three processes print an item each while holding a shared Lock.
 // Python: `lock.acquire()`, `try: print(item) finally: lock.release()`; no join: the parent
 // joins its (non-daemonic) children implicitly at exit, and so does this port.
-import { Lock, Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import { Lock } from "@multiproc/primitives/promise/Lock"
+import { Process } from "@multiproc/primitives/promise/Process"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 /** Prints out the item that was passed in. */

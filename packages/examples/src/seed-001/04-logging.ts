@@ -9,8 +9,10 @@
 // Node has no such moment: a program ends when nothing is left to do, and running non-daemonic
 // children are something to do. So the implicit join happens first, and MainProcess logs
 // "process shutting down" after the children are gone (no "calling join()" lines).
-import { Lock, Process } from "@multiproc/primitives/promise"
-import { Logging, Task } from "@multiproc/runtime"
+import { Lock } from "@multiproc/primitives/promise/Lock"
+import { Process } from "@multiproc/primitives/promise/Process"
+import * as Logging from "@multiproc/runtime/Logging"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 /** Prints out the item that was passed in. */

@@ -5,8 +5,9 @@
 // Output: "Creating data and putting it on the queue" from the creator, and from the consumer,
 // in order, "data found to be processed: 5", "10", ..., "data found to be processed: -1", "-2".
 // (The two processes run at the same time, so the creator's line may come anywhere.)
-import { Process, Queue } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import { Process } from "@multiproc/primitives/promise/Process"
+import { Queue } from "@multiproc/primitives/promise/Queue"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 const sentinel = -1

@@ -1,7 +1,8 @@
 // Seed 002, Queue: a child puts `[42, None, 'hello']` on a Queue and the parent prints what it
 // gets: `[42, None, 'hello']` (Python's None is null here; `print` writes it as Python does).
-import { Process, Queue } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import { Process } from "@multiproc/primitives/promise/Process"
+import { Queue } from "@multiproc/primitives/promise/Queue"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 export const f = Task.make(import.meta, async function f(q: Queue) {

@@ -1,7 +1,8 @@
 // Seed 002, Pipe: the child sends `[42, None, 'hello']` through its end of a Pipe and closes it;
 // the parent receives and prints `[42, None, 'hello']`.
-import { Pipe, type PipeConnection, Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import { Pipe, type PipeConnection } from "@multiproc/primitives/promise/Pipe"
+import { Process } from "@multiproc/primitives/promise/Process"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 export const f = Task.make(import.meta, async function f(conn: PipeConnection) {

@@ -2,8 +2,9 @@
 // written in one piece (`print(f'hello world {i}\n', end='')`). Prints hello world 0 … 9, one per
 // line (in the order the processes get the lock: usually, not necessarily, 0 to 9). As in the
 // seed there is no join: the parent joins its children at exit.
-import { Lock, Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import { Lock } from "@multiproc/primitives/promise/Lock"
+import { Process } from "@multiproc/primitives/promise/Process"
+import * as Task from "@multiproc/runtime/Task"
 
 export const f = Task.make(import.meta, async function f(l: Lock, i: number) {
   await l.acquire()

@@ -3,8 +3,9 @@
 // by one, and the notebook interleaved the children's streams even though each print ran under
 // the lock. Here `print` writes each line in one piece and the children's output reaches the
 // parent's stdout line by line, so the ten lines come out whole: hello world 0 … 9.
-import { Lock, Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import { Lock } from "@multiproc/primitives/promise/Lock"
+import { Process } from "@multiproc/primitives/promise/Process"
+import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
 export const f = Task.make(import.meta, async function f(l: Lock, i: number) {

@@ -6,9 +6,10 @@
 // and `a.set(i, x)` write it directly, as ctypes does. (A child *process* would get a handle
 // served by this process and use the Effect functions `SharedValue.set`, `getItem`, `setItem`.)
 // Python's `a[i]` is `a.get(i)` / `a.set(i, x)`, `len(a)` is `a.length`, `arr[:]` is `arr.slice()`.
-import type { SharedValue } from "@multiproc/primitives"
-import { Array, Process, Value } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import type * as SharedValue from "@multiproc/primitives/SharedValue"
+import { Process } from "@multiproc/primitives/promise/Process"
+import { Array, Value } from "@multiproc/primitives/promise/SharedValue"
+import * as Task from "@multiproc/runtime/Task"
 import { print, range } from "../internal/py.ts"
 
 export const f = Task.make(import.meta, function f(n: SharedValue.Value<number>, a: SharedValue.Array<number>) {

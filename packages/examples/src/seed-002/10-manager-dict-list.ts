@@ -6,9 +6,10 @@
 // `await d.set(1, '1')`, `l.reverse()` is `await l.reverse()`. Python's `print(d)` prints the
 // served dict; here `await d.getvalue()` fetches a copy to print. Keys 1 and '2' stay distinct,
 // as in Python.
-import type { Manager as M } from "@multiproc/primitives"
-import { Manager, Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import type * as M from "@multiproc/primitives/Manager"
+import { Manager } from "@multiproc/primitives/promise/Manager"
+import { Process } from "@multiproc/primitives/promise/Process"
+import * as Task from "@multiproc/runtime/Task"
 import { print, range } from "../internal/py.ts"
 import { proxy, type Shared } from "../internal/shared.ts"
 

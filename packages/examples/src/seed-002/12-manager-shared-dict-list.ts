@@ -7,9 +7,10 @@
 // is shut down explicitly: Python does it at exit, and an idle manager here does not keep the
 // program alive either. Tasks must be defined at a module's top level (workers import this module
 // to find them), so the "cells" are the main block.
-import type { Manager as M } from "@multiproc/primitives"
-import { Manager, Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import type * as M from "@multiproc/primitives/Manager"
+import { Manager } from "@multiproc/primitives/promise/Manager"
+import { Process } from "@multiproc/primitives/promise/Process"
+import * as Task from "@multiproc/runtime/Task"
 import { print, range } from "../internal/py.ts"
 import { proxy, type Shared } from "../internal/shared.ts"
 

@@ -2,9 +2,11 @@
 // `doit` task it maps (workers then load that lean module, not this one with Effect's imports).
 // The pool is scoped (`Effect.scoped` closes and joins it); the timing uses Effect's Clock.
 // Arguments: count and size (defaults 80 and 500): `node 02-heavy-pool-effect.ts 8 200`.
-import { Pool } from "@multiproc/primitives"
-import { NodeRuntime } from "@effect/platform-node"
-import { Clock, Console, Effect } from "effect"
+import * as Pool from "@multiproc/primitives/Pool"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { doit } from "./02-heavy-pool.ts"
 
 const pooled = (n: number) =>

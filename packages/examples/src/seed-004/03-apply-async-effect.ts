@@ -2,9 +2,11 @@
 // 03-apply-async.ts, with its `func` task (workers then load that lean module, not this one with
 // Effect's imports). The pool is scoped; `Pool.close` + `Pool.join` wait for the work, then each
 // AsyncResult's `get` gives its value. An argument changes the count (default 10,000).
-import { Pool } from "@multiproc/primitives"
-import { NodeRuntime } from "@effect/platform-node"
-import { Clock, Console, Effect } from "effect"
+import * as Pool from "@multiproc/primitives/Pool"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { func } from "./03-apply-async.ts"
 
 const main = Effect.scoped(Effect.gen(function*() {
