@@ -9,8 +9,8 @@ export default defineConfig({
         root,
         include: ["test/**/*.test.ts"],
         pool: "forks",
-        testTimeout: 60_000,
-        hookTimeout: 60_000
+        testTimeout: 120_000,
+        hookTimeout: 120_000
       }
     })),
     maxWorkers: 2

@@ -1,7 +1,8 @@
 /**
  * Queue and Pipe benchmarks, side by side with Python's multiprocessing (python3) and raw
  * worker_threads postMessage:
- *   1. 100,000 small items (numbers and short strings) from a worker to its parent.
+ *   1. 100,000 small items (numbers and short strings) from a worker to its parent, with one
+ *      `put`/`get` per item (the figure the issue's target is about) and with putMany/getMany.
  *   2. Pipe ping-pong, 10,000 round trips.
  * Each peer keeps one warm worker and runs several rounds; the table shows medians.
  *   node packages/bench/src/queue.ts
@@ -17,12 +18,27 @@ const ROUNDS = 5
 
 const item = (i: number): number | string => (i & 1 ? i : `s${i}`)
 
-/** Worker side of the queue benchmark: on each "go", put ITEMS items. */
-export const producer = Task.make(import.meta, function producer(q: Queue.Queue<number | string>, go: Queue.Queue<number>, n: number, rounds: number) {
+const CHUNK = 1_000
+const MAX_GET = 4_096
+
+/** Worker side of the queue benchmark: on each "go", put ITEMS items (one `put` each, or `putMany` of CHUNK). */
+export const producer = Task.make(import.meta, function producer(q: Queue.Queue<number | string>, go: Queue.Queue<number>, n: number, rounds: number, bulk: boolean) {
   return Effect.gen(function*() {
     for (let r = 0; r < rounds; r++) {
       yield* Queue.get(go)
-      for (let i = 0; i < n; i++) yield* Queue.put(q, item(i))
+      if (!bulk) {
+        for (let i = 0; i < n; i++) yield* Queue.put(q, item(i))
+        continue
+      }
+      const chunk: Array<number | string> = []
+      for (let i = 0; i < n; i++) {
+        chunk.push(item(i))
+        if (chunk.length === CHUNK) {
+          yield* Queue.putMany(q, chunk)
+          chunk.length = 0
+        }
+      }
+      if (chunk.length > 0) yield* Queue.putMany(q, chunk)
     }
   })
 })
@@ -34,19 +50,29 @@ export const ponger = Task.make(import.meta, function ponger(conn: Pipe.Connecti
   })
 })
 
-const queueRun = (backend: "thread" | "process") =>
+const queueRun = (backend: "thread" | "process", bulk = false) =>
   Effect.scoped(Effect.gen(function*() {
     const q = yield* Queue.make<number | string>()
     const go = yield* Queue.make<number>()
-    const p = yield* Process.make({ target: producer, args: [q, go, ITEMS, ROUNDS + 1], backend })
+    const p = yield* Process.make({ target: producer, args: [q, go, ITEMS, ROUNDS + 1, bulk], backend })
     yield* Process.start(p)
     const times: Array<number> = []
     for (let r = 0; r <= ROUNDS; r++) {
       const t0 = performance.now()
       yield* Queue.put(go, r)
-      for (let i = 0; i < ITEMS; i++) {
-        const x = yield* Queue.get(q)
-        if (x !== item(i)) throw new Error(`out of order: ${x} at ${i}`)
+      if (bulk) {
+        let i = 0
+        while (i < ITEMS) {
+          for (const x of yield* Queue.getMany(q, MAX_GET)) {
+            if (x !== item(i)) throw new Error(`out of order: ${x} at ${i}`)
+            i++
+          }
+        }
+      } else {
+        for (let i = 0; i < ITEMS; i++) {
+          const x = yield* Queue.get(q)
+          if (x !== item(i)) throw new Error(`out of order: ${x} at ${i}`)
+        }
       }
       if (r > 0) times.push(performance.now() - t0)
     }
@@ -169,11 +195,13 @@ if __name__ == "__main__":
 if (import.meta.main) {
   const py = await python(`import multiprocessing; print('"' + multiprocessing.get_start_method() + '"')`).catch(() => "unavailable")
   const queueRows: Array<{ scenario: string; ms: number }> = []
-  queueRows.push({ scenario: "multiproc Queue, thread backend", ms: median(await Effect.runPromise(queueRun("thread"))) })
-  queueRows.push({ scenario: "multiproc Queue, process backend", ms: median(await Effect.runPromise(queueRun("process"))) })
-  queueRows.push({ scenario: `Python mp.Queue (${py})`, ms: median(await python(pythonQueue)) })
+  queueRows.push({ scenario: `Python mp.Queue (${py}), put/get per item`, ms: median(await python(pythonQueue)) })
+  queueRows.push({ scenario: "multiproc Queue, thread backend, put/get per item", ms: median(await Effect.runPromise(queueRun("thread"))) })
+  queueRows.push({ scenario: "multiproc Queue, process backend, put/get per item", ms: median(await Effect.runPromise(queueRun("process"))) })
+  queueRows.push({ scenario: `multiproc Queue, thread backend, putMany(${CHUNK}) / getMany(${MAX_GET})`, ms: median(await Effect.runPromise(queueRun("thread", true))) })
+  queueRows.push({ scenario: `multiproc Queue, process backend, putMany(${CHUNK}) / getMany(${MAX_GET})`, ms: median(await Effect.runPromise(queueRun("process", true))) })
   queueRows.push({ scenario: "raw postMessage per item (thread)", ms: median(await rawQueue()) })
-  const pyQueue = queueRows[2]!.ms
+  const pyQueue = queueRows[0]!.ms
   console.log(table(`Queue: ${ITEMS.toLocaleString("en-US")} small items, worker → parent (median of ${ROUNDS} warm rounds)`, queueRows.map((r) => ({
     scenario: r.scenario,
     "ms": fmt(r.ms),
@@ -182,11 +210,11 @@ if (import.meta.main) {
   }))))
 
   const pingRows: Array<{ scenario: string; ms: number }> = []
+  pingRows.push({ scenario: `Python mp.Pipe (${py})`, ms: median(await python(pythonPing)) })
   pingRows.push({ scenario: "multiproc Pipe, thread backend", ms: median(await Effect.runPromise(pingRun("thread"))) })
   pingRows.push({ scenario: "multiproc Pipe, process backend", ms: median(await Effect.runPromise(pingRun("process"))) })
-  pingRows.push({ scenario: `Python mp.Pipe (${py})`, ms: median(await python(pythonPing)) })
   pingRows.push({ scenario: "raw postMessage ping-pong (thread)", ms: median(await rawPing()) })
-  const pyPing = pingRows[2]!.ms
+  const pyPing = pingRows[0]!.ms
   console.log(table(`Pipe ping-pong: ${TRIPS.toLocaleString("en-US")} round trips (median of ${ROUNDS} warm rounds)`, pingRows.map((r) => ({
     scenario: r.scenario,
     "ms": fmt(r.ms),

@@ -26,9 +26,14 @@ export const dictSets = Task.make(import.meta, function dictSets(d: Manager.Dict
   })
 }, { name: "dictSets" })
 
-/** Increments under the lock; returns [start, end] in epoch milliseconds (the loop only). */
-export const increment = Task.make(import.meta, function increment(v: SharedValue.Value<number>, n: number) {
+/** Increments under the lock; returns [start, end] in epoch milliseconds (the loop only). Both
+ * workers wait at a start gate first, so the loops really run at the same time (otherwise the
+ * second worker's boot would be measured, or the loops would not contend at all). */
+export const increment = Task.make(import.meta, function increment(v: SharedValue.Value<number>, n: number, gate: SharedArrayBuffer) {
   const lock = Effect.runSync(SharedValue.getLock(v))
+  const g = new Int32Array(gate)
+  if (Atomics.add(g, 0, 1) + 1 === 2) Atomics.notify(g, 0)
+  else while (Atomics.load(g, 0) < 2) Atomics.wait(g, 0, 1, 1000)
   const start = performance.timeOrigin + performance.now()
   for (let i = 0; i < n; i++) lock.withLockSync(() => { v.value = v.value + 1 })
   return [start, performance.timeOrigin + performance.now()] as const
@@ -53,8 +58,9 @@ if __name__ == "__main__":
 
 const pyValue = `
 import json, time
-from multiprocessing import Process, Value, Queue
-def child(v, n, q):
+from multiprocessing import Barrier, Process, Value, Queue
+def child(v, n, q, gate):
+    gate.wait()
     start = time.time()
     for _ in range(n):
         with v.get_lock():
@@ -63,8 +69,8 @@ def child(v, n, q):
 if __name__ == "__main__":
     out = []
     for _ in range(${REPEATS}):
-        v = Value('i', 0); q = Queue()
-        ps = [Process(target=child, args=(v, ${INCREMENTS}, q)) for _ in range(2)]
+        v = Value('i', 0); q = Queue(); gate = Barrier(2)
+        ps = [Process(target=child, args=(v, ${INCREMENTS}, q, gate)) for _ in range(2)]
         for p in ps: p.start()
         spans = [q.get(), q.get()]
         for p in ps: p.join()
@@ -88,9 +94,10 @@ if (import.meta.main) {
     const incs: Array<number> = []
     for (let r = 0; r < REPEATS; r++) {
       const v = yield* SharedValue.value("i", 0)
+      const gate = new SharedArrayBuffer(4)
       const spans = yield* Effect.all([
-        Process.run({ target: increment, args: [v, INCREMENTS] }),
-        Process.run({ target: increment, args: [v, INCREMENTS] })
+        Process.run({ target: increment, args: [v, INCREMENTS, gate] }),
+        Process.run({ target: increment, args: [v, INCREMENTS, gate] })
       ], { concurrency: 2 })
       incs.push(Math.max(...spans.map((s) => s[1])) - Math.min(...spans.map((s) => s[0])))
       if (v.value !== 2 * INCREMENTS) throw new Error(`lost increments: ${v.value}`)
@@ -116,7 +123,7 @@ if (import.meta.main) {
       "ratio (×Python)": fmt(rate(SETS, median(ours.pipelined)) / pyDictRate, 2)
     },
     {
-      scenario: `Value += 1 under its lock, 2 processes × ${fmt(INCREMENTS, 0)} (thread backend; Python: processes), first start to last end of the loops`,
+      scenario: `Value += 1 under its lock, 2 processes × ${fmt(INCREMENTS, 0)} started together at a barrier (thread backend; Python: processes), first start to last end of the loops`,
       "multiproc ops/s": fmt(rate(2 * INCREMENTS, median(ours.incs)), 0),
       "python3 ops/s": fmt(pyValueRate, 0),
       "ratio (×Python)": fmt(rate(2 * INCREMENTS, median(ours.incs)) / pyValueRate, 2)

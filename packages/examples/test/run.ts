@@ -3,10 +3,9 @@ import { execFile } from "node:child_process"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-// Node's on-disk compile cache, shared by the example programs and their workers (threads and
-// child processes inherit it): each worker loads the same modules (effect, the primitives, the
-// example), and on a loaded 2-core machine compiling them again dominates the test time. The
-// programs behave the same with or without it.
+// Node's on-disk compile cache, shared by the example programs and their child processes (they
+// inherit it): each one loads the same modules (effect, the primitives, the example), and the
+// cache saves part of that work on a loaded machine. The programs behave the same without it.
 const compileCache = join(tmpdir(), "multiproc-examples-compile-cache")
 
 export interface Ran {
@@ -23,7 +22,7 @@ export interface RunOptions {
   readonly cwd?: string | undefined
 }
 
-export const runExample = (file: string, args: ReadonlyArray<string> = [], timeout = 60_000, options: RunOptions = {}): Promise<Ran> =>
+export const runExample = (file: string, args: ReadonlyArray<string> = [], timeout = 120_000, options: RunOptions = {}): Promise<Ran> =>
   new Promise((resolve) => {
     const path = new URL(`../src/${file}`, import.meta.url).pathname
     const child = execFile(process.execPath, [path, ...args], {

@@ -1,9 +1,17 @@
 /**
  * Lock and RLock: mutual exclusion across every process of the tree.
  *
- * Each lock is an actor in the process that created it (FIFO waiters, timeouts, recovery of locks
- * held by processes that died); worker threads of the creator's OS process take and release an
- * uncontended lock with one CAS on shared memory and only talk to the actor to wait.
+ * Each lock is a FIFO ticket lock in a SharedArrayBuffer plus an actor in the process that created
+ * it. Threads of the creator's OS process take, release and wait for the lock on the shared memory
+ * (an uncontended pair is a few atomic operations; a waiter sleeps on its own cell and the
+ * releaser hands the lock to it directly). The actor serves processes without that memory (other
+ * OS processes; they wait in the same ticket order), releases by a non-holder, and recovers
+ * locks held, and tickets waited with, by processes that died.
+ *
+ * Three ways in, from thinnest to most general: the synchronous {@link acquireUnsafe} /
+ * {@link releaseUnsafe} (non-blocking, where the memory is shared), {@link withLockSync} (one
+ * Effect step for a synchronous critical section when the lock is free), and the Effect API
+ * ({@link acquire}, {@link release}, {@link withLock}).
  *
  * Better than Python: a lock held by a process that dies is released and handed to the next
  * waiter (or, with `onOwnerDeath: "fail"`, every waiter fails with `OwnerDied`); a waiter that is
@@ -28,6 +36,8 @@ import * as P from "./internal/permits.ts"
  * - `NotOwner`: releasing an RLock this fiber does not own (Python: `AssertionError`).
  * - `OwnerDied`: a process holding the lock died and the lock was made with `onOwnerDeath: "fail"`.
  * - `Gone`: the lock's actor is unreachable (its creating process ended or closed it).
+ * - `NotShared`: a synchronous operation ({@link acquireUnsafe}) where the lock's memory is not
+ *   shared (another OS process): use the Effect API there.
  *
  * @example
  * ```ts
@@ -40,7 +50,7 @@ import * as P from "./internal/permits.ts"
  * @since 0.1.0
  */
 export class LockError extends Schema.TaggedError<LockError>()("LockError", {
-  reason: Schema.Literals(["NotLocked", "NotOwner", "OwnerDied", "Gone"]),
+  reason: Schema.Literals(["NotLocked", "NotOwner", "OwnerDied", "Gone", "NotShared"]),
   message: Schema.String
 }) {}
 
@@ -135,6 +145,47 @@ export const makeRLock = (options: Options = {}): Effect.Effect<RLock, never, Sc
 const currentOwner = (owner: number | undefined): Effect.Effect<number> =>
   owner !== undefined ? Effect.succeed(owner) : Effect.withFiber((fiber) => Effect.succeed(fiber.id))
 
+/** RLock: the owner of the acquire (given, or the current fiber's id), then `f`. */
+const withOwner = <A, E>(owner: number | undefined, f: (owner: number) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  owner !== undefined ? Effect.suspend(() => f(owner)) : Effect.withFiber((fiber) => f(fiber.id))
+
+const TRUE = Effect.succeed(true)
+
+const acquireRLock = (lock: RLock, owner: number, timeout: number): Effect.Effect<boolean, LockError> => {
+  const local = P.localOf(lock)
+  if (local.owner === owner && local.depth > 0) {
+    local.depth++
+    return TRUE
+  }
+  if (P.tryAcquireSync(lock) === true) {
+    local.owner = owner
+    local.depth = 1
+    return TRUE
+  }
+  return Effect.uninterruptibleMask((restore) =>
+    restore(P.acquire(lock, timeout, errors)).pipe(
+      Effect.map((ok) => {
+        if (ok) {
+          local.owner = owner
+          local.depth = 1
+        }
+        return ok
+      })
+    )
+  )
+}
+
+const releaseRLock = (lock: RLock, owner: number): Effect.Effect<void, LockError> => {
+  const local = P.localOf(lock)
+  if (local.owner !== owner || local.depth === 0) {
+    return Effect.fail(new LockError({ reason: "NotOwner", message: "cannot release un-acquired lock" }))
+  }
+  local.depth--
+  if (local.depth > 0) return Effect.void
+  local.owner = undefined
+  return P.release(lock, errors)
+}
+
 /**
  * Acquires the lock: `true` once held, `false` if it was not free (`block: false`) or the timeout
  * passed first.
@@ -151,27 +202,10 @@ const currentOwner = (owner: number | undefined): Effect.Effect<number> =>
  * @category operations
  * @since 0.1.0
  */
-export const acquire = (lock: Lock | RLock, options: AcquireOptions = {}): Effect.Effect<boolean, LockError> => {
-  const timeout = P.timeoutMillis(options.block, options.timeout)
+export const acquire = (lock: Lock | RLock, options?: AcquireOptions): Effect.Effect<boolean, LockError> => {
+  const timeout = options === undefined ? -1 : P.timeoutMillis(options.block, options.timeout)
   if (lock.kind !== "RLock") return P.acquire(lock, timeout, errors)
-  return Effect.flatMap(currentOwner(options.owner), (owner) => {
-    const local = P.localOf(lock)
-    if (local.owner === owner && local.depth > 0) {
-      local.depth++
-      return Effect.succeed(true)
-    }
-    return Effect.uninterruptibleMask((restore) =>
-      restore(P.acquire(lock, timeout, errors)).pipe(
-        Effect.map((ok) => {
-          if (ok) {
-            local.owner = owner
-            local.depth = 1
-          }
-          return ok
-        })
-      )
-    )
-  })
+  return withOwner(options?.owner, (owner) => acquireRLock(lock as RLock, owner, timeout))
 }
 
 /**
@@ -189,19 +223,139 @@ export const acquire = (lock: Lock | RLock, options: AcquireOptions = {}): Effec
  * @category operations
  * @since 0.1.0
  */
-export const release = (lock: Lock | RLock, options: { readonly owner?: number | undefined } = {}): Effect.Effect<void, LockError> => {
+export const release = (lock: Lock | RLock, options?: { readonly owner?: number | undefined }): Effect.Effect<void, LockError> => {
   if (lock.kind !== "RLock") return P.release(lock, errors)
-  return Effect.flatMap(currentOwner(options.owner), (owner) => {
+  return withOwner(options?.owner, (owner) => releaseRLock(lock as RLock, owner))
+}
+
+/**
+ * Acquires the lock synchronously without waiting: `true` if it was free and is now held, `false`
+ * otherwise (Python's non-blocking answer). Works where the lock's memory is shared (its creating
+ * OS process and that process's worker threads); elsewhere it throws `LockError` `NotShared`
+ * (see {@link isShared}). An RLock is owned by `owner` (default -1, "this process", as in the
+ * async/await facade).
+ *
+ * Python equivalent: `lock.acquire(block=False)`.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@multiproc/primitives"
+ * declare const lock: Lock.Lock
+ * if (Lock.acquireUnsafe(lock, { block: false })) {
+ *   try {
+ *     // critical section
+ *   } finally {
+ *     Lock.releaseUnsafe(lock)
+ *   }
+ * }
+ * ```
+ * @category unsafe
+ * @since 0.2.0
+ */
+export const acquireUnsafe = (lock: Lock | RLock, options: { readonly block: false; readonly owner?: number | undefined }): boolean => {
+  if (lock.kind === "RLock") {
+    const owner = options.owner ?? PROCESS_OWNER
+    const local = P.localOf(lock)
+    if (local.owner === owner && local.depth > 0) {
+      local.depth++
+      return true
+    }
+    const ok = P.tryAcquireSync(lock)
+    if (ok === undefined) throw notShared()
+    if (ok) {
+      local.owner = owner
+      local.depth = 1
+    }
+    return ok
+  }
+  const ok = P.tryAcquireSync(lock)
+  if (ok === undefined) throw notShared()
+  return ok
+}
+
+/**
+ * Releases synchronously a lock this process holds (for an RLock: that `owner` holds, default
+ * -1, "this process"). Works on every backend; throws `LockError` `NotLocked` if this process
+ * does not hold the lock (a Lock held by another process is released with {@link release}) and
+ * `NotOwner` for an RLock owned by someone else.
+ *
+ * Python equivalent: `lock.release()`.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@multiproc/primitives"
+ * declare const lock: Lock.Lock
+ * if (Lock.acquireUnsafe(lock, { block: false })) Lock.releaseUnsafe(lock)
+ * ```
+ * @category unsafe
+ * @since 0.2.0
+ */
+export const releaseUnsafe = (lock: Lock | RLock, options?: { readonly owner?: number | undefined }): void => {
+  if (lock.kind === "RLock") {
+    const owner = options?.owner ?? PROCESS_OWNER
     const local = P.localOf(lock)
     if (local.owner !== owner || local.depth === 0) {
-      return Effect.fail(new LockError({ reason: "NotOwner", message: "cannot release un-acquired lock" }))
+      throw new LockError({ reason: "NotOwner", message: "cannot release un-acquired lock" })
     }
-    local.depth--
-    if (local.depth > 0) return Effect.void
+    if (--local.depth > 0) return
     local.owner = undefined
-    return P.release(lock, errors)
+  }
+  if (!P.releaseOwnSync(lock)) {
+    throw new LockError({ reason: "NotLocked", message: "this process does not hold the lock (Lock.release releases another process's)" })
+  }
+}
+
+/**
+ * Runs a synchronous function while holding the lock. When the lock is free this is one
+ * Effect step (take, run, release); otherwise it waits like {@link withLock}. If `f` throws, the
+ * lock is released and the effect dies with the exception.
+ *
+ * Python equivalent: `with lock: f()`.
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@multiproc/primitives"
+ * declare const lock: Lock.Lock
+ * declare const counter: Int32Array
+ * const bump = Lock.withLockSync(lock, () => ++counter[0]) // Effect<number, LockError>
+ * ```
+ * @category combinators
+ * @since 0.2.0
+ */
+export const withLockSync = <A>(lock: Lock | RLock, f: () => A, options?: { readonly owner?: number | undefined }): Effect.Effect<A, LockError> => {
+  if (lock.kind === "RLock") return withLock(lock, Effect.sync(f), options)
+  return Effect.suspend(() => {
+    if (P.tryAcquireSync(lock) === true) {
+      try {
+        return Effect.succeed(f())
+      } finally {
+        P.releaseOwnSync(lock)
+      }
+    }
+    return withLock(lock, Effect.sync(f))
   })
 }
+
+/**
+ * Whether this process shares the lock's memory, so {@link acquireUnsafe} can answer here (the
+ * creating OS process and its worker threads; not a process-backend child).
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@multiproc/primitives"
+ * declare const lock: Lock.Lock
+ * const fast = Lock.isShared(lock)
+ * ```
+ * @category accessors
+ * @since 0.2.0
+ */
+export const isShared = (lock: Lock | RLock): boolean => P.isShared(lock)
+
+/** The owner of an RLock in synchronous and async/await code: the process itself. @internal */
+export const PROCESS_OWNER = -1
+
+const notShared = () =>
+  new LockError({ reason: "NotShared", message: "the lock's memory is not shared with this process: use the Effect API (Lock.acquire)" })
 
 /**
  * Runs an effect while holding the lock, releasing it however the effect ends.
@@ -225,12 +379,14 @@ export const withLock: {
 } = dual(
   (args) => Effect.isEffect(args[1]),
   <A, E, R>(lock: Lock | RLock, self: Effect.Effect<A, E, R>, options: { readonly owner?: number | undefined } = {}): Effect.Effect<A, E | LockError, R> =>
-    Effect.flatMap(currentOwner(options.owner), (owner) =>
-      Effect.acquireUseRelease(
-        acquire(lock, { owner }),
-        () => self,
-        () => Effect.orDie(release(lock, { owner }))
-      ))
+    lock.kind !== "RLock"
+      ? Effect.acquireUseRelease(acquire(lock), () => self, () => Effect.orDie(release(lock)))
+      : Effect.flatMap(currentOwner(options.owner), (owner) =>
+        Effect.acquireUseRelease(
+          acquire(lock, { owner }),
+          () => self,
+          () => Effect.orDie(release(lock, { owner }))
+        ))
 )
 
 /**

@@ -21,6 +21,7 @@
  */
 import { Actor, Child, Codec } from "@multiproc/runtime"
 import type * as Task from "@multiproc/runtime/Task"
+import type { PoolOptions } from "./internal/manager-types.ts"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -43,8 +44,13 @@ export type { TypeConfig } from "./internal/manager-server.ts"
 // ---- transports -------------------------------------------------------------------------------
 
 interface Transport {
-  readonly request: (message: Request) => Effect.Effect<unknown, ManagerError>
+  /** `batchable`: a call that the server answers synchronously (built-in containers), which may
+   * travel with the other such calls of the same tick in one request. */
+  readonly request: (message: Request, batchable?: boolean) => Effect.Effect<unknown, ManagerError>
 }
+
+/** Types whose every method the server answers at once: their calls can be batched. */
+const syncTypes = new Set(["dict", "list", "Namespace", "Value", "Array"])
 
 const mapAskError = (e: unknown): ManagerError => {
   if (e instanceof ManagerError) return e
@@ -61,9 +67,83 @@ const mapAskError = (e: unknown): ManagerError => {
   return new ManagerError({ reason: "RemoteError", message: String((e as Error)?.message ?? e), remoteType: (e as Error)?.name ?? "Error", cause: e })
 }
 
-const actorTransport = (ref: Actor.ActorRef<unknown>): Transport => ({
-  request: (message) => Effect.mapError(Actor.ask<unknown, unknown, ManagerError>(ref, message), mapAskError)
-})
+interface Queued {
+  readonly call: readonly [number, string, ReadonlyArray<unknown>]
+  readonly resume: (effect: Effect.Effect<unknown, ManagerError>) => void
+  cancelled: boolean
+}
+
+/**
+ * Requests to a manager of this process tree, as actor asks. Pipelining: synchronous calls issued
+ * in the same tick (many fibers calling `d.set` at once) are sent as one `batch` request and
+ * answered with one reply, so a burst of N calls costs one message each way instead of N. Order
+ * is kept: anything else flushes the pending batch before it is sent.
+ */
+const actorTransport = (ref: Actor.ActorRef<unknown>): Transport => {
+  let queue: Array<Queued> = []
+  let scheduled = false
+  // Batchable requests sent and not answered yet: while there are some, new ones wait for the
+  // end of the tick and go together; when there are none, a request goes at once (no latency).
+  let inflight = 0
+  const ask = (message: unknown) => Effect.mapError(Actor.ask<unknown, unknown, ManagerError>(ref, message), mapAskError)
+  const settled = () => {
+    inflight--
+  }
+  const flush = (): void => {
+    scheduled = false
+    const q = queue.filter((x) => !x.cancelled)
+    queue = []
+    if (q.length === 0) return
+    inflight++
+    if (q.length === 1) {
+      const [id, method, args] = q[0]!.call
+      Effect.runFork(ask({ op: "call", id, method, args })).addObserver((exit) => {
+        inflight--
+        q[0]!.resume(exit)
+      })
+      return
+    }
+    Effect.runFork(ask({ op: "batch", calls: q.map((x) => x.call) })).addObserver((exit) => {
+      inflight--
+      if (exit._tag === "Failure") {
+        for (const x of q) x.resume(exit)
+        return
+      }
+      if (typeof exit.value === "number") {
+        for (const x of q) x.resume(Effect.void)
+        return
+      }
+      const results = exit.value as ReadonlyArray<readonly [number, unknown]>
+      q.forEach((x, i) => {
+        const r = results[i]
+        x.resume(r && r[0] === 0 ? Effect.succeed(r[1]) : Effect.fail(mapAskError(r?.[1])))
+      })
+    })
+  }
+  return {
+    request: (message, batchable) => {
+      if (!batchable || message.op !== "call") {
+        if (queue.length > 0) flush()
+        return ask(message)
+      }
+      if (inflight === 0 && queue.length === 0) {
+        inflight++
+        return Effect.ensuring(ask(message), Effect.sync(settled))
+      }
+      return Effect.callback<unknown, ManagerError>((resume) => {
+        const entry: Queued = { call: [message.id, message.method, message.args], resume, cancelled: false }
+        queue.push(entry)
+        if (!scheduled) {
+          scheduled = true
+          queueMicrotask(flush)
+        }
+        return Effect.sync(() => {
+          entry.cancelled = true
+        })
+      })
+    }
+  }
+}
 
 /** A TCP session to a remote manager: requests `[id, body]`, replies `[id, status, value]`. */
 class TcpSession implements Transport {
@@ -176,7 +256,7 @@ export class BaseProxy<T = any> extends ProxyRef {
   ): Effect.Effect<T[K] extends (...a: any) => infer R ? Awaited<R> : never, ManagerError>
   call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError>
   call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError> {
-    return Effect.flatMap(transportOf(this), (t) => t.request({ op: "call", id: this.id, method, args }))
+    return Effect.flatMap(transportOf(this), (t) => t.request({ op: "call", id: this.id, method, args }, syncTypes.has(this.typeid)))
   }
   /** An untyped call, for the typed proxies. @internal */
   protected invoke<A>(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<A, ManagerError> {
@@ -693,6 +773,91 @@ export class IteratorProxy<A = unknown> extends BaseProxy {
   }
 }
 
+/**
+ * A process pool served by a manager: the manager's process owns a real `Pool` (of the `Pool`
+ * module) and every process holding the proxy submits to it.
+ *
+ * Python equivalent: `manager.Pool(processes)` (a `PoolProxy`).
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Manager.PoolProxy
+ * const squares = pool.map(square, [1, 2, 3]) // Effect of [1, 4, 9]
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class PoolProxy extends BaseProxy {
+  /** Python's `apply(func, args)`. */
+  apply<T extends Task.Task<any, any, any>>(task: T, args: Task.Args<T>): Effect.Effect<Task.Success<T>, ManagerError> {
+    return this.invoke("apply", task, args)
+  }
+  /** Python's `map(func, iterable, chunksize)`. */
+  map<T extends Task.Task<[any], any, any>>(task: T, items: Iterable<Task.Args<T>[0]>, chunksize?: number): Effect.Effect<Array<Task.Success<T>>, ManagerError> {
+    return this.invoke("map", task, [...items], ...(chunksize === undefined ? [] : [chunksize]))
+  }
+  /** Python's `starmap(func, iterable, chunksize)`. */
+  starmap<T extends Task.Task<any, any, any>>(task: T, items: Iterable<Task.Args<T>>, chunksize?: number): Effect.Effect<Array<Task.Success<T>>, ManagerError> {
+    return this.invoke("starmap", task, [...items], ...(chunksize === undefined ? [] : [chunksize]))
+  }
+  /** Python's `apply_async(func, args)`: a served AsyncResult. */
+  applyAsync<T extends Task.Task<any, any, any>>(task: T, args: Task.Args<T>): Effect.Effect<AsyncResultProxy<Task.Success<T>>, ManagerError> {
+    return this.invoke("applyAsync", task, args)
+  }
+  /** Python's `map_async(func, iterable, chunksize)`: a served AsyncResult of the list. */
+  mapAsync<T extends Task.Task<[any], any, any>>(task: T, items: Iterable<Task.Args<T>[0]>, chunksize?: number): Effect.Effect<AsyncResultProxy<Array<Task.Success<T>>>, ManagerError> {
+    return this.invoke("mapAsync", task, [...items], ...(chunksize === undefined ? [] : [chunksize]))
+  }
+  /** Python's `close()`: no new tasks. */
+  close(): Effect.Effect<void, ManagerError> {
+    return this.invoke("close")
+  }
+  /** Python's `terminate()`. */
+  terminate(): Effect.Effect<void, ManagerError> {
+    return this.invoke("terminate")
+  }
+  /** Python's `join()` (after `close` or `terminate`). */
+  join(): Effect.Effect<void, ManagerError> {
+    return this.invoke("join")
+  }
+}
+
+/**
+ * The result of a served pool's `applyAsync`.
+ *
+ * Python equivalent: the `AsyncResult` proxy of a `manager.Pool()`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const result: Manager.AsyncResultProxy<number>
+ * const value = result.get("5 seconds")
+ * ```
+ * @category proxies
+ * @since 0.1.0
+ */
+export class AsyncResultProxy<A = unknown> extends BaseProxy {
+  /** Python's `get(timeout=None)`: the value, or the task's error as `RemoteError`. */
+  get(timeout?: Duration.Input): Effect.Effect<A, ManagerError> {
+    return this.invoke("get", ms(timeout))
+  }
+  /** Python's `wait(timeout=None)`. */
+  wait(timeout?: Duration.Input): Effect.Effect<void, ManagerError> {
+    return this.invoke("wait", ms(timeout))
+  }
+  /** Python's `ready()`. */
+  ready(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("ready")
+  }
+  /** Python's `successful()`. */
+  successful(): Effect.Effect<boolean, ManagerError> {
+    return this.invoke("successful")
+  }
+}
+
 registerProxyClass(undefined, BaseProxy)
 registerProxyClass("dict", DictProxy)
 registerProxyClass("list", ListProxy)
@@ -709,6 +874,8 @@ registerProxyClass("Barrier", BarrierProxy)
 registerProxyClass("Queue", QueueProxy)
 registerProxyClass("JoinableQueue", QueueProxy)
 registerProxyClass("Iterator", IteratorProxy)
+registerProxyClass("Pool", PoolProxy)
+registerProxyClass("AsyncResult", AsyncResultProxy)
 
 /**
  * Reads an iterator proxy to the end.
@@ -831,10 +998,10 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
     let closing = false
     const inner = actorTransport(info.actor)
     const transport: Transport = {
-      request: (message) =>
+      request: (message, batchable) =>
         Effect.suspend(() => {
           if (busy++ === 0) child.ref()
-          return Effect.ensuring(inner.request(message), Effect.sync(() => {
+          return Effect.ensuring(inner.request(message, batchable), Effect.sync(() => {
             if (--busy === 0 && !closing) child.unref()
           }))
         })
@@ -1173,6 +1340,27 @@ export const queue = <A = unknown>(manager: Manager, maxsize = 0): Effect.Effect
  */
 export const joinableQueue = <A = unknown>(manager: Manager, maxsize = 0): Effect.Effect<QueueProxy<A>, ManagerError> =>
   make_(manager, "JoinableQueue", [maxsize])
+
+/** Options of {@link pool}: what the served `Pool` is made with. */
+export interface PoolProxyOptions extends PoolOptions {}
+
+/**
+ * A new process pool owned by the manager's process (its workers are the manager's children and
+ * end with the manager, or when the proxy is dropped).
+ *
+ * Python equivalent: `manager.Pool(processes)`.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * declare const manager: Manager.Manager
+ * const pool = Manager.pool(manager, { processes: 2 })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const pool = (manager: Manager, options: PoolProxyOptions = {}): Effect.Effect<PoolProxy, ManagerError> =>
+  make_(manager, "Pool", [options])
 
 /**
  * Whether a value is a manager proxy.

@@ -2,10 +2,13 @@
  * Pipes: a pair of connected `Connection`s between processes, and `wait` over connections and
  * process sentinels.
  *
- * A pipe lives in the process that created it (its home): an actor holds one inbox per end.
- * Sending from anywhere is one batched mailbox message; receiving in another process is one
- * request that the home answers as soon as a message is there. Message boundaries are kept (an
- * empty message is a message), and nothing is ever split or merged.
+ * A pipe lives in the process that created it (its home). Every thread of the home's OS process
+ * shares the pipe's rings (a SharedArrayBuffer, one ring per end): sending there is a copy into
+ * the other end's ring, receiving a copy out, with `Atomics.waitAsync` wake-ups (a blocked
+ * receive never freezes a thread). Another OS process sends through the home's mailbox and
+ * receives by one request that the home answers from the ring. Messages too big for a ring, or
+ * sent while it is full, are kept by the home and handed out in order. Message boundaries are
+ * kept (an empty message is a message), and nothing is ever split or merged.
  *
  * End-of-file follows Python's descriptor semantics: every process that received an end holds it
  * (a copy travelling to another process is a new holder), and a reader gets end-of-file once its
@@ -23,6 +26,7 @@ import { CodecError, decode as decodeBytes, encode as encodeBytes, registerCusto
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Process from "./Process.ts"
@@ -38,6 +42,7 @@ import { Deque } from "./Queue.ts"
  * - `BufferTooShort`: `recvBytesInto` got a message larger than the buffer; `data` carries it.
  * - `MessageTooLong`: `recvBytes(maxlength)` got a longer message (it is dropped, as in Python).
  * - `BadArgument`: an offset or size out of range (Python `ValueError`).
+ * - `InvalidMessage`: a message could not be decoded in this process (it is dropped).
  * - `Unavailable`: the pipe's home process is gone.
  *
  * @example
@@ -53,7 +58,7 @@ import { Deque } from "./Queue.ts"
  * @since 0.1.0
  */
 export class PipeError extends Schema.TaggedError<PipeError>()("PipeError", {
-  reason: Schema.Literals(["EOF", "Closed", "NotReadable", "NotWritable", "BrokenPipe", "BufferTooShort", "MessageTooLong", "BadArgument", "Unavailable"]),
+  reason: Schema.Literals(["EOF", "Closed", "NotReadable", "NotWritable", "BrokenPipe", "BufferTooShort", "MessageTooLong", "BadArgument", "InvalidMessage", "Unavailable"]),
   message: Schema.String,
   data: Schema.optional(Schema.Unknown)
 }) {}
@@ -88,14 +93,14 @@ export interface Connection {
 }
 
 interface Msg {
-  readonly op: "send" | "recv" | "poll" | "hold" | "claim" | "release"
+  readonly op: "send" | "put" | "sync" | "recv" | "poll" | "hold" | "claim" | "release"
   readonly end: number
   readonly x?: unknown
   readonly ms?: number
 }
 
 const Protocol = Schema.Struct({
-  op: Schema.Literals(["send", "recv", "poll", "hold", "claim", "release"]),
+  op: Schema.Literals(["send", "put", "sync", "recv", "poll", "hold", "claim", "release"]),
   end: Schema.Number,
   x: Schema.optionalKey(Schema.Unknown),
   ms: Schema.optionalKey(Schema.Number)
@@ -121,14 +126,17 @@ export class ConnectionImpl implements Connection {
   readonly readable: boolean
   readonly writable: boolean
   readonly token: string
+  /** The shared rings, when this thread shares memory with the pipe's home. */
+  readonly channel: Channel | undefined
   closed = false
-  constructor(id: string, ref: Actor.ActorRef<Msg>, end: number, readable: boolean, writable: boolean, token: string) {
+  constructor(id: string, ref: Actor.ActorRef<Msg>, end: number, readable: boolean, writable: boolean, token: string, channel: Channel | undefined) {
     this.id = id
     this.ref = ref
     this.end = end
     this.readable = readable
     this.writable = writable
     this.token = token
+    this.channel = channel
   }
   toString(): string {
     return `<Connection ${this.id}:${this.end}${this.closed ? " closed" : ""}>`
@@ -149,15 +157,17 @@ const control = (ref: Actor.ActorRef<Msg>, id: string, m: Msg): void => {
 registerCustom<ConnectionImpl>({
   tag: "multiproc/Connection",
   Class: ConnectionImpl,
-  encode: (c) => {
+  encode: (c, ctx) => {
     if (c.closed) throw new CodecError("$", "a closed connection cannot be sent")
     // The copy that travels is a new holder of this end until it is closed or its process dies.
     const token = newToken()
+    // (A thread's messages on their way to the home go the same way as this hold, so in order.)
     control(c.ref, c.id, { op: "hold", end: c.end, x: token })
-    return [c.id, c.ref.address, c.ref.port, c.end, c.readable, c.writable, token]
+    return [c.id, c.ref.address, c.ref.port, c.end, c.readable, c.writable, token, ctx.shared && c.channel ? c.channel.sab : null]
   },
-  decode: (p: [string, string, number, number, boolean, boolean, string]) => {
-    const c = new ConnectionImpl(p[0], { address: p[1], port: p[2] }, p[3], p[4], p[5], p[6])
+  decode: (p: [string, string, number, number, boolean, boolean, string, SharedArrayBuffer | null]) => {
+    const channel = p[7] ? channelOf(p[0], p[7], { address: p[1], port: p[2] }) : undefined
+    const c = new ConnectionImpl(p[0], { address: p[1], port: p[2] }, p[3], p[4], p[5], p[6], channel)
     control(c.ref, c.id, { op: "claim", end: c.end, x: c.token })
     collected.register(c, { ref: c.ref, id: c.id, end: c.end, token: c.token }, c)
     return c
@@ -171,170 +181,623 @@ registerCustom<FacadePlaceholder>({ tag: "multiproc/promise/PipeConnection", Cla
 
 const impl = (c: Connection): ConnectionImpl => c as ConnectionImpl
 
-// ---- the home -------------------------------------------------------------------------------
+// ---- the shared rings (every thread of the home's OS process) -----------------------------------
+//
+// One SharedArrayBuffer per pipe: a control block, then one ring per end holding the messages
+// sent TO that end. Any thread that shares memory with the home reads and writes the rings
+// directly (a short spin lock per ring), and sleeps with `Atomics.waitAsync`, so a message
+// between two threads is one copy in and one copy out, with no hop through the home. Records are
+// 16-byte aligned: a length and msgpackr bytes, a wrap marker, or a ticket for a message the home
+// keeps aside (too big for the ring, or given back to the head by a reader that gave up).
+
+const RING_BYTES = 1 << 17
+const SLACK = 64 // writers leave room for a few tickets put back at the head
+const WRAP = -1
+const TICKET = -2
+// Control block words.
+const SHUT = 0
+const HOLDERLESS = 1 // + end: 1 once nobody holds that end
+const CTRL_WORDS = 8
+// Per ring: words at ringBase(end).
+const LOCK = 0
+const SEQ = 1 // bumped on every write and state change; readers sleep on it
+const READERS = 2 // readers asleep on SEQ
+const HEAD = 3
+const TAIL = 4
+const FREED = 5 // bumped when a reader frees room; the home sleeps on it when it holds messages back
+const WRITERS = 6
+const PENDING = 7 // messages the home holds for this ring and will write (they are not end-of-file)
+const RING_WORDS = 8
+const HEADER_WORDS = CTRL_WORDS + 2 * RING_WORDS
+const HEADER_BYTES = 128
+const align = (n: number) => (n + 15) & ~15
+
+/** A reader that found a ticket at the head: the home hands that message out. */
+const AT_HOME: unique symbol = Symbol("multiproc/Pipe/atHome")
 
 interface Waiter {
   active: boolean
   timer: ReturnType<typeof setTimeout> | undefined
   readonly settle: (ok: boolean, value: unknown) => void
+  /** Runs when the waiter is stopped (its receive fetching from the home is given up). */
+  onStop?: (() => void) | undefined
 }
 
 const stop = (w: Waiter): void => {
   w.active = false
   if (w.timer !== undefined) clearTimeout(w.timer)
   w.timer = undefined
+  const f = w.onStop
+  if (f) {
+    w.onStop = undefined
+    f()
+  }
 }
 
-class End {
-  readonly inbox = new Deque<unknown>()
-  readonly receivers = new Deque<Waiter>()
-  readonly pollers = new Set<Waiter>()
-  /** token → holding process address, or null while the copy travels. */
-  readonly holders = new Map<string, string | null>()
-}
+const DIRECT = 0
+const VIA_HOME = 1
 
-const cores = new Map<string, Core>()
-let pipes = 0
-
-class Core {
+/** This thread's view of one pipe's rings: its readers and writers of both ends. @internal */
+export class Channel {
   readonly id: string
-  readonly ends: readonly [End, End] = [new End(), new End()]
-  closed = false
-  constructor(id: string) {
+  readonly sab: SharedArrayBuffer
+  readonly ref: Actor.ActorRef<Msg>
+  readonly w: Int32Array
+  readonly bytes: Uint8Array
+  readonly data: Int32Array
+  readonly cap: number
+  /** Set in the home's thread. */
+  core: Core | undefined = undefined
+  readonly receivers: [Deque<Waiter>, Deque<Waiter>] = [new Deque(), new Deque()]
+  readonly pollers: [Set<Waiter>, Set<Waiter>] = [new Set(), new Set()]
+  readonly armed = [false, false]
+  /** A receiver of this thread is getting a message through the home: the others wait behind it. */
+  readonly asking = [false, false]
+  // Writers of this thread, by the end they send on: direct, or through the home until it caught up.
+  readonly mode = [DIRECT, DIRECT]
+  readonly sent = [0, 0]
+  readonly syncing = [false, false]
+
+  constructor(id: string, sab: SharedArrayBuffer, ref: Actor.ActorRef<Msg>) {
     this.id = id
+    this.sab = sab
+    this.ref = ref
+    this.w = new Int32Array(sab, 0, HEADER_BYTES / 4)
+    this.cap = (sab.byteLength - HEADER_BYTES) / 2
+    this.bytes = new Uint8Array(sab, HEADER_BYTES)
+    this.data = new Int32Array(sab, HEADER_BYTES)
   }
 
-  /** Whether a reader of `end` is at end-of-file (inbox empty, nobody holds the other end). */
-  atEof(end: number): boolean {
-    return this.ends[end]!.inbox.length === 0 && this.ends[1 - end]!.holders.size === 0
+  static create(id: string, ref: Actor.ActorRef<Msg>): Channel {
+    return new Channel(id, new SharedArrayBuffer(HEADER_BYTES + 2 * RING_BYTES), ref)
   }
 
-  /** Gives waiting readers of `end` what there is (a message, or end-of-file). */
-  pump(end: number): void {
-    const e = this.ends[end]!
-    while (e.inbox.length > 0) {
-      let r = e.receivers.shift()
-      while (r && !r.active) r = e.receivers.shift()
-      if (!r) break
-      stop(r)
-      r.settle(true, e.inbox.shift())
+  base(end: number): number {
+    return CTRL_WORDS + end * RING_WORDS
+  }
+
+  shut(): boolean {
+    return Atomics.load(this.w, SHUT) === 1
+  }
+
+  holderless(end: number): boolean {
+    return Atomics.load(this.w, HOLDERLESS + end) === 1
+  }
+
+  private lock(b: number): void {
+    while (Atomics.compareExchange(this.w, b + LOCK, 0, 1) !== 0) {
+      // Critical sections are a copy of at most one ring's worth of bytes.
     }
-    const ready = e.inbox.length > 0 || this.atEof(end)
-    if (ready && e.pollers.size > 0) {
+  }
+
+  private unlock(b: number): void {
+    Atomics.store(this.w, b + LOCK, 0)
+  }
+
+  /** Wakes the readers of `end` (in this thread at once, elsewhere through the ring's SEQ). */
+  ring(end: number): void {
+    const b = this.base(end)
+    Atomics.add(this.w, b + SEQ, 1)
+    if (Atomics.load(this.w, b + READERS) > 0) Atomics.notify(this.w, b + SEQ)
+    this.pump(end)
+  }
+
+  private offset(end: number, pos: number): number {
+    return end * this.cap + pos
+  }
+
+  /**
+   * Appends a record to the ring of `end`: message bytes, or a ticket (`ticket` ≥ 0). False if
+   * there is no room now (writers leave {@link SLACK} bytes free for tickets put back at the head).
+   */
+  write(end: number, record: Uint8Array | undefined, ticket = -1): boolean {
+    const n = record ? record.length : 4
+    const need = align(4 + n)
+    const cap = this.cap
+    if (need + SLACK > cap) return false
+    const b = this.base(end)
+    const w = this.w
+    this.lock(b)
+    let head = w[b + HEAD]! >>> 0
+    const tail = w[b + TAIL]! >>> 0
+    const free = cap - ((head - tail) >>> 0)
+    let pos = head % cap
+    const toEnd = cap - pos
+    if (need > toEnd) {
+      if (free < toEnd + need + SLACK) {
+        this.unlock(b)
+        return false
+      }
+      this.setWord(end, pos, WRAP)
+      head = (head + toEnd) >>> 0
+      pos = 0
+    } else if (free < need + SLACK) {
+      this.unlock(b)
+      return false
+    }
+    if (record) {
+      this.setWord(end, pos, n)
+      this.bytes.set(record, this.offset(end, pos + 4))
+    } else {
+      this.setWord(end, pos, TICKET)
+      this.setWord(end, pos + 4, ticket)
+    }
+    Atomics.store(w, b + HEAD, (head + need) | 0)
+    this.unlock(b)
+    this.ring(end)
+    return true
+  }
+
+  /** Puts a ticket back at the head of the ring of `end` (a message a reader gave back). */
+  prepend(end: number, ticket: number): boolean {
+    const b = this.base(end)
+    const w = this.w
+    this.lock(b)
+    const head = w[b + HEAD]! >>> 0
+    const tail = w[b + TAIL]! >>> 0
+    if (this.cap - ((head - tail) >>> 0) < 16) {
+      this.unlock(b)
+      return false
+    }
+    const next = (tail - 16) >>> 0
+    const pos = next % this.cap
+    this.setWord(end, pos, TICKET)
+    this.setWord(end, pos + 4, ticket)
+    Atomics.store(w, b + TAIL, next | 0)
+    this.unlock(b)
+    this.ring(end)
+    return true
+  }
+
+  // Plain accesses: the ring's lock orders them.
+  private setWord(end: number, pos: number, v: number): void {
+    this.data[this.offset(end, pos) >> 2] = v
+  }
+
+  private word(end: number, pos: number): number {
+    return this.data[this.offset(end, pos) >> 2]!
+  }
+
+  isEmpty(end: number): boolean {
+    const b = this.base(end)
+    return Atomics.load(this.w, b + HEAD) === Atomics.load(this.w, b + TAIL)
+  }
+
+  /**
+   * Takes the record at the head of the ring of `end`: message bytes (a copy), a ticket number
+   * (only when `tickets`, i.e. in the home), {@link AT_HOME} (a ticket, elsewhere), or undefined.
+   */
+  take(end: number, tickets: boolean): Uint8Array | number | typeof AT_HOME | undefined {
+    const b = this.base(end)
+    const w = this.w
+    const cap = this.cap
+    this.lock(b)
+    let tail = w[b + TAIL]! >>> 0
+    const head = w[b + HEAD]! >>> 0
+    let out: Uint8Array | number | typeof AT_HOME | undefined
+    while (tail !== head) {
+      const pos = tail % cap
+      const n = this.word(end, pos)
+      if (n === WRAP) {
+        tail = (tail + cap - pos) >>> 0
+        continue
+      }
+      if (n === TICKET) {
+        if (!tickets) {
+          out = AT_HOME
+          break
+        }
+        out = this.word(end, pos + 4)
+        tail = (tail + 16) >>> 0
+        break
+      }
+      const start = this.offset(end, pos + 4)
+      out = this.bytes.slice(start, start + n)
+      tail = (tail + align(4 + n)) >>> 0
+      break
+    }
+    Atomics.store(w, b + TAIL, tail | 0)
+    this.unlock(b)
+    if (out !== undefined && out !== AT_HOME) {
+      Atomics.add(w, b + FREED, 1)
+      if (Atomics.load(w, b + WRITERS) > 0) Atomics.notify(w, b + FREED)
+      this.core?.onFreed(end)
+    }
+    return out
+  }
+
+  /** End-of-file for readers of `end`: nobody holds the other end and nothing is left. */
+  atEof(end: number): boolean {
+    if (!this.holderless(1 - end)) return false
+    if (Atomics.load(this.w, this.base(end) + PENDING) > 0) return false
+    return this.isEmpty(end)
+  }
+
+  ready(end: number): boolean {
+    return !this.isEmpty(end) || this.atEof(end) || this.shut()
+  }
+
+  // ---- readers of this thread ----
+
+  addReceiver(end: number, settle: Waiter["settle"]): Waiter {
+    const w: Waiter = { active: true, timer: undefined, settle }
+    this.receivers[end]!.push(w)
+    this.pump(end)
+    return w
+  }
+
+  addPoller(end: number, settle: Waiter["settle"], ms: number): Waiter {
+    const w: Waiter = { active: true, timer: undefined, settle }
+    if (Number.isFinite(ms)) {
+      w.timer = setTimeout(() => {
+        if (!w.active) return
+        stop(w)
+        this.pollers[end]!.delete(w)
+        settle(true, false)
+      }, ms)
+    }
+    this.pollers[end]!.add(w)
+    this.pump(end)
+    return w
+  }
+
+  private readonly pumping = [false, false]
+  private readonly again = [false, false]
+
+  /** Hands this thread's waiting readers of `end` what there is, then sleeps if some still wait. */
+  pump(end: number): void {
+    // Settling a waiter can resume a fiber that receives again, and taking can let the home write:
+    // both come back here; the outer call goes round once more instead.
+    if (this.pumping[end]) {
+      this.again[end] = true
+      return
+    }
+    this.pumping[end] = true
+    try {
+      do {
+        this.again[end] = false
+        this.pumpOnce(end)
+      } while (this.again[end])
+    } finally {
+      this.pumping[end] = false
+    }
+  }
+
+  private pumpOnce(end: number): void {
+    const rs = this.receivers[end]!
+    const home = this.core !== undefined
+    while (!this.asking[end]) {
+      const r = rs.shift()
+      if (r === undefined) break
+      if (!r.active) continue
+      if (this.shut()) {
+        stop(r)
+        r.settle(false, unavailable())
+        continue
+      }
+      const rec = this.take(end, home)
+      if (rec === undefined) {
+        if (!this.atEof(end)) {
+          rs.unshift(r)
+          break
+        }
+        stop(r)
+        r.settle(false, eof())
+        continue
+      }
+      if (rec === AT_HOME) {
+        this.fetch(end, r)
+        continue
+      }
+      stop(r)
+      const bytes = typeof rec === "number" ? this.core!.unstash(rec) : rec
+      let value: unknown
+      try {
+        value = decodeBytes(bytes)
+      } catch (e) {
+        r.settle(false, error("InvalidMessage", `a message could not be decoded here: ${String((e as Error)?.message ?? e)}`))
+        continue
+      }
+      r.settle(true, value)
+    }
+    const ps = this.pollers[end]!
+    if (ps.size > 0 && this.ready(end)) {
       // Settling resumes fibers that may poll again at once: take the current pollers first.
-      const pollers = [...e.pollers]
-      e.pollers.clear()
-      for (const p of pollers) {
+      const all = [...ps]
+      ps.clear()
+      for (const p of all) {
         if (!p.active) continue
         stop(p)
         p.settle(true, true)
       }
     }
-    if (this.atEof(end)) {
-      let r = e.receivers.shift()
-      while (r) {
-        if (r.active) {
-          stop(r)
-          r.settle(false, eof())
+    if ((rs.length > 0 && !this.asking[end]) || ps.size > 0) this.arm(end)
+  }
+
+  /**
+   * A message the home kept aside is next: the home hands it to this receiver (and takes it back
+   * if the receiver gives up first); this thread's other receivers wait until then, to keep order.
+   */
+  private fetch(end: number, r: Waiter): void {
+    this.asking[end] = true
+    const fiber = Effect.runFork(Actor.ask<Msg, unknown, PipeError>(this.ref, { op: "recv", end }))
+    r.onStop = () => fiber.interruptUnsafe()
+    fiber.addObserver((exit) => {
+      this.asking[end] = false
+      if (r.active) {
+        r.onStop = undefined
+        stop(r)
+        if (Exit.isSuccess(exit)) r.settle(true, exit.value)
+        else {
+          const failure = exit.cause.reasons.find((x) => x._tag === "Fail") as { error: unknown } | undefined
+          const e = failure?.error
+          r.settle(false, e instanceof PipeError ? e : error("Unavailable", `the pipe's home process is gone (${String((e as Error)?.message ?? e)})`))
         }
-        r = e.receivers.shift()
+      }
+      this.pump(end)
+    })
+  }
+
+  /** Sleeps on the ring's SEQ until a write or a change of state. */
+  private arm(end: number): void {
+    if (this.armed[end]) return
+    const b = this.base(end)
+    Atomics.add(this.w, b + READERS, 1)
+    const seen = Atomics.load(this.w, b + SEQ)
+    if (this.ready(end)) {
+      Atomics.sub(this.w, b + READERS, 1)
+      // Something arrived between the pump and now (pollers and receivers alike make progress).
+      queueMicrotask(() => this.pump(end))
+      return
+    }
+    const wait = Atomics.waitAsync(this.w, b + SEQ, seen)
+    if (!wait.async) {
+      Atomics.sub(this.w, b + READERS, 1)
+      queueMicrotask(() => this.pump(end))
+      return
+    }
+    this.armed[end] = true
+    wait.value.then(() => {
+      this.armed[end] = false
+      Atomics.sub(this.w, b + READERS, 1)
+      this.pump(end)
+    })
+  }
+
+  // ---- writers of this thread ----
+
+  /** Sends encoded bytes on `end` (into the ring of the other end). */
+  send(end: number, bytes: Uint8Array): void {
+    const peer = 1 - end
+    if (this.core) return this.core.put(peer, bytes)
+    if (this.mode[end] === DIRECT && this.write(peer, bytes)) return
+    // No room now (or too big for the ring): through the home, which keeps it, until it caught up.
+    this.mode[end] = VIA_HOME
+    this.sent[end]!++
+    try {
+      Effect.runSync(Actor.tell(this.ref, { op: "put", end: peer, x: bytes }))
+    } catch {
+      // the home is gone; readers see it shut
+    }
+    if (!this.syncing[end]) this.sync(end)
+  }
+
+  /** Returns to the ring once the home wrote everything this thread sent through it. */
+  private sync(end: number): void {
+    this.syncing[end] = true
+    const at = this.sent[end]!
+    Effect.runFork(Actor.ask(this.ref, { op: "sync", end: 1 - end })).addObserver((exit) => {
+      this.syncing[end] = false
+      if (Exit.isFailure(exit)) return
+      if (this.sent[end] === at) this.mode[end] = DIRECT
+      else this.sync(end)
+    })
+  }
+}
+
+const channels = new Map<string, WeakRef<Channel>>()
+
+/** This thread's view of a pipe's rings (one per pipe and thread). */
+const channelOf = (id: string, sab: SharedArrayBuffer, ref: Actor.ActorRef<Msg>): Channel => {
+  const known = channels.get(id)?.deref()
+  if (known) return known
+  const ch = new Channel(id, sab, ref)
+  channels.set(id, new WeakRef(ch))
+  return ch
+}
+
+const unavailable = () => error("Unavailable", "the pipe was shut down by its home process")
+
+// ---- the home -------------------------------------------------------------------------------
+
+const cores = new Map<string, Core>()
+let pipes = 0
+
+/**
+ * The pipe's authority, in the process that created it: who holds each end, the messages kept
+ * aside (too big for a ring, or given back), messages waiting for room, and the requests of other
+ * OS processes (which do not share the rings).
+ */
+class Core {
+  readonly id: string
+  readonly ch: Channel
+  /** token → holding process address, or null while the copy travels. */
+  readonly holders: [Map<string, string | null>, Map<string, string | null>] = [new Map(), new Map()]
+  readonly stash = new Map<number, Uint8Array>()
+  nextTicket = 0
+  /** Messages for each ring waiting for room, in order; `sync` replies wait behind them. */
+  readonly pending: [Deque<Uint8Array | (() => void)>, Deque<Uint8Array | (() => void)>] = [new Deque(), new Deque()]
+  readonly waitingForRoom = [false, false]
+  closed = false
+  constructor(id: string, ch: Channel) {
+    this.id = id
+    this.ch = ch
+    ch.core = this
+  }
+
+  /** Writes a message into the ring of `end` (kept aside if it is too big, held back if full). */
+  put(end: number, bytes: Uint8Array): void {
+    if (this.pending[end]!.length > 0 || !this.place(end, bytes)) this.holdBack(end, bytes)
+  }
+
+  private place(end: number, bytes: Uint8Array): boolean {
+    if (align(4 + bytes.length) + SLACK <= this.ch.cap) return this.ch.write(end, bytes)
+    // Too big for the ring: the ring carries a ticket.
+    const ticket = this.nextTicket++ & 0x7fffffff
+    // Kept first: writing the ticket can hand it to a reader of this thread at once.
+    this.stash.set(ticket, bytes)
+    if (this.ch.write(end, undefined, ticket)) return true
+    this.stash.delete(ticket)
+    return false
+  }
+
+  private holdBack(end: number, item: Uint8Array | (() => void)): void {
+    this.pending[end]!.push(item)
+    if (item instanceof Uint8Array) Atomics.add(this.ch.w, this.ch.base(end) + PENDING, 1)
+    this.waitForRoom(end)
+  }
+
+  /** A reader freed room in the ring of `end`: write what was held back. */
+  onFreed(end: number): void {
+    const q = this.pending[end]!
+    while (q.length > 0) {
+      const item = q.peek()!
+      if (item instanceof Uint8Array) {
+        if (!this.place(end, item)) return this.waitForRoom(end)
+        q.shift()
+        Atomics.sub(this.ch.w, this.ch.base(end) + PENDING, 1)
+      } else {
+        q.shift()
+        item()
       }
     }
   }
 
-  /** `from` sends on its end `end`: the message goes to the other end's inbox. */
-  deliver(end: number, value: unknown): boolean {
-    const peer = 1 - end
-    if (this.ends[peer]!.holders.size === 0) return false
-    this.ends[peer]!.inbox.push(value)
-    this.pump(peer)
-    return true
+  private waitForRoom(end: number): void {
+    if (this.waitingForRoom[end] || this.closed) return
+    const w = this.ch.w
+    const b = this.ch.base(end)
+    Atomics.add(w, b + WRITERS, 1)
+    const seen = Atomics.load(w, b + FREED)
+    const wait = Atomics.waitAsync(w, b + FREED, seen)
+    this.waitingForRoom[end] = true
+    const wake = () => {
+      this.waitingForRoom[end] = false
+      Atomics.sub(w, b + WRITERS, 1)
+      if (!this.closed) this.onFreed(end)
+    }
+    if (wait.async) wait.value.then(wake)
+    else queueMicrotask(wake)
   }
 
-  recv(end: number, settle: Waiter["settle"], ms: number): Waiter | undefined {
-    const e = this.ends[end]!
-    if (e.inbox.length > 0) {
-      settle(true, e.inbox.shift())
-      return undefined
-    }
-    if (this.atEof(end)) {
-      settle(false, eof())
-      return undefined
-    }
-    const w: Waiter = { active: true, timer: undefined, settle }
-    if (Number.isFinite(ms)) {
-      w.timer = setTimeout(() => {
-        if (!w.active) return
-        stop(w)
-        settle(false, error("EOF", "timed out"))
-      }, ms)
-    }
-    e.receivers.push(w)
-    return w
+  unstash(ticket: number): Uint8Array {
+    const bytes = this.stash.get(ticket)
+    this.stash.delete(ticket)
+    return bytes ?? new Uint8Array(0)
   }
 
-  poll(end: number, settle: Waiter["settle"], ms: number): Waiter | undefined {
-    if (this.ends[end]!.inbox.length > 0 || this.atEof(end) || ms <= 0) {
-      settle(true, this.ends[end]!.inbox.length > 0 || this.atEof(end))
-      return undefined
+  /** Puts a message a reader gave back at the head of the ring of `end`. */
+  giveBack(end: number, value: unknown): void {
+    let bytes: Uint8Array
+    try {
+      bytes = encodeBytes(value)
+    } catch {
+      return
     }
-    const w: Waiter = { active: true, timer: undefined, settle }
-    if (Number.isFinite(ms)) {
-      w.timer = setTimeout(() => {
-        if (!w.active) return
-        stop(w)
-        this.ends[end]!.pollers.delete(w)
-        settle(true, false)
-      }, ms)
+    const ticket = this.nextTicket++ & 0x7fffffff
+    this.stash.set(ticket, bytes)
+    if (!this.ch.prepend(end, ticket)) {
+      // No room even for a ticket (a full ring): it goes last rather than nowhere.
+      this.stash.delete(ticket)
+      this.put(end, bytes)
     }
-    this.ends[end]!.pollers.add(w)
-    return w
+  }
+
+  /** Updates the shared "nobody holds this end" flag and wakes who may care. */
+  private holdersChanged(end: number): void {
+    const none = this.holders[end]!.size === 0 ? 1 : 0
+    if (Atomics.load(this.ch.w, HOLDERLESS + end) === none) return
+    Atomics.store(this.ch.w, HOLDERLESS + end, none)
+    this.ch.ring(0)
+    this.ch.ring(1)
   }
 
   release(end: number, token: string): void {
-    if (!this.ends[end]!.holders.delete(token)) return
-    if (this.ends[end]!.holders.size === 0) this.pump(1 - end)
+    if (!this.holders[end]!.delete(token)) return
+    this.holdersChanged(end)
   }
 
   receive(m: Msg, req: Actor.Request): void {
-    if (this.closed) return req.fail(error("Unavailable", "the pipe was shut down by its home process"))
+    if (this.closed) return req.fail(unavailable())
     const end = m.end === 1 ? 1 : 0
     switch (m.op) {
-      case "send":
-        this.deliver(end, m.x)
+      case "send": {
+        // From another OS process: on the other end's ring.
+        if (this.ch.holderless(1 - end)) return
+        let bytes: Uint8Array
+        try {
+          bytes = encodeBytes(m.x)
+        } catch {
+          return
+        }
+        return this.put(1 - end, bytes)
+      }
+      case "put":
+        // From a thread whose ring write did not fit: `end` is the ring.
+        if (m.x instanceof Uint8Array) this.put(end, m.x)
         return
+      case "sync":
+        if (this.pending[end]!.length === 0) return req.reply(null)
+        return this.holdBack(end, () => req.reply(null))
       case "recv": {
-        const w = this.recv(end, (ok, v) => ok ? req.reply(v) : req.fail(v), m.ms ?? Infinity)
-        if (w) req.onCancel(() => stop(w))
+        const w = this.ch.addReceiver(end, (ok, v) => ok ? req.reply(v) : req.fail(v))
+        req.onCancel(() => stop(w))
         return
       }
       case "poll": {
-        const w = this.poll(end, (_, v) => req.reply(v), m.ms ?? Infinity)
-        if (w) {
-          req.onCancel(() => {
-            stop(w)
-            this.ends[end]!.pollers.delete(w)
-          })
-        }
+        const w = this.ch.addPoller(end, (_, v) => req.reply(v), m.ms ?? Infinity)
+        req.onCancel(() => {
+          stop(w)
+          this.ch.pollers[end]!.delete(w)
+        })
         return
       }
       case "hold": {
         const token = m.x as string
-        if (!this.ends[end]!.holders.has(token)) this.ends[end]!.holders.set(token, null)
-        return
+        if (!this.holders[end]!.has(token)) this.holders[end]!.set(token, null)
+        return this.holdersChanged(end)
       }
       case "claim":
-        this.ends[end]!.holders.set(m.x as string, req.from)
-        return
+        this.holders[end]!.set(m.x as string, req.from)
+        return this.holdersChanged(end)
       case "release":
-        this.release(end, m.x as string)
-        return
+        return this.release(end, m.x as string)
     }
   }
 
   down(dead: string): void {
     for (let end = 0; end < 2; end++) {
-      for (const [token, at] of this.ends[end]!.holders) {
+      for (const [token, at] of this.holders[end]!) {
         if (at !== null && kernel.isAtOrBelow(at, dead)) this.release(end, token)
       }
     }
@@ -342,22 +805,25 @@ class Core {
 
   abandoned(m: Msg, value: unknown): void {
     if (m.op !== "recv" || this.closed) return
-    const end = m.end === 1 ? 1 : 0
-    this.ends[end]!.inbox.unshift(value)
-    this.pump(end)
+    this.giveBack(m.end === 1 ? 1 : 0, value)
   }
 
   shutdown(): void {
     this.closed = true
     cores.delete(this.id)
-    for (const e of this.ends) {
-      for (const w of [...e.receivers.clear(), ...e.pollers]) {
-        if (!w.active) continue
-        stop(w)
-        w.settle(false, error("Unavailable", "the pipe was shut down by its home process"))
+    Atomics.store(this.ch.w, SHUT, 1)
+    this.ch.ring(0)
+    this.ch.ring(1)
+    for (let end = 0; end < 2; end++) {
+      for (const p of this.ch.pollers[end]!) {
+        if (!p.active) continue
+        stop(p)
+        p.settle(false, unavailable())
       }
-      e.pollers.clear()
+      this.ch.pollers[end]!.clear()
+      for (const item of this.pending[end]!.clear()) if (!(item instanceof Uint8Array)) item()
     }
+    this.stash.clear()
   }
 }
 
@@ -390,35 +856,35 @@ export interface MakeOptions {
 export const make = (options: MakeOptions = {}): Effect.Effect<readonly [Connection, Connection], never, Scope.Scope> =>
   Effect.gen(function*() {
     const id = `${kernel.self.address || "main"}/${kernel.self.pid}/${++pipes}`
-    const core = new Core(id)
+    let core: Core | undefined
     const handle = yield* Effect.acquireRelease(
       Effect.sync(() =>
         Actor.makeUnsafe(Protocol, {
-          receive: (m, req) => core.receive(m as Msg, req),
-          down: (dead) => core.down(dead),
-          abandoned: (m, value) => core.abandoned(m as Msg, value)
+          receive: (m, req) => core!.receive(m as Msg, req),
+          down: (dead) => core!.down(dead),
+          abandoned: (m, value) => core!.abandoned(m as Msg, value)
         })
       ),
       (h) =>
         Effect.sync(() => {
-          core.shutdown()
+          core!.shutdown()
           h.close()
         })
     )
+    const ref = handle.ref as Actor.ActorRef<Msg>
+    const ch = Channel.create(id, ref)
+    channels.set(id, new WeakRef(ch))
+    core = new Core(id, ch)
     cores.set(id, core)
     const duplex = options.duplex ?? true
-    const ref = handle.ref as Actor.ActorRef<Msg>
-    const a = new ConnectionImpl(id, ref, 0, true, duplex, newToken())
-    const b = new ConnectionImpl(id, ref, 1, duplex, true, newToken())
-    core.ends[0].holders.set(a.token, kernel.self.address)
-    core.ends[1].holders.set(b.token, kernel.self.address)
+    const a = new ConnectionImpl(id, ref, 0, true, duplex, newToken(), ch)
+    const b = new ConnectionImpl(id, ref, 1, duplex, true, newToken(), ch)
+    core.holders[0].set(a.token, kernel.self.address)
+    core.holders[1].set(b.token, kernel.self.address)
     return [a, b] as const
   })
 
 // ---- operations -------------------------------------------------------------------------------
-
-const homeOf = (c: ConnectionImpl): Core | undefined | null =>
-  c.ref.address === kernel.self.address ? (cores.get(c.id) ?? null) : undefined
 
 const gone = () => error("Unavailable", "the pipe's home process is gone")
 
@@ -459,16 +925,18 @@ export const send = (conn: Connection, value: unknown): Effect.Effect<void, Pipe
     const c = impl(conn)
     const bad = check(c, "write")
     if (bad) return Effect.fail(bad)
-    const home = homeOf(c)
-    if (home === null) return Effect.fail(gone())
-    if (home) {
-      let copy: unknown
+    const ch = c.channel
+    if (ch) {
+      if (ch.shut()) return Effect.fail(c.ref.address === kernel.self.address ? unavailable() : gone())
+      if (ch.holderless(1 - c.end)) return Effect.fail(error("BrokenPipe", "the other end is closed"))
+      let bytes: Uint8Array
       try {
-        copy = typeof value === "object" && value !== null ? decodeBytes(encodeBytes(value)) : (encodeBytes(value), value)
+        bytes = encodeBytes(value)
       } catch (e) {
         return e instanceof CodecError ? Effect.fail(fromCodecError(e)) : Effect.die(e)
       }
-      return home.deliver(c.end, copy) ? Effect.void : Effect.fail(error("BrokenPipe", "the other end is closed"))
+      ch.send(c.end, bytes)
+      return Effect.void
     }
     return Effect.catchTag(Actor.tell(c.ref, { op: "send", end: c.end, x: value }), "SerializationError", (e) => Effect.fail(e))
   })
@@ -492,15 +960,12 @@ export const recv = (conn: Connection): Effect.Effect<unknown, PipeError> =>
     const c = impl(conn)
     const bad = check(c, "read")
     if (bad) return Effect.fail(bad)
-    const home = homeOf(c)
-    if (home === null) return Effect.fail(gone())
-    if (home) {
-      return Effect.callback<unknown, PipeError>((resume) => {
-        const w = home.recv(c.end, (ok, v) => resume(ok ? Effect.succeed(v) : Effect.fail(v as PipeError)), Infinity)
-        if (w) return Effect.sync(() => stop(w))
-      })
-    }
-    return ask<unknown>(c, { op: "recv", end: c.end })
+    const ch = c.channel
+    if (!ch) return ask<unknown>(c, { op: "recv", end: c.end })
+    return Effect.callback<unknown, PipeError>((resume) => {
+      const w = ch.addReceiver(c.end, (ok, v) => resume(ok ? Effect.succeed(v) : Effect.fail(v as PipeError)))
+      if (w.active) return Effect.sync(() => stop(w))
+    })
   })
 
 /**
@@ -524,20 +989,19 @@ export const poll = (conn: Connection, timeout?: Duration.Input | null): Effect.
     const bad = check(c, "read")
     if (bad) return Effect.fail(bad)
     const ms = millis(timeout, 0)
-    const home = homeOf(c)
-    if (home === null) return Effect.fail(gone())
-    if (home) {
-      return Effect.callback<boolean, PipeError>((resume) => {
-        const w = home.poll(c.end, (_, v) => resume(Effect.succeed(v as boolean)), ms)
-        if (w) {
-          return Effect.sync(() => {
-            stop(w)
-            home.ends[c.end]!.pollers.delete(w)
-          })
-        }
-      })
-    }
-    return ask<boolean>(c, Number.isFinite(ms) ? { op: "poll", end: c.end, ms } : { op: "poll", end: c.end })
+    const ch = c.channel
+    if (!ch) return ask<boolean>(c, Number.isFinite(ms) ? { op: "poll", end: c.end, ms } : { op: "poll", end: c.end })
+    if (ch.shut()) return Effect.fail(c.ref.address === kernel.self.address ? unavailable() : gone())
+    if (ch.ready(c.end) || ms <= 0) return Effect.succeed(ch.ready(c.end))
+    return Effect.callback<boolean, PipeError>((resume) => {
+      const w = ch.addPoller(c.end, (ok, v) => resume(ok ? Effect.succeed(v as boolean) : Effect.fail(v as PipeError)), ms)
+      if (w.active) {
+        return Effect.sync(() => {
+          stop(w)
+          ch.pollers[c.end]!.delete(w)
+        })
+      }
+    })
   })
 
 const toBytes = (buf: Uint8Array | ArrayBufferView | ArrayBuffer): Uint8Array =>

@@ -15,7 +15,7 @@
  */
 import * as Child from "@multiproc/runtime/Child"
 import * as Codec from "@multiproc/runtime/Codec"
-import { decode } from "@multiproc/runtime/internal/codec"
+import { CodecError, decode, encode } from "@multiproc/runtime/internal/codec"
 import * as Task from "@multiproc/runtime/Task"
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
@@ -28,6 +28,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as PW from "./internal/pool-worker.ts"
+import { resolveBackend } from "./Process.ts"
 
 /**
  * Why a pool could not do what was asked.
@@ -315,6 +316,8 @@ class PoolImpl {
   readonly runTime = new Samples()
   readonly waitTime = new Samples()
   private joinWaiters: Array<() => void> = []
+  /** Whether the workers keep the event loop alive (see {@link updateRef}). */
+  private referenced = true
 
   constructor(options: Options, processes: number) {
     this.name = `Pool-${++poolCounter}`
@@ -388,11 +391,7 @@ class PoolImpl {
     if (this.state === "terminated") return
     if (!child.isAlive()) return
     slot.state = "ready"
-    // Workers are daemons: an idle worker does not keep the program alive (Python terminates an
-    // unclosed pool's workers at exit). A worker is ref'd while it has calls in flight, so that
-    // awaiting a result keeps the program running; the dispatch below runs before the event loop
-    // can next check for live handles.
-    child.unref()
+    this.updateRef(true)
     this.scheduleDispatch()
     this.retireIfDone(slot)
   }
@@ -443,8 +442,6 @@ class PoolImpl {
     if (slot.stopping === "terminate" || (slot.stopping === why)) return
     slot.stopping = why
     slot.state = "retiring"
-    // A stopping worker keeps the event loop alive until it has exited (someone may be joining).
-    slot.child?.ref()
     if (why === "retire" && slot.child) {
       Effect.runFork(slot.child.close)
       return
@@ -496,7 +493,8 @@ class PoolImpl {
         const { slot, ready } = picked
         const first = this.queue.shift()!
         const jobs = [first]
-        if (first.mergeable) {
+        // With a per-task timeout, one task per call: the timer of a call is the task's own.
+        if (first.mergeable && this.taskTimeout === undefined) {
           const quota = this.maxTasksPerChild === undefined ? Infinity : this.maxTasksPerChild - slot.dispatched
           const limit = Math.min(this.maxBatch, quota, Math.ceil((this.queue.items + 1) / (ready * this.depth)))
           while (jobs.length < limit) {
@@ -525,7 +523,6 @@ class PoolImpl {
     }
     const call: Call = { slot, jobs, sent: now, fiber: undefined, timer: undefined, abandoned: false }
     slot.calls.add(call)
-    if (slot.calls.size === 1) slot.child!.ref()
     for (const j of jobs) {
       j.state = 1
       j.call = call
@@ -533,7 +530,8 @@ class PoolImpl {
       this.running += j.items.length
       this.waitTime.add(now - j.submitted)
     }
-    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, items] as any))
+    // The items are opened in the worker after it imported the task's module (see `PW.Items`).
+    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, new PW.Items(items)] as any))
     call.fiber = fiber
     fiber.addObserver((exit) => this.onCallDone(call, exit))
     if (this.taskTimeout !== undefined && !call.abandoned && slot.calls.has(call)) {
@@ -555,6 +553,22 @@ class PoolImpl {
       if (failures) this.tasksFailed += failures.size
       job.onDone(values!, failures)
     }
+    this.updateRef()
+  }
+
+  /**
+   * Pool workers are daemons, as in Python: an idle pool does not keep the program alive (a pool
+   * that is never closed does not hang the exit), while queued or running work, or a `join`
+   * waiting, does.
+   */
+  private updateRef(force = false): void {
+    const busy = this.queue.items > 0 || this.running > 0 || this.joinWaiters.length > 0
+    if (busy === this.referenced && !force) return
+    this.referenced = busy
+    for (const slot of this.slots) {
+      if (busy) slot.child?.ref()
+      else slot.child?.unref()
+    }
   }
 
   private requeueFront(jobs: ReadonlyArray<Job>): void {
@@ -571,7 +585,6 @@ class PoolImpl {
   private onCallDone(call: Call, exit: Exit.Exit<unknown, unknown>): void {
     const slot = call.slot
     slot.calls.delete(call)
-    if (slot.calls.size === 0 && slot.state === "ready") slot.child?.unref()
     if (call.timer) clearTimeout(call.timer)
     this.runTime.add(performance.now() - call.sent)
     if (!call.abandoned) {
@@ -722,6 +735,7 @@ class PoolImpl {
     const refusal = this.refusal()
     if (refusal) return job.onFail(Exit.fail(refusal))
     this.queue.push(job)
+    this.updateRef()
     this.scheduleDispatch()
   }
 
@@ -782,6 +796,7 @@ class PoolImpl {
     const ws = this.joinWaiters
     this.joinWaiters = []
     for (const w of ws) w()
+    this.updateRef()
   }
 
   whenJoined(f: () => void): () => void {
@@ -790,8 +805,10 @@ class PoolImpl {
       return () => {}
     }
     this.joinWaiters.push(f)
+    this.updateRef()
     return () => {
       this.joinWaiters = this.joinWaiters.filter((x) => x !== f)
+      this.updateRef()
     }
   }
 
@@ -905,8 +922,8 @@ const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
  */
 export const make = <I extends AnyTask = AnyTask>(options: Options<I> = {}): Effect.Effect<Pool, PoolError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.map(validate(options), (processes) => {
-      const impl = new PoolImpl(options as Options, processes)
+    Effect.map(Effect.all([validate(options), resolveBackend(options.backend)]), ([processes, backend]) => {
+      const impl = new PoolImpl({ ...options, backend } as Options, processes)
       impl.startWorkers()
       return wrap(impl)
     }),

@@ -8,7 +8,9 @@
  * `Process`, `Pool` tasks, or inside other messages) and come back working.
  *
  * Data paths:
- * - In the owner's own process, operations are direct calls on the state.
+ * - In the owner's own process, operations are direct calls on the state; a `put` or `get` that
+ *   need not wait allocates nothing beyond its Effect (`putMany` / `getMany` move many items per
+ *   Effect).
  * - From another process, the puts of one tick (or every 1024 items) are packed into one
  *   msgpackr batch. From a worker thread of the owner's OS process the batch is written into a
  *   SharedArrayBuffer ring owned by that producer (one ring per producer thread, no locks) and the
@@ -307,14 +309,14 @@ export interface SimpleQueue<in out A> {
 export type AnyQueue<A> = Queue<A> | SimpleQueue<A>
 
 interface Msg {
-  readonly op: "put" | "putOne" | "get" | "ack" | "sync" | "size" | "taskDone" | "join"
+  readonly op: "put" | "putOne" | "get" | "getMany" | "ack" | "sync" | "size" | "taskDone" | "join"
   readonly x?: unknown
   readonly block?: boolean
   readonly ms?: number
 }
 
 const Protocol = Schema.Struct({
-  op: Schema.Literals(["put", "putOne", "get", "ack", "sync", "size", "taskDone", "join"]),
+  op: Schema.Literals(["put", "putOne", "get", "getMany", "ack", "sync", "size", "taskDone", "join"]),
   x: Schema.optionalKey(Schema.Unknown),
   block: Schema.optionalKey(Schema.Boolean),
   ms: Schema.optionalKey(Schema.Number)
@@ -331,6 +333,10 @@ export class QueueImpl<A> implements Queue<A> {
   readonly ctrl: SharedArrayBuffer | undefined
   closed = false
   joinCancelled = false
+  /** This process's view, cached: the state if the queue lives here, `false` if elsewhere. */
+  local: Core | false | undefined = undefined
+  /** This process's batching side when the queue lives elsewhere. */
+  producer: Producer | undefined = undefined
   constructor(id: string, ref: Actor.ActorRef<Msg>, maxsize: number, kind: Kind, ctrl: SharedArrayBuffer | undefined) {
     this.id = id
     this.ref = ref
@@ -372,6 +378,17 @@ interface Putter extends Waiter {
   readonly item: unknown
 }
 
+/** A failure travelling where items travel (no item can be an instance of this class). @internal */
+export class Failed {
+  readonly error: QueueError | SerializationError
+  constructor(error: QueueError | SerializationError) {
+    this.error = error
+  }
+}
+
+/** "Nothing to take now". */
+const NONE: unique symbol = Symbol("multiproc/Queue/none")
+
 class Undecodable {
   readonly message: string
   constructor(message: string) {
@@ -407,7 +424,8 @@ class Core {
   readonly getters = new Deque<Waiter>()
   readonly putters = new Deque<Putter>()
   readonly joiners = new Set<Waiter>()
-  readonly held = new Map<number, { readonly from: string; readonly item: unknown }>()
+  /** Items handed to other processes and not yet acknowledged (`many`: an array of them). */
+  readonly held = new Map<number, { readonly from: string; readonly item: unknown; readonly many: boolean }>()
   readonly rings: Array<{ readonly ring: Ring; readonly from: string }> = []
   unfinished = 0
   nextToken = 0
@@ -430,9 +448,11 @@ class Core {
     if (this.kind === "JoinableQueue") this.unfinished++
   }
 
-  /** Moves every record published in the producers' rings into the buffer. */
+  /** Moves every record published in the producers' rings into the buffer (waiting getters first). */
   drain(): void {
-    for (let i = 0; i < this.rings.length; i++) this.rings[i]!.ring.read(this.enqueueBatch)
+    let moved = 0
+    for (let i = 0; i < this.rings.length; i++) moved += this.rings[i]!.ring.read(this.enqueueBatch)
+    if (moved > 0 && this.getters.length > 0) this.pump()
   }
 
   readonly enqueueBatch = (batch: Uint8Array): void => unpackItems(batch, (item) => this.enqueue(item))
@@ -458,30 +478,72 @@ class Core {
 
   /** Gives one item to a getter, checking it against the Schema. */
   handOut(g: Waiter, item: unknown): void {
-    const bad = (message: string) => {
-      if (this.kind === "JoinableQueue") this.taskDoneUnchecked()
-      g.settle(false, error("InvalidItem", message))
-    }
-    if (item instanceof Undecodable) return bad(`the item could not be decoded: ${item.message}`)
+    const out = this.checked(item)
+    if (out instanceof Failed) {
+      this.dropBad()
+      g.settle(false, out.error)
+    } else g.settle(true, out)
+  }
+
+  /** The item as handed out (decoded by the Schema), or why it cannot be (no side effect). */
+  checked(item: unknown): unknown {
+    if (item instanceof Undecodable) return new Failed(error("InvalidItem", `the item could not be decoded: ${item.message}`))
     if (this.validate) {
       const exit = this.validate(item)
       if (Exit.isFailure(exit)) {
         const reason = exit.cause.reasons[0] as any
-        return bad(`the item does not match the queue's schema: ${String(reason?.error?.message ?? reason?.defect ?? "invalid")}`)
+        return new Failed(error("InvalidItem", `the item does not match the queue's schema: ${String(reason?.error?.message ?? reason?.defect ?? "invalid")}`))
       }
-      item = exit.value
+      return exit.value
     }
-    g.settle(true, item)
+    return item
   }
 
-  /** Takes an item now if there is one. */
-  poll(): { readonly ok: boolean; readonly value: unknown } | undefined {
-    this.drain()
-    if (this.buffer.length === 0) return undefined
-    let result: { ok: boolean; value: unknown } | undefined
-    this.handOut({ active: true, timer: undefined, settle: (ok, value) => (result = { ok, value }) }, this.buffer.shift())
-    this.pump()
-    return result
+  /** An invalid item was taken and dropped: it counts as done for `join`. */
+  dropBad(): void {
+    if (this.kind === "JoinableQueue") this.taskDoneUnchecked()
+  }
+
+  /** Takes the next item now: the item, a {@link Failed} (invalid item, dropped), or {@link NONE}. */
+  take(): unknown {
+    if (this.buffer.length === 0) {
+      this.drain()
+      if (this.buffer.length === 0) return NONE
+    }
+    const item = this.buffer.shift()
+    let out = item
+    if (this.validate !== undefined || item instanceof Undecodable) {
+      out = this.checked(item)
+      if (out instanceof Failed) this.dropBad()
+    }
+    if (this.putters.length > 0) this.pump()
+    return out
+  }
+
+  /**
+   * Takes up to `max` items now (at least one, or {@link NONE}). An invalid item first in line is
+   * taken and reported as a {@link Failed}; one later stops the batch and stays first in line.
+   */
+  takeMany(max: number): unknown {
+    if (this.buffer.length < max) this.drain()
+    if (this.buffer.length === 0) return NONE
+    const out: Array<unknown> = []
+    const plain = this.validate === undefined
+    while (out.length < max && this.buffer.length > 0) {
+      const item = this.buffer.peek()
+      const value = plain && !(item instanceof Undecodable) ? item : this.checked(item)
+      if (value instanceof Failed) {
+        if (out.length > 0) break
+        this.buffer.shift()
+        this.dropBad()
+        if (this.putters.length > 0) this.pump()
+        return value
+      }
+      this.buffer.shift()
+      out.push(value)
+    }
+    if (this.putters.length > 0) this.pump()
+    return out
   }
 
   addGetter(settle: Waiter["settle"], ms: number): Waiter {
@@ -610,9 +672,16 @@ class Core {
     const back = [...this.held].filter(([, h]) => kernel.isAtOrBelow(h.from, dead)).sort((a, b) => a[0] - b[0])
     for (let i = back.length - 1; i >= 0; i--) {
       this.held.delete(back[i]![0])
-      this.buffer.unshift(back[i]![1].item)
+      this.giveBack(back[i]![1].item, back[i]![1].many)
     }
     this.pump()
+  }
+
+  /** Puts items handed out but never taken back at the head of the queue, in their order. */
+  giveBack(item: unknown, many: boolean): void {
+    if (!many) return this.buffer.unshift(item)
+    const items = item as Array<unknown>
+    for (let i = items.length - 1; i >= 0; i--) this.buffer.unshift(items[i])
   }
 
   shutdown(): void {
@@ -651,21 +720,27 @@ class Core {
         req.onCancel(() => stop(p))
         return
       }
-      case "get": {
-        const settle = (ok: boolean, value: unknown) => {
-          if (!ok) return req.fail(value)
+      case "get":
+      case "getMany": {
+        const many = m.op === "getMany"
+        const max = many ? Math.max(1, Math.floor(Number(m.x) || 1)) : 1
+        const grant = (value: unknown) => {
           const token = ++this.nextToken
-          this.held.set(token, { from: req.from, item: value })
+          this.held.set(token, { from: req.from, item: value, many })
           req.reply([token, value])
         }
-        this.pump()
-        if (this.buffer.length > 0) {
-          this.handOut({ active: true, timer: undefined, settle }, this.buffer.shift())
-          this.pump()
-          return
-        }
+        const now = many ? this.takeMany(max) : this.take()
+        if (now !== NONE) return now instanceof Failed ? req.fail(now.error) : grant(now)
         if (!m.block) return req.fail(error("Empty", "the queue is empty"))
-        const g = this.addGetter(settle, m.ms ?? Infinity)
+        // A waiting getter is handed one item; a getMany then takes what else is there.
+        const g = this.addGetter((ok, value) => {
+          if (!ok) return req.fail(value)
+          if (!many) return grant(value)
+          const rest = max > 1 ? this.takeMany(max - 1) : NONE
+          if (rest instanceof Failed || rest === NONE) return grant([value])
+          ;(rest as Array<unknown>).unshift(value)
+          grant(rest)
+        }, m.ms ?? Infinity)
         req.onCancel(() => stop(g))
         return
       }
@@ -692,10 +767,12 @@ class Core {
   }
 
   abandoned(m: Msg, value: unknown): void {
-    if (m.op !== "get" || this.closed) return
+    if ((m.op !== "get" && m.op !== "getMany") || this.closed) return
     const [token, item] = value as [number, unknown]
-    if (!this.held.delete(token)) return
-    this.buffer.unshift(item)
+    const held = this.held.get(token)
+    if (!held) return
+    this.held.delete(token)
+    this.giveBack(item, held.many)
     this.pump()
   }
 }
@@ -737,7 +814,8 @@ class Producer {
   }
 
   gone(): boolean {
-    return this.ownerGone || (this.ctrl !== undefined && Atomics.load(this.ctrl, SHUT) === 1)
+    // A plain read of the flag: it is only ever set once, and seeing it one put late is harmless.
+    return this.ownerGone || (this.ctrl !== undefined && this.ctrl[SHUT] === 1)
   }
 
   put(prepared: unknown): void {
@@ -817,6 +895,7 @@ const producerOf = (q: QueueImpl<unknown>): Producer => {
       })
     }
   }
+  q.producer = p
   return p
 }
 
@@ -939,8 +1018,19 @@ export const makeSimple = <A = unknown>(options: Pick<MakeOptions<A>, "schema"> 
 
 // ---- operations -------------------------------------------------------------------------------
 
-const localCore = (q: QueueImpl<unknown>): Core | undefined | null =>
-  q.ref.address === kernel.self.address ? (cores.get(q.id) ?? null) : undefined
+/** The queue's state if it lives in this process (`null`: it did, and was shut down), cached on the handle. */
+const localCore = (q: QueueImpl<unknown>): Core | undefined | null => {
+  const known = q.local
+  if (known !== undefined) return known === false ? undefined : known.closed ? null : known
+  if (q.ref.address !== kernel.self.address) {
+    q.local = false
+    return undefined
+  }
+  const core = cores.get(q.id)
+  if (!core) return null
+  q.local = core
+  return core
+}
 
 const ask = <R>(q: QueueImpl<unknown>, m: Msg): Effect.Effect<R, QueueError | SerializationError> =>
   Effect.suspend(() => {
@@ -960,6 +1050,115 @@ const settleTo = <A>(resume: (effect: Effect.Effect<A, QueueError>) => void) => 
   resume(ok ? Effect.succeed(value as A) : Effect.fail(value as QueueError))
 
 const checkOpen = (q: QueueImpl<unknown>): QueueError | undefined => q.closed ? closedError() : undefined
+
+/** The copy the owner keeps of an item put in its own process (what a remote put would deliver). */
+const snapshot = (item: unknown): unknown => {
+  if (typeof item === "object" && item !== null) return decodeRecord(encodeRecord(item))
+  if (typeof item === "function" || typeof item === "symbol") encodeRecord(item)
+  return item
+}
+
+const codecFailure = (e: unknown): Failed | Effect.Effect<never> =>
+  e instanceof CodecError ? new Failed(fromCodecError(e)) : Effect.die(e)
+
+type PutOutcome = undefined | Failed | Effect.Effect<void, QueueError | SerializationError>
+
+/** Waits for room for an item already copied. */
+const waitPut = (core: Core, copy: unknown, ms: number): Effect.Effect<void, QueueError> =>
+  Effect.callback<void, QueueError>((resume) => {
+    const p = core.addPutter(copy, settleTo(resume), ms)
+    return Effect.sync(() => stop(p))
+  })
+
+/**
+ * A put done now if it can be: `undefined` when the item is in (or on its way, in this process's
+ * batch), a {@link Failed}, or the Effect that waits (a full bounded queue, a remote bounded put).
+ * The hot path of `put` and of the facade: no Effect is run when nothing has to wait.
+ * @internal
+ */
+export const tryPut = (q: QueueImpl<unknown>, item: unknown, options: BlockOptions | undefined): PutOutcome => {
+  if (q.closed) return new Failed(closedError())
+  const core = localCore(q)
+  if (core === null) return new Failed(shutDownError())
+  if (core !== undefined) {
+    // Same snapshot semantics as a remote put: the item is checked (and copied) now.
+    let copy: unknown
+    try {
+      copy = snapshot(item)
+    } catch (e) {
+      return codecFailure(e)
+    }
+    if (core.offer(copy)) return undefined
+    if (options?.block === false) return new Failed(error("Full", "the queue is full"))
+    return waitPut(core, copy, timeoutMs(options))
+  }
+  const block = options?.block ?? true
+  if (q.maxsize > 0) {
+    return Effect.asVoid(ask(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 }))
+  }
+  let prepared: unknown
+  try {
+    prepared = prepareItem(item)
+  } catch (e) {
+    return codecFailure(e)
+  }
+  const producer = q.producer ?? producerOf(q)
+  if (producer.gone()) return new Failed(error("Unavailable", "the queue's owner is gone"))
+  producer.put(prepared)
+  return undefined
+}
+
+/**
+ * Puts several items, in order. An item that cannot be sent fails the call before any item is
+ * put. Into an unbounded queue they go in at once (in one batch, from another process); into a
+ * bounded one they go one after another, each waiting for room as `put` does (a `Full` failure
+ * leaves the earlier ones in the queue).
+ * @internal
+ */
+export const tryPutMany = (q: QueueImpl<unknown>, items: Iterable<unknown>, options: BlockOptions | undefined): PutOutcome => {
+  if (q.closed) return new Failed(closedError())
+  const core = localCore(q)
+  if (core === null) return new Failed(shutDownError())
+  const all = Array.isArray(items) ? items : Array.from(items)
+  if (core !== undefined) {
+    const copies: Array<unknown> = new Array(all.length)
+    try {
+      for (let i = 0; i < all.length; i++) copies[i] = snapshot(all[i])
+    } catch (e) {
+      return codecFailure(e)
+    }
+    let i = 0
+    while (i < copies.length && core.offer(copies[i])) i++
+    if (i === copies.length) return undefined
+    if (options?.block === false) return new Failed(error("Full", "the queue is full"))
+    const ms = timeoutMs(options)
+    const rest = copies.slice(i)
+    return Effect.forEach(rest, (copy) => core.closed ? Effect.fail(shutDownError()) : core.offer(copy) ? Effect.void : waitPut(core, copy, ms), { discard: true })
+  }
+  if (q.maxsize > 0) {
+    for (const item of all) {
+      try {
+        prepareItem(item)
+      } catch (e) {
+        return codecFailure(e)
+      }
+    }
+    return Effect.forEach(all, (item) => put(q, item, options), { discard: true })
+  }
+  const prepared: Array<unknown> = new Array(all.length)
+  try {
+    for (let i = 0; i < all.length; i++) prepared[i] = prepareItem(all[i])
+  } catch (e) {
+    return codecFailure(e)
+  }
+  const producer = q.producer ?? producerOf(q)
+  if (producer.gone()) return new Failed(error("Unavailable", "the queue's owner is gone"))
+  for (let i = 0; i < prepared.length; i++) producer.put(prepared[i])
+  return undefined
+}
+
+const runPut = (outcome: PutOutcome): Effect.Effect<void, QueueError | SerializationError> =>
+  outcome === undefined ? Effect.void : outcome instanceof Failed ? Effect.fail(outcome.error) : outcome
 
 /**
  * Puts an item: waits for room in a bounded queue (at most `timeout`), fails with `Full` when
@@ -981,45 +1180,30 @@ export const put = <A>(
   item: A,
   options?: BlockOptions
 ): Effect.Effect<void, QueueError | SerializationError> =>
-  Effect.suspend(() => {
-    const q = impl(queue) as QueueImpl<unknown>
-    const closed = checkOpen(q)
-    if (closed) return Effect.fail(closed)
-    const core = localCore(q)
-    if (core === null) return Effect.fail(shutDownError())
-    const block = options?.block ?? true
-    if (core) {
-      if (core.closed) return Effect.fail(shutDownError())
-      // Same snapshot semantics as a remote put: the item is checked (and copied) now.
-      let copy: unknown = item
-      try {
-        if (typeof item === "object" && item !== null) copy = decodeRecord(encodeRecord(item))
-        else if (typeof item === "function" || typeof item === "symbol") encodeRecord(item)
-      } catch (e) {
-        return e instanceof CodecError ? Effect.fail(fromCodecError(e)) : Effect.die(e)
-      }
-      if (core.offer(copy)) return Effect.void
-      if (!block) return Effect.fail(error("Full", "the queue is full"))
-      const ms = timeoutMs(options)
-      return Effect.callback<void, QueueError>((resume) => {
-        const p = core.addPutter(copy, settleTo(resume), ms)
-        return Effect.sync(() => stop(p))
-      })
-    }
-    if (q.maxsize > 0) {
-      return Effect.asVoid(ask(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 }))
-    }
-    let prepared: unknown
-    try {
-      prepared = prepareItem(item)
-    } catch (e) {
-      return e instanceof CodecError ? Effect.fail(fromCodecError(e)) : Effect.die(e)
-    }
-    const producer = producerOf(q)
-    if (producer.gone()) return Effect.fail(error("Unavailable", "the queue's owner is gone"))
-    producer.put(prepared)
-    return Effect.void
-  })
+  Effect.suspend(() => runPut(tryPut(impl(queue) as QueueImpl<unknown>, item, options)))
+
+/**
+ * Puts several items in order, as one batch where it can: an item that cannot be sent fails the
+ * call before any is put; a bounded queue takes them one after another, each waiting for room
+ * as {@link put} does (on `Full` the earlier ones stay in the queue).
+ *
+ * Python equivalent: none (a loop of `Queue.put(obj)`).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const program = Queue.putMany(q, [1, 2, 3])
+ * ```
+ * @category operations
+ * @since 0.2.0
+ */
+export const putMany = <A>(
+  queue: AnyQueue<A>,
+  items: Iterable<A>,
+  options?: BlockOptions
+): Effect.Effect<void, QueueError | SerializationError> =>
+  Effect.suspend(() => runPut(tryPutMany(impl(queue) as QueueImpl<unknown>, items, options)))
 
 /**
  * Puts without waiting: `Full` at once if there is no room.
@@ -1037,6 +1221,71 @@ export const put = <A>(
  */
 export const putNowait = <A>(queue: Queue<A>, item: A): Effect.Effect<void, QueueError | SerializationError> =>
   put(queue, item, { block: false })
+
+/** "This operation has to wait (or ask another process)". @internal */
+export const WAIT: unique symbol = Symbol("multiproc/Queue/wait")
+
+/**
+ * A get done now if it can be: the item, a {@link Failed}, or {@link WAIT}.
+ * @internal
+ */
+export const tryGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined): unknown => {
+  if (q.closed) return new Failed(closedError())
+  const core = localCore(q)
+  if (core === null) return new Failed(shutDownError())
+  if (core === undefined) return WAIT
+  const now = core.take()
+  if (now !== NONE) return now
+  return options?.block === false ? new Failed(error("Empty", "the queue is empty")) : WAIT
+}
+
+/**
+ * Up to `max` items now if there are any: an array (at least one item), a {@link Failed}, or {@link WAIT}.
+ * @internal
+ */
+export const tryGetMany = (q: QueueImpl<unknown>, max: number, options: BlockOptions | undefined): unknown => {
+  if (q.closed) return new Failed(closedError())
+  const core = localCore(q)
+  if (core === null) return new Failed(shutDownError())
+  if (core === undefined) return WAIT
+  const now = core.takeMany(max)
+  if (now !== NONE) return now
+  return options?.block === false ? new Failed(error("Empty", "the queue is empty")) : WAIT
+}
+
+/** The waiting part of `get`/`getMany` (`max` undefined: one item). @internal */
+export const waitGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined, max?: number): Effect.Effect<any, QueueError | SerializationError> => {
+  const core = localCore(q)
+  if (core === null) return Effect.fail(shutDownError())
+  const block = options?.block ?? true
+  if (core !== undefined) {
+    const ms = timeoutMs(options)
+    return Effect.callback<unknown, QueueError>((resume) => {
+      const g = core.addGetter((ok, value) => {
+        if (!ok || max === undefined) return resume(ok ? Effect.succeed(value) : Effect.fail(value as QueueError))
+        const rest = max > 1 ? core.takeMany(max - 1) : NONE
+        if (rest === NONE || rest instanceof Failed) return resume(Effect.succeed([value]))
+        ;(rest as Array<unknown>).unshift(value)
+        resume(Effect.succeed(rest))
+      }, ms)
+      return Effect.sync(() => stop(g))
+    })
+  }
+  const m: Msg = max === undefined
+    ? { op: "get", block, ms: block ? timeoutMs(options) : 0 }
+    : { op: "getMany", x: max, block, ms: block ? timeoutMs(options) : 0 }
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.map(restore(ask<[number, unknown]>(q, m)), ([token, item]) => {
+      // Acknowledge: from here on the item is this process's, even if it dies.
+      try {
+        kernelTell(q, { op: "ack", x: token })
+      } catch {
+        // the owner is gone
+      }
+      return item
+    })
+  )
+}
 
 /**
  * Takes the next item: waits (at most `timeout`) when the queue is empty; `Empty` when
@@ -1056,33 +1305,34 @@ export const putNowait = <A>(queue: Queue<A>, item: A): Effect.Effect<void, Queu
 export const get = <A>(queue: AnyQueue<A>, options?: BlockOptions): Effect.Effect<A, QueueError | SerializationError> =>
   Effect.suspend(() => {
     const q = impl(queue) as QueueImpl<unknown>
-    const closed = checkOpen(q)
-    if (closed) return Effect.fail(closed)
-    const core = localCore(q)
-    if (core === null) return Effect.fail(shutDownError())
-    const block = options?.block ?? true
-    if (core) {
-      if (core.closed) return Effect.fail(shutDownError())
-      const now = core.poll()
-      if (now) return now.ok ? Effect.succeed(now.value as A) : Effect.fail(now.value as QueueError)
-      if (!block) return Effect.fail(error("Empty", "the queue is empty"))
-      const ms = timeoutMs(options)
-      return Effect.callback<A, QueueError>((resume) => {
-        const g = core.addGetter(settleTo(resume), ms)
-        return Effect.sync(() => stop(g))
-      })
-    }
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.map(restore(ask<[number, A]>(q, { op: "get", block, ms: block ? timeoutMs(options) : 0 })), ([token, item]) => {
-        // Acknowledge: from here on the item is this process's, even if it dies.
-        try {
-          kernelTell(q, { op: "ack", x: token })
-        } catch {
-          // the owner is gone
-        }
-        return item
-      })
-    )
+    const now = tryGet(q, options)
+    if (now === WAIT) return waitGet(q, options)
+    return now instanceof Failed ? Effect.fail(now.error) : Effect.succeed(now as A)
+  })
+
+/**
+ * Takes up to `max` items: waits (at most `timeout`) for the first one as {@link get} does, then
+ * takes what else is there without waiting. Items come in queue order; an item that does not
+ * match the Schema ends the batch (and fails the call if it comes first, as `get` would).
+ *
+ * Python equivalent: none (a loop of `Queue.get()`).
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.Queue<number>
+ * const batch = Queue.getMany(q, 1000) // Effect<Array<number>>
+ * ```
+ * @category operations
+ * @since 0.2.0
+ */
+export const getMany = <A>(queue: AnyQueue<A>, max: number, options?: BlockOptions): Effect.Effect<Array<A>, QueueError | SerializationError> =>
+  Effect.suspend(() => {
+    const q = impl(queue) as QueueImpl<unknown>
+    const n = Math.max(1, Math.floor(max) || 1)
+    const now = tryGetMany(q, n, options)
+    if (now === WAIT) return waitGet(q, options, n)
+    return now instanceof Failed ? Effect.fail(now.error) : Effect.succeed(now as Array<A>)
   })
 
 /**

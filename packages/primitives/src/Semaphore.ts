@@ -1,8 +1,9 @@
 /**
  * Semaphore and BoundedSemaphore: counted permits across every process of the tree.
  *
- * The same engine as {@link Lock}: an actor in the creating process with FIFO waiters and actor-side
- * timeouts, plus a shared-memory fast path for worker threads of the creator's OS process.
+ * The same engine as {@link Lock}: a FIFO ticket semaphore in shared memory for the threads of the
+ * creator's OS process (they take, wait for and hand off permits without messages), and an actor
+ * in the creating process for processes without that memory and for recovery.
  * Permits a process took and had not given back when it died are returned (or, with
  * `onOwnerDeath: "fail"`, the waiters fail with `OwnerDied`).
  *
@@ -134,8 +135,9 @@ export const makeBounded = (value = 1, options: Options = {}): Effect.Effect<Bou
  */
 export const acquire = (
   sem: Semaphore | BoundedSemaphore,
-  options: { readonly block?: boolean | undefined; readonly timeout?: Duration.Input | undefined } = {}
-): Effect.Effect<boolean, SemaphoreError> => P.acquire(sem, P.timeoutMillis(options.block, options.timeout), errors)
+  options?: { readonly block?: boolean | undefined; readonly timeout?: Duration.Input | undefined }
+): Effect.Effect<boolean, SemaphoreError> =>
+  P.acquire(sem, options === undefined ? -1 : P.timeoutMillis(options.block, options.timeout), errors)
 
 /**
  * Gives a permit back (any process may release; a BoundedSemaphore fails past its initial value).

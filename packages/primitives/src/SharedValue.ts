@@ -22,6 +22,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as L from "./internal/shared-lock.ts"
+import * as RealLock from "./Lock.ts"
 import * as tc from "./internal/typecodes.ts"
 
 export type { Element, Typecode } from "./internal/typecodes.ts"
@@ -315,13 +316,23 @@ export const makeLock = (options: { readonly recursive?: boolean } = {}): Shared
 
 // ---- values and arrays ----------------------------------------------------------------------
 
+/**
+ * A lock a value or array can be created with: the shared-memory lock of this module (the
+ * default), or the project's own `Lock` / `RLock` (Python: `Value(..., lock=multiprocessing.Lock())`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type AnyLock = SharedLock | RealLock.Lock | RealLock.RLock
+
 /** Options of the constructors. */
-export interface Options {
-  /** `true` (default): a new recursive lock; `false`: none (a raw value); or a lock to share. */
-  readonly lock?: boolean | SharedLock | undefined
+export interface Options<Lk extends AnyLock = SharedLock> {
+  /** `true` (default): a new recursive shared-memory lock; `false`: none (a raw value); or a lock
+   * to use (a {@link SharedLock}, or a `Lock` / `RLock` of the `Lock` module). */
+  readonly lock?: boolean | Lk | undefined
 }
 
-abstract class Cells {
+abstract class Cells<Lk extends AnyLock = SharedLock> {
   readonly typecode: tc.Typecode
   /** @internal */
   readonly where: Where
@@ -329,12 +340,12 @@ abstract class Cells {
   readonly offset: number
   readonly length: number
   /** @internal */
-  readonly lockHandle: SharedLock | undefined
+  readonly lockHandle: Lk | undefined
   /** @internal */
   readonly spec: tc.Spec
   /** @internal */
   readonly cells: ReturnType<tc.Spec["make"]> | undefined
-  constructor(typecode: tc.Typecode, where: Where, offset: number, length: number, lock: SharedLock | undefined) {
+  constructor(typecode: tc.Typecode, where: Where, offset: number, length: number, lock: Lk | undefined) {
     this.typecode = typecode
     this.where = where
     this.offset = offset
@@ -389,7 +400,7 @@ abstract class Cells {
  * @category models
  * @since 0.1.0
  */
-export class Value<A = unknown> extends Cells {
+export class Value<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<Lk> {
   /** Reads or writes the value directly (shared handles only; `NotShared` otherwise). */
   get value(): A {
     return this.readAt(0) as A
@@ -419,7 +430,7 @@ export class Value<A = unknown> extends Cells {
  * @category models
  * @since 0.1.0
  */
-export class Array<A = unknown> extends Cells {
+export class Array<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<Lk> {
   /** `a[i]` (negative indices count from the end). */
   get(index: number): A {
     return this.readAt(index) as A
@@ -469,7 +480,7 @@ export class Array<A = unknown> extends Cells {
   }
 }
 
-const encodeCells = (c: Cells, ctx: { readonly shared: ReadonlyArray<unknown> | undefined }) => ({
+const encodeCells = (c: Cells<AnyLock>, ctx: { readonly shared: ReadonlyArray<unknown> | undefined }) => ({
   w: encodeWhere(c.where, ctx),
   t: c.typecode,
   o: c.offset,
@@ -490,19 +501,19 @@ Codec.register({
   decode: (p: any) => new Array(p.t, decodeWhere(p.w), p.o, p.n, p.l ?? undefined)
 })
 
-const allocate = (typecode: tc.Typecode, length: number, options: Options) => {
+const allocate = <Lk extends AnyLock>(typecode: tc.Typecode, length: number, options: Options<Lk>) => {
   const spec = tc.specOf(typecode)
   const ownLock = options.lock === undefined || options.lock === true
   // [lock words (16 bytes) when the lock is our own][cells, 8-aligned]
   const base = ownLock ? L.LOCK_BYTES : 0
   const sab = new SharedArrayBuffer(base + Math.max(spec.size * length, 1))
   const where: Where = { kind: "local", sab }
-  const lock = ownLock ? new SharedLock(where, 0, true) : options.lock === false ? undefined : options.lock
+  const lock = (ownLock ? new SharedLock(where, 0, true) : options.lock === false ? undefined : options.lock) as Lk | undefined
   return { spec, where, offset: base, lock }
 }
 
-const checkLockOption = (options: Options): SharedValueError | undefined =>
-  options.lock === undefined || typeof options.lock === "boolean" || options.lock instanceof SharedLock
+const checkLockOption = (options: Options<AnyLock>): SharedValueError | undefined =>
+  options.lock === undefined || typeof options.lock === "boolean" || options.lock instanceof SharedLock || RealLock.isLock(options.lock)
     ? undefined
     : fail("TypeError", `'${String(options.lock)}' has no attribute 'acquire'`)
 
@@ -519,17 +530,17 @@ const checkLockOption = (options: Options): SharedValueError | undefined =>
  * @category constructors
  * @since 0.1.0
  */
-export const value = <T extends tc.Typecode>(
+export const value = <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
   typecode: T,
   initial?: tc.Element<T> | number,
-  options: Options = {}
-): Effect.Effect<Value<tc.Element<T>>, SharedValueError> =>
+  options: Options<Lk> = {}
+): Effect.Effect<Value<tc.Element<T>, Lk>, SharedValueError> =>
   Effect.suspend(() => {
     const bad = checkLockOption(options)
     if (bad) return Effect.fail(bad)
     try {
       const { where, offset, lock } = allocate(typecode, 1, options)
-      const v = new Value<tc.Element<T>>(typecode, where, offset, 1, lock)
+      const v = new Value<tc.Element<T>, Lk>(typecode, where, offset, 1, lock)
       if (initial !== undefined) v.value = initial as tc.Element<T>
       return Effect.succeed(v)
     } catch (e) {
@@ -550,11 +561,11 @@ export const value = <T extends tc.Typecode>(
  * @category constructors
  * @since 0.1.0
  */
-export const array = <T extends tc.Typecode>(
+export const array = <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
   typecode: T,
   sizeOrInit: number | ReadonlyArray<tc.Element<T> | number> | string,
-  options: Options = {}
-): Effect.Effect<Array<tc.Element<T>>, SharedValueError> =>
+  options: Options<Lk> = {}
+): Effect.Effect<Array<tc.Element<T>, Lk>, SharedValueError> =>
   Effect.suspend(() => {
     const bad = checkLockOption(options)
     if (bad) return Effect.fail(bad)
@@ -563,7 +574,7 @@ export const array = <T extends tc.Typecode>(
       const n = typeof init === "number" ? init : init.length
       if (!Number.isInteger(n) || n < 0) return Effect.fail(fail("ValueError", `array size must be a non-negative integer, not ${n}`))
       const { where, offset, lock } = allocate(typecode, n, options)
-      const a = new Array<tc.Element<T>>(typecode, where, offset, n, lock)
+      const a = new Array<tc.Element<T>, Lk>(typecode, where, offset, n, lock)
       if (typeof init !== "number") init.forEach((v, i) => a.set(i, v as tc.Element<T>))
       return Effect.succeed(a)
     } catch (e) {
@@ -585,7 +596,7 @@ export const array = <T extends tc.Typecode>(
  * @since 0.1.0
  */
 export const rawValue = <T extends tc.Typecode>(typecode: T, initial?: tc.Element<T> | number): Effect.Effect<Value<tc.Element<T>>, SharedValueError> =>
-  value(typecode, initial, { lock: false })
+  value<T, SharedLock>(typecode, initial, { lock: false })
 
 /**
  * A new shared array without a lock.
@@ -603,7 +614,7 @@ export const rawValue = <T extends tc.Typecode>(typecode: T, initial?: tc.Elemen
 export const rawArray = <T extends tc.Typecode>(
   typecode: T,
   sizeOrInit: number | ReadonlyArray<tc.Element<T> | number> | string
-): Effect.Effect<Array<tc.Element<T>>, SharedValueError> => array(typecode, sizeOrInit, { lock: false })
+): Effect.Effect<Array<tc.Element<T>>, SharedValueError> => array<T, SharedLock>(typecode, sizeOrInit, { lock: false })
 
 /**
  * The lock of a value or array; fails with `NoLock` for raw ones.
@@ -619,7 +630,7 @@ export const rawArray = <T extends tc.Typecode>(
  * @category accessors
  * @since 0.1.0
  */
-export const getLock = (c: Value<any> | Array<any>): Effect.Effect<SharedLock, SharedValueError> =>
+export const getLock = <Lk extends AnyLock>(c: Value<any, Lk> | Array<any, Lk>): Effect.Effect<Lk, SharedValueError> =>
   c.lockHandle ? Effect.succeed(c.lockHandle) : Effect.fail(fail("NoLock", `'c_${c.typecode}' object has no attribute 'get_lock'`))
 
 /**
@@ -636,23 +647,23 @@ export const getLock = (c: Value<any> | Array<any>): Effect.Effect<SharedLock, S
  * @category accessors
  * @since 0.1.0
  */
-export const getObj = <C extends Value<any> | Array<any>>(c: C): C =>
+export const getObj = <C extends Value<any, any> | Array<any, any>>(c: C): C =>
   (c instanceof Value
     ? new Value(c.typecode, c.where, c.offset, c.length, undefined)
     : new Array(c.typecode, c.where, c.offset, c.length, undefined)) as C
 
-const remote = (c: Cells) => (c.where as { ref: Actor.ActorRef<unknown> }).ref
+const remote = (c: Cells<AnyLock>) => (c.where as { ref: Actor.ActorRef<unknown> }).ref
 
 /**
  * Reads element(s) anywhere: directly on shared handles, through the holder on remote ones.
  * @internal
  */
-const readMany = (c: Cells, indices: ReadonlyArray<number>): Effect.Effect<globalThis.Array<unknown>, SharedValueError> =>
+const readMany = (c: Cells<AnyLock>, indices: ReadonlyArray<number>): Effect.Effect<globalThis.Array<unknown>, SharedValueError> =>
   c.isShared
     ? Effect.try({ try: () => indices.map((i) => c.readAt(i)), catch: fromThrown })
     : askHost(remote(c), { op: "read", code: c.typecode, offset: c.offset, length: c.length, indices })
 
-const writeMany = (c: Cells, indices: ReadonlyArray<number>, values: ReadonlyArray<unknown>): Effect.Effect<void, SharedValueError> =>
+const writeMany = (c: Cells<AnyLock>, indices: ReadonlyArray<number>, values: ReadonlyArray<unknown>): Effect.Effect<void, SharedValueError> =>
   c.isShared
     ? Effect.try({ try: () => indices.forEach((i, k) => c.writeAt(i, values[k])), catch: fromThrown })
     : askHost(remote(c), { op: "write", code: c.typecode, offset: c.offset, length: c.length, indices, values })
@@ -671,7 +682,7 @@ const writeMany = (c: Cells, indices: ReadonlyArray<number>, values: ReadonlyArr
  * @category accessors
  * @since 0.1.0
  */
-export const get = <A>(v: Value<A>): Effect.Effect<A, SharedValueError> => Effect.map(readMany(v, [0]), (xs) => xs[0] as A)
+export const get = <A>(v: Value<A, any>): Effect.Effect<A, SharedValueError> => Effect.map(readMany(v, [0]), (xs) => xs[0] as A)
 
 /**
  * Writes a value (works on every handle).
@@ -687,7 +698,7 @@ export const get = <A>(v: Value<A>): Effect.Effect<A, SharedValueError> => Effec
  * @category accessors
  * @since 0.1.0
  */
-export const set = <A>(v: Value<A>, x: A): Effect.Effect<void, SharedValueError> => writeMany(v, [0], [x])
+export const set = <A>(v: Value<A, any>, x: A): Effect.Effect<void, SharedValueError> => writeMany(v, [0], [x])
 
 /**
  * Read-modify-write under the value's lock (atomic against every other locked update).
@@ -703,12 +714,30 @@ export const set = <A>(v: Value<A>, x: A): Effect.Effect<void, SharedValueError>
  * @category accessors
  * @since 0.1.0
  */
-export const update = <A>(v: Value<A>, f: (a: A) => A): Effect.Effect<A, SharedValueError> =>
-  Effect.flatMap(getLock(v), (lock) =>
-    lock.withLock(Effect.flatMap(get(v), (a) => {
+export const update = <A>(v: Value<A, any>, f: (a: A) => A): Effect.Effect<A, SharedValueError | RealLock.LockError> =>
+  Effect.flatMap(getLock<AnyLock>(v), (lock) =>
+    withLock(lock, Effect.flatMap(get(v), (a) => {
       const b = f(a)
       return Effect.as(set(v, b), b)
     })))
+
+/**
+ * Runs an effect holding a value's lock, whichever kind it is (Python's `with v.get_lock():`).
+ *
+ * Python equivalent: `with lock:` on the lock of a `Value` / `Array`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const v: SharedValue.Value<number>
+ * const program = Effect.flatMap(SharedValue.getLock(v), (lock) => SharedValue.withLock(lock, SharedValue.set(v, 0)))
+ * ```
+ * @category combinators
+ * @since 0.1.0
+ */
+export const withLock = <A, E, R>(lock: AnyLock, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SharedValueError | RealLock.LockError, R> =>
+  lock instanceof SharedLock ? lock.withLock(effect) : RealLock.withLock(lock, effect)
 
 /**
  * Reads one element (works on every handle).
@@ -724,7 +753,7 @@ export const update = <A>(v: Value<A>, f: (a: A) => A): Effect.Effect<A, SharedV
  * @category accessors
  * @since 0.1.0
  */
-export const getItem = <A>(a: Array<A>, index: number): Effect.Effect<A, SharedValueError> => Effect.map(readMany(a, [index]), (xs) => xs[0] as A)
+export const getItem = <A>(a: Array<A, any>, index: number): Effect.Effect<A, SharedValueError> => Effect.map(readMany(a, [index]), (xs) => xs[0] as A)
 
 /**
  * Writes one element (works on every handle).
@@ -740,7 +769,7 @@ export const getItem = <A>(a: Array<A>, index: number): Effect.Effect<A, SharedV
  * @category accessors
  * @since 0.1.0
  */
-export const setItem = <A>(a: Array<A>, index: number, x: A): Effect.Effect<void, SharedValueError> => writeMany(a, [index], [x])
+export const setItem = <A>(a: Array<A, any>, index: number, x: A): Effect.Effect<void, SharedValueError> => writeMany(a, [index], [x])
 
 /**
  * Reads a slice (works on every handle).
@@ -756,7 +785,7 @@ export const setItem = <A>(a: Array<A>, index: number, x: A): Effect.Effect<void
  * @category accessors
  * @since 0.1.0
  */
-export const getSlice = <A>(a: Array<A>, start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<globalThis.Array<A>, SharedValueError> =>
+export const getSlice = <A>(a: Array<A, any>, start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<globalThis.Array<A>, SharedValueError> =>
   Effect.suspend(() => {
     let idx: globalThis.Array<number>
     try {
@@ -781,7 +810,7 @@ export const getSlice = <A>(a: Array<A>, start?: number | null, stop?: number | 
  * @category accessors
  * @since 0.1.0
  */
-export const setSlice = <A>(a: Array<A>, start: number | null | undefined, stop: number | null | undefined, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, SharedValueError> =>
+export const setSlice = <A>(a: Array<A, any>, start: number | null | undefined, stop: number | null | undefined, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, SharedValueError> =>
   Effect.suspend(() => {
     let idx: globalThis.Array<number>
     try {
@@ -807,4 +836,4 @@ export const setSlice = <A>(a: Array<A>, start: number | null | undefined, stop:
  * @category accessors
  * @since 0.1.0
  */
-export const toArray = <A>(a: Array<A>): Effect.Effect<globalThis.Array<A>, SharedValueError> => getSlice(a)
+export const toArray = <A>(a: Array<A, any>): Effect.Effect<globalThis.Array<A>, SharedValueError> => getSlice(a)

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Lock, Process, Semaphore } from "@multiproc/primitives"
 import { Lock as PLock, RLock as PRLock } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
+import * as P from "../src/internal/permits.ts"
 import * as T from "./fixtures/sync-tasks.ts"
 
 const backends = ["thread", "process"] as const
@@ -98,6 +99,49 @@ describe("Lock (one process)", () => {
       expect(yield* Lock.acquire(lock, { block: false })).toBe(true)
     })))
 
+  it.live("synchronous API: acquireUnsafe / releaseUnsafe / withLockSync agree with the Effect API", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      expect(Lock.isShared(lock)).toBe(true)
+      expect(Lock.acquireUnsafe(lock, { block: false })).toBe(true)
+      expect(Lock.acquireUnsafe(lock, { block: false })).toBe(false)
+      expect(yield* Lock.acquire(lock, { block: false })).toBe(false)
+      expect(yield* Lock.isMine(lock)).toBe(true)
+      Lock.releaseUnsafe(lock)
+      expect(() => Lock.releaseUnsafe(lock)).toThrow(expect.objectContaining({ reason: "NotLocked" }))
+      // a waiter queued through the Effect API gets it from a synchronous release, in order
+      yield* Lock.acquire(lock)
+      const order: Array<number> = []
+      const waiter = (i: number) => Effect.forkChild(Lock.withLockSync(lock, () => order.push(i)))
+      const a = yield* waiter(1)
+      yield* Effect.sleep(20)
+      const b = yield* waiter(2)
+      yield* Effect.sleep(20)
+      expect(order).toEqual([])
+      Lock.releaseUnsafe(lock)
+      yield* Fiber.join(a)
+      yield* Fiber.join(b)
+      expect(order).toEqual([1, 2])
+      // withLockSync: one step when free; a throwing f releases the lock and dies
+      expect(yield* Lock.withLockSync(lock, () => 42)).toBe(42)
+      const exit = yield* Effect.exit(Lock.withLockSync(lock, () => {
+        throw new Error("boom")
+      }))
+      expect(exit._tag).toBe("Failure")
+      expect(Lock.acquireUnsafe(lock, { block: false })).toBe(true)
+      Lock.releaseUnsafe(lock)
+      // RLock: owned by the process (-1) in the synchronous API
+      const rlock = yield* Lock.makeRLock()
+      expect(Lock.acquireUnsafe(rlock, { block: false })).toBe(true)
+      expect(Lock.acquireUnsafe(rlock, { block: false })).toBe(true)
+      expect(yield* Lock.acquire(rlock, { block: false })).toBe(false) // another owner (this fiber)
+      expect(() => Lock.releaseUnsafe(rlock, { owner: 7 })).toThrow(expect.objectContaining({ reason: "NotOwner" }))
+      Lock.releaseUnsafe(rlock)
+      Lock.releaseUnsafe(rlock)
+      expect(() => Lock.releaseUnsafe(rlock)).toThrow(expect.objectContaining({ reason: "NotOwner" }))
+      expect(yield* Lock.acquire(rlock, { block: false })).toBe(true)
+    })))
+
   it("the async/await facade: acquire/release, withLock, await using, RLock nesting", async () => {
     const lock = new PLock()
     expect(await lock.acquire()).toBe(true)
@@ -114,6 +158,12 @@ describe("Lock (one process)", () => {
     }
     expect(await lock.acquire(false)).toBe(true)
     await lock.release()
+    // synchronous answers where Python's are non-blocking
+    expect(lock.tryAcquire()).toBe(true)
+    expect(lock.tryAcquire()).toBe(false)
+    expect(await lock.acquire(false)).toBe(false)
+    lock.releaseSync()
+    expect(() => lock.releaseSync()).toThrow(expect.objectContaining({ reason: "NotLocked" }))
     const r = new PRLock()
     await r.acquire()
     await r.acquire()
@@ -147,6 +197,39 @@ describe.each(backends)("Lock across processes (%s backend)", (backend) => {
       const rlock = yield* Lock.makeRLock()
       yield* Lock.acquire(rlock)
       expect(yield* Process.run({ target: T.releaseForeign, args: [rlock], backend })).toBe("NotOwner")
+    })))
+
+  it.live("synchronous acquire in a child: answers where the memory is shared, NotShared elsewhere", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      yield* Lock.acquire(lock)
+      const expected = backend === "thread" ? false : "NotShared"
+      expect(yield* Process.run({ target: T.tryLockUnsafe, args: [lock], backend })).toBe(expected)
+      yield* Lock.release(lock)
+      expect(yield* Process.run({ target: T.tryLockUnsafe, args: [lock], backend })).toBe(backend === "thread" ? true : "NotShared")
+    })))
+
+  it.live("a waiter that dies while queued never gets the lock; the one behind it does", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      yield* Lock.acquire(lock)
+      const dying = yield* Process.make({ target: T.waitForeverStamp, args: [lock], backend })
+      yield* Process.start(dying)
+      const queued = (n: number) =>
+        Effect.gen(function*() {
+          for (let k = 0; k < 2000 && (P.queued(lock) ?? 0) < n; k++) yield* Effect.sleep(10)
+          expect(P.queued(lock)).toBe(n)
+        })
+      yield* queued(1)
+      const next = yield* Process.make({ target: T.acquireStamp, args: [lock, 0], backend })
+      yield* Process.start(next)
+      yield* queued(2)
+      yield* Process.kill(dying)
+      yield* Process.join(dying)
+      yield* Effect.sleep(100)
+      yield* Lock.release(lock)
+      expect(typeof (yield* Process.result(next))).toBe("number")
+      expect(yield* Lock.acquire(lock, { timeout: 10_000 })).toBe(true)
     })))
 
   it.live("a lock held by a process that dies goes to the next waiter", () =>
@@ -201,7 +284,9 @@ describe.each(backends)("Lock across processes (%s backend)", (backend) => {
         const p = yield* Process.make({ target: T.acquireStamp, args: [lock, 50], backend })
         yield* Process.start(p)
         ps.push(p)
-        yield* Effect.sleep(backend === "process" ? 1500 : 800) // let it boot and queue
+        // let it boot and queue: its ticket is taken (local or, for another OS process, by the actor)
+        for (let k = 0; k < 2000 && (P.queued(lock) ?? 0) < i + 1; k++) yield* Effect.sleep(10)
+        expect(P.queued(lock)).toBe(i + 1)
       }
       yield* Lock.release(lock)
       const stamps = []

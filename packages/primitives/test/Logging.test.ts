@@ -5,7 +5,7 @@ import { execFile } from "node:child_process"
 const runProgram = (file: string, ...args: Array<string>) =>
   Effect.promise(() =>
     new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-      execFile(process.execPath, [new URL(file, import.meta.url).pathname, ...args], { timeout: 30_000 }, (error, stdout, stderr) =>
+      execFile(process.execPath, [new URL(file, import.meta.url).pathname, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
         resolve({ stdout, stderr, code: error ? (error as any).code ?? 1 : 0 })
       )
     })

@@ -13,6 +13,29 @@ const counterType = {
   Counter: { factory: T.makeCounter, exposed: ["increment", "value", "upTo", "slow", "child"], methodToTypeid: { child: "Counter" } }
 }
 
+describe("Manager: pipelined calls (batched in one request, answered in one reply)", () => {
+  it.live("a burst keeps order, gives each call its own result or error, and mixes with other requests", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const d = yield* Manager.dict<string, number>(m)
+      const l = yield* Manager.list<number>(m)
+      const n = 500
+      const out = yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i): Effect.Effect<string | undefined, unknown> =>
+        i % 100 === 7
+          ? Effect.flip(d.getItem(`missing${i}`)).pipe(Effect.map((e) => e.remoteType))
+          : Effect.as(Effect.andThen(d.set("last", i), l.append(i)), "ok"), { concurrency: "unbounded" })
+      expect(out.filter((x) => x === "KeyError").length).toBe(5)
+      expect(out.filter((x) => x === "ok").length).toBe(n - 5)
+      // Last writer wins in submission order; appends kept their order too.
+      expect(yield* d.get("last")).toBe(n - 1)
+      expect(yield* l.getvalue()).toEqual(Array.from({ length: n }, (_, i) => i).filter((i) => i % 100 !== 7))
+      // Values come back per call; a non-batchable request (a lock) in the middle keeps its place.
+      const lock = yield* Manager.lock(m)
+      const mixed = yield* Effect.all([d.set("x", 1), d.get("x"), lock.acquire(), d.len(), lock.release(), d.pop("x")], { concurrency: "unbounded" })
+      expect(mixed).toEqual([undefined, 1, true, 2, undefined, 1])
+    })))
+})
+
 describe("Manager: dict and list (CPython test_dict / test_list)", () => {
   it.live("dict operations", () =>
     Effect.scoped(Effect.gen(function*() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Pipe, Process } from "@multiproc/primitives"
+import { Pipe, Pool, Process } from "@multiproc/primitives"
 import * as PP from "@multiproc/primitives/promise"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import * as T from "./fixtures/pipe-tasks.ts"
 
 const backends = ["thread", "process"] as const
@@ -107,6 +107,21 @@ describe.each(backends)("Pipe across processes (%s backend)", (backend) => {
       }
       yield* Pipe.close(parent)
       expect(yield* Process.result(p)).toBe(messages.length)
+    })))
+
+  it.live("a connection as the argument of a Pool task: echoed until the parent closes its end", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const [a, b] = yield* Pipe.make()
+      const pool = yield* Pool.make({ processes: 1, backend })
+      const task = yield* Effect.forkChild(Pool.apply(pool, T.echoUntilEof, [b]))
+      for (const m of ["one", { two: 2 }, new Uint8Array([3])]) {
+        yield* Pipe.send(a, m)
+        expect(yield* Pipe.recv(a)).toEqual(m)
+        // The task holds its copy now: the parent's own copy of b can go (as in Python).
+        yield* Pipe.close(b)
+      }
+      yield* Pipe.close(a)
+      expect(yield* Fiber.join(task)).toBe(3)
     })))
 
   it.live("a 16 MiB message round-trips", () =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Process, Queue } from "@multiproc/primitives"
+import { Pool, Process, Queue } from "@multiproc/primitives"
 import * as PQ from "@multiproc/primitives/promise"
 import { Effect, Fiber, Schema, Stream } from "effect"
 import * as fc from "fast-check"
@@ -141,6 +141,59 @@ describe("Queue (in one process)", () => {
       expect(b).toEqual([4, 5])
     })))
 
+  it.live("putMany / getMany: order kept, at most max, the first item awaited, unserialisable items put nothing", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<unknown>()
+      const [empty, t1] = yield* elapsed(Effect.flip(Queue.getMany(q, 10, { timeout: 150 })))
+      expect(empty._tag === "Success" && (empty.value as Queue.QueueError).reason).toBe("Empty")
+      expect(t1).toBeGreaterThanOrEqual(130)
+      expect((yield* Effect.flip(Queue.getMany(q, 10, { block: false }))).reason).toBe("Empty")
+      yield* Queue.putMany(q, [1, 2, 3, 4, 5])
+      expect(yield* Queue.getMany(q, 2)).toEqual([1, 2])
+      expect(yield* Queue.qsize(q)).toBe(3)
+      expect(yield* Queue.getMany(q, 100)).toEqual([3, 4, 5])
+      const bad = yield* Effect.flip(Queue.putMany(q, ["a", { f: () => 1 }, "b"]))
+      expect(bad._tag).toBe("SerializationError")
+      expect(yield* Queue.qsize(q)).toBe(0)
+      // A waiting getMany takes the first item that arrives and whatever else is there then.
+      const waiting = yield* Effect.forkChild(Queue.getMany(q, 3))
+      yield* Effect.sleep(20)
+      yield* Queue.putMany(q, ["p", "q", "r", "s"])
+      expect(yield* Fiber.join(waiting)).toEqual(["p"])
+      expect(yield* Queue.getMany(q, 3)).toEqual(["q", "r", "s"])
+      // Snapshots, as put.
+      const item = { n: 1 }
+      yield* Queue.putMany(q, [item])
+      item.n = 2
+      expect(yield* Queue.getMany(q, 5)).toEqual([{ n: 1 }])
+    })))
+
+  it.live("putMany into a bounded queue: Full when non-blocking leaves the earlier items; blocking waits for room", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<number>({ maxsize: 3 })
+      const full = yield* Effect.flip(Queue.putMany(q, [1, 2, 3, 4, 5], { block: false }))
+      expect(full._tag === "QueueError" && full.reason).toBe("Full")
+      expect(yield* Queue.qsize(q)).toBe(3)
+      const putter = yield* Effect.forkChild(Queue.putMany(q, [4, 5]))
+      yield* Effect.sleep(20)
+      expect(yield* Queue.getMany(q, 10)).toEqual([1, 2, 3])
+      yield* Fiber.join(putter)
+      expect(yield* Queue.getMany(q, 10)).toEqual([4, 5])
+    })))
+
+  it.live("getMany with a Schema: an invalid item ends the batch, and fails the call when it comes first", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.makeJoinable({ schema: Schema.Struct({ id: Schema.Number }) })
+      yield* Queue.putMany(q, [{ id: 1 }, { id: 2 }, { id: "x" } as any, { id: 4 }])
+      expect(yield* Queue.getMany(q, 10)).toEqual([{ id: 1 }, { id: 2 }])
+      const bad = yield* Effect.flip(Queue.getMany(q, 10))
+      expect(bad._tag === "QueueError" && bad.reason).toBe("InvalidItem")
+      expect(yield* Queue.getMany(q, 10)).toEqual([{ id: 4 }])
+      // The dropped item counts as done; three taskDone calls finish the rest.
+      for (let i = 0; i < 3; i++) yield* Queue.taskDone(q)
+      yield* Queue.join(q)
+    })))
+
   it.live("SimpleQueue and the promise facade", () =>
     Effect.promise(async () => {
       const s = new PQ.SimpleQueue<string>()
@@ -154,6 +207,15 @@ describe("Queue (in one process)", () => {
       await q.put(1)
       await expect(q.putNowait(2)).rejects.toMatchObject({ _tag: "QueueError", reason: "Full" })
       expect(await q.qsize()).toBe(1)
+      const m = new PQ.Queue<unknown>()
+      await m.putMany(["a", "b", "c"])
+      expect(await m.getMany(2)).toEqual(["a", "b"])
+      expect(await m.get()).toBe("c")
+      await expect(m.put({ f: () => 1 })).rejects.toMatchObject({ _tag: "SerializationError" })
+      await expect(m.getNowait()).rejects.toMatchObject({ reason: "Empty" })
+      const later = m.getMany(5)
+      await m.put("late")
+      expect(await later).toEqual(["late"])
     }))
 })
 
@@ -207,6 +269,44 @@ describe.each(backends)("Queue across processes (%s backend)", (backend) => {
       expect(counts.reduce((a, b) => a + b, 0)).toBe(40)
     })), 60_000)
 
+  it.live("putMany from a child, getMany in the parent and in a child: all items, in order, batches at most max", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<number>()
+      const p = yield* Process.make({ target: T.putManyRange, args: [q, 0, 5_000, 700], backend })
+      yield* Process.start(p)
+      const got: Array<number> = []
+      while (got.length < 5_000) {
+        const batch = yield* Queue.getMany(q, 512, { timeout: "20 seconds" })
+        expect(batch.length).toBeLessThanOrEqual(512)
+        got.push(...batch)
+      }
+      expect(got).toEqual(Array.from({ length: 5_000 }, (_, i) => i))
+      expect(yield* Process.result(p)).toBe(5_000)
+      const c = yield* Process.make({ target: T.getManyN, args: [q, 3_000, 256], backend })
+      yield* Process.start(c)
+      yield* Queue.putMany(q, Array.from({ length: 3_000 }, (_, i) => i))
+      const r = (yield* Process.result(c)) as { out: Array<number>; largest: number }
+      expect(r.out).toEqual(Array.from({ length: 3_000 }, (_, i) => i))
+      expect(r.largest).toBeGreaterThan(1)
+      expect(yield* Queue.qsize(q)).toBe(0)
+      const bad = yield* Process.make({ target: T.putManyBadThenGood, args: [q], backend })
+      yield* Process.start(bad)
+      expect(yield* Process.result(bad)).toBe("SerializationError")
+      expect(yield* Queue.getMany(q, 10, { timeout: 5_000 })).toEqual(["after1", "after2"])
+    })))
+
+  it.live("a consumer killed while waiting in getMany loses nothing", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<unknown>()
+      const c = yield* Process.make({ target: T.waitForeverMany, args: [q], backend })
+      yield* Process.start(c)
+      yield* Effect.sleep(300)
+      yield* Process.kill(c)
+      yield* Process.join(c)
+      yield* Queue.putMany(q, ["s1", "s2"])
+      expect(yield* Queue.getMany(q, 10, { timeout: 5_000 })).toEqual(["s1", "s2"])
+    })))
+
   it.live("a consumer killed while waiting loses nothing", () =>
     Effect.scoped(Effect.gen(function*() {
       const q = yield* Queue.make<unknown>()
@@ -242,6 +342,21 @@ describe.each(backends)("Queue across processes (%s backend)", (backend) => {
       const item = yield* Queue.get(q, { timeout: 5_000 })
       expect(item.length).toBe(10 << 20)
       expect(item[12345]).toBe(7)
+    })))
+
+  it.live("queues as arguments of Pool tasks: a task puts, another gets, the parent sees both", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const q = yield* Queue.make<number>()
+      const back = yield* Queue.make<unknown>()
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const put = yield* Effect.forkChild(Pool.apply(pool, T.putManyRange, [q, 0, 2_000, 300]))
+      const got: Array<number> = []
+      while (got.length < 2_000) got.push(...(yield* Queue.getMany(q, 500, { timeout: "20 seconds" })))
+      expect(got).toEqual(Array.from({ length: 2_000 }, (_, i) => i))
+      expect(yield* Fiber.join(put)).toBe(2_000)
+      yield* Queue.putMany(back, ["x", "y", "z"])
+      expect(yield* Pool.apply(pool, T.getN, [back, 3])).toEqual(["x", "y", "z"])
+      expect(yield* Queue.qsize(back)).toBe(0)
     })))
 
   it.live("facade queues passed to a process arrive as facade queues", () =>

@@ -448,5 +448,11 @@ export const onProcessDown: (f: (address: string) => void) => () => void = kerne
  *
  * @category monitoring
  * @since 0.1.0
+  *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * Actor.isAtOrBelow("1:2", "1") // true: "1:2" is a child of "1"
+ * ```
  */
 export const isAtOrBelow: (address: string, dead: string) => boolean = kernel.isAtOrBelow

@@ -141,7 +141,15 @@ export interface Pending {
 const isDeclared = (error: unknown, errors: ReadonlyArray<Function>): boolean =>
   errors.some((C) => error instanceof C)
 
-/** Maps a DONE message to the Exit of the call. @internal */
+/**
+ * Maps a DONE message to the Exit of the call. @internal
+ *
+ * @example
+ * ```ts
+ * import * as Child from "@multiproc/runtime/Child"
+ * Child.exitOf(0, 42, []) // Exit.succeed(42)
+ * ```
+ */
 export const exitOf = (status: number, value: unknown, errors: ReadonlyArray<Function>): Exit.Exit<any, any> => {
   switch (status) {
     case P.OK:
@@ -182,7 +190,16 @@ export const spawn = (options: SpawnOptions = {}): Effect.Effect<Child, ChildErr
     (child) => shutdown(child, options.killAfter ?? Duration.seconds(5))
   )
 
-/** Terminates a child unless it has exited, escalating to SIGKILL. @internal */
+/**
+ * Terminates a child unless it has exited, escalating to SIGKILL. @internal
+ *
+ * @example
+ * ```ts
+ * import { Child } from "@multiproc/runtime"
+ * declare const child: Child.Child
+ * const stopped = Child.shutdown(child, "2 seconds")
+ * ```
+ */
 export const shutdown = (child: Child, killAfter: Duration.Input): Effect.Effect<void> =>
   Effect.suspend(() => {
     if (!child.isAlive()) return Effect.asVoid(child.exited)
@@ -195,7 +212,15 @@ export const shutdown = (child: Child, killAfter: Duration.Input): Effect.Effect
 
 let callIds = 0
 
-/** Spawns without a Scope; the caller must terminate it. @internal */
+/**
+ * Spawns without a Scope; the caller must terminate it. @internal
+ *
+ * @example
+ * ```ts
+ * import { Child } from "@multiproc/runtime"
+ * const child = Child.spawnUnscoped({ backend: "process" }) // terminate it yourself
+ * ```
+ */
 export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, ChildError> =>
   Effect.gen(function*() {
     const identity = options.identity ?? kernel.nextIdentity()

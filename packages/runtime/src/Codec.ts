@@ -34,11 +34,28 @@ export class SerializationError extends Schema.TaggedError<SerializationError>()
   message: Schema.String
 }) {}
 
-/** Turns the lean codec's exception into the typed error. @internal */
+/**
+ * Turns the lean codec's exception into the typed error. @internal
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@multiproc/runtime"
+ * import { CodecError } from "@multiproc/runtime/internal/codec"
+ * const typed = Codec.fromCodecError(new CodecError("$.f", "a function cannot be sent"))
+ * ```
+ */
 export const fromCodecError = (e: internal.CodecError): SerializationError =>
   new SerializationError({ path: e.path, reason: e.reason, message: e.message })
 
-/** Whether an unknown thrown value is the codec's exception (also one rebuilt from a worker). */
+/**
+ * Whether an unknown thrown value is the codec's exception (also one rebuilt from a worker).
+ *
+ * @example
+ * ```ts
+ * import { Codec } from "@multiproc/runtime"
+ * Codec.isCodecError(new Error("x")) // false
+ * ```
+ */
 export const isCodecError = (u: unknown): u is internal.CodecError =>
   u instanceof internal.CodecError || (u instanceof Error && u.name === "SerializationError" && typeof (u as any).path === "string")
 

@@ -12,7 +12,16 @@
 import type * as Effect from "effect/Effect"
 import { registerFunctionCodec } from "./internal/codec.ts"
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@multiproc/runtime"
+ * const t = Task.make(import.meta, (x: number) => x, { name: "id" })
+ * t[Task.TaskTypeId] === Task.TaskTypeId // true
+ * ```
+ */
 export const TaskTypeId: unique symbol = Symbol.for("@multiproc/runtime/Task") as any
 
 /** The value a task function may return: a plain value, a promise, or (duck-typed) an Effect. */
@@ -151,10 +160,25 @@ export const ref = <Args extends ReadonlyArray<any> = ReadonlyArray<any>, R = un
  *
  * @category guards
  * @since 0.1.0
+  *
+ * @example
+ * ```ts
+ * import { Task } from "@multiproc/runtime"
+ * Task.isTask(() => 1) // false
+ * ```
  */
 export const isTask = (u: unknown): u is Task<ReadonlyArray<any>, unknown, unknown> => typeof u === "function" && (u as any)[TaskTypeId] === TaskTypeId
 
-/** Why a task reference could not be resolved in a worker. */
+/**
+ * Why a task reference could not be resolved in a worker.
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@multiproc/runtime"
+ * const e = new Task.TaskResolutionError("file:///m.ts", "f", "no task by that name")
+ * e.message // cannot resolve task "f" in file:///m.ts: no task by that name
+ * ```
+ */
 export class TaskResolutionError extends Error {
   readonly module: string
   readonly key: string
@@ -174,6 +198,12 @@ export class TaskResolutionError extends Error {
  *
  * @category resolution
  * @since 0.1.0
+  *
+ * @example
+ * ```ts
+ * import { Task } from "@multiproc/runtime"
+ * const fn = await Task.resolve(new URL("./tasks.ts", import.meta.url).href, "square")
+ * ```
  */
 export const resolve = async (module: string, key: string): Promise<(...args: ReadonlyArray<any>) => unknown> => {
   let ns: Record<string, unknown>
@@ -197,7 +227,17 @@ export const resolve = async (module: string, key: string): Promise<(...args: Re
   )
 }
 
-/** Error classes the task module exports, so errors thrown in a worker arrive as the same class. */
+/**
+ * Error classes the task module exports, so errors thrown in a worker arrive as the same class.
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@multiproc/runtime"
+ * class Oops extends Error {}
+ * const t = Task.make(import.meta, () => 1, { name: "t", errors: [Oops] })
+ * Task.errorClassesOf(t) // [Oops]
+ * ```
+ */
 export const errorClassesOf = (task: Task<ReadonlyArray<any>, unknown, unknown>): ReadonlyArray<Function> => task.errors
 
 // A task handed to another process travels as its reference and comes back callable.

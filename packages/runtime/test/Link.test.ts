@@ -2,6 +2,12 @@ import { describe, expect, it } from "vitest"
 import { Link, portEndpoint, receiveThreadData } from "@multiproc/runtime/internal/link"
 import { MessageChannel } from "node:worker_threads"
 
+/** Waits until `done()` holds (the machine may be loaded: poll, with a generous deadline). */
+const until = async (done: () => boolean, ms = 20_000) => {
+  const t0 = Date.now()
+  while (!done() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 10))
+}
+
 const pair = () => {
   const { port1, port2 } = new MessageChannel()
   const received: Array<unknown> = []
@@ -16,7 +22,7 @@ describe("Link (batched framing)", () => {
     const { a, received, close } = pair()
     for (let i = 0; i < 1000; i++) a.send(i % 3 === 0 ? "" : i % 3 === 1 ? i : [i])
     expect(a.batches).toBe(0)
-    await new Promise((r) => setTimeout(r, 50))
+    await until(() => received.length >= 1000)
     expect(a.batches).toBe(1)
     expect(received.length).toBe(1000)
     expect(received.slice(0, 4)).toEqual(["", 1, [2], ""])
@@ -28,7 +34,7 @@ describe("Link (batched framing)", () => {
     a.send("before")
     expect(() => a.send({ f: () => 1 })).toThrow(/\$\.f/)
     a.send("after")
-    await new Promise((r) => setTimeout(r, 50))
+    await until(() => received.length >= 2)
     expect(received).toEqual(["before", "after"])
     close()
   })
@@ -40,7 +46,7 @@ describe("Link (batched framing)", () => {
       a.send({ round, big })
       a.flush()
     }
-    await new Promise((r) => setTimeout(r, 50))
+    await until(() => received.length >= 5)
     expect(received.map((m: any) => m.round)).toEqual([0, 1, 2, 3, 4])
     expect(received.every((m: any) => m.big === big)).toBe(true)
     close()
@@ -50,7 +56,7 @@ describe("Link (batched framing)", () => {
     const { a, received, close } = pair()
     const bytes = new Uint8Array(16 * 1024 * 1024).map((_, i) => i & 255)
     a.send(bytes)
-    await new Promise((r) => setTimeout(r, 500))
+    await until(() => received.length >= 1)
     expect((received[0] as Uint8Array).length).toBe(bytes.length)
     expect((received[0] as Uint8Array)[12345]).toBe(12345 & 255)
     close()

@@ -9,7 +9,7 @@ import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
 import { makeProxy, ManagerError, ProxyRef, Request, type ServerInfo, treeId } from "./manager-common.ts"
-import { builtins, withContext } from "./manager-types.ts"
+import { builtinMethodToTypeid, builtins, SharedAsyncResult, withContext } from "./manager-types.ts"
 import * as wire from "./wire.ts"
 
 /** A type the manager serves: a factory task and the methods proxies may call. */
@@ -50,6 +50,8 @@ const builtinExposed: Record<string, ReadonlyArray<string>> = {
   Barrier: ["wait", "abort", "reset", "nWaiting", "isBroken", "getParties"],
   Queue: ["put", "get", "qsize", "empty", "isFull"],
   JoinableQueue: ["put", "get", "qsize", "empty", "isFull", "taskDone", "join"],
+  Pool: ["apply", "map", "starmap", "applyAsync", "mapAsync", "close", "terminate", "join"],
+  AsyncResult: ["get", "wait", "ready", "successful"],
   Iterator: ["next"]
 }
 
@@ -68,6 +70,7 @@ interface Req {
   readonly onCancel: (f: () => void) => void
 }
 
+const noCancel = (_: () => void): void => {}
 const isPromise = (u: unknown): u is PromiseLike<unknown> => typeof (u as any)?.then === "function"
 const isIterator = (u: unknown): boolean =>
   typeof u === "object" && u !== null && typeof (u as any).next === "function" &&
@@ -83,6 +86,16 @@ const decodeRequest = (u: unknown): Request => {
     if (m.op === "call" && typeof m.id === "number" && typeof m.method === "string" && Array.isArray(m.args)) {
       const keys = Object.keys(m)
       if (keys.length === 4) return m as unknown as Request
+    }
+    if (m.op === "batch" && Array.isArray(m.calls) && Object.keys(m).length === 2) {
+      let ok = true
+      for (const c of m.calls as Array<unknown>) {
+        if (!Array.isArray(c) || c.length !== 3 || typeof c[0] !== "number" || typeof c[1] !== "string" || !Array.isArray(c[2])) {
+          ok = false
+          break
+        }
+      }
+      if (ok) return m as unknown as Request
     }
   }
   return decodeSlow(u)
@@ -120,7 +133,8 @@ class Server {
   }
 
   registerAs(obj: unknown, typeid: string): ProxyRef {
-    if (typeid === "Iterator" || builtins[typeid]) return this.register(obj, typeid, builtinExposed[typeid] ?? null, null)
+    if (typeid === "AsyncResult") return this.register(new SharedAsyncResult(obj as any), typeid, builtinExposed[typeid]!, null)
+    if (typeid === "Iterator" || builtins[typeid]) return this.register(obj, typeid, builtinExposed[typeid] ?? null, builtinMethodToTypeid[typeid] ?? null)
     const t = this.types[typeid]
     if (!t) throw new ManagerError({ reason: "UnknownType", message: `no type '${typeid}' is registered with the manager` })
     return this.register(obj, typeid, t.exposed ?? null, t.methodToTypeid ?? null)
@@ -140,9 +154,17 @@ class Server {
         return this.create(m.typeid, m.args, req)
       case "call":
         return this.call(m.id, m.method, m.args, req)
-      case "release":
+      case "batch":
+        return this.batch(m.calls, req)
+      case "release": {
+        const s = this.objects.get(m.id)
         this.objects.delete(m.id)
+        if (typeof s?.obj?.dispose === "function" && builtinExposed[s.typeid]) {
+          void Promise.resolve(s.obj.dispose()).then(() => req.reply(undefined), () => req.reply(undefined))
+          return
+        }
         return req.reply(undefined)
+      }
       case "info":
         return req.reply(this.info())
       case "shutdown":
@@ -160,7 +182,12 @@ class Server {
       } catch (e) {
         return req.fail(remoteError(e))
       }
-      return req.reply(this.register(obj, typeid, builtinExposed[typeid] ?? null, null))
+      const methodToTypeid = builtinMethodToTypeid[typeid] ?? null
+      if (isPromise(obj)) {
+        obj.then((o) => req.reply(this.register(o as object, typeid, builtinExposed[typeid] ?? null, methodToTypeid)), (e) => req.fail(remoteError(e)))
+        return
+      }
+      return req.reply(this.register(obj, typeid, builtinExposed[typeid] ?? null, methodToTypeid))
     }
     const t = this.types[typeid]
     if (!t || !t.factory) {
@@ -177,6 +204,44 @@ class Server {
     })()
   }
 
+  /** Calls answered in one reply, in order: `[0, value]` or `[1, error]` each. Clients batch only
+   * calls of types answered synchronously; anything asynchronous is awaited before the reply. */
+  batch(calls: ReadonlyArray<readonly [number, string, ReadonlyArray<unknown>]>, req: Req): void {
+    const results: Array<readonly [number, unknown]> = new Array(calls.length)
+    let waiting = 0
+    let started = false
+    // All answered with nothing (a burst of sets): the reply is just their count.
+    const maybeReply = () => {
+      if (!started || waiting !== 0) return
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i]!
+        if (r[0] !== 0 || r[1] !== undefined) return req.reply(results)
+      }
+      req.reply(results.length)
+    }
+    for (let i = 0; i < calls.length; i++) {
+      const [id, method, args] = calls[i]!
+      let answered = false
+      let async = false
+      const answer = (r: readonly [number, unknown]) => {
+        if (answered) return
+        answered = true
+        results[i] = r
+        if (async) {
+          waiting--
+          maybeReply()
+        }
+      }
+      this.call(id, method, args, { from: req.from, reply: (v) => answer([0, v]), fail: (e) => answer([1, e]), onCancel: noCancel })
+      if (!answered) {
+        async = true
+        waiting++
+      }
+    }
+    started = true
+    maybeReply()
+  }
+
   call(id: number, method: string, args: ReadonlyArray<unknown>, req: Req): void {
     const served = this.objects.get(id)
     if (!served) return req.fail(new ManagerError({ reason: "UnknownObject", message: `no object ${id} on this manager (released, or the manager restarted)` }))
@@ -189,11 +254,22 @@ class Server {
         remoteType: "AttributeError"
       }))
     }
-    const controller = new AbortController()
-    req.onCancel(() => controller.abort())
+    // The abort signal only exists if the method asks for it (blocking methods do): most calls
+    // are synchronous and pay nothing for cancellation.
+    let controller: AbortController | undefined
+    const ctx = {
+      from: req.from,
+      get signal(): AbortSignal {
+        if (!controller) {
+          const c = controller = new AbortController()
+          req.onCancel(() => c.abort())
+        }
+        return controller.signal
+      }
+    }
     let result: unknown
     try {
-      result = withContext({ from: req.from, signal: controller.signal }, () => fn.apply(served.obj, args))
+      result = withContext(ctx, () => fn.apply(served.obj, args))
     } catch (e) {
       return req.fail(remoteError(e))
     }
@@ -235,6 +311,11 @@ class Server {
   }
 
   async shutdown(): Promise<void> {
+    const disposing: Array<Promise<unknown>> = []
+    for (const s of this.objects.values()) {
+      if (typeof s.obj?.dispose === "function" && builtinExposed[s.typeid]) disposing.push(Promise.resolve(s.obj.dispose()).catch(() => {}))
+    }
+    await Promise.all(disposing)
     for (const s of this.sessions) s.close()
     await this.listener?.close()
     this.listener = undefined

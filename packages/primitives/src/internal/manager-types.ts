@@ -6,6 +6,11 @@
  * {@link current}, and release what a dead or departed caller held through `down`.
  * @internal
  */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as PoolModule from "../Pool.ts"
+import { squash } from "./facade.ts"
 import { pyError } from "./manager-common.ts"
 import * as tc from "./typecodes.ts"
 
@@ -740,5 +745,95 @@ export const builtins: Record<string, (...args: Array<any>) => object> = {
   Event: () => new SharedEvent(),
   Barrier: (parties: number, timeout?: number | null) => new SharedBarrier(parties, timeout ?? null),
   Queue: (maxsize?: number) => new SharedQueue(maxsize ?? 0),
-  JoinableQueue: (maxsize?: number) => new SharedQueue(maxsize ?? 0)
+  JoinableQueue: (maxsize?: number) => new SharedQueue(maxsize ?? 0),
+  Pool: (options?: PoolOptions) => SharedPool.make(options ?? {}) as unknown as object
+}
+
+/** Built-in methods whose results are served objects (Python's `method_to_typeid`). */
+export const builtinMethodToTypeid: Record<string, Readonly<Record<string, string>>> = {
+  Pool: { applyAsync: "AsyncResult", mapAsync: "AsyncResult" }
+}
+
+// ---- Pool -------------------------------------------------------------------------------------
+
+/** The options a served Pool accepts (plain data: they cross to the manager's process). */
+export interface PoolOptions {
+  readonly processes?: number | undefined
+  readonly backend?: "thread" | "process" | undefined
+  readonly initializer?: any
+  readonly initargs?: ReadonlyArray<unknown> | undefined
+  readonly maxTasksPerChild?: number | undefined
+  readonly taskTimeout?: number | undefined
+}
+
+/** Runs a Pool Effect to a promise that rejects with the original error. */
+const settle = <A>(effect: Effect.Effect<A, unknown>): Promise<A> =>
+  Effect.runPromiseExit(effect).then((exit) => Exit.isSuccess(exit) ? exit.value : Promise.reject(squash(exit.cause)))
+
+/** A real `Pool` (of `Pool.ts`) living in the manager's process, owned by its own Scope. */
+export class SharedPool {
+  readonly pool: PoolModule.Pool
+  readonly scope: Scope.Closeable
+  private constructor(pool: PoolModule.Pool, scope: Scope.Closeable) {
+    this.pool = pool
+    this.scope = scope
+  }
+  static async make(options: PoolOptions = {}): Promise<SharedPool> {
+    const scope = Scope.makeUnsafe()
+    try {
+      const pool = await settle(Scope.provide(scope)(PoolModule.make(options as PoolModule.Options)))
+      return new SharedPool(pool, scope)
+    } catch (e) {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      throw e
+    }
+  }
+  apply(task: any, args: Array<unknown> = []) {
+    return settle(PoolModule.apply(this.pool, task, args as any))
+  }
+  map(task: any, items: Array<unknown>, chunksize?: number) {
+    return settle(PoolModule.map(this.pool, task, items, { chunksize }))
+  }
+  starmap(task: any, items: Array<Array<unknown>>, chunksize?: number) {
+    return settle(PoolModule.starmap(this.pool, task, items as any, { chunksize }))
+  }
+  applyAsync(task: any, args: Array<unknown> = []) {
+    return PoolModule.applyAsyncUnsafe(this.pool, task, args as any)
+  }
+  mapAsync(task: any, items: Array<unknown>, chunksize?: number) {
+    return settle(PoolModule.mapAsync(this.pool, task, items, { chunksize }))
+  }
+  close() {
+    return settle(PoolModule.close(this.pool))
+  }
+  terminate() {
+    return settle(PoolModule.terminate(this.pool))
+  }
+  join() {
+    return settle(PoolModule.join(this.pool))
+  }
+  /** Dropped from the server or the manager shuts down: the workers go. */
+  dispose(): Promise<void> {
+    return Effect.runPromise(Scope.close(this.scope, Exit.void))
+  }
+}
+
+/** The served face of a Pool's `AsyncResult` (`get(timeout ms)`, `wait`, `ready`, `successful`). */
+export class SharedAsyncResult {
+  readonly result: PoolModule.AsyncResult<unknown, unknown>
+  constructor(result: PoolModule.AsyncResult<unknown, unknown>) {
+    this.result = result
+  }
+  get(timeout: number | null = null) {
+    return settle(this.result.get(timeout ?? undefined))
+  }
+  wait(timeout: number | null = null) {
+    return settle(this.result.wait(timeout ?? undefined))
+  }
+  ready() {
+    return this.result.ready()
+  }
+  successful() {
+    return settle(this.result.successful())
+  }
 }

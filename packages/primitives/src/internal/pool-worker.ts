@@ -9,7 +9,7 @@
  * `[index, status, error, index, status, error, …]` with the runtime's DONE statuses.
  * @internal
  */
-import { CodecError, encode } from "@multiproc/runtime/internal/codec"
+import { CodecError, encode, Opaque, prepareOpaque, registerCustom } from "@multiproc/runtime/internal/codec"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import { DIE, FAIL, INTERRUPTED, THROW } from "@multiproc/runtime/internal/protocol"
 import * as Task from "@multiproc/runtime/Task"
@@ -168,14 +168,41 @@ const run = (fn: Fn, star: number, items: ReadonlyArray<unknown>): unknown => {
   return finish(values, failures)
 }
 
+/**
+ * A chunk's items, left undecoded on arrival and opened once the task's module is imported: the
+ * items may hold handles (queues, connections, …) whose codecs that module's imports register.
+ */
+export class Items {
+  readonly items: ReadonlyArray<unknown> | undefined
+  readonly opaque: Opaque | undefined
+  readonly shared: ReadonlyArray<unknown> | undefined
+  constructor(items: ReadonlyArray<unknown> | undefined, opaque?: Opaque, shared?: ReadonlyArray<unknown>) {
+    this.items = items
+    this.opaque = opaque
+    this.shared = shared
+  }
+  open(): ReadonlyArray<unknown> {
+    return this.items ?? (this.opaque!.open({ shared: this.shared }) as ReadonlyArray<unknown>)
+  }
+}
+
+registerCustom<Items>({
+  tag: "multiproc/pool/Items",
+  Class: Items,
+  encode: (x, ctx) => prepareOpaque(x.items, ctx, "items"),
+  decode: (opaque: Opaque, ctx) => new Items(undefined, opaque, ctx.shared)
+})
+
+const open = (items: Items | ReadonlyArray<unknown>): ReadonlyArray<unknown> => items instanceof Items ? items.open() : items
+
 /** Runs `module#key` over `items` (each one argument, or with `star` one argument list). */
-export const runChunk = Task.make(import.meta, function runChunk(module: string, key: string, star: number, items: ReadonlyArray<unknown>) {
+export const runChunk = Task.make(import.meta, function runChunk(module: string, key: string, star: number, items: Items | ReadonlyArray<unknown>) {
   const id = `${module}#${key}`
   const fn = fns.get(id)
-  if (fn !== undefined) return run(fn, star, items)
+  if (fn !== undefined) return run(fn, star, open(items))
   return Task.resolve(module, key).then((f) => {
     fns.set(id, f)
-    return run(f, star, items)
+    return run(f, star, open(items))
   })
 }, { name: "runChunk" })
 

@@ -3,20 +3,23 @@
  * `Atomics.wait` / `Atomics.waitAsync` when contended), plus the host side that serves it, and
  * the cells next to it, to processes that cannot share the memory.
  *
- * This is the default lock of `SharedValue` until the project's `Lock` (its own issue) lands; the
- * minimal interface the values need is {@link LockLike}.
+ * This is the default lock of `SharedValue` (a value may instead be given the project's `Lock` /
+ * `RLock`, which are actors and cost a message when contended).
  *
- * Words (Int32): [state (0 free, 1 locked, 2 locked with waiters), owner token, recursion count].
+ * Words (Int32): [owner token (0 = free), waiters, recursion count (written by the owner only)].
+ * Uncontended, an acquire is one compare-and-swap and a release one exchange plus one load; a
+ * contended acquire spins briefly (critical sections over shared values are tens of nanoseconds,
+ * far shorter than a futex sleep and wake-up) before it registers as a waiter and sleeps.
  * @internal
  */
 import { threadId } from "node:worker_threads"
 
 export const LOCK_BYTES = 16
-const STATE = 0
-const OWNER = 1
+const OWNER = 0
+const WAITERS = 1
 const COUNT = 2
 
-/** This thread's owner token (threads of one process have distinct ids). */
+/** This thread's owner token (threads of one process have distinct ids; never 0). */
 export const localToken = threadId + 1
 
 let nextRemote = 0
@@ -28,26 +31,30 @@ export interface LockWords {
   readonly recursive: boolean
 }
 
+const SPINS = 200
+
 const tryTake = (l: LockWords, token: number): boolean => {
   const w = l.words
-  if (Atomics.compareExchange(w, STATE, 0, 1) === 0) {
-    Atomics.store(w, OWNER, token)
-    Atomics.store(w, COUNT, 1)
+  const owner = Atomics.compareExchange(w, OWNER, 0, token)
+  if (owner === 0) {
+    w[COUNT] = 1
     return true
   }
-  if (l.recursive && Atomics.load(w, OWNER) === token) {
-    Atomics.add(w, COUNT, 1)
+  if (owner === token && l.recursive) {
+    w[COUNT] = w[COUNT]! + 1
     return true
   }
   return false
 }
 
-/** Marks the lock contended; true if it was in fact free and is now ours. */
-const takeContended = (l: LockWords, token: number): boolean => {
-  if (Atomics.exchange(l.words, STATE, 2) === 0) {
-    Atomics.store(l.words, OWNER, token)
-    Atomics.store(l.words, COUNT, 1)
-    return true
+/** Spins a little while the lock is held by someone else; true once taken. */
+const spin = (l: LockWords, token: number): boolean => {
+  const w = l.words
+  for (let i = 0; i < SPINS; i++) {
+    if (Atomics.load(w, OWNER) === 0 && Atomics.compareExchange(w, OWNER, 0, token) === 0) {
+      w[COUNT] = 1
+      return true
+    }
   }
   return false
 }
@@ -57,12 +64,23 @@ const takeContended = (l: LockWords, token: number): boolean => {
 export const acquireSync = (l: LockWords, token: number, timeoutMs: number | null): boolean => {
   if (tryTake(l, token)) return true
   if (timeoutMs !== null && timeoutMs <= 0) return false
+  if (spin(l, token)) return true
+  const w = l.words
   const deadline = timeoutMs === null ? Infinity : Date.now() + timeoutMs
-  for (;;) {
-    if (takeContended(l, token)) return true
-    const left = deadline - Date.now()
-    if (left <= 0) return false
-    Atomics.wait(l.words, STATE, 2, left === Infinity ? undefined : left)
+  Atomics.add(w, WAITERS, 1)
+  try {
+    for (;;) {
+      const owner = Atomics.compareExchange(w, OWNER, 0, token)
+      if (owner === 0) {
+        w[COUNT] = 1
+        return true
+      }
+      const left = deadline - Date.now()
+      if (left <= 0) return false
+      Atomics.wait(w, OWNER, owner, left === Infinity ? undefined : left)
+    }
+  } finally {
+    Atomics.sub(w, WAITERS, 1)
   }
 }
 
@@ -70,15 +88,25 @@ export const acquireSync = (l: LockWords, token: number, timeoutMs: number | nul
 export const acquireAsync = async (l: LockWords, token: number, timeoutMs: number | null, signal?: AbortSignal): Promise<boolean> => {
   if (tryTake(l, token)) return true
   if (timeoutMs !== null && timeoutMs <= 0) return false
+  const w = l.words
   const deadline = timeoutMs === null ? Infinity : Date.now() + timeoutMs
-  for (;;) {
-    if (signal?.aborted) return false
-    if (takeContended(l, token)) return true
-    const left = deadline - Date.now()
-    if (left <= 0) return false
-    // Wake at least every 50 ms to notice an abort.
-    const r = Atomics.waitAsync(l.words, STATE, 2, Math.min(left, 50))
-    if (r.async) await r.value
+  Atomics.add(w, WAITERS, 1)
+  try {
+    for (;;) {
+      if (signal?.aborted) return false
+      const owner = Atomics.compareExchange(w, OWNER, 0, token)
+      if (owner === 0) {
+        w[COUNT] = 1
+        return true
+      }
+      const left = deadline - Date.now()
+      if (left <= 0) return false
+      // Wake at least every 50 ms to notice an abort.
+      const r = Atomics.waitAsync(w, OWNER, owner, Math.min(left, 50))
+      if (r.async) await r.value
+    }
+  } finally {
+    Atomics.sub(w, WAITERS, 1)
   }
 }
 
@@ -86,9 +114,16 @@ export type ReleaseResult = "ok" | "unlocked" | "not-owner"
 
 export const release = (l: LockWords, token: number): ReleaseResult => {
   const w = l.words
-  if (Atomics.load(w, STATE) === 0) return "unlocked"
-  if (l.recursive && Atomics.load(w, OWNER) !== token) return "not-owner"
-  if (l.recursive && Atomics.sub(w, COUNT, 1) > 1) return "ok"
+  const owner = Atomics.load(w, OWNER)
+  if (owner === 0) return "unlocked"
+  if (l.recursive) {
+    if (owner !== token) return "not-owner"
+    const n = w[COUNT]! - 1
+    if (n > 0) {
+      w[COUNT] = n
+      return "ok"
+    }
+  }
   forceRelease(l)
   return "ok"
 }
@@ -96,10 +131,10 @@ export const release = (l: LockWords, token: number): ReleaseResult => {
 /** Frees the lock whatever its count (a dead holder). */
 export const forceRelease = (l: LockWords): void => {
   const w = l.words
-  Atomics.store(w, COUNT, 0)
+  w[COUNT] = 0
   Atomics.store(w, OWNER, 0)
-  if (Atomics.exchange(w, STATE, 0) === 2) Atomics.notify(w, STATE, 1)
+  if (Atomics.load(w, WAITERS) > 0) Atomics.notify(w, OWNER, 1)
 }
 
 export const ownerOf = (l: LockWords): number => Atomics.load(l.words, OWNER)
-export const isLocked = (l: LockWords): boolean => Atomics.load(l.words, STATE) !== 0
+export const isLocked = (l: LockWords): boolean => Atomics.load(l.words, OWNER) !== 0

@@ -13,10 +13,16 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
 import { run, runSync, scope } from "../internal/facade.ts"
+import * as P from "../internal/permits.ts"
 import * as L from "../Lock.ts"
 
 /** The owner of an RLock in async/await code: the process itself. @internal */
-export const PROCESS_OWNER = -1
+export const PROCESS_OWNER = L.PROCESS_OWNER
+
+const TRUE = Promise.resolve(true)
+const FALSE = Promise.resolve(false)
+const VOID = Promise.resolve()
+const processOwner = { block: false, owner: PROCESS_OWNER } as const
 
 /** A held lock; releases it when disposed (`using` / `await using`). */
 export interface Held extends Disposable, AsyncDisposable {
@@ -43,22 +49,54 @@ export const makeIn = <A>(effect: Effect.Effect<A, never, Scope.Scope>): A => ru
 abstract class Base {
   /** The Effect-API handle this object wraps. */
   abstract readonly handle: L.Lock | L.RLock
-  /** Python's `acquire(block=True, timeout=None)`: `true` once held, `false` otherwise. */
+  /** Python's `acquire(block=True, timeout=None)`: `true` once held, `false` otherwise. A free
+   * lock is taken without running an Effect. */
   acquire(block = true, timeout?: Duration.Input): Promise<boolean> {
+    const now = this.trySync()
+    if (now === true) return TRUE
+    if (now === false && block === false) return FALSE
     return run(L.acquire(this.handle, { block, timeout, owner: PROCESS_OWNER }))
   }
-  /** Python's `release()`. */
+  /**
+   * Python's `acquire(block=False)`, answered synchronously: `true` if the lock was free and is
+   * now held. Where the lock's memory is not shared (a process-backend child) it throws
+   * `LockError` `NotShared`: use `await acquire(false)` there.
+   */
+  tryAcquire(): boolean {
+    return L.acquireUnsafe(this.handle, processOwner)
+  }
+  /** Python's `release()`. A lock this process holds is released without running an Effect. */
   release(): Promise<void> {
+    if (this.releaseOwnSync()) return VOID
     return run(L.release(this.handle, { owner: PROCESS_OWNER }))
+  }
+  /** Python's `release()`, synchronously, of a lock this process holds (`LockError` `NotLocked`
+   * if it holds none, `NotOwner` for an RLock it does not own). */
+  releaseSync(): void {
+    L.releaseUnsafe(this.handle, processOwner)
   }
   /** Python's `with lock:` — runs `f` holding the lock. */
   async withLock<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
-    await this.acquire()
+    if (this.trySync() !== true) await run(L.acquire(this.handle, { owner: PROCESS_OWNER }))
     try {
       return await f()
     } finally {
-      await this.release()
+      if (!this.releaseOwnSync()) await run(L.release(this.handle, { owner: PROCESS_OWNER }))
     }
+  }
+  /** A synchronous non-blocking acquire; `undefined` where the memory is not shared. */
+  private trySync(): boolean | undefined {
+    return L.isShared(this.handle) ? L.acquireUnsafe(this.handle, processOwner) : undefined
+  }
+  /** Releases a hold of this process synchronously; false if that is not possible here. */
+  private releaseOwnSync(): boolean {
+    const h = this.handle
+    if (h.kind === "RLock") {
+      const local = P.localOf(h)
+      if (local.owner !== PROCESS_OWNER || local.depth === 0) return false
+    } else if (P.heldHere(h) === 0) return false
+    L.releaseUnsafe(h, processOwner)
+    return true
   }
   /** Acquires and returns a guard for `using` / `await using`, which releases it. */
   async hold(): Promise<Held> {

@@ -137,6 +137,10 @@ export class Manager {
   JoinableQueue<A = unknown>(maxsize = 0) {
     return run(M.joinableQueue<A>(this.manager, maxsize)).then(promisify)
   }
+  /** Python's `manager.Pool(processes)`: a pool owned by the manager's process. */
+  Pool(options: M.PoolProxyOptions = {}) {
+    return run(M.pool(this.manager, options)).then(promisify)
+  }
   /** A served object of a registered custom type. */
   create<T = any>(typeid: string, ...args: ReadonlyArray<unknown>) {
     return run(M.create<T>(this.manager, typeid, ...args)).then(promisify)

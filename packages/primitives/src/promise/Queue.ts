@@ -15,6 +15,37 @@ import * as Q from "../Queue.ts"
 
 const makeIn = <A>(effect: Effect.Effect<A, never, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
 
+const impl = (q: Q.AnyQueue<any>): Q.QueueImpl<unknown> => q as unknown as Q.QueueImpl<unknown>
+
+// Operations that need not wait complete without running an Effect (the hot path of a loop of
+// `await q.put(x)` / `await q.get()`); the others run the Effect API.
+const putNow = (queue: Q.AnyQueue<any>, item: unknown, options: Q.BlockOptions | undefined): Promise<void> => {
+  const r = Q.tryPut(impl(queue), item, options)
+  if (r === undefined) return Promise.resolve()
+  return r instanceof Q.Failed ? Promise.reject(r.error) : run(r)
+}
+
+const putManyNow = (queue: Q.AnyQueue<any>, items: Iterable<unknown>, options: Q.BlockOptions | undefined): Promise<void> => {
+  const r = Q.tryPutMany(impl(queue), items, options)
+  if (r === undefined) return Promise.resolve()
+  return r instanceof Q.Failed ? Promise.reject(r.error) : run(r)
+}
+
+const getNow = <A>(queue: Q.AnyQueue<A>, options: Q.BlockOptions | undefined): Promise<A> => {
+  const q = impl(queue)
+  const r = Q.tryGet(q, options)
+  if (r === Q.WAIT) return run(Q.waitGet(q, options))
+  return r instanceof Q.Failed ? Promise.reject(r.error) : Promise.resolve(r as A)
+}
+
+const getManyNow = <A>(queue: Q.AnyQueue<A>, max: number, options: Q.BlockOptions | undefined): Promise<Array<A>> => {
+  const q = impl(queue)
+  const n = Math.max(1, Math.floor(max) || 1)
+  const r = Q.tryGetMany(q, n, options)
+  if (r === Q.WAIT) return run(Q.waitGet(q, options, n))
+  return r instanceof Q.Failed ? Promise.reject(r.error) : Promise.resolve(r as Array<A>)
+}
+
 /** Options of `put` / `get`. */
 export type BlockOptions = Q.BlockOptions
 
@@ -44,19 +75,27 @@ export class Queue<A = unknown> {
   }
   /** Python's `put(obj, block=True, timeout=None)`. */
   put(item: A, options?: BlockOptions): Promise<void> {
-    return run(Q.put(this.queue, item, options))
+    return putNow(this.queue, item, options)
+  }
+  /** Puts several items in order (see the Effect API's `putMany`); no Python equivalent. */
+  putMany(items: Iterable<A>, options?: BlockOptions): Promise<void> {
+    return putManyNow(this.queue, items, options)
   }
   /** Python's `put_nowait(obj)`. */
   putNowait(item: A): Promise<void> {
-    return run(Q.putNowait(this.queue, item))
+    return putNow(this.queue, item, { block: false })
   }
   /** Python's `get(block=True, timeout=None)`. */
   get(options?: BlockOptions): Promise<A> {
-    return run(Q.get(this.queue, options))
+    return getNow(this.queue, options)
+  }
+  /** Takes up to `max` items, waiting for the first (see the Effect API's `getMany`); no Python equivalent. */
+  getMany(max: number, options?: BlockOptions): Promise<Array<A>> {
+    return getManyNow(this.queue, max, options)
   }
   /** Python's `get_nowait()`. */
   getNowait(): Promise<A> {
-    return run(Q.getNowait(this.queue))
+    return getNow(this.queue, { block: false })
   }
   /** Python's `qsize()` (exact). */
   qsize(): Promise<number> {
@@ -152,11 +191,11 @@ export class SimpleQueue<A = unknown> {
   }
   /** Python's `put(obj)`. */
   put(item: A): Promise<void> {
-    return run(Q.put(this.queue, item))
+    return putNow(this.queue, item, undefined)
   }
   /** Python's `get()`. */
   get(): Promise<A> {
-    return run(Q.get(this.queue))
+    return getNow(this.queue, undefined)
   }
   /** Python's `empty()`. */
   empty(): Promise<boolean> {

@@ -573,5 +573,8 @@ export const decode = (bytes: Uint8Array, ctx: DecodeContext = noSharedDecode): 
 /** Packs already prepared values as one batch (one msgpack array) into a fresh buffer. */
 export const packBatch = (prepared: Array<unknown>): Uint8Array => new Uint8Array(packr.pack(prepared))
 
+/** Packs a batch into msgpackr's own buffer: the view is valid only until the next pack. */
+export const packBatchView = (prepared: Array<unknown>): Buffer => packr.pack(prepared) as Buffer
+
 /** Unpacks a batch into its prepared values; call {@link restoreValue} on each. */
 export const unpackBatch = (bytes: Uint8Array): Array<unknown> => packr.unpack(bytes) as Array<unknown>

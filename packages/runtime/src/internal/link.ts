@@ -5,16 +5,29 @@
  * fails there, at the sender, and nothing else in the batch is affected.
  * @internal
  */
-import { type DecodeContext, type EncodeContext, packBatch, prepareValue, restoreValue, unpackBatch } from "./codec.ts"
+import { type DecodeContext, type EncodeContext, packBatchView, prepareValue, restoreValue, unpackBatch } from "./codec.ts"
 
 /** The raw channel under a Link. */
 export interface Endpoint {
   /** Whether SharedArrayBuffers and MessagePorts can travel beside the bytes (threads only). */
   readonly sharesMemory: boolean
-  post(bytes: Uint8Array, shared: Array<unknown> | undefined, done?: () => void): void
+  /** Writes one batch. `bytes` is only valid during the call (it is the codec's own buffer). */
+  post(bytes: Buffer, shared: Array<unknown> | undefined, done?: () => void): void
   /** Runs `done` once everything posted so far was handed to the OS (writes may be queued). */
   drained?(done: () => void): void
 }
+
+/**
+ * How a batch's bytes travel. Small batches go as a one-byte string holding the bytes (V8 clones
+ * a flat string faster than a typed array: measured ~2 µs less per round trip), large ones as a
+ * fresh buffer (transferred between threads, so never copied twice).
+ */
+const SMALL = 8192
+const frame = (bytes: Buffer): string | Uint8Array =>
+  bytes.byteLength <= SMALL ? bytes.toString("latin1", 0, bytes.byteLength) : new Uint8Array(bytes)
+
+/** The bytes of a received frame. */
+export const unframe = (data: string | Uint8Array): Uint8Array => typeof data === "string" ? Buffer.from(data, "latin1") : data
 
 const MAX_BATCH = 4096
 
@@ -84,7 +97,7 @@ export class Link {
       this.ctx.shared = this.shared
     }
     this.batches++
-    this.endpoint.post(packBatch(batch), shared && shared.length > 0 ? shared : undefined, done)
+    this.endpoint.post(packBatchView(batch), shared && shared.length > 0 ? shared : undefined, done)
   }
 
   /** Stops writing until {@link release} (used until the peer reported ready). */
@@ -125,22 +138,23 @@ export class Link {
   }
 }
 
-/** Reads what a thread endpoint received: bare bytes, or `[bytes, shared]`. */
+/** Reads what a thread endpoint received: a frame, or `[frame, shared]`. */
 export const receiveThreadData = (link: Link, data: unknown): void => {
-  if (data instanceof Uint8Array) link.receive(data, undefined)
-  else if (Array.isArray(data) && data[0] instanceof Uint8Array) link.receive(data[0], data[1])
+  if (typeof data === "string" || data instanceof Uint8Array) link.receive(unframe(data), undefined)
+  else if (Array.isArray(data)) link.receive(unframe(data[0]), data[1])
 }
 
 /** An endpoint over anything with `postMessage` (a Worker, a MessagePort, `parentPort`). */
 export const portEndpoint = (port: { postMessage(value: unknown, transfer?: ReadonlyArray<any>): void }): Endpoint => ({
   sharesMemory: true,
   post(bytes, shared, done) {
-    const transfer: Array<any> = [bytes.buffer]
+    const data = frame(bytes)
+    const transfer: Array<any> = typeof data === "string" ? [] : [data.buffer]
     if (shared) {
       for (const s of shared) if ((s as any)?.constructor?.name === "MessagePort") transfer.push(s)
-      port.postMessage([bytes, shared], transfer)
+      port.postMessage([data, shared], transfer)
     } else {
-      port.postMessage(bytes, transfer)
+      port.postMessage(data, transfer)
     }
     done?.()
   }
@@ -168,7 +182,7 @@ export const ipcEndpoint = (channel: { send?: ((message: any, callback: (error: 
       }
       inflight++
       // A callback keeps a closed channel's error from being thrown or emitted.
-      channel.send(bytes, () => {
+      channel.send(frame(bytes), () => {
         settled()
         done?.()
       })

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url"
 import { type ResourceLimits, Worker } from "node:worker_threads"
 import { prepareOpaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
-import { ipcEndpoint, Link, portEndpoint, receiveThreadData } from "./link.ts"
+import { ipcEndpoint, Link, portEndpoint, receiveThreadData, unframe } from "./link.ts"
 import * as P from "./protocol.ts"
 
 const entry = new URL("./worker-entry.mjs", import.meta.url)
@@ -87,7 +87,7 @@ export class ChildHandle {
       this.child = child
       this.pid = child.pid ?? 0
       this.link = new Link(ipcEndpoint(child), (m) => this.onMessage(m), { held: true })
-      child.on("message", (data: any) => this.link.receive(data instanceof Uint8Array ? data : new Uint8Array(data), undefined))
+      child.on("message", (data: any) => this.link.receive(unframe(data), undefined))
       child.on("error", (e) => {
         this.uncaught = e
         // A failed spawn emits 'error' and never 'close'.

@@ -8,7 +8,7 @@ import { parentPort, threadId, workerData } from "node:worker_threads"
 import * as Task from "../Task.ts"
 import { CodecError, type Opaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
-import { ipcEndpoint, Link, portEndpoint, receiveThreadData } from "./link.ts"
+import { ipcEndpoint, Link, portEndpoint, receiveThreadData, unframe } from "./link.ts"
 import * as P from "./protocol.ts"
 
 const isThread = parentPort !== null
@@ -45,7 +45,7 @@ link.onDecodeError = (e) => kernel.log(P.levels.ERROR, `undecodable message from
 if (isThread) {
   parentPort!.on("message", (data) => receiveThreadData(link, data))
 } else {
-  process.on("message", (data: any) => link.receive(data instanceof Uint8Array ? data : new Uint8Array(data), undefined))
+  process.on("message", (data: any) => link.receive(unframe(data), undefined))
   // No orphans: when the parent goes away (even by SIGKILL) the IPC channel closes.
   process.on("disconnect", () => {
     link.close()

@@ -1,0 +1,166 @@
+/**
+ * Authenticated connections for async/await code: `Listener`, `Client` and the connection objects
+ * they give, as thin classes over the Effect API (`Connection`). Every object that owns a socket
+ * closes it with `close()` or `await using`.
+ *
+ * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`).
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as C from "../Connection.ts"
+import { run } from "../internal/facade.ts"
+
+export { ConnectionError } from "../Connection.ts"
+
+/** Runs a scoped constructor in a Scope of its own, closed if the constructor fails. */
+const own = async <A>(effect: Effect.Effect<A, C.ConnectionError, Scope.Scope>): Promise<[A, Scope.Closeable]> => {
+  const scope = Scope.makeUnsafe()
+  try {
+    return [await run(Scope.provide(scope)(effect)), scope]
+  } catch (e) {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    throw e
+  }
+}
+
+/**
+ * One authenticated connection (from `Listener.accept()` or `Client()`).
+ *
+ * Python equivalent: `multiprocessing.connection.Connection`.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@multiproc/primitives/promise"
+ * await using conn = await Client({ host: "127.0.0.1", port: 6000 }, { authkey: "secret" })
+ * await conn.send({ hello: "world" })
+ * console.log(await conn.recv())
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class Connection {
+  /** The Effect-API connection. */
+  readonly connection: C.Connection
+  private readonly scope: Scope.Closeable
+  /** @internal */
+  constructor(connection: C.Connection, scope: Scope.Closeable) {
+    this.connection = connection
+    this.scope = scope
+  }
+  /** The peer's address. */
+  get peer(): C.Address {
+    return this.connection.peer
+  }
+  /** Whether `close` was called here (Python's `closed`). */
+  get closed(): boolean {
+    return this.connection.closed
+  }
+  /** Python's `send(obj)` (encoded with the runtime codec, never pickle). */
+  send(value: unknown): Promise<void> {
+    return run(C.send(this.connection, value))
+  }
+  /** Python's `recv()`; rejects with `ConnectionError` reason `EOF` once the peer closed. */
+  recv(): Promise<unknown> {
+    return run(C.recv(this.connection))
+  }
+  /** Python's `send_bytes(buf, offset=0, size=None)`. */
+  sendBytes(buf: Uint8Array, offset = 0, size?: number): Promise<void> {
+    if (offset < 0 || offset > buf.length) return Promise.reject(new RangeError("offset is out of bounds"))
+    const end = size === undefined ? buf.length : offset + size
+    if (size !== undefined && (size < 0 || end > buf.length)) return Promise.reject(new RangeError("buffer length < offset + size"))
+    return run(C.sendBytes(this.connection, buf.subarray(offset, end)))
+  }
+  /** Python's `recv_bytes()`. */
+  recvBytes(): Promise<Uint8Array> {
+    return run(C.recvBytes(this.connection))
+  }
+  /** Python's `poll(timeout=0.0)`: no timeout does not wait, `"infinity"` waits for ever. */
+  poll(timeout?: Duration.Input): Promise<boolean> {
+    return run(C.poll(this.connection, timeout))
+  }
+  /** Python's `close()`; idempotent. */
+  close(): Promise<void> {
+    return Effect.runPromise(Scope.close(this.scope, Exit.void))
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+  toString(): string {
+    return String(this.connection)
+  }
+}
+
+/**
+ * A listening socket handing out authenticated connections (binds 127.0.0.1 unless told otherwise).
+ *
+ * Python equivalent: `multiprocessing.connection.Listener(address, authkey=...)`.
+ *
+ * @example
+ * ```ts
+ * import { Listener } from "@multiproc/primitives/promise"
+ * await using listener = await Listener.listen({ authkey: "secret" })
+ * console.log(listener.address.port)
+ * await using conn = await listener.accept()
+ * await conn.send(await conn.recv())
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class Listener {
+  /** The Effect-API listener. */
+  readonly listener: C.Listener
+  private readonly scope: Scope.Closeable
+  private constructor(listener: C.Listener, scope: Scope.Closeable) {
+    this.listener = listener
+    this.scope = scope
+  }
+  /** Python's `Listener(address=None, authkey=None, backlog=1)`; rejects with `AddressInUse`. */
+  static async listen(options: C.ListenOptions = {}): Promise<Listener> {
+    const [listener, scope] = await own(C.listen(options))
+    return new Listener(listener, scope)
+  }
+  /** Where it listens (the real port when port 0 was asked for). */
+  get address(): C.Address {
+    return this.listener.address
+  }
+  /** Python's `last_accepted`. */
+  get lastAccepted(): C.Address | undefined {
+    return this.listener.lastAccepted
+  }
+  /** Python's `accept()`: the next authenticated connection; rejects with `AuthenticationError`
+   * when a peer fails the handshake (call it again for the next peer). */
+  async accept(): Promise<Connection> {
+    const [connection, scope] = await own(C.accept(this.listener))
+    return new Connection(connection, scope)
+  }
+  /** Python's `close()`: frees the port at once; idempotent. */
+  close(): Promise<void> {
+    return Effect.runPromise(Scope.close(this.scope, Exit.void))
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}
+
+/**
+ * Connects to a listener and authenticates both ways.
+ *
+ * Python equivalent: `multiprocessing.connection.Client(address, authkey=...)`.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "@multiproc/primitives/promise"
+ * await using conn = await Client({ host: "127.0.0.1", port: 6000 }, { authkey: "secret" })
+ * await conn.sendBytes(new TextEncoder().encode("ping"))
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const Client = async (address: C.Address, options: C.ConnectOptions = {}): Promise<Connection> => {
+  const [connection, scope] = await own(C.connect(address, options))
+  return new Connection(connection, scope)
+}

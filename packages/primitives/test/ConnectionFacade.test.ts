@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest"
+import { Client, ConnectionError, Listener } from "@multiproc/primitives/promise"
+
+describe("Connection facade (async/await Listener / Client)", () => {
+  it("round-trips values and bytes, polls, reports EOF, and await using closes both ends", async () => {
+    let listenerRef!: Listener
+    {
+      await using listener = await Listener.listen({ authkey: "secret" })
+      listenerRef = listener
+      expect(listener.address.host).toBe("127.0.0.1")
+      const served = (async () => {
+        await using conn = await listener.accept()
+        await conn.send(await conn.recv())
+        await conn.sendBytes(await conn.recvBytes())
+        return listener.lastAccepted
+      })()
+      {
+        await using conn = await Client(listener.address, { authkey: "secret" })
+        expect(await conn.poll()).toBe(false)
+        await conn.send(new Map([["k", [1, 2n]]]))
+        expect(await conn.poll("5 seconds")).toBe(true)
+        expect(await conn.recv()).toEqual(new Map([["k", [1, 2n]]]))
+        await conn.sendBytes(new TextEncoder().encode("xxhelloxx"), 2, 5)
+        expect(new TextDecoder().decode(await conn.recvBytes())).toBe("hello")
+        await expect(conn.sendBytes(new Uint8Array(3), 2, 5)).rejects.toBeInstanceOf(RangeError)
+        expect((await served)?.host).toBe("127.0.0.1")
+        // The server's connection was disposed: EOF here.
+        const eof: any = await conn.recv().catch((e) => e)
+        expect(eof).toBeInstanceOf(ConnectionError)
+        expect(eof.reason).toBe("EOF")
+        expect(conn.closed).toBe(false)
+        await conn.close()
+        expect(conn.closed).toBe(true)
+        expect((await conn.send(1).catch((e) => e))._tag).toBe("ConnectionError")
+      }
+    }
+    // Disposed: the port is free again.
+    const again = await Listener.listen({ address: { port: listenerRef.address.port } })
+    await again.close()
+    await again.close()
+  })
+
+  it("a wrong authkey rejects on both sides; an address in use is a clear error", async () => {
+    await using listener = await Listener.listen({ authkey: "right" })
+    const serverSide = listener.accept().catch((e) => e)
+    const clientSide = await Client(listener.address, { authkey: "wrong" }).catch((e) => e)
+    expect(clientSide.reason).toBe("AuthenticationError")
+    expect((await serverSide).reason).toBe("AuthenticationError")
+    const taken = await Listener.listen({ address: listener.address }).catch((e) => e)
+    expect(taken).toBeInstanceOf(ConnectionError)
+    expect(taken.reason).toBe("AddressInUse")
+  })
+})
