@@ -991,12 +991,33 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
         Effect.fail(new ManagerError({ reason: "StartFailed", message: `the manager failed to start: ${(d as Error)?.message ?? d}`, cause: d }))
       )
     )
-    const transport = actorTransport(info.actor)
+    // The server does not keep the program alive while idle (Python shuts an unclosed manager
+    // down at exit): its worker is ref'd only while this process has requests in flight, and
+    // from the start of the shutdown until it has exited.
+    let busy = 0
+    let closing = false
+    const inner = actorTransport(info.actor)
+    const transport: Transport = {
+      request: (message, batchable) =>
+        Effect.suspend(() => {
+          if (busy++ === 0) child.ref()
+          return Effect.ensuring(inner.request(message, batchable), Effect.sync(() => {
+            if (--busy === 0 && !closing) child.unref()
+          }))
+        })
+    }
+    child.unref()
     servers.set(info.serverId, transport)
     yield* Effect.addFinalizer(() =>
       Effect.andThen(
-        Effect.ignore(Effect.timeout(transport.request({ op: "shutdown" }), "5 seconds")),
-        Effect.sync(() => servers.delete(info.serverId))
+        Effect.sync(() => {
+          closing = true
+          child.ref()
+        }),
+        Effect.andThen(
+          Effect.ignore(Effect.timeout(transport.request({ op: "shutdown" }), "5 seconds")),
+          Effect.sync(() => servers.delete(info.serverId))
+        )
       )
     )
     return { serverId: info.serverId, address: info.tcp ?? undefined, types: info.types, child, transport } satisfies Manager

@@ -1,6 +1,6 @@
 // Seed 001, second example: default process names (Process-N) and a given name ("Test").
-import { currentProcess, Process } from "@multiproc/primitives/promise"
-import { Task } from "@multiproc/runtime"
+import { currentProcess, Process } from "@multiproc/primitives/promise/Process"
+import * as Task from "@multiproc/runtime/Task"
 
 export const doubler = Task.make(import.meta, function doubler(number: number) {
   const result = number * 2

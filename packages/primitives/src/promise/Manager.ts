@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { Address } from "../Connection.ts"
-import { run } from "../internal/facade.ts"
+import { run, scope as facadeScope } from "../internal/facade.ts"
 import * as M from "../Manager.ts"
 
 /** A proxy whose Effect-returning methods return promises instead. */
@@ -74,9 +74,9 @@ export class Manager {
     this.manager = manager
     this.scope = scope
   }
-  /** Python's `Manager()` / `BaseManager(...).start()`. */
+  /** Python's `Manager()` / `BaseManager(...).start()`; one not shut down is shut down at exit, as in Python. */
   static async start(options: M.Options = {}): Promise<Manager> {
-    const scope = Scope.makeUnsafe()
+    const scope = Scope.forkUnsafe(facadeScope(), "sequential")
     const m = await run(Scope.provide(scope)(M.make(options))).catch(async (e) => {
       await Effect.runPromise(Scope.close(scope, Exit.void))
       throw e
@@ -85,7 +85,7 @@ export class Manager {
   }
   /** Python's `BaseManager(address, authkey).connect()`. */
   static async connect(address: Address, options: M.ConnectOptions = {}): Promise<Manager> {
-    const scope = Scope.makeUnsafe()
+    const scope = Scope.forkUnsafe(facadeScope(), "sequential")
     const m = await run(Scope.provide(scope)(M.connect(address, options))).catch(async (e) => {
       await Effect.runPromise(Scope.close(scope, Exit.void))
       throw e

@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { runSync, squash } from "../internal/facade.ts"
+import { runSync, scope, squash } from "../internal/facade.ts"
 import * as P from "../Pool.ts"
 
 type AnyTask = Task.Task<any, any, any>
@@ -106,7 +106,10 @@ export class Pool {
   readonly pool: P.Pool
   private readonly scope: Scope.Closeable
   constructor(options: P.Options = {}) {
-    this.scope = Scope.makeUnsafe()
+    // A child of the facade's process-wide Scope: a pool still open when the program ends is
+    // closed and joined then (Python terminates it at exit; its idle workers exit either way, and
+    // this way what they printed is flushed first).
+    this.scope = Scope.forkUnsafe(scope(), "sequential")
     this.pool = runSync(Scope.provide(this.scope)(P.make(options)))
   }
   get processes(): number {
