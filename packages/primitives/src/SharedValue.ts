@@ -403,9 +403,17 @@ abstract class Cells<Lk extends AnyLock = SharedLock> {
 export class Value<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<Lk> {
   /** Reads or writes the value directly (shared handles only; `NotShared` otherwise). */
   get value(): A {
+    // Hot path for numeric cells (counters under a lock): no index checks, no conversion.
+    const c = this.cells
+    if (c !== undefined && (this.spec.kind === "int" || this.spec.kind === "float")) return c[0] as A
     return this.readAt(0) as A
   }
   set value(v: A) {
+    const c = this.cells
+    if (c !== undefined && typeof v === "number" && (this.spec.kind === "float" || (this.spec.kind === "int" && Number.isInteger(v)))) {
+      c[0] = v as never
+      return
+    }
     this.writeAt(0, v)
   }
   override toString(): string {
