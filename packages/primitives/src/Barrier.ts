@@ -56,6 +56,17 @@ type Message = typeof Message.Type
  *
  * @category models
  * @since 0.1.0
+ *
+ * @example
+ * ```ts
+ * import { Barrier } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const b = yield* Barrier.make(2)
+ *   const [i, j] = yield* Effect.all([Barrier.wait(b), Barrier.wait(b)], { concurrency: 2 })
+ *   return [i, j].sort() // [0, 1]
+ * }))
+ * ```
  */
 export class Barrier {
   readonly ref: Actor.ActorRef<typeof Message.Encoded>

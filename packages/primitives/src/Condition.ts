@@ -58,6 +58,16 @@ type Message = typeof Message.Type
  *
  * @category models
  * @since 0.1.0
+ *
+ * @example
+ * ```ts
+ * import { Condition } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const c = yield* Condition.make()
+ *   yield* Condition.withLock(c, Condition.notifyAll(c))
+ * }))
+ * ```
  */
 export class Condition {
   readonly ref: Actor.ActorRef<typeof Message.Encoded>

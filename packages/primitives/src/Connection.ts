@@ -82,7 +82,15 @@ const fromWire = (e: unknown): ConnectionError =>
     ? new ConnectionError({ reason: e.reason, message: e.message, ...(e.cause === undefined ? {} : { cause: e.cause }) })
     : new ConnectionError({ reason: "ConnectFailed", message: String((e as Error)?.message ?? e), cause: e })
 
-/** The key a connection authenticates with, as bytes. @internal */
+/**
+ * The key a connection authenticates with, as bytes. @internal
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@multiproc/primitives"
+ * const key = Connection.keyOf("secret") // the bytes used for the HMAC handshake
+ * ```
+ */
 export const keyOf = (authkey: string | Uint8Array | undefined): Buffer => wire.toKey(authkey ?? kernel.self.authkey)
 
 const millis = (d: Duration.Input | undefined, fallback: number): number =>
@@ -120,7 +128,16 @@ class ConnectionImpl implements Connection {
   }
 }
 
-/** Wraps an authenticated frame socket. @internal */
+/**
+ * Wraps an authenticated frame socket. @internal
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@multiproc/primitives"
+ * declare const socket: Parameters<typeof Connection.fromSocket>[0]
+ * const conn = Connection.fromSocket(socket, ["127.0.0.1", 6000])
+ * ```
+ */
 export const fromSocket = (socket: wire.FrameSocket, peer: Address): Connection => new ConnectionImpl(socket, peer)
 
 /**

@@ -50,6 +50,17 @@ const Message = Schema.Union([
  *
  * @category models
  * @since 0.1.0
+ *
+ * @example
+ * ```ts
+ * import { Event } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const e = yield* Event.make()
+ *   yield* Event.set(e)
+ *   return yield* Event.wait(e) // true
+ * }))
+ * ```
  */
 export class Event {
   readonly ref: Actor.ActorRef<typeof Message.Encoded>

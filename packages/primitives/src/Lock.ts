@@ -351,7 +351,15 @@ export const withLockSync = <A>(lock: Lock | RLock, f: () => A, options?: { read
  */
 export const isShared = (lock: Lock | RLock): boolean => P.isShared(lock)
 
-/** The owner of an RLock in synchronous and async/await code: the process itself. @internal */
+/**
+ * The owner of an RLock in synchronous and async/await code: the process itself. @internal
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@multiproc/primitives"
+ * Lock.PROCESS_OWNER // -1: the owner id meaning "this whole process"
+ * ```
+ */
 export const PROCESS_OWNER = -1
 
 const notShared = () =>

@@ -71,7 +71,16 @@ const eof = () => error("EOF", "end of file: the other end was closed")
 
 // ---- models ---------------------------------------------------------------------------------
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @example
+ * ```ts
+ * import { Pipe } from "@multiproc/primitives"
+ * declare const u: unknown
+ * const isConn = typeof u === "object" && u !== null && Pipe.TypeId in u
+ * ```
+ */
 export const TypeId: unique symbol = Symbol.for("@multiproc/primitives/Pipe/Connection") as any
 /** @internal */
 export type TypeId = typeof TypeId
@@ -117,7 +126,20 @@ const collected = new FinalizationRegistry<{ readonly ref: Actor.ActorRef<Msg>; 
 })
 const released = new Set<string>()
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @example
+ * ```ts
+ * import { Pipe } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const [a, b] = yield* Pipe.make()
+ *   yield* Pipe.send(a, "hi")
+ *   return yield* Pipe.recv(b) // "hi"
+ * }))
+ * ```
+ */
 export class ConnectionImpl implements Connection {
   readonly [TypeId]: TypeId = TypeId
   readonly id: string
@@ -237,7 +259,16 @@ const stop = (w: Waiter): void => {
 const DIRECT = 0
 const VIA_HOME = 1
 
-/** This thread's view of one pipe's rings: its readers and writers of both ends. @internal */
+/**
+ * This thread's view of one pipe's rings: its readers and writers of both ends. @internal
+ *
+ * @example
+ * ```ts
+ * import { Pipe } from "@multiproc/primitives"
+ * // Internal: the shared-memory ring that carries one end's messages between threads.
+ * const [a, b] = Pipe.make() // channels are created by Pipe.make
+ * ```
+ */
 export class Channel {
   readonly id: string
   readonly sab: SharedArrayBuffer

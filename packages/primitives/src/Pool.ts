@@ -1234,7 +1234,18 @@ export const applyAsync = <T extends AnyTask>(
 ): Effect.Effect<AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError>> =>
   Effect.sync(() => applyAsyncUnsafe(pool, task, args, options))
 
-/** Synchronous {@link applyAsync} (used by the async/await facade). @internal */
+/**
+ * Synchronous {@link applyAsync} (used by the async/await facade). @internal
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const sq = Task.make(import.meta, (x: number) => x * x, { name: "sq" })
+ * declare const pool: Pool.Pool
+ * const result = Pool.applyAsyncUnsafe(pool, sq, [3]) // an AsyncResult, without running an Effect
+ * ```
+ */
 export const applyAsyncUnsafe = <T extends AnyTask>(
   pool: Pool,
   task: T,
@@ -1360,7 +1371,17 @@ export const starmapAsync = <T extends AnyTask>(
 ): Effect.Effect<AsyncResult<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError>> =>
   Effect.sync(() => asyncMap(pool, task, 1, iterable, options))
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * declare const pool: Pool.Pool
+ * declare const sq: Parameters<typeof Pool.map>[1]
+ * const result = Pool.mapAsyncUnsafe(pool, sq, [1, 2, 3])
+ * ```
+ */
 export const mapAsyncUnsafe = asyncMap
 
 // ---------------------------------------------------------------------------------------------
@@ -1676,7 +1697,16 @@ export const join = (pool: Pool): Effect.Effect<void, PoolError> =>
  */
 export const stats = (pool: Pool): Effect.Effect<Stats> => Effect.sync(() => implOf(pool).stats())
 
-/** Synchronous {@link stats}. @internal */
+/**
+ * Synchronous {@link stats}. @internal
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * declare const pool: Pool.Pool
+ * const { tasksDone, queued, running } = Pool.statsUnsafe(pool)
+ * ```
+ */
 export const statsUnsafe = (pool: Pool): Stats => implOf(pool).stats()
 
 /**

@@ -88,7 +88,17 @@ const shutDownError = () => error("Closed", "Queue is closed: its owner shut it 
 
 // ---- a small deque ------------------------------------------------------------------------------
 
-/** A FIFO with O(1) push, shift and unshift. @internal */
+/**
+ * A FIFO with O(1) push, shift and unshift. @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * const d = new Queue.Deque<number>()
+ * d.push(1)
+ * d.shift() // 1
+ * ```
+ */
 export class Deque<A> {
   private items: Array<A | undefined> = new Array(16)
   private head = 0
@@ -137,11 +147,26 @@ const noShared = { shared: undefined }
  * encoding (a snapshot taken at `put`, so later mutation does not change what was put).
  * Throws `CodecError` if the item cannot be sent.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * const prepared = Queue.prepareItem({ a: 1 }) // throws SerializationError if it cannot cross
+ * ```
  */
 export const prepareItem = (item: unknown): unknown =>
   typeof item === "object" && item !== null ? encodeRecord(item) : prepareValue(item, noShared)
 
-/** Calls `f` with every item of a packed batch. @internal */
+/**
+ * Calls `f` with every item of a packed batch. @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const batch: Uint8Array
+ * Queue.unpackItems(batch, (item) => console.log(item))
+ * ```
+ */
 export const unpackItems = (batch: Uint8Array, f: (item: unknown) => void): void => {
   let items: Array<unknown>
   try {
@@ -177,6 +202,13 @@ const WRAP = -1
  * not fit before the end leaves a wrap marker. The producer publishes with an atomic store of
  * the head, the consumer frees with an atomic store of the tail.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * // Internal: one producer thread's shared-memory ring; queues create them on first put.
+ * declare const ring: Queue.Ring
+ * ```
  */
 export class Ring {
   readonly sab: SharedArrayBuffer
@@ -252,7 +284,16 @@ const SHUT = 2
 
 // ---- models ---------------------------------------------------------------------------------
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const u: unknown
+ * Queue.isQueue(u) // checks Queue.TypeId
+ * ```
+ */
 export const TypeId: unique symbol = Symbol.for("@multiproc/primitives/Queue") as any
 /** @internal */
 export type TypeId = typeof TypeId
@@ -322,7 +363,19 @@ const Protocol = Schema.Struct({
   ms: Schema.optionalKey(Schema.Number)
 })
 
-/** The handle: plain data plus this process's view. @internal */
+/**
+ * The handle: plain data plus this process's view. @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const q = yield* Queue.make<number>() // a QueueImpl behind the Queue interface
+ *   yield* Queue.put(q, 1)
+ * }))
+ * ```
+ */
 export class QueueImpl<A> implements Queue<A> {
   readonly [TypeId]: TypeId = TypeId
   readonly id: string
@@ -378,7 +431,15 @@ interface Putter extends Waiter {
   readonly item: unknown
 }
 
-/** A failure travelling where items travel (no item can be an instance of this class). @internal */
+/**
+ * A failure travelling where items travel (no item can be an instance of this class). @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * const f = new Queue.Failed(new Error("bad item")) // an item that failed to decode
+ * ```
+ */
 export class Failed {
   readonly error: QueueError | SerializationError
   constructor(error: QueueError | SerializationError) {
@@ -1075,6 +1136,13 @@ const waitPut = (core: Core, copy: unknown, ms: number): Effect.Effect<void, Que
  * batch), a {@link Failed}, or the Effect that waits (a full bounded queue, a remote bounded put).
  * The hot path of `put` and of the facade: no Effect is run when nothing has to wait.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.QueueImpl<unknown>
+ * const outcome = Queue.tryPut(q, 1, undefined) // synchronous put attempt
+ * ```
  */
 export const tryPut = (q: QueueImpl<unknown>, item: unknown, options: BlockOptions | undefined): PutOutcome => {
   if (q.closed) return new Failed(closedError())
@@ -1114,6 +1182,13 @@ export const tryPut = (q: QueueImpl<unknown>, item: unknown, options: BlockOptio
  * bounded one they go one after another, each waiting for room as `put` does (a `Full` failure
  * leaves the earlier ones in the queue).
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.QueueImpl<unknown>
+ * const outcome = Queue.tryPutMany(q, [1, 2, 3], undefined)
+ * ```
  */
 export const tryPutMany = (q: QueueImpl<unknown>, items: Iterable<unknown>, options: BlockOptions | undefined): PutOutcome => {
   if (q.closed) return new Failed(closedError())
@@ -1222,12 +1297,29 @@ export const putMany = <A>(
 export const putNowait = <A>(queue: Queue<A>, item: A): Effect.Effect<void, QueueError | SerializationError> =>
   put(queue, item, { block: false })
 
-/** "This operation has to wait (or ask another process)". @internal */
+/**
+ * "This operation has to wait (or ask another process)". @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.QueueImpl<unknown>
+ * const r = Queue.tryGet(q, undefined)
+ * const mustWait = r === Queue.WAIT
+ * ```
+ */
 export const WAIT: unique symbol = Symbol("multiproc/Queue/wait")
 
 /**
  * A get done now if it can be: the item, a {@link Failed}, or {@link WAIT}.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.QueueImpl<unknown>
+ * const item = Queue.tryGet(q, undefined) // an item, or Queue.WAIT
+ * ```
  */
 export const tryGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined): unknown => {
   if (q.closed) return new Failed(closedError())
@@ -1242,6 +1334,13 @@ export const tryGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined)
 /**
  * Up to `max` items now if there are any: an array (at least one item), a {@link Failed}, or {@link WAIT}.
  * @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.QueueImpl<unknown>
+ * const items = Queue.tryGetMany(q, 100, undefined)
+ * ```
  */
 export const tryGetMany = (q: QueueImpl<unknown>, max: number, options: BlockOptions | undefined): unknown => {
   if (q.closed) return new Failed(closedError())
@@ -1253,7 +1352,16 @@ export const tryGetMany = (q: QueueImpl<unknown>, max: number, options: BlockOpt
   return options?.block === false ? new Failed(error("Empty", "the queue is empty")) : WAIT
 }
 
-/** The waiting part of `get`/`getMany` (`max` undefined: one item). @internal */
+/**
+ * The waiting part of `get`/`getMany` (`max` undefined: one item). @internal
+ *
+ * @example
+ * ```ts
+ * import { Queue } from "@multiproc/primitives"
+ * declare const q: Queue.QueueImpl<unknown>
+ * const item = Queue.waitGet(q, { timeout: 1000 })
+ * ```
+ */
 export const waitGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined, max?: number): Effect.Effect<any, QueueError | SerializationError> => {
   const core = localCore(q)
   if (core === null) return Effect.fail(shutDownError())

@@ -104,6 +104,16 @@ type Where = { readonly kind: "local"; readonly sab: SharedArrayBuffer } | { rea
  *
  * @category models
  * @since 0.1.0
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const shm = yield* SharedMemory.create({ size: 16 })
+ *   return shm.name
+ * }))
+ * ```
  */
 export class SharedMemory {
   readonly name: string
@@ -358,6 +368,16 @@ const roundUp = (n: number) => Math.max(8, Math.ceil(n / 8) * 8)
  *
  * @category models
  * @since 0.1.0
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const sl = yield* SharedMemory.shareableList([1, "a", 2.5, null])
+ *   return sl.get(1) // "a"
+ * }))
+ * ```
  */
 export class ShareableList {
   readonly shm: SharedMemory

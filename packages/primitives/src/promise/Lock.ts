@@ -16,7 +16,15 @@ import { run, runSync, scope } from "../internal/facade.ts"
 import * as P from "../internal/permits.ts"
 import * as L from "../Lock.ts"
 
-/** The owner of an RLock in async/await code: the process itself. @internal */
+/**
+ * The owner of an RLock in async/await code: the process itself. @internal
+ *
+ * @example
+ * ```ts
+ * import { PROCESS_OWNER } from "@multiproc/primitives/promise/Lock"
+ * PROCESS_OWNER // -1: the facade's locks are owned by the whole process
+ * ```
+ */
 export const PROCESS_OWNER = L.PROCESS_OWNER
 
 const TRUE = Promise.resolve(true)
@@ -43,7 +51,16 @@ const held = (release: Effect.Effect<void, L.LockError>): Held => {
   }
 }
 
-/** @internal */
+/**
+ * @internal
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@multiproc/primitives"
+ * import { makeIn } from "@multiproc/primitives/promise/Lock"
+ * const lock = makeIn(Lock.make()) // created in the facade's process-wide Scope
+ * ```
+ */
 export const makeIn = <A>(effect: Effect.Effect<A, never, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
 
 abstract class Base {
