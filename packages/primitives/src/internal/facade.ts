@@ -51,3 +51,37 @@ export const runSync = <A, E>(effect: Effect.Effect<A, E>): A => {
   if (Exit.isSuccess(exit)) return exit.value
   throw squash(exit.cause)
 }
+
+/** A held lock or permit; gives it back when disposed (`using` / `await using`). */
+export interface Held extends Disposable, AsyncDisposable {
+  readonly release: () => Promise<void>
+}
+
+/** A guard that runs `release` once, however it is disposed. */
+export const held = (release: Effect.Effect<void, unknown>): Held => {
+  let done = false
+  const once = () => {
+    if (done) return Effect.void
+    done = true
+    return release
+  }
+  return {
+    release: () => run(once()),
+    [Symbol.dispose]: () => runSync(once()),
+    [Symbol.asyncDispose]: () => run(once())
+  }
+}
+
+/** Python's `with x:` for the facade's locks: acquire, run `f`, release even if it throws. */
+export const holding = async <A>(
+  acquire: () => Promise<unknown>,
+  release: () => Promise<void>,
+  f: () => A | Promise<A>
+): Promise<Awaited<A>> => {
+  await acquire()
+  try {
+    return await f()
+  } finally {
+    await release()
+  }
+}

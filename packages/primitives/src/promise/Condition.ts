@@ -9,7 +9,7 @@ import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as C from "../Condition.ts"
-import { run } from "../internal/facade.ts"
+import { holding, run } from "../internal/facade.ts"
 import { Lock, makeIn, PROCESS_OWNER, RLock } from "./Lock.ts"
 
 const owner = { owner: PROCESS_OWNER }
@@ -43,13 +43,8 @@ export class Condition {
     return run(C.release(this.handle, owner))
   }
   /** Python's `with cond:` — runs `f` holding the lock. */
-  async withLock<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
-    await this.acquire()
-    try {
-      return await f()
-    } finally {
-      await this.release()
-    }
+  withLock<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
+    return holding(() => this.acquire(), () => this.release(), f)
   }
   /** Python's `wait(timeout=None)`: `false` on timeout. */
   wait(timeout?: Duration.Input): Promise<boolean> {

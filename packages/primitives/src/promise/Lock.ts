@@ -12,7 +12,7 @@ import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
-import { run, runSync, scope } from "../internal/facade.ts"
+import { held, type Held, run, runSync, scope } from "../internal/facade.ts"
 import * as P from "../internal/permits.ts"
 import * as L from "../Lock.ts"
 
@@ -32,24 +32,7 @@ const FALSE = Promise.resolve(false)
 const VOID = Promise.resolve()
 const processOwner = { block: false, owner: PROCESS_OWNER } as const
 
-/** A held lock; releases it when disposed (`using` / `await using`). */
-export interface Held extends Disposable, AsyncDisposable {
-  readonly release: () => Promise<void>
-}
-
-const held = (release: Effect.Effect<void, L.LockError>): Held => {
-  let done = false
-  const once = () => {
-    if (done) return Effect.void
-    done = true
-    return release
-  }
-  return {
-    release: () => run(once()),
-    [Symbol.dispose]: () => runSync(once()),
-    [Symbol.asyncDispose]: () => run(once())
-  }
-}
+export type { Held } from "../internal/facade.ts"
 
 /**
  * @internal

@@ -7,15 +7,12 @@
  */
 import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import { run, runSync } from "../internal/facade.ts"
+import { held, type Held, holding, run } from "../internal/facade.ts"
 import * as S from "../Semaphore.ts"
 import { makeIn } from "./Lock.ts"
 
 /** A held permit; gives it back when disposed (`using` / `await using`). */
-export interface Held extends Disposable, AsyncDisposable {
-  readonly release: () => Promise<void>
-}
+export type { Held } from "../internal/facade.ts"
 
 abstract class Base {
   /** The Effect-API handle this object wraps. */
@@ -33,24 +30,13 @@ abstract class Base {
     return run(S.getValue(this.handle))
   }
   /** Python's `with sem:` — runs `f` holding a permit. */
-  async withPermit<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
-    await this.acquire()
-    try {
-      return await f()
-    } finally {
-      await this.release()
-    }
+  withPermit<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
+    return holding(() => this.acquire(), () => this.release(), f)
   }
   /** Takes a permit and returns a guard for `using` / `await using`, which gives it back. */
   async hold(): Promise<Held> {
     await this.acquire()
-    let done = false
-    const once = () => {
-      if (done) return Effect.void
-      done = true
-      return S.release(this.handle)
-    }
-    return { release: () => run(once()), [Symbol.dispose]: () => runSync(once()), [Symbol.asyncDispose]: () => run(once()) }
+    return held(S.release(this.handle))
   }
 }
 

@@ -14,8 +14,7 @@
  */
 import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import { run, runSync } from "../internal/facade.ts"
+import { held, type Held, holding, run, runSync } from "../internal/facade.ts"
 import * as RealLock from "../Lock.ts"
 import * as SV from "../SharedValue.ts"
 import { Lock, RLock } from "./Lock.ts"
@@ -24,9 +23,7 @@ export { SharedValueError } from "../SharedValue.ts"
 export type { Element, Typecode } from "../SharedValue.ts"
 
 /** A held lock; releases it when disposed (`using` / `await using`). */
-export interface Held extends Disposable, AsyncDisposable {
-  readonly release: () => Promise<void>
-}
+export type { Held } from "../internal/facade.ts"
 
 /**
  * The shared-memory lock of a value (the default lock of `Value` / `Array`).
@@ -59,24 +56,13 @@ export class ValueLock {
     return run(this.lock.release())
   }
   /** Python's `with lock:` — runs `f` holding the lock. */
-  async withLock<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
-    await this.acquire()
-    try {
-      return await f()
-    } finally {
-      await this.release()
-    }
+  withLock<A>(f: () => A | Promise<A>): Promise<Awaited<A>> {
+    return holding(() => this.acquire(), () => this.release(), f)
   }
   /** Acquires and returns a guard for `using` / `await using`. */
   async hold(): Promise<Held> {
     await this.acquire()
-    let done = false
-    const once = () => {
-      if (done) return Effect.void
-      done = true
-      return this.lock.release()
-    }
-    return { release: () => run(once()), [Symbol.dispose]: () => runSync(once()), [Symbol.asyncDispose]: () => run(once()) }
+    return held(this.lock.release())
   }
   /** Runs `f` holding the lock synchronously: the fast path for hot counters in worker threads. */
   withLockSync<A>(f: () => A): A {
