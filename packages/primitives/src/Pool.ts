@@ -160,7 +160,7 @@ interface Job {
   /** How many tasks this job counts as for `maxTasksPerChild`. */
   readonly weight: number
   /** A single `apply` task, which may be sent in one call with its neighbours. */
-  readonly mergeable: boolean
+  mergeable: boolean
   readonly submitted: number
   /** 0 queued, 1 running, 2 settled or cancelled. */
   state: 0 | 1 | 2
@@ -171,6 +171,8 @@ interface Job {
 }
 
 interface Call {
+  /** Order of sending; a worker runs its calls in this order. */
+  readonly seq: number
   readonly slot: Slot
   readonly jobs: ReadonlyArray<Job>
   readonly sent: number
@@ -191,6 +193,8 @@ interface Slot {
   dispatched: number
   /** Why the pool is stopping this worker: its calls' crash is then not a crash. */
   stopping: "replace" | "terminate" | "retire" | undefined
+  /** When the worker died: the call it was running (its calls run one at a time, in order). */
+  crashVictim?: Call | undefined
 }
 
 /** A FIFO of jobs with O(1) push, push-front and shift (no `Array.shift`). */
@@ -282,6 +286,7 @@ const firstFailure = (cause: Cause.Cause<unknown>): { readonly kind: "fail" | "d
 }
 
 let poolCounter = 0
+let callSeq = 0
 
 class PoolImpl {
   readonly name: string
@@ -524,7 +529,7 @@ class PoolImpl {
       for (const j of jobs) for (const it of j.items) all.push(it)
       items = all
     }
-    const call: Call = { slot, jobs, sent: now, fiber: undefined, timer: undefined, abandoned: false }
+    const call: Call = { seq: ++callSeq, slot, jobs, sent: now, fiber: undefined, timer: undefined, abandoned: false }
     slot.calls.add(call)
     for (const j of jobs) {
       j.state = 1
@@ -587,6 +592,15 @@ class PoolImpl {
 
   private onCallDone(call: Call, exit: Exit.Exit<unknown, unknown>): void {
     const slot = call.slot
+    if (slot.crashVictim === undefined && Exit.isFailure(exit)) {
+      const f = firstFailure(exit.cause)
+      if (f.kind === "fail" && isChildError(f.value)) {
+        // The oldest call still on the worker is the one it was running; the others waited.
+        let victim = call
+        for (const c of slot.calls) if (c.seq < victim.seq) victim = c
+        slot.crashVictim = victim
+      }
+    }
     slot.calls.delete(call)
     if (call.timer) clearTimeout(call.timer)
     this.runTime.add(performance.now() - call.sent)
@@ -635,6 +649,15 @@ class PoolImpl {
       if (slot.stopping === "replace") return this.requeueFront(call.jobs)
       if (this.state === "terminated" || slot.stopping === "terminate") {
         return this.failJobs(call.jobs, Exit.fail(this.terminatedError()))
+      }
+      // A call still waiting its turn on the worker never started: send it again.
+      if (slot.crashVictim !== undefined && call !== slot.crashVictim) return this.requeueFront(call.jobs)
+      // Several `apply` tasks went in one call: which one killed the worker is unknown, and the
+      // results of those that finished died with it. Send each again in a call of its own, so
+      // only the task that kills a worker fails (the others may have run once already).
+      if (call.jobs.length > 1) {
+        for (const j of call.jobs) j.mergeable = false
+        return this.requeueFront(call.jobs)
       }
       const ce = f.value
       const error = new PoolError({

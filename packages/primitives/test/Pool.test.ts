@@ -303,6 +303,17 @@ describe("Pool (supervision and lifecycle)", () => {
       expect(pool.threadIds()).not.toEqual(before)
     })))
 
+  it.live.each(["thread", "process"] as const)("only the task that kills a worker fails: tasks sent ahead to it or batched with it complete (%s)", (backend) =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1, backend })
+      const rs = []
+      for (const x of [1, 2, 3, 4, 5]) rs.push(yield* Pool.applyAsync(pool, T.fragile, [x]))
+      const outcomes = []
+      for (const r of rs) outcomes.push(yield* Effect.match(r.get(), { onFailure: (e) => (e as any).reason, onSuccess: (v) => v }))
+      expect(outcomes).toEqual([10, 20, "WorkerCrashed", 40, 50])
+      expect(yield* Pool.map(pool, T.fragile, [6, 7])).toEqual([60, 70])
+    })))
+
   it.live("a worker runs one task at a time, even async ones sent ahead to it", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 1 })

@@ -21,7 +21,7 @@ const onMessage = (message: unknown): void => {
       tasks[m[1]] = [m[2], m[3]]
       return
     case P.RUN:
-      if (inflight < concurrency) runCall(m[1], m[2], m[3], m[4] ?? undefined)
+      if (inflight < concurrency && !draining) runCall(m[1], m[2], m[3], m[4] ?? undefined)
       else waitingRuns.push(m)
       return
     case P.INTERRUPT: {
@@ -43,7 +43,7 @@ const onMessage = (message: unknown): void => {
       return
     case P.CLOSE:
       closing = true
-      if (inflight === 0) void exit(0)
+      if (inflight === 0 && waitingRuns.length === 0 && !draining) void exit(0)
       return
   }
 }
@@ -53,6 +53,8 @@ link.onDecodeError = (e) => kernel.log(P.levels.ERROR, `undecodable message from
 
 if (isThread) {
   parentPort!.on("message", (data) => receiveThreadData(link, data))
+  // A task calling process.exit(): results and messages already sent still reach the parent.
+  process.on("exit", () => link.flush())
 } else {
   process.on("message", (data: any) => link.receive(unframe(data), undefined))
   // No orphans: when the parent goes away (even by SIGKILL) the IPC channel closes.
@@ -88,6 +90,8 @@ let exiting = false
 /** How many calls run at once (Python's pool workers run one task at a time); the rest wait. */
 const concurrency = boot.concurrency ?? Infinity
 const waitingRuns: Array<Array<any>> = []
+/** A finished call's result is on its way out; the next call waits for it (limited concurrency). */
+let draining = false
 
 const exit = async (code: number): Promise<void> => {
   if (exiting) return
@@ -198,10 +202,31 @@ function finish(callId: number, status: number, value: unknown): void {
   inflight--
   sendDone(callId, status, value)
   if (boot.mode === "once") void exit(status === P.OK ? 0 : 1)
-  else if (waitingRuns.length > 0 && inflight < concurrency) {
-    const m = waitingRuns.shift()!
-    runCall(m[1], m[2], m[3], m[4] ?? undefined)
+  else if (concurrency !== Infinity) {
+    // With limited concurrency, a finished call's result goes out (handed to the OS) before the
+    // next call starts: a task that kills the worker must not take an earlier result with it.
+    draining = true
+    link.flush(() => {
+      draining = false
+      startWaiting()
+    })
   } else if (closing && inflight === 0) void exit(0)
+}
+
+let starting = false
+/** Starts waiting calls while there is room (a loop, not recursion: sync calls finish inline). */
+function startWaiting(): void {
+  if (starting) return
+  starting = true
+  try {
+    while (waitingRuns.length > 0 && inflight < concurrency && !draining) {
+      const m = waitingRuns.shift()!
+      runCall(m[1], m[2], m[3], m[4] ?? undefined)
+    }
+  } finally {
+    starting = false
+  }
+  if (closing && inflight === 0 && waitingRuns.length === 0 && !draining) void exit(0)
 }
 
 const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e)
