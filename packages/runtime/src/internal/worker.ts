@@ -53,8 +53,6 @@ link.onDecodeError = (e) => kernel.log(P.levels.ERROR, `undecodable message from
 
 if (isThread) {
   parentPort!.on("message", (data) => receiveThreadData(link, data))
-  // A task calling process.exit(): results and messages already sent still reach the parent.
-  process.on("exit", () => link.flush())
 } else {
   process.on("message", (data: any) => link.receive(unframe(data), undefined))
   // No orphans: when the parent goes away (even by SIGKILL) the IPC channel closes.
