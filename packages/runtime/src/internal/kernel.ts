@@ -7,8 +7,8 @@
  * Lean on purpose: no `effect` import, it runs in every worker before the task module loads.
  * @internal
  */
-import { isMainThread, threadId } from "node:worker_threads"
-import type { Link } from "./link.ts"
+import { isMainThread, type MessagePort, receiveMessageOnPort, threadId } from "node:worker_threads"
+import { Link, portEndpoint, receiveThreadData } from "./link.ts"
 import { DOWN, LOG, levelName, levels, ROUTE } from "./protocol.ts"
 
 export interface SelfInfo {
@@ -121,7 +121,25 @@ let undeliverable: (dest: string, port: number, body: unknown, from: string) => 
 export const setOnUndeliverable = (f: typeof undeliverable): void => {
   undeliverable = f
 }
-const onUndeliverable = (dest: string, port: number, body: unknown, from: string): void => undeliverable(dest, port, body, from)
+const onUndeliverable = (dest: string, port: number, body: unknown, from: string): void => {
+  if (port === KERNEL_PORT) {
+    const m = body as Array<any>
+    // A connect that cannot reach its peer: the initiator stays on the tree.
+    if (m[0] === CONNECT && from !== self.address) {
+      try {
+        route(from, KERNEL_PORT, [NACK, m[1], dest], self.address)
+      } catch {
+        // the initiator is gone
+      }
+    } else if (m[0] === CONNECT) {
+      const d = directs.get(dest)
+      if (d && d.nonce === m[1]) closeDirect(d)
+      noDirect.add(dest)
+    }
+    return
+  }
+  undeliverable(dest, port, body, from)
+}
 
 const isBelow = (dest: string): boolean =>
   self.address === "" ? dest !== "" : dest.length > self.address.length && dest.startsWith(self.address + ":")
@@ -129,6 +147,12 @@ const isBelow = (dest: string): boolean =>
 /** Sends `body` to `port` of the process at `dest`, from this process. Throws `CodecError` if the
  * body cannot be encoded for the first hop. */
 export const send = (dest: string, port: number, body: unknown): void => {
+  const d = directs.get(dest)
+  if (d !== undefined && d.outOpen) {
+    d.link.send([ROUTE, dest, port, body, self.address])
+    return
+  }
+  if (d === undefined && dest !== self.address) countTraffic(dest)
   route(dest, port, body, self.address)
 }
 
@@ -140,17 +164,195 @@ export const route = (dest: string, port: number, body: unknown, from: string): 
     else onUndeliverable(dest, port, body, from)
     return
   }
+  let link: Link | undefined
   if (isBelow(dest)) {
     const rest = self.address === "" ? dest : dest.slice(self.address.length + 1)
-    const next = Number(rest.split(":", 1)[0])
-    const link = children.get(next)
-    if (link && !link.closed) link.send([ROUTE, dest, port, body, from])
-    else onUndeliverable(dest, port, body, from)
+    link = children.get(Number(rest.split(":", 1)[0]))
+  } else {
+    link = parentLink
+  }
+  if (link === undefined || link.closed) return onUndeliverable(dest, port, body, from)
+  if (from === self.address) return link.send([ROUTE, dest, port, body, from])
+  // A relayed message that cannot take the next hop (a shared buffer or a port towards another OS
+  // process) is answered as undeliverable; it must not throw into the link that brought it.
+  try {
+    link.send([ROUTE, dest, port, body, from])
+  } catch {
+    onUndeliverable(dest, port, body, from)
+  }
+}
+
+// ---- direct links between threads of one OS process -------------------------------------------
+//
+// Two processes that are not neighbours in the tree talk through the processes between them: a
+// child asking a sibling's actor costs four thread wake-ups per round trip, two of them in the
+// main thread. When two threads of one OS process exchange messages steadily, the one with the
+// smaller address gives the other one end of a MessageChannel and they continue over it.
+//
+// Order between the two stays FIFO across the switch: each side keeps sending over the tree until
+// it has sent a fence over the tree (the acceptor's ACK, the initiator's FENCE), and holds what
+// arrives over the channel until the other side's fence arrived over the tree. A channel cannot
+// cross to another OS process: a hop that cannot carry the port answers NACK and the pair stays
+// on the tree for good.
+
+const KERNEL_PORT = 0
+const CONNECT = 1
+const ACK = 2
+const FENCE = 3
+const NACK = 4
+/** Messages to one destination before a direct link is tried. */
+const DIRECT_AFTER = 16
+
+interface Direct {
+  readonly peer: string
+  readonly port: MessagePort
+  readonly link: Link
+  readonly nonce: number
+  /** Our messages to the peer go over the channel (our fence was sent). */
+  outOpen: boolean
+  /** What arrived over the channel may be delivered (the peer's fence arrived). */
+  inOpen: boolean
+  held: Array<unknown>
+  portClosed: boolean
+}
+
+const directs = new Map<string, Direct>()
+const noDirect = new Set<string>()
+const traffic = new Map<string, number>()
+let nonces = 0
+
+/** Whether `dest` is this process's parent or one of its children (already one hop away). */
+const isNeighbour = (dest: string): boolean => {
+  if (self.address === "") return dest !== "" && !dest.includes(":")
+  if (isBelow(dest)) return !dest.slice(self.address.length + 1).includes(":")
+  return dest === self.identity.slice(0, -1).join(":")
+}
+
+const countTraffic = (dest: string): void => {
+  if (noDirect.has(dest)) return
+  const n = (traffic.get(dest) ?? 0) + 1
+  traffic.set(dest, n)
+  if (n < DIRECT_AFTER) return
+  traffic.delete(dest)
+  // The smaller address initiates, so two connects never cross.
+  if (isNeighbour(dest) || !(self.address < dest) || typeof MessageChannel === "undefined") {
+    noDirect.add(dest)
     return
   }
-  if (parentLink && !parentLink.closed) parentLink.send([ROUTE, dest, port, body, from])
-  else onUndeliverable(dest, port, body, from)
+  const { port1, port2 } = new MessageChannel()
+  const d = openDirect(dest, port1 as unknown as MessagePort, ++nonces)
+  try {
+    route(dest, KERNEL_PORT, [CONNECT, d.nonce, port2], self.address)
+  } catch {
+    // The first hop is another OS process.
+    closeDirect(d)
+    noDirect.add(dest)
+  }
 }
+
+const openDirect = (peer: string, port: MessagePort, nonce: number): Direct => {
+  const d: Direct = {
+    peer,
+    port,
+    nonce,
+    outOpen: false,
+    inOpen: false,
+    held: [],
+    portClosed: false,
+    link: new Link(portEndpoint(port), (m) => {
+      if (d.inOpen) deliverDirect(m)
+      else d.held.push(m)
+    })
+  }
+  d.link.onDecodeError = (e) => log(levels.ERROR, `undecodable message from ${peer || "main"}: ${(e as Error)?.message ?? e}`)
+  port.on("message", (data) => receiveThreadData(d.link, data))
+  // The peer is gone (or dropped the link): new messages take the tree (where they meet the DOWN).
+  // No reading from the port here: this also runs while this thread itself is torn down.
+  port.on("close", () => {
+    d.outOpen = false
+    d.portClosed = true
+  })
+  // The channel must not keep a process alive that has nothing else to do.
+  port.unref()
+  directs.set(peer, d)
+  return d
+}
+
+const deliverDirect = (message: unknown): void => {
+  const m = message as Array<any>
+  if (m[0] === ROUTE) route(m[1], m[2], m[3], m[4])
+}
+
+const openInbound = (d: Direct): void => {
+  d.inOpen = true
+  const held = d.held
+  d.held = []
+  for (const m of held) deliverDirect(m)
+}
+
+const closeDirect = (d: Direct): void => {
+  if (directs.get(d.peer) === d) directs.delete(d.peer)
+  d.link.close()
+  d.port.close()
+}
+
+const drainPort = (d: Direct): void => {
+  if (d.portClosed) return
+  let entry: { message: unknown } | undefined
+  try {
+    while ((entry = receiveMessageOnPort(d.port)) !== undefined) receiveThreadData(d.link, entry.message)
+  } catch {
+    // closed already
+  }
+}
+
+/** What a dead peer sent over its channel is delivered before the news of its death. */
+const drainDirects = (dead: string): void => {
+  for (const d of [...directs.values()]) {
+    if (!isAtOrBelow(d.peer, dead)) continue
+    drainPort(d)
+    openInbound(d)
+    closeDirect(d)
+  }
+}
+
+/** The peers this process talks to over a direct link (for tests and diagnostics). */
+export const directPeers = (): Array<string> => [...directs.values()].filter((d) => d.outOpen && d.inOpen).map((d) => d.peer)
+
+ports.set(KERNEL_PORT, (body, from) => {
+  const m = body as Array<any>
+  switch (m[0]) {
+    case CONNECT: {
+      const old = directs.get(from)
+      if (old) closeDirect(old)
+      const d = openDirect(from, m[2] as MessagePort, m[1])
+      route(from, KERNEL_PORT, [ACK, m[1]], self.address)
+      d.outOpen = true
+      return
+    }
+    case ACK: {
+      const d = directs.get(from)
+      if (!d || d.nonce !== m[1]) return
+      openInbound(d)
+      route(from, KERNEL_PORT, [FENCE], self.address)
+      d.outOpen = true
+      return
+    }
+    case FENCE: {
+      const d = directs.get(from)
+      if (d) openInbound(d)
+      return
+    }
+    case NACK: {
+      // From the hop that could not pass the connect on: `[NACK, nonce, peer]`.
+      const peer = m[2] as string
+      const d = directs.get(peer)
+      if (d && d.nonce === m[1]) closeDirect(d)
+      noDirect.add(peer)
+      return
+    }
+  }
+})
 
 // ---- logging --------------------------------------------------------------------------------
 
@@ -223,6 +425,8 @@ export const isAtOrBelow = (address: string, dead: string): boolean =>
   address === dead || (dead === "" ? true : address.startsWith(dead + ":"))
 
 const deliverDown = (address: string): void => {
+  drainDirects(address)
+  for (const dest of noDirect) if (isAtOrBelow(dest, address)) noDirect.delete(dest)
   for (const f of downListeners) {
     try {
       f(address)

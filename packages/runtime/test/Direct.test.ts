@@ -1,0 +1,46 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Actor, Child } from "@multiproc/runtime"
+import { Effect } from "effect"
+import * as A from "./fixtures/actor-tasks.ts"
+
+const N = 2000
+const range = Array.from({ length: N }, (_, i) => i)
+
+describe("direct links between sibling workers", () => {
+  it.live("two thread workers switch to a direct channel mid-stream and keep FIFO order", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const host = yield* Child.spawn({ backend: "thread" })
+      const client = yield* Child.spawn({ backend: "thread" })
+      const ref = yield* host.call(A.serveRecorder, [])
+      const clientPeers = yield* client.call(A.pushMany, [ref, N])
+      // Both ends use the link (the host, the smaller address, offered it).
+      expect(clientPeers).toEqual([host.address])
+      expect(yield* host.call(A.directPeers, [])).toEqual([client.address])
+      expect(yield* Actor.ask(ref, { op: "log" })).toEqual(range)
+      expect(yield* client.call(A.pushMany, [ref, N])).toEqual([host.address])
+      expect(yield* Actor.ask(ref, { op: "log" })).toEqual([...range, ...range])
+    })))
+
+  it.live("what a peer answered just before it died arrives before the news of its death", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const host = yield* Child.spawn({ backend: "thread" })
+      const client = yield* Child.spawn({ backend: "thread" })
+      const ref = yield* host.call(A.serveRecorder, [])
+      expect(yield* client.call(A.pushMany, [ref, 200])).toEqual([host.address])
+      expect(yield* client.call(A.lastWords, [ref])).toBe("last words")
+      expect(yield* host.exited).toBe(3)
+    })))
+
+  it.live.each([["process", "process"], ["thread", "process"], ["process", "thread"]] as const)(
+    "host on %s, client on %s: no channel can cross an OS process, the tree carries everything in order",
+    ([hostBackend, clientBackend]) =>
+      Effect.scoped(Effect.gen(function*() {
+        const host = yield* Child.spawn({ backend: hostBackend })
+        const client = yield* Child.spawn({ backend: clientBackend })
+        const ref = yield* host.call(A.serveRecorder, [])
+        expect(yield* client.call(A.pushMany, [ref, N])).toEqual([])
+        expect(yield* host.call(A.directPeers, [])).toEqual([])
+        expect(yield* Actor.ask(ref, { op: "log" })).toEqual(range)
+      }))
+  )
+})
