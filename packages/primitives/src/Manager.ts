@@ -69,26 +69,29 @@ const mapAskError = (e: unknown): ManagerError => {
 
 interface Queued {
   readonly call: readonly [number, string, ReadonlyArray<unknown>]
-  readonly resume: (effect: Effect.Effect<unknown, ManagerError>) => void
+  readonly finish: (ok: boolean, value: unknown) => void
   cancelled: boolean
+}
+
+/** Counts requests in flight (the manager's worker is ref'd only while there are some). */
+interface Busy {
+  readonly enter: () => void
+  readonly leave: () => void
 }
 
 /**
  * Requests to a manager of this process tree, as actor asks. Pipelining: synchronous calls issued
  * in the same tick (many fibers calling `d.set` at once) are sent as one `batch` request and
  * answered with one reply, so a burst of N calls costs one message each way instead of N. Order
- * is kept: anything else flushes the pending batch before it is sent.
+ * is kept: anything else flushes the pending batch before it is sent. Each request is one
+ * `Effect.callback` over the actor's callback API: a proxy call costs one suspension, no fibers.
  */
-const actorTransport = (ref: Actor.ActorRef<unknown>): Transport => {
+const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport => {
   let queue: Array<Queued> = []
   let scheduled = false
   // Batchable requests sent and not answered yet: while there are some, new ones wait for the
   // end of the tick and go together; when there are none, a request goes at once (no latency).
   let inflight = 0
-  const ask = (message: unknown) => Effect.mapError(Actor.ask<unknown, unknown, ManagerError>(ref, message), mapAskError)
-  const settled = () => {
-    inflight--
-  }
   const flush = (): void => {
     scheduled = false
     const q = queue.filter((x) => !x.cancelled)
@@ -97,41 +100,71 @@ const actorTransport = (ref: Actor.ActorRef<unknown>): Transport => {
     inflight++
     if (q.length === 1) {
       const [id, method, args] = q[0]!.call
-      Effect.runFork(ask({ op: "call", id, method, args })).addObserver((exit) => {
+      Actor.askUnsafe(ref, { op: "call", id, method, args }, (ok, value) => {
         inflight--
-        q[0]!.resume(exit)
+        q[0]!.finish(ok, value)
       })
       return
     }
-    Effect.runFork(ask({ op: "batch", calls: q.map((x) => x.call) })).addObserver((exit) => {
+    Actor.askUnsafe(ref, { op: "batch", calls: q.map((x) => x.call) }, (ok, value) => {
       inflight--
-      if (exit._tag === "Failure") {
-        for (const x of q) x.resume(exit)
+      if (!ok) {
+        for (const x of q) x.finish(false, value)
         return
       }
-      if (typeof exit.value === "number") {
-        for (const x of q) x.resume(Effect.void)
+      if (typeof value === "number") {
+        for (const x of q) x.finish(true, undefined)
         return
       }
-      const results = exit.value as ReadonlyArray<readonly [number, unknown]>
+      const results = value as ReadonlyArray<readonly [number, unknown]>
       q.forEach((x, i) => {
         const r = results[i]
-        x.resume(r && r[0] === 0 ? Effect.succeed(r[1]) : Effect.fail(mapAskError(r?.[1])))
+        x.finish(r !== undefined && r[0] === 0, r?.[1])
       })
     })
   }
   return {
-    request: (message, batchable) => {
-      if (!batchable || message.op !== "call") {
-        if (queue.length > 0) flush()
-        return ask(message)
-      }
-      if (inflight === 0 && queue.length === 0) {
-        inflight++
-        return Effect.ensuring(ask(message), Effect.sync(settled))
-      }
-      return Effect.callback<unknown, ManagerError>((resume) => {
-        const entry: Queued = { call: [message.id, message.method, message.args], resume, cancelled: false }
+    request: (message, batchable) =>
+      Effect.callback<unknown, ManagerError>((resume) => {
+        busy?.enter()
+        let done = false
+        const finish = (ok: boolean, value: unknown): void => {
+          if (done) return
+          done = true
+          busy?.leave()
+          resume(ok ? Effect.succeed(value) : Effect.fail(mapAskError(value)))
+        }
+        const abandon = (): boolean => {
+          if (done) return false
+          done = true
+          busy?.leave()
+          return true
+        }
+        if (!batchable || message.op !== "call") {
+          if (queue.length > 0) flush()
+          const cancel = Actor.askUnsafe(ref, message, finish)
+          return Effect.sync(() => {
+            if (abandon()) cancel()
+          })
+        }
+        if (inflight === 0 && queue.length === 0) {
+          inflight++
+          let settled = false
+          const cancel = Actor.askUnsafe(ref, message, (ok, value) => {
+            settled = true
+            inflight--
+            finish(ok, value)
+          })
+          return Effect.sync(() => {
+            if (!abandon()) return
+            if (!settled) {
+              settled = true
+              inflight--
+            }
+            cancel()
+          })
+        }
+        const entry: Queued = { call: [message.id, message.method, message.args], finish, cancelled: false }
         queue.push(entry)
         if (!scheduled) {
           scheduled = true
@@ -139,9 +172,9 @@ const actorTransport = (ref: Actor.ActorRef<unknown>): Transport => {
         }
         return Effect.sync(() => {
           entry.cancelled = true
+          abandon()
         })
       })
-    }
   }
 }
 
@@ -256,7 +289,10 @@ export class BaseProxy<T = any> extends ProxyRef {
   ): Effect.Effect<T[K] extends (...a: any) => infer R ? Awaited<R> : never, ManagerError>
   call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError>
   call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError> {
-    return Effect.flatMap(transportOf(this), (t) => t.request({ op: "call", id: this.id, method, args }, syncTypes.has(this.typeid)))
+    const message: Request = { op: "call", id: this.id, method, args }
+    const known = servers.get(this.serverId)
+    if (known) return known.request(message, syncTypes.has(this.typeid))
+    return Effect.flatMap(transportOf(this), (t) => t.request(message, syncTypes.has(this.typeid)))
   }
   /** An untyped call, for the typed proxies. @internal */
   protected invoke<A>(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<A, ManagerError> {
@@ -996,16 +1032,14 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
     // from the start of the shutdown until it has exited.
     let busy = 0
     let closing = false
-    const inner = actorTransport(info.actor)
-    const transport: Transport = {
-      request: (message, batchable) =>
-        Effect.suspend(() => {
-          if (busy++ === 0) child.ref()
-          return Effect.ensuring(inner.request(message, batchable), Effect.sync(() => {
-            if (--busy === 0 && !closing) child.unref()
-          }))
-        })
-    }
+    const transport = actorTransport(info.actor, {
+      enter: () => {
+        if (busy++ === 0) child.ref()
+      },
+      leave: () => {
+        if (--busy === 0 && !closing) child.unref()
+      }
+    })
     child.unref()
     servers.set(info.serverId, transport)
     yield* Effect.addFinalizer(() =>

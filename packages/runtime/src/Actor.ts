@@ -105,6 +105,8 @@ interface Waiting {
   readonly resume: (status: number, value: unknown) => void
 }
 
+const noop = () => {}
+
 let replyPort = 0
 let nextRequest = 0
 const waiting = new Map<number, Waiting>()
@@ -189,28 +191,51 @@ export const ask = <M, A = unknown, E = never>(
   message: M
 ): Effect.Effect<A, E | ActorError | SerializationError> =>
   Effect.callback<A, E | ActorError | SerializationError>((resume) => {
-    const port = ensureReplyPort()
-    const id = ++nextRequest
-    waiting.set(id, {
-      dest: ref.address,
-      message,
-      resume: (status, value) => resume(status === OK ? Effect.succeed(value as A) : Effect.fail(value as E))
-    })
-    const error = sendOrFail(ref.address, ref.port, [REQ, id, port, message])
-    if (error) {
-      waiting.delete(id)
-      return resume(Effect.fail(error))
-    }
-    return Effect.sync(() => {
-      if (!waiting.delete(id)) return
-      cancelled.set(id, { dest: ref.address, port: ref.port, message })
-      try {
-        kernel.send(ref.address, ref.port, [CANCEL, id])
-      } catch {
-        // gone already
-      }
-    })
+    const cancel = askUnsafe(ref, message, (ok, value) => resume(ok ? Effect.succeed(value as A) : Effect.fail(value as E)))
+    return Effect.sync(cancel)
   })
+
+/**
+ * The callback form of {@link ask}, for protocols layered on actors that keep their own
+ * bookkeeping per request (one Effect per request instead of several): `onReply(true, value)` or
+ * `onReply(false, error)` runs exactly once unless the returned function cancels the request first.
+ * A message that cannot be encoded answers `SerializationError` synchronously.
+ *
+ * Python equivalent: the send and receive halves of `BaseProxy._callmethod`.
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * declare const counter: Actor.ActorRef<{ readonly op: "incr" }>
+ * const cancel = Actor.askUnsafe(counter, { op: "incr" }, (ok, value) => console.log(ok, value))
+ * ```
+ * @category requests
+ * @since 0.1.0
+ */
+export const askUnsafe = <M>(
+  ref: ActorRef<M>,
+  message: M,
+  onReply: (ok: boolean, value: unknown) => void
+): () => void => {
+  const port = ensureReplyPort()
+  const id = ++nextRequest
+  waiting.set(id, { dest: ref.address, message, resume: (status, value) => onReply(status === OK, value) })
+  const error = sendOrFail(ref.address, ref.port, [REQ, id, port, message])
+  if (error) {
+    waiting.delete(id)
+    onReply(false, error)
+    return noop
+  }
+  return () => {
+    if (!waiting.delete(id)) return
+    cancelled.set(id, { dest: ref.address, port: ref.port, message })
+    try {
+      kernel.send(ref.address, ref.port, [CANCEL, id])
+    } catch {
+      // gone already
+    }
+  }
+}
 
 /**
  * Sends a message without waiting for an answer.
@@ -232,7 +257,6 @@ export const tell = <M>(ref: ActorRef<M>, message: M): Effect.Effect<void, Seria
 
 // ---- the owner side -------------------------------------------------------------------------
 
-const noop = () => {}
 
 // Processes reported dead. A message of theirs can still arrive after the notice (a pipe drained
 // after the exit event): an actor must not act on it, or it would grant a lock to the dead.

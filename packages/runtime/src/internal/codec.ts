@@ -168,6 +168,32 @@ interface PrepareState {
   readonly seen: Map<object, number>
   special: boolean
   readonly ctx: EncodeContext
+  /** Where the walk is: the root's name and the keys below it. Formatted only for an error, so
+   * the walk builds no path strings. */
+  readonly root: string
+  readonly keys: Array<string | number | Segment>
+}
+
+/** A path segment written as is (`<key 0>`, `.buffer`). */
+class Segment {
+  readonly text: string
+  constructor(text: string) {
+    this.text = text
+  }
+}
+
+const pathOf = (state: PrepareState): string => {
+  let path = state.root
+  for (const k of state.keys) path = k instanceof Segment ? path + k.text : child(path, k)
+  return path
+}
+
+/** Prepares `value` one level below the current position. */
+const prepareAt = (value: unknown, key: string | number | Segment, state: PrepareState): unknown => {
+  state.keys.push(key)
+  const out = prepare(value, state)
+  state.keys.pop()
+  return out
 }
 
 const prepareString = (s: string, state: PrepareState): unknown => {
@@ -180,7 +206,7 @@ const prepareString = (s: string, state: PrepareState): unknown => {
 
 const prepareKey = (k: string, state: PrepareState): unknown => prepareString(k, state)
 
-function prepare(value: unknown, path: string, state: PrepareState): unknown {
+function prepare(value: unknown, state: PrepareState): unknown {
   switch (typeof value) {
     case "number":
       if (value === 0 && 1 / value < 0) {
@@ -196,15 +222,15 @@ function prepare(value: unknown, path: string, state: PrepareState): unknown {
       return value
     case "function": {
       const payload = functionCodec?.encode(value)
-      if (payload === undefined) throw new CodecError(path, describe(value))
+      if (payload === undefined) throw new CodecError(pathOf(state), describe(value))
       state.special = true
       const seenFn = state.seen.get(value)
       if (seenFn !== undefined) return new Ext(T_REF, seenFn)
       state.seen.set(value, state.seen.size)
-      return new Ext(T_CUSTOM, [functionCodec!.tag, prepare(payload, path, state)])
+      return new Ext(T_CUSTOM, [functionCodec!.tag, prepare(payload, state)])
     }
     case "symbol":
-      throw new CodecError(path, describe(value))
+      throw new CodecError(pathOf(state), describe(value))
   }
   if (value === null) return null
   const obj = value as object
@@ -219,15 +245,15 @@ function prepare(value: unknown, path: string, state: PrepareState): unknown {
     return new Ext(T_REF, seenId)
   }
   state.seen.set(obj, state.seen.size)
-  if (Array.isArray(obj)) return prepareArray(obj, path, state)
+  if (Array.isArray(obj)) return prepareArray(obj, state)
   const proto = Object.getPrototypeOf(obj)
-  if (proto === Object.prototype || proto === null) return preparePlain(obj as Record<string, unknown>, path, state)
+  if (proto === Object.prototype || proto === null) return preparePlain(obj as Record<string, unknown>, state)
   state.special = true
   if (obj instanceof Map) {
     const out: Array<unknown> = []
     let i = 0
     for (const [k, v] of obj) {
-      out.push(prepare(k, `${path}<key ${i}>`, state), prepare(v, `${path}<value ${i}>`, state))
+      out.push(prepareAt(k, new Segment(`<key ${i}>`), state), prepareAt(v, new Segment(`<value ${i}>`), state))
       i++
     }
     return new Ext(T_MAP, out)
@@ -235,54 +261,57 @@ function prepare(value: unknown, path: string, state: PrepareState): unknown {
   if (obj instanceof Set) {
     const out: Array<unknown> = []
     let i = 0
-    for (const v of obj) out.push(prepare(v, `${path}<element ${i++}>`, state))
+    for (const v of obj) out.push(prepareAt(v, new Segment(`<element ${i++}>`), state))
     return new Ext(T_SET, out)
   }
   if (obj instanceof Date) return new Ext(T_DATE, obj.getTime())
   if (obj instanceof RegExp) return new Ext(T_REGEXP, [obj.source, obj.flags])
   if (obj instanceof ArrayBuffer) return new Ext(T_ABUF, new Uint8Array(obj.slice(0)))
   if (typeof SharedArrayBuffer !== "undefined" && obj instanceof SharedArrayBuffer) {
-    if (!state.ctx.shared) throw new CodecError(path, "a SharedArrayBuffer cannot be shared with another OS process")
+    if (!state.ctx.shared) throw new CodecError(pathOf(state), "a SharedArrayBuffer cannot be shared with another OS process")
     state.ctx.shared.push(obj)
     return new Ext(T_SHARED, state.ctx.shared.length - 1)
   }
   if (ArrayBuffer.isView(obj)) {
     let kind = viewKindOf(obj)
     if (kind < 0 && Float16 && obj instanceof Float16) kind = 12
-    if (kind < 0) throw new CodecError(path, describe(obj))
+    if (kind < 0) throw new CodecError(pathOf(state), describe(obj))
     const length = obj instanceof DataView ? obj.byteLength : (obj as unknown as { length: number }).length
-    return new Ext(T_VIEW, [kind, prepare(obj.buffer, `${path}.buffer`, state), obj.byteOffset, length])
+    return new Ext(T_VIEW, [kind, prepareAt(obj.buffer, new Segment(".buffer"), state), obj.byteOffset, length])
   }
-  if (obj instanceof Error) return prepareError(obj, path, state)
+  if (obj instanceof Error) return prepareError(obj, state)
   if (obj instanceof Number || obj instanceof String || obj instanceof Boolean || (obj as any) instanceof (BigInt as any)) {
     const inner = obj.valueOf()
-    return new Ext(T_BOXED, [typeof inner, prepare(inner, path, state)])
+    return new Ext(T_BOXED, [typeof inner, prepare(inner, state)])
   }
   const custom = customByClass.get(proto.constructor)
-  if (custom) return new Ext(T_CUSTOM, [custom.tag, prepare(custom.encode(obj, state.ctx), child(path, `<${custom.tag}>`), state)])
+  if (custom) return new Ext(T_CUSTOM, [custom.tag, prepareAt(custom.encode(obj, state.ctx), `<${custom.tag}>`, state)])
   // Host objects the runtime knows how to pass alongside the bytes (thread backend only).
   if (isTransferablePort(obj)) {
-    if (!state.ctx.shared) throw new CodecError(path, "a MessagePort cannot be sent to another OS process")
+    if (!state.ctx.shared) throw new CodecError(pathOf(state), "a MessagePort cannot be sent to another OS process")
     state.ctx.shared.push(obj)
     return new Ext(T_SHARED, state.ctx.shared.length - 1)
   }
-  throw new CodecError(path, describe(obj))
+  throw new CodecError(pathOf(state), describe(obj))
 }
 
 const isTransferablePort = (obj: object): boolean => (obj as any)?.constructor?.name === "MessagePort" && typeof (obj as any).postMessage === "function"
 
-function prepareArray(arr: Array<unknown>, path: string, state: PrepareState): unknown {
+/** Values msgpackr carries as they are: no walk needed (-0 and long or odd strings are walked). */
+const isPlainLeaf = (v: unknown): boolean =>
+  (typeof v === "number" && (v !== 0 || 1 / v > 0)) || typeof v === "boolean" || (typeof v === "string" && v.length < 64 && v.isWellFormed())
+
+function prepareArray(arr: Array<unknown>, state: PrepareState): unknown {
   const n = arr.length
   let out: Array<unknown> | undefined
   for (let i = 0; i < n; i++) {
     const v = arr[i]
-    // Fast path: plain numbers and booleans need no walk (and no path string).
-    if ((typeof v === "number" && (v !== 0 || 1 / v > 0)) || typeof v === "boolean") {
+    if (isPlainLeaf(v)) {
       if (out !== undefined) out.push(v)
       continue
     }
-    if (v === undefined && !(i in arr)) return prepareSparse(arr, out ?? arr.slice(0, i), i, path, state)
-    const p = prepare(v, path + "[" + i + "]", state)
+    if (v === undefined && !(i in arr)) return prepareSparse(arr, out ?? arr.slice(0, i), i, state)
+    const p = prepareAt(v, i, state)
     if (p !== v && out === undefined) out = arr.slice(0, i)
     if (out !== undefined) out.push(p)
   }
@@ -290,19 +319,19 @@ function prepareArray(arr: Array<unknown>, path: string, state: PrepareState): u
 }
 
 /** Continues an array found to have a hole at `from`; `done` holds its prepared elements before. */
-function prepareSparse(arr: Array<unknown>, done: Array<unknown>, from: number, path: string, state: PrepareState): unknown {
+function prepareSparse(arr: Array<unknown>, done: Array<unknown>, from: number, state: PrepareState): unknown {
   state.special = true
   const entries: Array<unknown> = [arr.length]
   for (let i = 0; i < from; i++) entries.push(i, done[i])
   for (const k of Object.keys(arr)) {
     const i = Number(k)
     if (!Number.isInteger(i) || i < from) continue
-    entries.push(i, prepare(arr[i], `${path}[${i}]`, state))
+    entries.push(i, prepareAt(arr[i], i, state))
   }
   return new Ext(T_SPARSE, entries)
 }
 
-function preparePlain(obj: Record<string, unknown>, path: string, state: PrepareState): unknown {
+function preparePlain(obj: Record<string, unknown>, state: PrepareState): unknown {
   let out: Record<string, unknown> | undefined
   let odd = false
   const keys = Object.keys(obj)
@@ -310,7 +339,7 @@ function preparePlain(obj: Record<string, unknown>, path: string, state: Prepare
     const k = keys[i]!
     if (k === "__proto__" || !k.isWellFormed()) odd = true
     const v = obj[k]
-    const p = prepare(v, child(path, k), state)
+    const p = isPlainLeaf(v) ? v : prepareAt(v, k, state)
     if (p !== v && out === undefined) {
       out = {}
       for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!]
@@ -328,7 +357,7 @@ function preparePlain(obj: Record<string, unknown>, path: string, state: Prepare
   return out ?? obj
 }
 
-function prepareError(err: Error, path: string, state: PrepareState): unknown {
+function prepareError(err: Error, state: PrepareState): unknown {
   const fields: Record<string, unknown> = {}
   for (const k of Object.keys(err)) {
     if (k === "message" || k === "stack" || k === "cause") continue
@@ -341,9 +370,9 @@ function prepareError(err: Error, path: string, state: PrepareState): unknown {
     String(err.message),
     typeof err.stack === "string" ? err.stack : "",
     err.constructor?.name ?? "Error",
-    prepare(fields, child(path, "<fields>"), state),
+    prepareAt(fields, "<fields>", state),
     hasCause ? 1 : 0,
-    hasCause ? prepare((err as any).cause, child(path, "cause"), state) : null
+    hasCause ? prepareAt((err as any).cause, "cause", state) : null
   ])
 }
 
@@ -361,9 +390,9 @@ export const prepareValue = (value: unknown, ctx: EncodeContext, path = "$"): un
   }
   // Maps are reused (prepare can re-enter through a custom codec, hence a stack of them).
   const seen = seenPool.pop() ?? new Map()
-  const state: PrepareState = { seen, special: false, ctx }
+  const state: PrepareState = { seen, special: false, ctx, root: path, keys: [] }
   try {
-    const out = prepare(value, path, state)
+    const out = prepare(value, state)
     return state.special ? new Ext(T_ROOT, out) : out
   } finally {
     seen.clear()

@@ -201,7 +201,7 @@ const ACK = 2
 const FENCE = 3
 const NACK = 4
 /** Messages to one destination before a direct link is tried. */
-const DIRECT_AFTER = 16
+const DIRECT_AFTER = 2
 
 interface Direct {
   readonly peer: string
