@@ -65,7 +65,11 @@ const scannedModules = new Set<string>()
  * already loaded here (it defined the task), so the import resolves at once; a main module still
  * evaluating resolves later, and its tasks should list their errors in `Task.make`.
  */
+const scannedTasks = new WeakSet<object>()
 const scanErrorClasses = (task: Task.Task<any, any, any>): void => {
+  // Once per task object: this runs on every call.
+  if (scannedTasks.has(task)) return
+  scannedTasks.add(task)
   for (const C of task.errors) registerErrorClass(C)
   if (!task.local || scannedModules.has(task.module)) return
   scannedModules.add(task.module)
@@ -298,7 +302,7 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
         scanErrorClasses(task)
         const id = ++callIds
         try {
-          handle.call(id, task.module, task.key, args)
+          handle.call(id, task, args)
         } catch (e) {
           if (e instanceof CodecError) {
             resume(Effect.fail(fromCodecError(e)))

@@ -136,20 +136,26 @@ export class ChildHandle {
     this.events.onExit(exitCode, sig, this.uncaught)
   }
 
+  /** The worker's index of each task sent to it, by task object and by address. */
+  private readonly taskObjects = new WeakMap<object, number>()
   private readonly tasks = new Map<string, number>()
 
   /** Sends a call; throws `CodecError` (path under `args`) if an argument cannot be encoded. */
-  call(callId: number, module: string, key: string, args: ReadonlyArray<unknown>): void {
+  call(callId: number, task: { readonly module: string; readonly key: string }, args: ReadonlyArray<unknown>): void {
     // Arguments travel opaque: the worker decodes them after importing the task's module, which
     // may register the codecs they need.
     const shared: Array<unknown> | undefined = this.link.endpoint.sharesMemory ? [] : undefined
     const prepared = prepareOpaque(args, { shared }, "args")
-    const id = module + "#" + key
-    let index = this.tasks.get(id)
+    let index = this.taskObjects.get(task)
     if (index === undefined) {
-      index = this.tasks.size
-      this.tasks.set(id, index)
-      this.link.send([P.TASK, index, module, key])
+      const id = task.module + "#" + task.key
+      index = this.tasks.get(id)
+      if (index === undefined) {
+        index = this.tasks.size
+        this.tasks.set(id, index)
+        this.link.send([P.TASK, index, task.module, task.key])
+      }
+      this.taskObjects.set(task, index)
     }
     this.link.send([P.RUN, callId, index, prepared, shared && shared.length > 0 ? shared : null])
   }
