@@ -257,6 +257,51 @@ export const tell = <M>(ref: ActorRef<M>, message: M): Effect.Effect<void, Seria
 
 // ---- the owner side -------------------------------------------------------------------------
 
+/** A request the actor has not answered yet (one object per request, no closures). */
+class OpenRequest implements Request {
+  readonly from: string
+  readonly n: number
+  readonly replyTo: number
+  done = false
+  private onCancelled: () => void = noop
+  private readonly answer: (from: string, replyTo: number, id: number, status: number, value: unknown) => void
+  private readonly forget: (r: OpenRequest) => void
+  constructor(
+    from: string,
+    n: number,
+    replyTo: number,
+    answer: (from: string, replyTo: number, id: number, status: number, value: unknown) => void,
+    forget: (r: OpenRequest) => void
+  ) {
+    this.from = from
+    this.n = n
+    this.replyTo = replyTo
+    this.answer = answer
+    this.forget = forget
+  }
+  get id(): string {
+    return `${this.from}#${this.n}`
+  }
+  reply(value: unknown): void {
+    if (this.done) return
+    this.done = true
+    this.forget(this)
+    this.answer(this.from, this.replyTo, this.n, OK, value)
+  }
+  fail(error: unknown): void {
+    if (this.done) return
+    this.done = true
+    this.forget(this)
+    this.answer(this.from, this.replyTo, this.n, ERR, error)
+  }
+  onCancel(f: () => void): void {
+    this.onCancelled = f
+  }
+  cancel(): void {
+    this.onCancelled()
+  }
+}
+
 
 // Processes reported dead. A message of theirs can still arrive after the notice (a pipe drained
 // after the exit event): an actor must not act on it, or it would grant a lock to the dead.
@@ -331,8 +376,12 @@ export const makeUnsafe = <S extends Schema.Top>(
   behavior: Behavior<S["Type"]>,
   options: MakeOptions = {}
 ): Handle<S["Encoded"]> => {
-  const decode = Schema.decodeUnknownSync(protocol as any) as (u: unknown) => S["Type"]
-  const open = new Map<string, { cancel: () => void }>()
+  // `Schema.Unknown` accepts anything: skip the parser (most served protocols validate further in).
+  const decode = (protocol as Schema.Top).ast._tag === "Unknown"
+    ? (u: unknown) => u as S["Type"]
+    : Schema.decodeUnknownSync(protocol as any) as (u: unknown) => S["Type"]
+  // Open requests by sender, then by the sender's request number (no key strings per request).
+  const open = new Map<string, Map<number, OpenRequest>>()
   const answer = (from: string, replyTo: number, id: number, status: number, value: unknown): void => {
     try {
       kernel.send(from, replyTo, [REPLY, id, status, value])
@@ -340,6 +389,10 @@ export const makeUnsafe = <S extends Schema.Top>(
       // The reply itself cannot be encoded: tell the requester so.
       if (e instanceof CodecError) kernel.send(from, replyTo, [REPLY, id, ERR, fromCodecError(e)])
     }
+  }
+  const forget = (r: OpenRequest): void => {
+    const byId = open.get(r.from)
+    if (byId?.delete(r.n) && byId.size === 0) open.delete(r.from)
   }
   if (!watchingDeaths) {
     watchingDeaths = true
@@ -361,34 +414,12 @@ export const makeUnsafe = <S extends Schema.Top>(
           answer(from, replyTo, id, ERR, new ActorError({ reason: "BadMessage", message: String((e as Error)?.message ?? e) }))
           return
         }
-        const key = `${from}#${id}`
-        let done = false
-        let cancel: () => void = noop
-        const request: Request = {
-          from,
-          id: key,
-          get done() {
-            return done
-          },
-          reply: (value) => {
-            if (done) return
-            done = true
-            open.delete(key)
-            answer(from, replyTo, id, OK, value)
-          },
-          fail: (error) => {
-            if (done) return
-            done = true
-            open.delete(key)
-            answer(from, replyTo, id, ERR, error)
-          },
-          onCancel: (f) => {
-            cancel = f
-          }
-        }
-        open.set(key, { cancel: () => cancel() })
+        const request = new OpenRequest(from, id, replyTo, answer, forget)
+        let byId = open.get(from)
+        if (byId === undefined) open.set(from, byId = new Map())
+        byId.set(id, request)
         behavior.receive(message, request)
-        if (done) open.delete(key)
+        if (request.done) forget(request)
         return
       }
       case TELL: {
@@ -402,10 +433,9 @@ export const makeUnsafe = <S extends Schema.Top>(
         return
       }
       case CANCEL: {
-        const key = `${from}#${m[1]}`
-        const entry = open.get(key)
+        const entry = open.get(from)?.get(m[1])
         if (entry) {
-          open.delete(key)
+          forget(entry)
           entry.cancel()
         }
         return
@@ -424,11 +454,10 @@ export const makeUnsafe = <S extends Schema.Top>(
     }
   }, options.port)
   const unsubscribe = kernel.onDown((dead) => {
-    for (const [key, entry] of open) {
-      if (kernel.isAtOrBelow(key.slice(0, key.lastIndexOf("#")), dead)) {
-        open.delete(key)
-        entry.cancel()
-      }
+    for (const [from, byId] of open) {
+      if (!kernel.isAtOrBelow(from, dead)) continue
+      open.delete(from)
+      for (const entry of byId.values()) entry.cancel()
     }
     behavior.down?.(dead)
   })
