@@ -39,7 +39,6 @@ export class Link {
   private shared: Array<unknown> | undefined
   private scheduled = false
   private held: boolean
-  private postedInTick = false
   private readonly ctx: { shared: Array<unknown> | undefined }
   closed = false
   /** Counters: batches written and messages sent (for tests and statistics). */
@@ -69,18 +68,11 @@ export class Link {
     this.pending.push(prepared)
     this.messages++
     if (this.held) return
-    // The first message of a tick goes at once (a lone request should not wait for the rest of the
-    // tick); the ones that follow it in the same tick are batched.
-    if (this.pending.length === 1 && !this.scheduled && !this.postedInTick) return this.flush()
     if (this.pending.length >= MAX_BATCH) this.flush()
     else if (!this.scheduled) {
       this.scheduled = true
       queueMicrotask(this.flushTask)
     }
-  }
-
-  private readonly endTick = () => {
-    this.postedInTick = false
   }
 
   private readonly flushTask = () => {
@@ -106,10 +98,6 @@ export class Link {
     }
     this.batches++
     this.endpoint.post(packBatchView(batch), shared && shared.length > 0 ? shared : undefined, done)
-    if (!this.postedInTick) {
-      this.postedInTick = true
-      queueMicrotask(this.endTick)
-    }
   }
 
   /** Stops writing until {@link release} (used until the peer reported ready). */
