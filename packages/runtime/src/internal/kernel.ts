@@ -316,6 +316,18 @@ const drainDirects = (dead: string): void => {
   }
 }
 
+/** Writes out every link's pending batch now (before this process exits on its own). */
+export const flushAll = (): void => {
+  for (const link of [parentLink, ...children.values(), ...[...directs.values()].map((d) => d.link)]) {
+    if (link === undefined || link.closed) continue
+    try {
+      link.flush()
+    } catch {
+      // the channel is gone already
+    }
+  }
+}
+
 /** The peers this process talks to over a direct link (for tests and diagnostics). */
 export const directPeers = (): Array<string> => [...directs.values()].filter((d) => d.outOpen && d.inOpen).map((d) => d.peer)
 

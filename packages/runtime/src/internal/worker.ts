@@ -81,6 +81,16 @@ kernel.initChild(
   () => isThread || process.connected === true
 )
 
+// A task (or a served object) that calls `process.exit` itself must not take what it already sent
+// with it: messages wait for the end of the tick to be batched, so write them out first. (Not
+// from an 'exit' listener: a thread being terminated must not post from there.)
+// (Arguments passed on as given: Node's own exit after an uncaught exception calls it with none.)
+const exitNow = process.exit.bind(process)
+process.exit = ((...args: Parameters<typeof process.exit>) => {
+  kernel.flushAll()
+  return exitNow(...args)
+}) as typeof process.exit
+
 const running = new Map<number, () => void>()
 let closing = false
 let inflight = 0
