@@ -390,9 +390,9 @@ export const makeUnsafe = <S extends Schema.Top>(
       if (e instanceof CodecError) kernel.send(from, replyTo, [REPLY, id, ERR, fromCodecError(e)])
     }
   }
+  // A sender's map stays once made (until its process dies): most senders ask again at once.
   const forget = (r: OpenRequest): void => {
-    const byId = open.get(r.from)
-    if (byId?.delete(r.n) && byId.size === 0) open.delete(r.from)
+    open.get(r.from)?.delete(r.n)
   }
   if (!watchingDeaths) {
     watchingDeaths = true
@@ -415,11 +415,14 @@ export const makeUnsafe = <S extends Schema.Top>(
           return
         }
         const request = new OpenRequest(from, id, replyTo, answer, forget)
-        let byId = open.get(from)
-        if (byId === undefined) open.set(from, byId = new Map())
-        byId.set(id, request)
         behavior.receive(message, request)
-        if (request.done) forget(request)
+        // Only a request still open after `receive` can be cancelled or orphaned (nothing else
+        // runs during `receive`): most are answered at once and never enter the table.
+        if (!request.done) {
+          let byId = open.get(from)
+          if (byId === undefined) open.set(from, byId = new Map())
+          byId.set(id, request)
+        }
         return
       }
       case TELL: {

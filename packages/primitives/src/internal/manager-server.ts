@@ -83,11 +83,11 @@ const decodeSlow = Schema.decodeUnknownSync(Request)
 const decodeRequest = (u: unknown): Request => {
   const m = u as Record<string, unknown>
   if (typeof m === "object" && m !== null && Object.getPrototypeOf(m) === Object.prototype) {
+    // (Extra keys are ignored, as the Schema ignores them.)
     if (m.op === "call" && typeof m.id === "number" && typeof m.method === "string" && Array.isArray(m.args)) {
-      const keys = Object.keys(m)
-      if (keys.length === 4) return m as unknown as Request
+      return m as unknown as Request
     }
-    if (m.op === "batch" && Array.isArray(m.calls) && Object.keys(m).length === 2) {
+    if (m.op === "batch" && Array.isArray(m.calls)) {
       let ok = true
       for (const c of m.calls as Array<unknown>) {
         if (!Array.isArray(c) || c.length !== 3 || typeof c[0] !== "number" || typeof c[1] !== "string" || !Array.isArray(c[2])) {
@@ -105,6 +105,26 @@ const remoteError = (e: unknown): ManagerError => {
   if (e instanceof ManagerError) return e
   const error = e instanceof Error ? e : new Error(String(e))
   return new ManagerError({ reason: "RemoteError", message: error.message, remoteType: error.name, cause: error })
+}
+
+/** Who calls, for a served method. The abort signal only exists if the method asks for it
+ * (blocking methods do): most calls are synchronous and pay nothing for cancellation. */
+class Context {
+  readonly req: Req
+  private controller: AbortController | undefined
+  constructor(req: Req) {
+    this.req = req
+  }
+  get from(): string {
+    return this.req.from
+  }
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      const c = this.controller = new AbortController()
+      this.req.onCancel(() => c.abort())
+    }
+    return this.controller.signal
+  }
 }
 
 class Server {
@@ -254,19 +274,7 @@ class Server {
         remoteType: "AttributeError"
       }))
     }
-    // The abort signal only exists if the method asks for it (blocking methods do): most calls
-    // are synchronous and pay nothing for cancellation.
-    let controller: AbortController | undefined
-    const ctx = {
-      from: req.from,
-      get signal(): AbortSignal {
-        if (!controller) {
-          const c = controller = new AbortController()
-          req.onCancel(() => c.abort())
-        }
-        return controller.signal
-      }
-    }
+    const ctx = new Context(req)
     let result: unknown
     try {
       result = withContext(ctx, () => fn.apply(served.obj, args))
