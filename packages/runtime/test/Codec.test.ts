@@ -84,6 +84,25 @@ describe("Codec", () => {
     expect(roundTrip("\udc00")).toBe("\udc00")
   })
 
+  it("keeps shared and circular references in small and large values alike", () => {
+    // Past a few objects the encoder switches how it remembers them: identity must hold across.
+    for (const n of [3, 16, 17, 40, 200]) {
+      const nodes: Array<{ i: number; prev?: unknown; first?: unknown; self?: unknown }> = []
+      for (let i = 0; i < n; i++) nodes.push({ i })
+      nodes.forEach((node, i) => {
+        node.prev = nodes[i - 1]
+        node.first = nodes[0]
+        node.self = node
+      })
+      const value = { nodes, again: [nodes[n - 1], nodes[0]] }
+      const back = roundTrip(value) as typeof value
+      expect(isomorphic(structuredClone(value), back)).toBeUndefined()
+      expect(back.again[0]).toBe(back.nodes[n - 1])
+      expect(back.nodes[n - 1]!.first).toBe(back.nodes[0])
+      expect(back.nodes[5 % n]!.self).toBe(back.nodes[5 % n])
+    }
+  })
+
   it("keeps errors: class, message, stack, fields and cause", () => {
     const cause = new TypeError("inner")
     const error = Object.assign(new RangeError("outer", { cause }), { code: "E_X", extra: { n: 1 } })

@@ -165,7 +165,10 @@ const child = (path: string, key: string | number): string =>
   typeof key === "number" ? `${path}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
 
 interface PrepareState {
-  readonly seen: Map<object, number>
+  /** Objects met so far, by id (their order of first meeting): a short list is searched, a
+   * long walk switches to a map. Most messages hold a handful of objects. */
+  readonly seenList: Array<object>
+  seenMap: Map<object, number> | undefined
   special: boolean
   readonly ctx: EncodeContext
   /** Where the walk is: the root's name and the keys below it. Formatted only for an error, so
@@ -224,9 +227,9 @@ function prepare(value: unknown, state: PrepareState): unknown {
       const payload = functionCodec?.encode(value)
       if (payload === undefined) throw new CodecError(pathOf(state), describe(value))
       state.special = true
-      const seenFn = state.seen.get(value)
-      if (seenFn !== undefined) return new Ext(T_REF, seenFn)
-      state.seen.set(value, state.seen.size)
+      const seenFn = seenId(state, value)
+      if (seenFn >= 0) return new Ext(T_REF, seenFn)
+      meet(state, value)
       return new Ext(T_CUSTOM, [functionCodec!.tag, prepare(payload, state)])
     }
     case "symbol":
@@ -239,12 +242,12 @@ function prepare(value: unknown, state: PrepareState): unknown {
     state.special = true
     return obj
   }
-  const seenId = state.seen.get(obj)
-  if (seenId !== undefined) {
+  const id = seenId(state, obj)
+  if (id >= 0) {
     state.special = true
-    return new Ext(T_REF, seenId)
+    return new Ext(T_REF, id)
   }
-  state.seen.set(obj, state.seen.size)
+  meet(state, obj)
   if (Array.isArray(obj)) return prepareArray(obj, state)
   const proto = Object.getPrototypeOf(obj)
   if (proto === Object.prototype || proto === null) return preparePlain(obj as Record<string, unknown>, state)
@@ -388,19 +391,31 @@ export const prepareValue = (value: unknown, ctx: EncodeContext, path = "$"): un
     case "string":
       if (value.length < 64 && value.isWellFormed()) return value
   }
-  // Maps are reused (prepare can re-enter through a custom codec, hence a stack of them).
-  const seen = seenPool.pop() ?? new Map()
-  const state: PrepareState = { seen, special: false, ctx, root: path, keys: [] }
-  try {
-    const out = prepare(value, state)
-    return state.special ? new Ext(T_ROOT, out) : out
-  } finally {
-    seen.clear()
-    seenPool.push(seen)
-  }
+  const state: PrepareState = { seenList: [], seenMap: undefined, special: false, ctx, root: path, keys: [] }
+  const out = prepare(value, state)
+  return state.special ? new Ext(T_ROOT, out) : out
 }
 
-const seenPool: Array<Map<object, number>> = []
+const SEEN_LIST_MAX = 16
+
+const seenId = (state: PrepareState, obj: object): number => {
+  if (state.seenMap !== undefined) return state.seenMap.get(obj) ?? -1
+  return state.seenList.indexOf(obj)
+}
+
+const meet = (state: PrepareState, obj: object): void => {
+  const list = state.seenList
+  if (state.seenMap !== undefined) {
+    state.seenMap.set(obj, state.seenMap.size)
+    return
+  }
+  list.push(obj)
+  if (list.length > SEEN_LIST_MAX) {
+    const map = new Map<object, number>()
+    for (let i = 0; i < list.length; i++) map.set(list[i]!, i)
+    state.seenMap = map
+  }
+}
 
 interface RestoreState {
   readonly refs: Array<unknown>
