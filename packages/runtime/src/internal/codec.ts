@@ -9,15 +9,34 @@
  * This module must stay free of `effect`: worker bootstraps load it before anything else.
  * @internal
  */
+import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
 import type * as Msgpackr from "msgpackr/pack"
 
 // msgpackr's Node entry also loads its stream iterators, ~4 ms of a worker's boot; its pack.js
 // (which brings unpack.js) is all the codec needs. Fall back to the entry if the layout changes.
 // Resolving the package's exports costs a fresh worker a few ms more than a direct path: try the
-// workspace's own node_modules first.
-const msgpackr: typeof Msgpackr = await import(new URL("../../node_modules/msgpackr/pack.js", import.meta.url).href)
-  .catch(() => import(new URL("./pack.js", import.meta.resolve("msgpackr/pack")).href))
-  .catch(() => import("msgpackr/pack"))
+// workspace's own node_modules first. Loaded with `require` (Node 24 requires ES modules without
+// top-level await synchronously), not a top-level `await import`: a worker thread terminated while
+// an async module finishes evaluating can bring V8 down (a CHECK in
+// `SourceTextModule::AsyncModuleExecutionFulfilled`), so the bootstrap's modules have no top-level
+// await.
+const require = createRequire(import.meta.url)
+const loadMsgpackr = (): typeof Msgpackr => {
+  for (const load of [
+    () => require("../../node_modules/msgpackr/pack.js"),
+    () => require(fileURLToPath(new URL("./pack.js", import.meta.resolve("msgpackr/pack")))),
+    () => require("msgpackr")
+  ]) {
+    try {
+      return load() as typeof Msgpackr
+    } catch {
+      // next
+    }
+  }
+  throw new Error("msgpackr cannot be loaded")
+}
+const msgpackr = loadMsgpackr()
 const { addExtension, Packr } = msgpackr
 
 /** Thrown at the sender when a value cannot cross a process boundary. */

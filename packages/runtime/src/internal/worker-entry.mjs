@@ -11,4 +11,8 @@ try {
 } catch {
   // A read-only cache directory only costs speed.
 }
-await import("./worker.ts")
+// Not `await`ed at the top level: see the note on top-level await in codec.ts.
+import("./worker.ts").catch((e) => {
+  process.stderr.write(`the worker's runtime failed to load:\n${e?.stack ?? e}\n`)
+  process.exit(1)
+})

@@ -239,12 +239,16 @@ function startWaiting(): void {
 
 const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e)
 
-try {
-  for (const m of boot.preload ?? []) await import(m)
-  link.send([P.READY, process.pid, threadId])
-} catch (e) {
-  process.stderr.write(`Process ${boot.name} failed to start:\n${formatError(e)}\n`)
-  link.send([P.DONE, -1, P.THROW, e])
-  link.flush(() => process.exit(1))
-  if (isThread) process.exit(1)
+// No top-level await in the bootstrap (see codec.ts): the preloads run in a function.
+const start = async (): Promise<void> => {
+  try {
+    for (const m of boot.preload ?? []) await import(m)
+    link.send([P.READY, process.pid, threadId])
+  } catch (e) {
+    process.stderr.write(`Process ${boot.name} failed to start:\n${formatError(e)}\n`)
+    link.send([P.DONE, -1, P.THROW, e])
+    link.flush(() => process.exit(1))
+    if (isThread) process.exit(1)
+  }
 }
+void start()
