@@ -12,6 +12,27 @@ const backends = ["thread", "process"] as const
 const failure = <A, E>(exit: Exit.Exit<A, E>) =>
   Exit.isFailure(exit) ? exit.cause.reasons[0] as any : undefined
 
+describe("Child (thread backend): kills and module imports", () => {
+  it.live("a kill waits until the thread is not in the middle of importing a task module", () =>
+    Effect.scoped(Effect.gen(function*() {
+      // V8 can abort the whole process when a thread is terminated as an async module finishes
+      // evaluating; the kill is held (bounded) until the import is over.
+      const { loaded } = yield* Effect.promise(() => import("./fixtures/slow-import.ts"))
+      const child = yield* Child.spawn({ backend: "thread" })
+      yield* child.ready
+      const call = yield* Effect.forkChild(Effect.exit(child.call(loaded, [])))
+      yield* Effect.sleep("100 millis")
+      const t0 = Date.now()
+      yield* child.kill
+      expect(yield* child.exited).toBe(-9)
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(500)
+      // The call settles either way: done if it finished before the kill landed, else crashed.
+      const exit = yield* Fiber.join(call)
+      if (Exit.isFailure(exit)) expect(failure(exit)?.reason).toBe("Crashed")
+      else expect(exit.value).toBe("loaded")
+    })), 20_000)
+})
+
 describe.each(backends)("Child (%s backend)", (backend) => {
   it.live("values cross both ways exactly", () =>
     Effect.scoped(Effect.gen(function*() {

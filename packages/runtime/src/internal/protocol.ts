@@ -49,6 +49,8 @@ export interface BootData {
   readonly preload?: ReadonlyArray<string>
   /** How many calls may run at once in a service worker; further calls wait (default: no limit). */
   readonly concurrency?: number
+  /** Thread backend: one Int32 the worker keeps above 0 while it imports modules (see spawn.ts). */
+  readonly importing?: SharedArrayBuffer
 }
 
 /** Log levels, numbered as Python's logging does. */

@@ -62,8 +62,9 @@ export class ChildHandle {
     this.identity = options.boot.identity
     this.events = events
     if (options.backend === "thread") {
+      this.importing = new Int32Array(new SharedArrayBuffer(4))
       const worker = new Worker(entry, {
-        workerData: options.boot,
+        workerData: { ...options.boot, importing: this.importing.buffer },
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
         execArgv: [...(options.execArgv ?? [])],
         ...(options.env ? { env: { ...process.env, ...options.env } } : {})
@@ -183,7 +184,7 @@ export class ChildHandle {
     if (this.exited) return
     if (this.worker) {
       this.killedWith ??= sig
-      void this.worker.terminate()
+      this.terminateWhenNotImporting(this.worker, Date.now() + 2000)
     } else {
       try {
         this.child?.kill(sig)
@@ -191,6 +192,21 @@ export class ChildHandle {
         // already gone
       }
     }
+  }
+
+  /** Modules the thread is importing, counted by the thread itself. */
+  private importing: Int32Array | undefined
+
+  /** V8 can abort the whole process (a CHECK in `AsyncModuleExecutionFulfilled`) when a thread is
+   * terminated while an async module finishes evaluating: a termination waits (up to a bound)
+   * until the thread is not in the middle of an import. */
+  private terminateWhenNotImporting(worker: Worker, deadline: number): void {
+    if (this.exited) return
+    if (this.importing !== undefined && Atomics.load(this.importing, 0) > 0 && Date.now() < deadline) {
+      setTimeout(() => this.terminateWhenNotImporting(worker, deadline), 1)
+      return
+    }
+    void worker.terminate()
   }
 
   ref(): void {

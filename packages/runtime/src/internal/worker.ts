@@ -14,6 +14,18 @@ import * as P from "./protocol.ts"
 const isThread = parentPort !== null
 const boot: P.BootData = isThread ? workerData : JSON.parse(process.argv[2]!)
 
+// Imports in progress, visible to the parent: it does not terminate a thread in the middle of one
+// (see `ChildHandle.signal`).
+const importingWord = boot.importing ? new Int32Array(boot.importing) : undefined
+const importing = async <A>(load: () => Promise<A>): Promise<A> => {
+  if (importingWord) Atomics.add(importingWord, 0, 1)
+  try {
+    return await load()
+  } finally {
+    if (importingWord) Atomics.sub(importingWord, 0, 1)
+  }
+}
+
 const onMessage = (message: unknown): void => {
   const m = message as Array<any>
   switch (m[0]) {
@@ -163,7 +175,7 @@ async function runCallSlow(callId: number, index: number, args: Opaque, shared: 
     let fn = resolvedByIndex[index]
     if (fn === undefined) {
       const [module, key] = tasks[index]!
-      fn = await Task.resolve(module, key) as Fn
+      fn = await importing(() => Task.resolve(module, key)) as Fn
       resolvedByIndex[index] = fn
     }
     const argv = args.open({ shared }) as Array<unknown>
@@ -191,7 +203,7 @@ async function settle(callId: number, out: unknown): Promise<void> {
       else if (interrupted) status = P.INTERRUPTED
     }
     if (isEffect(out) && status === P.OK) {
-      const runner = await import("./effect-runner.ts")
+      const runner = await importing(() => import("./effect-runner.ts"))
       ;[status, value] = await runner.run(out as any, (interrupt) => running.set(callId, interrupt))
     }
   } catch (e) {
@@ -242,7 +254,7 @@ const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${
 // No top-level await in the bootstrap (see codec.ts): the preloads run in a function.
 const start = async (): Promise<void> => {
   try {
-    for (const m of boot.preload ?? []) await import(m)
+    for (const m of boot.preload ?? []) await importing(() => import(m))
     link.send([P.READY, process.pid, threadId])
   } catch (e) {
     process.stderr.write(`Process ${boot.name} failed to start:\n${formatError(e)}\n`)
