@@ -28,7 +28,7 @@ describe("Child (thread backend): kills and module imports", () => {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(500)
       // The call settles either way: done if it finished before the kill landed, else crashed.
       const exit = yield* Fiber.join(call)
-      if (Exit.isFailure(exit)) expect(failure(exit)?.reason).toBe("Crashed")
+      if (Exit.isFailure(exit)) expect(failure(exit)?.error?.reason).toBe("Crashed")
       else expect(exit.value).toBe("loaded")
     })), 20_000)
 })
