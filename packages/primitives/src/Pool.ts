@@ -197,6 +197,9 @@ interface Slot {
   crashVictim?: Call | undefined
 }
 
+/** Calls longer than this (ms, on average) are sent one per worker at a time. */
+const LONG_CALL_MS = 2
+
 /** A FIFO of jobs with O(1) push, push-front and shift (no `Array.shift`). */
 class JobQueue {
   head: Job | undefined = undefined
@@ -319,6 +322,8 @@ class PoolImpl {
   workersStarted = 0
   workersCrashed = 0
   readonly runTime = new Samples()
+  /** Recent call duration (ms, moving average): long calls are not pipelined (see pickSlot). */
+  private callMs = 0
   readonly waitTime = new Samples()
   private joinWaiters: Array<() => void> = []
   /** Whether the workers keep the event loop alive (see {@link updateRef}). */
@@ -479,11 +484,15 @@ class PoolImpl {
   private pickSlot(): { slot: Slot; ready: number } | undefined {
     let best: Slot | undefined
     let ready = 0
+    // A second call queued behind a running one saves a round trip (tens of µs): worth it for
+    // short calls, but a long one queued there cannot move to a worker that becomes idle, and the
+    // last calls of a map would then wait behind each other on one worker.
+    const depth = this.callMs > LONG_CALL_MS ? 1 : this.depth
     for (const s of this.slots) {
       if (s.state !== "ready") continue
       if (this.maxTasksPerChild !== undefined && s.dispatched >= this.maxTasksPerChild) continue
       ready++
-      if (s.calls.size >= this.depth) continue
+      if (s.calls.size >= depth) continue
       if (!best || s.calls.size < best.calls.size) best = s
     }
     return best ? { slot: best, ready } : undefined
@@ -603,7 +612,9 @@ class PoolImpl {
     }
     slot.calls.delete(call)
     if (call.timer) clearTimeout(call.timer)
-    this.runTime.add(performance.now() - call.sent)
+    const took = performance.now() - call.sent
+    this.runTime.add(took)
+    this.callMs = this.callMs === 0 ? took : this.callMs * 0.75 + took * 0.25
     if (!call.abandoned) {
       if (Exit.isSuccess(exit)) this.distribute(call, exit.value)
       else this.callFailed(call, exit.cause)

@@ -453,6 +453,23 @@ describe("Pool (supervision and lifecycle)", () => {
     })))
 })
 
+describe("Pool (scheduling of long calls)", () => {
+  it.live("long calls are not queued behind each other on one worker, so the tail of a map spreads over idle workers", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2 })
+      // Calls of ~60 ms: after the first ones finish, each worker gets one call at a time.
+      yield* Pool.starmap(pool, T.sleepThen, [[60, 0], [60, 1]], { chunksize: 1 })
+      const fiber = yield* Effect.forkChild(Pool.starmap(pool, T.sleepThen, Array.from({ length: 8 }, (_, i) => [60, i] as const), { chunksize: 1 }))
+      let most = 0
+      for (let i = 0; i < 20; i++) {
+        yield* Effect.sleep("15 millis")
+        most = Math.max(most, Pool.statsUnsafe(pool).running)
+      }
+      expect(most).toBe(2)
+      expect(yield* Fiber.join(fiber)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    })), 20_000)
+})
+
 describe("Pool (async/await facade)", () => {
   it("await using, applyAsync callbacks, imap as an async iterable, break cancels", async () => {
     let disposedPool: PromisePool | undefined
