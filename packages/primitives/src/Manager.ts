@@ -35,6 +35,7 @@ import {
   treeId
 } from "./internal/manager-common.ts"
 import { serveManager, type TypeConfig } from "./internal/manager-server.ts"
+import * as Direct from "./internal/direct.ts"
 import * as wire from "./internal/wire.ts"
 import type * as tc from "./internal/typecodes.ts"
 
@@ -67,46 +68,93 @@ const mapAskError = (e: unknown): ManagerError => {
   return new ManagerError({ reason: "RemoteError", message: String((e as Error)?.message ?? e), remoteType: (e as Error)?.name ?? "Error", cause: e })
 }
 
-interface Queued {
-  readonly call: readonly [number, string, ReadonlyArray<unknown>]
-  readonly finish: (ok: boolean, value: unknown) => void
-  cancelled: boolean
-}
-
 /** Counts requests in flight (the manager's worker is ref'd only while there are some). */
 interface Busy {
   readonly enter: () => void
   readonly leave: () => void
 }
 
+/** Calls per batch request at most (see `actorTransport`). */
+const BATCH_CHUNK = 256
+
+/** One call of a proxy, queued for a batch or sent on its own. */
+class PendingCall {
+  readonly id: number
+  readonly method: string
+  readonly args: ReadonlyArray<unknown>
+  readonly resume: (effect: Effect.Effect<unknown, ManagerError>) => void
+  readonly busy: Busy | undefined
+  done = false
+  /** Interrupted while still queued: left out of the batch. */
+  cancelled = false
+  constructor(message: Extract<Request, { op: "call" }>, resume: (effect: Effect.Effect<unknown, ManagerError>) => void, busy: Busy | undefined) {
+    this.id = message.id
+    this.method = message.method
+    this.args = message.args
+    this.resume = resume
+    this.busy = busy
+    busy?.enter()
+  }
+  finish(ok: boolean, value: unknown): void {
+    if (this.done) return
+    this.done = true
+    this.busy?.leave()
+    this.resume(ok ? (value === undefined ? Effect.void : Effect.succeed(value)) : Effect.fail(mapAskError(value)))
+  }
+  /** Whether the call was still open (and is now abandoned). */
+  abandon(): boolean {
+    if (this.done) return false
+    this.done = true
+    this.busy?.leave()
+    return true
+  }
+}
+
 /**
  * Requests to a manager of this process tree, as actor asks. Pipelining: synchronous calls issued
  * in the same tick (many fibers calling `d.set` at once) are sent as one `batch` request and
- * answered with one reply, so a burst of N calls costs one message each way instead of N. Order
- * is kept: anything else flushes the pending batch before it is sent. Each request is one
- * `Effect.callback` over the actor's callback API: a proxy call costs one suspension, no fibers.
+ * answered with one reply, so a burst of N calls costs one message each way instead of N; a long
+ * burst goes in chunks of {@link BATCH_CHUNK}, written at once, so the manager works on one while
+ * the caller still produces the next. Order is kept: anything else flushes the pending batch
+ * before it is sent. Each request is one `Effect.callback` over the actor's callback API: a proxy
+ * call costs one suspension, no fibers.
  */
 const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport => {
-  let queue: Array<Queued> = []
+  let queue: Array<PendingCall> = []
   let scheduled = false
   // Batchable requests sent and not answered yet: while there are some, new ones wait for the
   // end of the tick and go together; when there are none, a request goes at once (no latency).
   let inflight = 0
   const flush = (): void => {
     scheduled = false
-    const q = queue.filter((x) => !x.cancelled)
+    const q = queue.some((x) => x.cancelled) ? queue.filter((x) => !x.cancelled) : queue
     queue = []
     if (q.length === 0) return
     inflight++
     if (q.length === 1) {
-      const [id, method, args] = q[0]!.call
-      Actor.askUnsafe(ref, { op: "call", id, method, args }, (ok, value) => {
+      const x = q[0]!
+      Actor.askUnsafe(ref, { op: "call", id: x.id, method: x.method, args: x.args }, (ok, value) => {
         inflight--
-        q[0]!.finish(ok, value)
+        x.finish(ok, value)
       })
       return
     }
-    Actor.askUnsafe(ref, { op: "batch", calls: q.map((x) => x.call) }, (ok, value) => {
+    // Runs of calls to the same method of the same object with as many arguments travel as one
+    // group: `id, method, argc, count`, then the arguments of each call.
+    const calls: Array<unknown> = []
+    let countAt = -1
+    let last: PendingCall | undefined
+    for (const x of q) {
+      if (last !== undefined && x.id === last.id && x.method === last.method && x.args.length === last.args.length) {
+        ;(calls[countAt] as number)++
+      } else {
+        calls.push(x.id, x.method, x.args.length, 1)
+        countAt = calls.length - 1
+      }
+      for (const a of x.args) calls.push(a)
+      last = x
+    }
+    Actor.askUnsafe(ref, { op: "batch", calls }, (ok, value) => {
       inflight--
       if (!ok) {
         for (const x of q) x.finish(false, value)
@@ -116,47 +164,41 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
         for (const x of q) x.finish(true, undefined)
         return
       }
-      const results = value as ReadonlyArray<readonly [number, unknown]>
-      q.forEach((x, i) => {
-        const r = results[i]
-        x.finish(r !== undefined && r[0] === 0, r?.[1])
-      })
+      const results = value as ReadonlyArray<unknown>
+      for (let i = 0; i < q.length; i++) q[i]!.finish(results[2 * i] === 0, results[2 * i + 1])
     })
   }
   return {
     request: (message, batchable) =>
-      Effect.callback<unknown, ManagerError>((resume) => {
-        busy?.enter()
-        let done = false
-        const finish = (ok: boolean, value: unknown): void => {
-          if (done) return
-          done = true
-          busy?.leave()
-          resume(ok ? Effect.succeed(value) : Effect.fail(mapAskError(value)))
-        }
-        const abandon = (): boolean => {
-          if (done) return false
-          done = true
-          busy?.leave()
-          return true
-        }
+      Direct.callback<unknown, ManagerError>((resume) => {
         if (!batchable || message.op !== "call") {
+          busy?.enter()
+          let done = false
           if (queue.length > 0) flush()
-          const cancel = Actor.askUnsafe(ref, message, finish)
+          const cancel = Actor.askUnsafe(ref, message, (ok, value) => {
+            if (done) return
+            done = true
+            busy?.leave()
+            resume(ok ? Effect.succeed(value) : Effect.fail(mapAskError(value)))
+          })
           return Effect.sync(() => {
-            if (abandon()) cancel()
+            if (done) return
+            done = true
+            busy?.leave()
+            cancel()
           })
         }
+        const call = new PendingCall(message, resume, busy)
         if (inflight === 0 && queue.length === 0) {
           inflight++
           let settled = false
           const cancel = Actor.askUnsafe(ref, message, (ok, value) => {
             settled = true
             inflight--
-            finish(ok, value)
+            call.finish(ok, value)
           })
           return Effect.sync(() => {
-            if (!abandon()) return
+            if (!call.abandon()) return
             if (!settled) {
               settled = true
               inflight--
@@ -164,15 +206,17 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
             cancel()
           })
         }
-        const entry: Queued = { call: [message.id, message.method, message.args], finish, cancelled: false }
-        queue.push(entry)
-        if (!scheduled) {
+        queue.push(call)
+        if (queue.length >= BATCH_CHUNK) {
+          flush()
+          Actor.flush(ref)
+        } else if (!scheduled) {
           scheduled = true
           queueMicrotask(flush)
         }
         return Effect.sync(() => {
-          entry.cancelled = true
-          abandon()
+          call.cancelled = true
+          call.abandon()
         })
       })
   }

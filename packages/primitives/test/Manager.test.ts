@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Manager, Process } from "@multiproc/primitives"
-import { Child, Codec } from "@multiproc/runtime"
+import { Actor, Child, Codec } from "@multiproc/runtime"
 import { Effect, Exit, Fiber } from "effect"
 import * as fc from "fast-check"
 import * as net from "node:net"
@@ -33,6 +33,35 @@ describe("Manager: pipelined calls (batched in one request, answered in one repl
       const lock = yield* Manager.lock(m)
       const mixed = yield* Effect.all([d.set("x", 1), d.get("x"), lock.acquire(), d.len(), lock.release(), d.pop("x")], { concurrency: "unbounded" })
       expect(mixed).toEqual([undefined, 1, true, 2, undefined, 1])
+    })))
+
+  it.live("a long burst goes in chunks of at most 256 calls and keeps every result in order", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const d = yield* Manager.dict<number, number>(m)
+      const l = yield* Manager.list<number>(m)
+      const n = 3000
+      // Sets, appends and failing reads interleaved: groups of one method alternate inside a chunk.
+      const out = yield* Effect.forEach(Array.from({ length: n }, (_, i) => i), (i): Effect.Effect<unknown, unknown> =>
+        i % 3 === 0 ? d.set(i, i * 2) : i % 3 === 1 ? l.append(i) : Effect.flip(d.getItem(-i)).pipe(Effect.map((e) => e.remoteType)), { concurrency: "unbounded" })
+      expect(out.filter((x) => x === "KeyError").length).toBe(n / 3)
+      expect(yield* d.len()).toBe(n / 3)
+      expect(yield* d.get(2997)).toBe(5994)
+      expect(yield* l.getvalue()).toEqual(Array.from({ length: n / 3 }, (_, i) => 3 * i + 1))
+      // Chunks of at most 256 calls (the first call of the burst went alone).
+      const { batches } = yield* m.child!.call(stats, [])
+      expect(batches).toBeGreaterThanOrEqual(Math.ceil((n - 1) / 256))
+    })))
+
+  it.live("a malformed batch is refused as a bad request and serves nothing", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const d = yield* Manager.dict<string, number>(m)
+      for (const calls of [[d.id, "__setitem__", 2, 2, "a", 1], [d.id, "__setitem__", -1, 1], ["x", "__setitem__", 2, 1, "a", 1], [d.id, "__setitem__", 2]]) {
+        const e = yield* Effect.flip(Actor.ask(d.actor, { op: "batch", calls }))
+        expect((e as Manager.ManagerError).reason).toBe("BadRequest")
+      }
+      expect(yield* d.len()).toBe(0)
     })))
 })
 
@@ -531,6 +560,14 @@ describe("Manager: async/await facade", () => {
       expect(await Effect.runPromise(Process.run({ target: T.dictWrites, args: [d, "c", 3] }))).toBe(6)
       expect((await d.keys()).sort()).toEqual(["a", "b", "c0", "c1", "c2", "l"])
       await expect(d.getItem("zz")).rejects.toMatchObject({ _tag: "ManagerError", remoteType: "KeyError" })
+      // Many calls in flight at once (no fiber each): values, typed failures, nested proxies.
+      const burst = await Promise.allSettled(Array.from({ length: 600 }, (_, i) =>
+        i % 200 === 5 ? d.getItem(`none${i}`) : i === 599 ? d.getItem("l") : d.set(`k${i}`, i)
+      ))
+      expect(burst.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.remoteType)).toEqual(["KeyError", "KeyError", "KeyError"])
+      const nested = (burst[599] as PromiseFulfilledResult<any>).value
+      expect(await nested.getvalue()).toEqual([1, 2])
+      expect(await d.get("k598")).toBe(598)
     }
     await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
   })

@@ -487,6 +487,28 @@ export const makeUnsafe = <S extends Schema.Top>(
 export const selfAddress = (): string => kernel.self.address
 
 /**
+ * Writes out now the messages sent to `ref` so far, instead of at the end of the current tick
+ * (messages sent in one tick normally travel as one batch). For a sender in a long synchronous
+ * loop: the receiver can start on the first part while the rest is produced.
+ *
+ * Python equivalent: none (a pipe write in Python is immediate).
+ *
+ * @example
+ * ```ts
+ * import { Actor } from "@multiproc/runtime"
+ * import * as Effect from "effect/Effect"
+ * declare const sink: Actor.ActorRef<number>
+ * for (let i = 0; i < 100_000; i++) {
+ *   Effect.runSync(Actor.tell(sink, i))
+ *   if (i % 1000 === 999) Actor.flush(sink)
+ * }
+ * ```
+ * @category requests
+ * @since 0.1.0
+ */
+export const flush = (ref: ActorRef<unknown>): void => kernel.flushTo(ref.address)
+
+/**
  * Runs `f` when any process in the tree dies (with everything below it).
  *
  * @example

@@ -44,3 +44,23 @@ describe("direct links between sibling workers", () => {
       }))
   )
 })
+
+describe("Actor.flush", () => {
+  it.live("writes what was sent at once, not at the end of the sender's tick", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend: "thread" })
+      const flag = new SharedArrayBuffer(4)
+      const word = new Int32Array(flag)
+      const ref = yield* child.call(A.serveFlagger, [flag])
+      // This thread blocks after sending: the message can only arrive if it was written already.
+      const [unflushed, flushed] = yield* Effect.sync(() => {
+        Effect.runSync(Actor.tell(ref, 1))
+        const before = Atomics.wait(word, 0, 0, 300)
+        Actor.flush(ref)
+        const after = Atomics.wait(word, 0, 0, 5000)
+        return [before, after]
+      })
+      expect(unflushed).toBe("timed-out")
+      expect(flushed).toBe("ok")
+    })))
+})

@@ -9,6 +9,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
+import { runDirect } from "./direct.ts"
 
 let globalScope: Scope.Closeable | undefined
 let closing: Promise<void> | undefined
@@ -39,8 +40,17 @@ export const squash = (cause: Cause.Cause<unknown>): unknown => {
   return new Error("interrupted")
 }
 
-/** Runs an Effect in the facade's Scope; rejects with the original error. */
-export const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A> =>
+/** Runs an Effect in the facade's Scope; rejects with the original error. A proxy call (a
+ * direct callback, see `direct.ts`) runs without a fiber. */
+export function run<A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A>
+export function run<A, E, B>(effect: Effect.Effect<A, E, Scope.Scope>, map: (a: A) => B): Promise<B>
+export function run<A, E>(effect: Effect.Effect<A, E, Scope.Scope>, map?: (a: A) => unknown): Promise<unknown> {
+  const direct = runDirect(effect, (exit) => squash(exit.cause), runFiber, map)
+  if (direct !== undefined) return direct
+  return map === undefined ? runFiber(effect) : runFiber(effect).then(map)
+}
+
+const runFiber = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A> =>
   Effect.runPromiseExit(Scope.provide(scope())(effect)).then((exit) =>
     Exit.isSuccess(exit) ? exit.value : Promise.reject(squash(exit.cause))
   )

@@ -54,7 +54,8 @@ export const pyError = (type: string, message: string): Error => {
 export const Request = Schema.Union([
   Schema.Struct({ op: Schema.Literal("create"), typeid: Schema.String, args: Schema.Array(Schema.Unknown) }),
   Schema.Struct({ op: Schema.Literal("call"), id: Schema.Number, method: Schema.String, args: Schema.Array(Schema.Unknown) }),
-  Schema.Struct({ op: Schema.Literal("batch"), calls: Schema.Array(Schema.Tuple([Schema.Number, Schema.String, Schema.Array(Schema.Unknown)])) }),
+  // Flat groups: `id, method, argc, count, ...args` (checked where it arrives).
+  Schema.Struct({ op: Schema.Literal("batch"), calls: Schema.Array(Schema.Unknown) }),
   Schema.Struct({ op: Schema.Literal("release"), id: Schema.Number }),
   Schema.Struct({ op: Schema.Literal("info") }),
   Schema.Struct({ op: Schema.Literal("shutdown") })

@@ -70,7 +70,55 @@ interface Req {
   readonly onCancel: (f: () => void) => void
 }
 
-const noCancel = (_: () => void): void => {}
+/** The reply to a batch: sent once every call of it is answered. */
+class BatchReply {
+  readonly req: Req
+  readonly results: Array<unknown> = []
+  waiting = 0
+  started = false
+  constructor(req: Req) {
+    this.req = req
+  }
+  maybeReply(): void {
+    if (!this.started || this.waiting !== 0) return
+    const results = this.results
+    for (let i = 0; i < results.length; i += 2) {
+      if (results[i] !== 0 || results[i + 1] !== undefined) return this.req.reply(results)
+    }
+    this.req.reply(results.length / 2)
+  }
+}
+
+/** One call of a batch, answering into its place of the batch's reply. */
+class BatchSlot implements Req {
+  readonly batch: BatchReply
+  readonly at: number
+  readonly from: string
+  answered = false
+  async = false
+  constructor(batch: BatchReply, at: number, from: string) {
+    this.batch = batch
+    this.at = at
+    this.from = from
+  }
+  reply(value: unknown): void {
+    this.answer(0, value)
+  }
+  fail(error: unknown): void {
+    this.answer(1, error)
+  }
+  onCancel(_: () => void): void {}
+  answer(status: number, value: unknown): void {
+    if (this.answered) return
+    this.answered = true
+    this.batch.results[this.at] = status
+    this.batch.results[this.at + 1] = value
+    if (this.async) {
+      this.batch.waiting--
+      this.batch.maybeReply()
+    }
+  }
+}
 const isPromise = (u: unknown): u is PromiseLike<unknown> => typeof (u as any)?.then === "function"
 const isIterator = (u: unknown): boolean =>
   typeof u === "object" && u !== null && typeof (u as any).next === "function" &&
@@ -87,18 +135,25 @@ const decodeRequest = (u: unknown): Request => {
     if (m.op === "call" && typeof m.id === "number" && typeof m.method === "string" && Array.isArray(m.args)) {
       return m as unknown as Request
     }
-    if (m.op === "batch" && Array.isArray(m.calls)) {
-      let ok = true
-      for (const c of m.calls as Array<unknown>) {
-        if (!Array.isArray(c) || c.length !== 3 || typeof c[0] !== "number" || typeof c[1] !== "string" || !Array.isArray(c[2])) {
-          ok = false
-          break
-        }
-      }
-      if (ok) return m as unknown as Request
-    }
+    if (m.op === "batch" && Array.isArray(m.calls)) return checkBatch(m as unknown as Request)
   }
-  return decodeSlow(u)
+  const r = decodeSlow(u)
+  return r.op === "batch" ? checkBatch(r) : r
+}
+
+/** A batch's flat calls are well formed: groups of `id, method, argc, count, ...args` to the end. */
+const checkBatch = (r: Request): Request => {
+  const calls = (r as { readonly calls: ReadonlyArray<unknown> }).calls
+  const isCount = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= 0
+  for (let i = 0; i < calls.length;) {
+    const argc = calls[i + 2]
+    const count = calls[i + 3]
+    if (typeof calls[i] !== "number" || typeof calls[i + 1] !== "string" || !isCount(argc) || !isCount(count) || i + 4 + argc * count > calls.length) {
+      throw new Error(`malformed batch: the group at ${i} is not \`id, method, argc, count, ...args\``)
+    }
+    i += 4 + argc * count
+  }
+  return r
 }
 
 const remoteError = (e: unknown): ManagerError => {
@@ -224,42 +279,33 @@ class Server {
     })()
   }
 
-  /** Calls answered in one reply, in order: `[0, value]` or `[1, error]` each. Clients batch only
-   * calls of types answered synchronously; anything asynchronous is awaited before the reply. */
-  batch(calls: ReadonlyArray<readonly [number, string, ReadonlyArray<unknown>]>, req: Req): void {
-    const results: Array<readonly [number, unknown]> = new Array(calls.length)
-    let waiting = 0
-    let started = false
-    // All answered with nothing (a burst of sets): the reply is just their count.
-    const maybeReply = () => {
-      if (!started || waiting !== 0) return
-      for (let i = 0; i < results.length; i++) {
-        const r = results[i]!
-        if (r[0] !== 0 || r[1] !== undefined) return req.reply(results)
-      }
-      req.reply(results.length)
-    }
-    for (let i = 0; i < calls.length; i++) {
-      const [id, method, args] = calls[i]!
-      let answered = false
-      let async = false
-      const answer = (r: readonly [number, unknown]) => {
-        if (answered) return
-        answered = true
-        results[i] = r
-        if (async) {
-          waiting--
-          maybeReply()
+  /** Calls answered in one reply, in order. `calls` is flat, in groups of calls to one method of
+   * one object: `id, method, argc, count`, then `count × argc` arguments (no array per call to
+   * encode and decode, and a burst of sets is mostly its arguments). The reply is flat too: `status, value` per call
+   * (`0` answered, `1` failed), or just the count when every call answered nothing (a burst of
+   * sets). Clients batch only calls of types answered synchronously; anything asynchronous is
+   * awaited before the reply. */
+  batch(calls: ReadonlyArray<unknown>, req: Req): void {
+    batches++
+    const reply = new BatchReply(req)
+    for (let i = 0; i < calls.length;) {
+      const id = calls[i] as number
+      const method = calls[i + 1] as string
+      const argc = calls[i + 2] as number
+      const count = calls[i + 3] as number
+      i += 4
+      for (let c = 0; c < count; c++, i += argc) {
+        const slot = new BatchSlot(reply, reply.results.length, req.from)
+        reply.results.push(0, undefined)
+        this.call(id, method, calls.slice(i, i + argc), slot)
+        if (!slot.answered) {
+          slot.async = true
+          reply.waiting++
         }
       }
-      this.call(id, method, args, { from: req.from, reply: (v) => answer([0, v]), fail: (e) => answer([1, e]), onCancel: noCancel })
-      if (!answered) {
-        async = true
-        waiting++
-      }
     }
-    started = true
-    maybeReply()
+    reply.started = true
+    reply.maybeReply()
   }
 
   call(id: number, method: string, args: ReadonlyArray<unknown>, req: Req): void {
@@ -440,6 +486,8 @@ class Server {
 
 let sessions = 0
 let failedHandshakes = 0
+/** Batch requests served (for tests of the client's chunking). */
+let batches = 0
 let server: Server | undefined
 
 /**
@@ -463,5 +511,5 @@ export const serveManager = Task.make(import.meta, async function serveManager(c
 
 /** For tests: how many TCP handshakes failed on this server. */
 export const stats = Task.make(import.meta, function managerStats() {
-  return { failedHandshakes, sessions, objects: server?.objects.size ?? 0 }
+  return { failedHandshakes, sessions, batches, objects: server?.objects.size ?? 0 }
 }, { name: "managerStats" })

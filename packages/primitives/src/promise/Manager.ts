@@ -21,6 +21,9 @@ export type Promisified<P> = {
 
 const wrapped = new WeakMap<object, object>()
 
+/** A proxy returned by a call (a nested container) is promisified too. */
+const promisifyResult = (x: unknown): unknown => x instanceof M.BaseProxy ? promisify(x) : x
+
 /**
  * Turns an Effect proxy into one whose methods return promises (it still crosses processes: the
  * receiving side gets the Effect proxy, which `promisify` wraps again).
@@ -37,14 +40,22 @@ const wrapped = new WeakMap<object, object>()
 export const promisify = <P extends M.BaseProxy>(proxy: P): Promisified<P> => {
   const known = wrapped.get(proxy)
   if (known) return known as Promisified<P>
+  // One wrapper per method, made on first use (not one closure per call).
+  const methods = new Map<PropertyKey, (...args: Array<unknown>) => unknown>()
   const out = new Proxy(proxy, {
     get(target, key, receiver) {
       const v = Reflect.get(target, key, receiver)
       if (typeof v !== "function" || key === "constructor" || key === "toString") return v
-      return (...args: Array<unknown>) => {
-        const r = v.apply(target, args)
-        return Effect.isEffect(r) ? run(r as Effect.Effect<unknown, unknown>).then((x) => x instanceof M.BaseProxy ? promisify(x) : x) : r
+      let method = methods.get(key)
+      if (method === undefined || (method as any).of !== v) {
+        method = function(...args: Array<unknown>) {
+          const r = v.apply(target, args)
+          return Effect.isEffect(r) ? run(r as Effect.Effect<unknown, unknown>, promisifyResult) : r
+        }
+        ;(method as any).of = v
+        methods.set(key, method)
       }
+      return method
     }
   })
   wrapped.set(proxy, out)

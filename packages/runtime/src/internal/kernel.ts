@@ -328,6 +328,23 @@ export const flushAll = (): void => {
   }
 }
 
+/** Writes out now what was sent towards `dest` (the first hop's pending batch), instead of at the
+ * end of the tick: a sender in a long synchronous loop lets the receiver start meanwhile. */
+export const flushTo = (dest: string): void => {
+  if (dest === self.address) return
+  const d = directs.get(dest)
+  let link: Link | undefined
+  if (d !== undefined && d.outOpen) link = d.link
+  else if (isBelow(dest)) link = children.get(Number((self.address === "" ? dest : dest.slice(self.address.length + 1)).split(":", 1)[0]))
+  else link = parentLink
+  if (link === undefined || link.closed) return
+  try {
+    link.flush()
+  } catch {
+    // the channel is gone already
+  }
+}
+
 /** The peers this process talks to over a direct link (for tests and diagnostics). */
 export const directPeers = (): Array<string> => [...directs.values()].filter((d) => d.outOpen && d.inOpen).map((d) => d.peer)
 
