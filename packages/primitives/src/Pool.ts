@@ -324,6 +324,8 @@ class PoolImpl {
   readonly runTime = new Samples()
   /** Recent call duration (ms, moving average): long calls are not pipelined (see pickSlot). */
   private callMs = 0
+  /** Per task: calls seen and a low estimate of the time per item (ms), for `map`'s chunk size. */
+  private readonly itemMs = new Map<string, { n: number; ms: number }>()
   readonly waitTime = new Samples()
   private joinWaiters: Array<() => void> = []
   /** Whether the workers keep the event loop alive (see {@link updateRef}). */
@@ -481,6 +483,20 @@ class PoolImpl {
     })
   }
 
+  /**
+   * `map`'s chunk size when none is given: Python's `ceil(n / (4 × processes))`, which saves a
+   * message per item for short items; one item per chunk once the task's items are known to take
+   * long (≥ {@link LONG_CALL_MS} each, seen in more calls than there are workers): a message then
+   * costs little next to an item, and the last chunks cannot leave one worker busy with several
+   * items while the others are idle. Not with `maxTasksPerChild`, where a chunk counts as one
+   * task (as in Python).
+   */
+  chunksizeFor(task: AnyTask, star: 0 | 1, n: number): number {
+    const t = this.itemMs.get(`${star}${task.module}#${task.key}`)
+    if (t !== undefined && t.n > this.processes && t.ms >= LONG_CALL_MS && this.maxTasksPerChild === undefined) return 1
+    return defaultChunksize(this, n)
+  }
+
   private pickSlot(): { slot: Slot; ready: number } | undefined {
     let best: Slot | undefined
     let ready = 0
@@ -615,6 +631,20 @@ class PoolImpl {
     const took = performance.now() - call.sent
     this.runTime.add(took)
     this.callMs = this.callMs === 0 ? took : this.callMs * 0.75 + took * 0.25
+    if (Exit.isSuccess(exit)) {
+      let items = 0
+      for (const j of call.jobs) items += j.items.length
+      const id = call.jobs[0]!.id
+      const per = took / Math.max(1, items)
+      // The lowest recent value (allowed to double per call): a worker's first call of a task
+      // also imports its module, and must not make a short task look long.
+      const t = this.itemMs.get(id)
+      if (t === undefined) this.itemMs.set(id, { n: 1, ms: per })
+      else {
+        t.n++
+        t.ms = Math.min(per, t.ms * 2)
+      }
+    }
     if (!call.abandoned) {
       if (Exit.isSuccess(exit)) this.distribute(call, exit.value)
       else this.callFailed(call, exit.cause)
@@ -1030,7 +1060,7 @@ const runChunks = <A>(
     if (refusal) return resume(Effect.fail(refusal))
     const n = all.length
     if (n === 0) return resume(Effect.succeed([]))
-    const size = chunksize ?? defaultChunksize(impl, n)
+    const size = chunksize ?? impl.chunksizeFor(task, star, n)
     if (!Number.isInteger(size) || size < 1) return resume(Effect.fail(invalid(`chunksize must be a positive integer (got ${size})`)))
     const out = new Array<A>(n)
     const jobs: Array<Job> = []

@@ -59,7 +59,7 @@ describe("Manager: pipelined calls (batched in one request, answered in one repl
       const d = yield* Manager.dict<string, number>(m)
       for (const calls of [[d.id, "__setitem__", 2, 2, "a", 1], [d.id, "__setitem__", -1, 1], ["x", "__setitem__", 2, 1, "a", 1], [d.id, "__setitem__", 2]]) {
         const e = yield* Effect.flip(Actor.ask(d.actor, { op: "batch", calls }))
-        expect((e as Manager.ManagerError).reason).toBe("BadRequest")
+        expect((e as unknown as Manager.ManagerError).reason).toBe("BadRequest")
       }
       expect(yield* d.len()).toBe(0)
     })))

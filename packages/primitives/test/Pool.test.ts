@@ -468,6 +468,33 @@ describe("Pool (scheduling of long calls)", () => {
       expect(most).toBe(2)
       expect(yield* Fiber.join(fiber)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
     })), 20_000)
+
+  it.live("map's default chunks: Python's size for items not known to be long, one item each once they are", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2 })
+      const units = () => Pool.statsUnsafe(pool).runTime.count
+      const items = Array.from({ length: 24 }, (_, i): [number, number] => [20, i])
+      // First map: nothing known yet, ceil(24 / 8) = 3 items per chunk.
+      expect(yield* Pool.starmap(pool, T.sleepThen, items)).toEqual(items.map(([, i]) => i))
+      expect(units()).toBe(8)
+      // Items took ~20 ms each: now one per chunk.
+      expect(yield* Pool.starmap(pool, T.sleepThen, items)).toEqual(items.map(([, i]) => i))
+      expect(units()).toBe(8 + 24)
+      // A given chunksize is kept; short tasks keep Python's default.
+      yield* Pool.starmap(pool, T.sleepThen, items, { chunksize: 6 })
+      expect(units()).toBe(8 + 24 + 4)
+      yield* Pool.map(pool, T.square, Array.from({ length: 80 }, (_, i) => i))
+      expect(units()).toBe(8 + 24 + 4 + 8)
+    })), 20_000)
+
+  it.live("with maxTasksPerChild a chunk stays one task: long items keep Python's chunk size", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, maxTasksPerChild: 100 })
+      const items = Array.from({ length: 24 }, (_, i): [number, number] => [20, i])
+      yield* Pool.starmap(pool, T.sleepThen, items)
+      yield* Pool.starmap(pool, T.sleepThen, items)
+      expect(Pool.statsUnsafe(pool).runTime.count).toBe(16)
+    })), 20_000)
 })
 
 describe("Pool (async/await facade)", () => {
