@@ -3,7 +3,10 @@
  *
  * Work is dispatched per chunk: a `map` chunk, or a run of `applyAsync` tasks queued together,
  * travels as one call and runs inside the worker, and each worker keeps a few calls in flight so
- * it never idles waiting for the next round trip. A worker that dies fails exactly the tasks it
+ * it never idles waiting for the next round trip. Long calls (over 2 ms) go one per worker at a
+ * time, and `map` without a `chunksize` sends items known to take over 2 ms each one by one
+ * (chunks only save messages, which cost little next to such items, and a chunk of them could
+ * keep one worker busy at the end while the others idle). A worker that dies fails exactly the tasks it
  * held (`PoolError` reason `WorkerCrashed`, with its exit code or signal) and is replaced; a
  * worker that cannot boot is retried a bounded number of times with back-off; interrupting a
  * caller drops its queued work and stops its running work (Effect tasks are interrupted inside
@@ -1099,7 +1102,8 @@ const runChunks = <A>(
 
 /** Options of {@link map} and {@link starmap}. */
 export interface MapOptions {
-  /** Items per dispatched chunk; defaults to Python's `ceil(len / (4 × processes))`. */
+  /** Items per dispatched chunk; defaults to Python's `ceil(len / (4 × processes))`, or to 1 once
+   * the task's items are known to take 2 ms or more each (see the module's notes). */
   readonly chunksize?: number | undefined
 }
 
