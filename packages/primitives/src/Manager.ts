@@ -154,7 +154,13 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
       for (const a of x.args) calls.push(a)
       last = x
     }
+    let encoding = true
+    let unsendable = false
     Actor.askUnsafe(ref, { op: "batch", calls }, (ok, value) => {
+      if (encoding && !ok && (value as { _tag?: unknown })?._tag === "SerializationError") {
+        unsendable = true
+        return
+      }
       inflight--
       if (!ok) {
         for (const x of q) x.finish(false, value)
@@ -167,6 +173,18 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
       const results = value as ReadonlyArray<unknown>
       for (let i = 0; i < q.length; i++) q[i]!.finish(results[2 * i] === 0, results[2 * i + 1])
     })
+    encoding = false
+    if (unsendable) {
+      // Some call's arguments cannot cross: each call goes alone, so only that one fails.
+      inflight--
+      for (const x of q) {
+        inflight++
+        Actor.askUnsafe(ref, { op: "call", id: x.id, method: x.method, args: x.args }, (ok, value) => {
+          inflight--
+          x.finish(ok, value)
+        })
+      }
+    }
   }
   return {
     request: (message, batchable) =>

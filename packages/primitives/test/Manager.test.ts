@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Manager, Process } from "@multiproc/primitives"
 import { Actor, Child, Codec } from "@multiproc/runtime"
-import { Effect, Exit, Fiber } from "effect"
+import { Effect, Exit, Fiber, Result } from "effect"
 import * as fc from "fast-check"
 import * as net from "node:net"
 import { stats } from "../src/internal/manager-server.ts"
@@ -51,6 +51,18 @@ describe("Manager: pipelined calls (batched in one request, answered in one repl
       // Chunks of at most 256 calls (the first call of the burst went alone).
       const { batches } = yield* m.child!.call(stats, [])
       expect(batches).toBeGreaterThanOrEqual(Math.ceil((n - 1) / 256))
+    })))
+
+  it.live("an argument that cannot cross fails only its own call of a burst", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const d = yield* Manager.dict<string, unknown>(m)
+      const out = yield* Effect.forEach(Array.from({ length: 600 }, (_, i) => i), (i) =>
+        Effect.result(d.set(`k${i}`, i === 300 ? () => i : i)), { concurrency: "unbounded" })
+      const failed = out.flatMap((r, i) => Result.isFailure(r) ? [[i, r.failure.reason]] : [])
+      expect(failed).toEqual([[300, "BadRequest"]])
+      expect(yield* d.len()).toBe(599)
+      expect(yield* d.get("k599")).toBe(599)
     })))
 
   it.live("a malformed batch is refused as a bad request and serves nothing", () =>
