@@ -25,7 +25,6 @@ import * as Channel from "effect/Channel"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -179,7 +178,8 @@ interface Call {
   readonly slot: Slot
   readonly jobs: ReadonlyArray<Job>
   readonly sent: number
-  fiber: Fiber.Fiber<unknown, unknown> | undefined
+  /** Cancels the call in the worker (until it is answered). */
+  cancel: (() => void) | undefined
   timer: ReturnType<typeof setTimeout> | undefined
   abandoned: boolean
 }
@@ -557,7 +557,7 @@ class PoolImpl {
       for (const j of jobs) for (const it of j.items) all.push(it)
       items = all
     }
-    const call: Call = { seq: ++callSeq, slot, jobs, sent: now, fiber: undefined, timer: undefined, abandoned: false }
+    const call: Call = { seq: ++callSeq, slot, jobs, sent: now, cancel: undefined, timer: undefined, abandoned: false }
     slot.calls.add(call)
     for (const j of jobs) {
       j.state = 1
@@ -567,9 +567,13 @@ class PoolImpl {
       this.waitTime.add(now - j.submitted)
     }
     // The items are opened in the worker after it imported the task's module (see `PW.Items`).
-    const fiber = Effect.runFork(slot.child!.call(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, new PW.Items(items)] as any))
-    call.fiber = fiber
-    fiber.addObserver((exit) => this.onCallDone(call, exit))
+    let answered = false
+    const cancel = slot.child!.callUnsafe(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, new PW.Items(items)] as any, (exit) => {
+      answered = true
+      call.cancel = undefined
+      this.onCallDone(call, exit)
+    })
+    if (!answered) call.cancel = cancel
     if (this.taskTimeout !== undefined && !call.abandoned && slot.calls.has(call)) {
       call.timer = setTimeout(() => this.onCallTimeout(call), this.taskTimeout)
     }
@@ -759,7 +763,12 @@ class PoolImpl {
     call.abandoned = true
     const slot = call.slot
     if (call.timer) clearTimeout(call.timer)
-    call.fiber?.interruptUnsafe()
+    const cancel = call.cancel
+    if (cancel !== undefined) {
+      call.cancel = undefined
+      cancel()
+      this.onCallDone(call, Exit.interrupt())
+    }
     if (slot.stopping !== undefined || !slot.child) return
     switch (this.onInterrupt) {
       case "none":

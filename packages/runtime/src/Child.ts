@@ -128,6 +128,16 @@ export interface Child {
     task: T,
     args: Task.Args<T>
   ) => Effect.Effect<Task.Success<T>, Task.Failure<T> | ChildError | SerializationError>
+  /**
+   * The callback form of `call`, for schedulers that keep their own bookkeeping per call (no
+   * fiber per call): `onExit` runs once with the call's Exit, unless the returned function
+   * cancels the call first (the worker is then told to interrupt it).
+   */
+  readonly callUnsafe: <T extends Task.Task<any, any, any>>(
+    task: T,
+    args: Task.Args<T>,
+    onExit: (exit: Exit.Exit<Task.Success<T>, Task.Failure<T> | ChildError | SerializationError>) => void
+  ) => () => void
   /** Asks the worker to exit once its calls are done. */
   readonly close: Effect.Effect<void>
   readonly terminate: Effect.Effect<void>
@@ -140,6 +150,8 @@ export interface Child {
 }
 
 /** @internal */
+const noop = (): void => {}
+
 export interface Pending {
   readonly resume: (exit: Exit.Exit<any, any>) => void
   readonly errors: ReadonlyArray<Function>
@@ -293,28 +305,32 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
     } catch (cause) {
       return yield* Effect.fail(errorOf("SpawnFailed", null, null, cause))
     }
+    const callUnsafe = <T extends Task.Task<any, any, any>>(
+      task: T,
+      args: Task.Args<T>,
+      onExit: (exit: Exit.Exit<Task.Success<T>, Task.Failure<T> | ChildError | SerializationError>) => void
+    ): () => void => {
+      if (handle.exited) {
+        onExit(Exit.fail(errorOf("Exited", handle.exitCode ?? null, null)))
+        return noop
+      }
+      scanErrorClasses(task)
+      const id = ++callIds
+      try {
+        handle.call(id, task, args)
+      } catch (e) {
+        onExit(e instanceof CodecError ? Exit.fail(fromCodecError(e)) : Exit.die(e))
+        return noop
+      }
+      pending.set(id, { resume: onExit, errors: task.errors })
+      return () => {
+        if (pending.delete(id) && !handle.exited) handle.interrupt(id)
+      }
+    }
     const call = <T extends Task.Task<any, any, any>>(task: T, args: Task.Args<T>) =>
       Effect.callback<Task.Success<T>, Task.Failure<T> | ChildError | SerializationError>((resume) => {
-        if (handle.exited) {
-          resume(Effect.fail(errorOf("Exited", handle.exitCode ?? null, null)))
-          return
-        }
-        scanErrorClasses(task)
-        const id = ++callIds
-        try {
-          handle.call(id, task, args)
-        } catch (e) {
-          if (e instanceof CodecError) {
-            resume(Effect.fail(fromCodecError(e)))
-            return
-          }
-          resume(Effect.die(e))
-          return
-        }
-        pending.set(id, { resume: (exit) => resume(exit as any), errors: task.errors })
-        return Effect.sync(() => {
-          if (pending.delete(id) && !handle.exited) handle.interrupt(id)
-        })
+        const cancel = callUnsafe(task, args, resume)
+        return cancel === noop ? undefined : Effect.sync(cancel)
       })
     const child: Child = {
       backend,
@@ -334,6 +350,7 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
       },
       isAlive: () => !handle.exited,
       call,
+      callUnsafe,
       close: Effect.sync(() => handle.close()),
       terminate: Effect.sync(() => handle.terminate()),
       kill: Effect.sync(() => handle.kill()),
