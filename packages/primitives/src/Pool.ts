@@ -495,7 +495,7 @@ class PoolImpl {
    * task (as in Python).
    */
   chunksizeFor(task: AnyTask, star: 0 | 1, n: number): number {
-    const t = this.itemMs.get(`${star}${task.module}#${task.key}`)
+    const t = this.itemMs.get(jobIdOf(task, star))
     if (t !== undefined && t.n > this.processes && t.ms >= LONG_CALL_MS && this.maxTasksPerChild === undefined) return 1
     return defaultChunksize(this, n)
   }
@@ -1037,6 +1037,14 @@ const requireTask = (task: unknown): PoolError | undefined =>
 
 const defaultChunksize = (impl: PoolImpl, n: number): number => Math.max(1, Math.ceil(n / (impl.processes * 4)))
 
+const jobIds = new WeakMap<AnyTask, [string, string]>()
+/** Which jobs can travel together (one string per task: compared and hashed per call). */
+const jobIdOf = (task: AnyTask, star: 0 | 1): string => {
+  let ids = jobIds.get(task)
+  if (ids === undefined) jobIds.set(task, ids = [`0${task.module}#${task.key}`, `1${task.module}#${task.key}`])
+  return ids[star]
+}
+
 const makeJob = (
   task: AnyTask,
   star: 0 | 1,
@@ -1046,7 +1054,7 @@ const makeJob = (
   onFail: Job["onFail"]
 ): Job => ({
   task,
-  id: `${star}${task.module}#${task.key}`,
+  id: jobIdOf(task, star),
   star,
   items: jobItems,
   weight: mergeable ? jobItems.length : 1,
