@@ -116,6 +116,39 @@ describe.each(backends)("Child (%s backend)", (backend) => {
       expect(count).toBe(1)
     })))
 
+  it.live("callUnsafe: the callback form answers once with the call's Exit, and cancelling interrupts the task", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const exitOf = <A>(start: (done: (exit: Exit.Exit<A, unknown>) => void) => void) =>
+        Effect.callback<Exit.Exit<A, unknown>>((resume) => {
+          let calls = 0
+          start((exit) => {
+            calls++
+            if (calls === 1) resume(Effect.succeed(exit))
+            else resume(Effect.die(new Error("answered twice")))
+          })
+        })
+      expect(yield* exitOf((done) => child.callUnsafe(L.echo, [{ a: [1, 2] }], done))).toEqual(Exit.succeed({ a: [1, 2] }))
+      // An argument that cannot cross: answered at once, with nothing sent.
+      const bad = yield* exitOf((done) => child.callUnsafe(L.echo, [() => 1] as any, done))
+      expect(failure(bad)?.error?._tag).toBe("SerializationError")
+      const cancel = child.callUnsafe(E.waitForever, [], () => {
+        throw new Error("a cancelled call must not answer")
+      })
+      for (let i = 0; i < 1000 && (yield* child.call(E.starts, [])) === 0; i++) yield* Effect.sleep("10 millis")
+      cancel()
+      let count = 0
+      for (let i = 0; i < 1000 && count === 0; i++) {
+        count = (yield* child.call(E.interruptions, [])) as number
+        if (count === 0) yield* Effect.sleep("10 millis")
+      }
+      expect(count).toBe(1)
+      yield* child.terminate
+      yield* child.exited
+      const gone = yield* exitOf((done) => child.callUnsafe(L.echo, [1], done))
+      expect(failure(gone)?.error?.reason).toBe("Exited")
+    })))
+
   it.live("closing the scope terminates a running child", () =>
     Effect.gen(function*() {
       let child!: Child.Child
