@@ -19,6 +19,7 @@
 import * as Child from "@multiproc/runtime/Child"
 import * as Codec from "@multiproc/runtime/Codec"
 import { CodecError, decode, encode } from "@multiproc/runtime/internal/codec"
+import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Task from "@multiproc/runtime/Task"
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
@@ -567,8 +568,16 @@ class PoolImpl {
       this.waitTime.add(now - j.submitted)
     }
     // The items are opened in the worker after it imported the task's module (see `PW.Items`).
+    const child = slot.child!
+    const no = taskNumberOf(first.task)
+    let named = namedTasks.get(child)
+    if (named === undefined) namedTasks.set(child, named = new Set())
+    if (!named.has(no)) {
+      named.add(no)
+      kernel.send(child.address, PW.TASKS_PORT, [no, first.task.module, first.task.key])
+    }
     let answered = false
-    const cancel = slot.child!.callUnsafe(chunkTaskFor(first.task), [first.task.module, first.task.key, first.star, new PW.Items(items)] as any, (exit) => {
+    const cancel = child.callUnsafe(chunkTaskFor(first.task), [no, first.star, new PW.Items(items)] as any, (exit) => {
       answered = true
       call.cancel = undefined
       this.onCallDone(call, exit)
@@ -1036,6 +1045,17 @@ const requireTask = (task: unknown): PoolError | undefined =>
   Task.isTask(task) ? undefined : invalid("the function must be a Task (define it with Task.make at a module's top level)")
 
 const defaultChunksize = (impl: PoolImpl, n: number): number => Math.max(1, Math.ceil(n / (impl.processes * 4)))
+
+/** A number per task: a worker is told a task's module and name once (see `PW.TASKS_PORT`). */
+const taskNumbers = new WeakMap<AnyTask, number>()
+let lastTaskNumber = -1
+const taskNumberOf = (task: AnyTask): number => {
+  let no = taskNumbers.get(task)
+  if (no === undefined) taskNumbers.set(task, no = ++lastTaskNumber)
+  return no
+}
+/** The task numbers each worker was told. */
+const namedTasks = new WeakMap<Child.Child, Set<number>>()
 
 const jobIds = new WeakMap<AnyTask, [string, string]>()
 /** Which jobs can travel together (one string per task: compared and hashed per call). */

@@ -487,6 +487,19 @@ describe("Pool (scheduling of long calls)", () => {
       expect(units()).toBe(8 + 24 + 4 + 8)
     })), 20_000)
 
+  it.live("a task's first call interrupted while it waits in the worker: the next call of that task still runs", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1 })
+      const busy = yield* Effect.forkChild(Pool.starmap(pool, T.sleepThen, [[300, "done"]], { chunksize: 1 }))
+      yield* Effect.sleep("50 millis")
+      // Sent behind the running call (two calls per worker), then abandoned before it starts.
+      const first = yield* Effect.exit(Effect.timeout(Pool.apply(pool, T.square, [3]), "50 millis"))
+      expect(Exit.isFailure(first)).toBe(true)
+      expect(yield* Fiber.join(busy)).toEqual(["done"])
+      expect(yield* Pool.apply(pool, T.square, [4])).toBe(16)
+      expect(yield* Pool.map(pool, T.square, [1, 2, 3])).toEqual([1, 4, 9])
+    })), 20_000)
+
   it.live("with maxTasksPerChild a chunk stays one task: long items keep Python's chunk size", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 2, maxTasksPerChild: 100 })

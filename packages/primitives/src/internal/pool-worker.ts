@@ -195,13 +195,41 @@ registerCustom<Items>({
 
 const open = (items: Items | ReadonlyArray<unknown>): ReadonlyArray<unknown> => items instanceof Items ? items.open() : items
 
-/** Runs `module#key` over `items` (each one argument, or with `star` one argument list). */
-export const runChunk = Task.make(import.meta, function runChunk(module: string, key: string, star: number, items: Items | ReadonlyArray<unknown>) {
-  const id = `${module}#${key}`
-  const fn = fns.get(id)
+/**
+ * The kernel port where a pool tells its worker a task's number: `[number, module, key]`, sent
+ * over the same channel as the calls and before the first call that uses the number. A port's
+ * messages are handled on arrival, so the worker knows the name even if that call is interrupted
+ * before it runs; calls then carry the number, not the module URL.
+ */
+export const TASKS_PORT = -0x504f // "PO"
+
+/** Task names by number, and their functions once resolved. */
+const names: Array<readonly [string, string] | undefined> = []
+const byNumber: Array<Fn | undefined> = []
+
+kernel.openPort((body) => {
+  const m = body as Array<unknown>
+  if (Array.isArray(m) && Number.isInteger(m[0]) && (m[0] as number) >= 0 && typeof m[1] === "string" && typeof m[2] === "string") {
+    names[m[0] as number] = [m[1], m[2]]
+  }
+}, TASKS_PORT)
+
+/** Runs task number `no` over `items` (each one argument, or with `star` one argument list). */
+export const runChunk = Task.make(import.meta, function runChunk(no: number, star: number, items: Items | ReadonlyArray<unknown>) {
+  const fn = byNumber[no]
   if (fn !== undefined) return run(fn, star, open(items))
+  const name = names[no]
+  if (name === undefined) throw new Error(`pool task number ${no} was never named to this worker`)
+  const [module, key] = name
+  const id = `${module}#${key}`
+  const known = fns.get(id)
+  if (known !== undefined) {
+    byNumber[no] = known
+    return run(known, star, open(items))
+  }
   return Task.resolve(module, key).then((f) => {
     fns.set(id, f)
+    byNumber[no] = f
     return run(f, star, open(items))
   })
 }, { name: "runChunk" })
