@@ -272,7 +272,7 @@ class TcpSession implements Transport {
     loop()
   }
   request(message: Request): Effect.Effect<unknown, ManagerError> {
-    return Effect.callback<unknown, ManagerError>((resume) => {
+    return Direct.callback<unknown, ManagerError>((resume) => {
       const id = ++this.nextId
       this.pending.set(id, (status, value) => resume(status === 0 ? Effect.succeed(value) : Effect.fail(mapAskError(value))))
       try {

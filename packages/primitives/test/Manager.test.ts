@@ -583,4 +583,15 @@ describe("Manager: async/await facade", () => {
     }
     await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
   })
+
+  it("over TCP: promisified calls of a connected client, many in flight, values and typed failures", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using server = await PManager.start({ address: { port: 0 }, authkey: "facade-key" })
+    await using client = await PManager.connect(server.manager.address!, { authkey: "facade-key" })
+    const d = await client.dict<string, number>()
+    const out = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => i === 150 ? d.getItem("none") : d.set(`k${i}`, i)))
+    expect(out.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.remoteType)).toEqual(["KeyError"])
+    expect(await d.len()).toBe(299)
+    expect(await d.getItem("k299")).toBe(299)
+  })
 })
