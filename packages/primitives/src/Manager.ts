@@ -77,20 +77,18 @@ interface Busy {
 /** Calls per batch request at most (see `actorTransport`). */
 const BATCH_CHUNK = 256
 
-/** One call of a proxy, queued for a batch or sent on its own. */
+type CallRequest = Extract<Request, { op: "call" }>
+
+/** One request of a proxy: queued for a batch (calls only) or sent on its own. */
 class PendingCall {
-  readonly id: number
-  readonly method: string
-  readonly args: ReadonlyArray<unknown>
+  readonly message: Request
   readonly resume: (effect: Effect.Effect<unknown, ManagerError>) => void
   readonly busy: Busy | undefined
   done = false
   /** Interrupted while still queued: left out of the batch. */
   cancelled = false
-  constructor(message: Extract<Request, { op: "call" }>, resume: (effect: Effect.Effect<unknown, ManagerError>) => void, busy: Busy | undefined) {
-    this.id = message.id
-    this.method = message.method
-    this.args = message.args
+  constructor(message: Request, resume: (effect: Effect.Effect<unknown, ManagerError>) => void, busy: Busy | undefined) {
+    this.message = message
     this.resume = resume
     this.busy = busy
     busy?.enter()
@@ -101,7 +99,7 @@ class PendingCall {
     this.busy?.leave()
     this.resume(ok ? (value === undefined ? Effect.void : Effect.succeed(value)) : Effect.fail(mapAskError(value)))
   }
-  /** Whether the call was still open (and is now abandoned). */
+  /** Whether the request was still open (and is now abandoned). */
   abandon(): boolean {
     if (this.done) return false
     this.done = true
@@ -125,35 +123,49 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
   // Batchable requests sent and not answered yet: while there are some, new ones wait for the
   // end of the tick and go together; when there are none, a request goes at once (no latency).
   let inflight = 0
+  /** Sends one batchable call by itself; returns its canceller. */
+  const sendAlone = (x: PendingCall): () => void => {
+    inflight++
+    let settled = false
+    const cancel = Actor.askUnsafe(ref, x.message, (ok, value) => {
+      settled = true
+      inflight--
+      x.finish(ok, value)
+    })
+    return () => {
+      if (!settled) {
+        settled = true
+        inflight--
+      }
+      cancel()
+    }
+  }
   const flush = (): void => {
     scheduled = false
     const q = queue.some((x) => x.cancelled) ? queue.filter((x) => !x.cancelled) : queue
     queue = []
     if (q.length === 0) return
-    inflight++
     if (q.length === 1) {
-      const x = q[0]!
-      Actor.askUnsafe(ref, { op: "call", id: x.id, method: x.method, args: x.args }, (ok, value) => {
-        inflight--
-        x.finish(ok, value)
-      })
+      sendAlone(q[0]!)
       return
     }
     // Runs of calls to the same method of the same object with as many arguments travel as one
     // group: `id, method, argc, count`, then the arguments of each call.
     const calls: Array<unknown> = []
     let countAt = -1
-    let last: PendingCall | undefined
+    let last: CallRequest | undefined
     for (const x of q) {
-      if (last !== undefined && x.id === last.id && x.method === last.method && x.args.length === last.args.length) {
+      const m = x.message as CallRequest
+      if (last !== undefined && m.id === last.id && m.method === last.method && m.args.length === last.args.length) {
         ;(calls[countAt] as number)++
       } else {
-        calls.push(x.id, x.method, x.args.length, 1)
+        calls.push(m.id, m.method, m.args.length, 1)
         countAt = calls.length - 1
       }
-      for (const a of x.args) calls.push(a)
-      last = x
+      for (const a of m.args) calls.push(a)
+      last = m
     }
+    inflight++
     let encoding = true
     let unsendable = false
     Actor.askUnsafe(ref, { op: "batch", calls }, (ok, value) => {
@@ -177,51 +189,24 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
     if (unsendable) {
       // Some call's arguments cannot cross: each call goes alone, so only that one fails.
       inflight--
-      for (const x of q) {
-        inflight++
-        Actor.askUnsafe(ref, { op: "call", id: x.id, method: x.method, args: x.args }, (ok, value) => {
-          inflight--
-          x.finish(ok, value)
-        })
-      }
+      for (const x of q) sendAlone(x)
     }
   }
   return {
     request: (message, batchable) =>
       Direct.callback<unknown, ManagerError>((resume) => {
+        const call = new PendingCall(message, resume, busy)
         if (!batchable || message.op !== "call") {
-          busy?.enter()
-          let done = false
           if (queue.length > 0) flush()
-          const cancel = Actor.askUnsafe(ref, message, (ok, value) => {
-            if (done) return
-            done = true
-            busy?.leave()
-            resume(ok ? Effect.succeed(value) : Effect.fail(mapAskError(value)))
-          })
+          const cancel = Actor.askUnsafe(ref, message, (ok, value) => call.finish(ok, value))
           return Effect.sync(() => {
-            if (done) return
-            done = true
-            busy?.leave()
-            cancel()
+            if (call.abandon()) cancel()
           })
         }
-        const call = new PendingCall(message, resume, busy)
         if (inflight === 0 && queue.length === 0) {
-          inflight++
-          let settled = false
-          const cancel = Actor.askUnsafe(ref, message, (ok, value) => {
-            settled = true
-            inflight--
-            call.finish(ok, value)
-          })
+          const cancel = sendAlone(call)
           return Effect.sync(() => {
-            if (!call.abandon()) return
-            if (!settled) {
-              settled = true
-              inflight--
-            }
-            cancel()
+            if (call.abandon()) cancel()
           })
         }
         queue.push(call)
