@@ -61,6 +61,8 @@ describe("Actor.flush", () => {
         return [before, after]
       })
       expect(unflushed).toBe("timed-out")
-      expect(flushed).toBe("ok")
+      // "not-equal": it arrived before this thread even started waiting.
+      expect(["ok", "not-equal"]).toContain(flushed)
+      expect(Atomics.load(word, 0)).toBe(1)
     })))
 })
