@@ -6,11 +6,12 @@
  * it never idles waiting for the next round trip. Long calls (over 2 ms) go one per worker at a
  * time, and `map` without a `chunksize` sends items known to take over 2 ms each one by one
  * (chunks only save messages, which cost little next to such items, and a chunk of them could
- * keep one worker busy at the end while the others idle). A worker that dies fails exactly the tasks it
- * held (`PoolError` reason `WorkerCrashed`, with its exit code or signal) and is replaced; a
- * worker that cannot boot is retried a bounded number of times with back-off; interrupting a
- * caller drops its queued work and stops its running work (Effect tasks are interrupted inside
- * the worker, a busy synchronous task by replacing its worker). Nothing waits forever.
+ * keep one worker busy at the end while the others idle). A worker that dies fails exactly the
+ * tasks it held (`PoolError` reason `WorkerCrashed`, with its exit code or signal) and is
+ * replaced; a worker that cannot boot is retried a bounded number of times with back-off;
+ * interrupting a caller drops its queued work and stops its running work (Effect tasks are
+ * interrupted inside the worker, a busy synchronous task by replacing its worker). Nothing waits
+ * forever.
  *
  * Python equivalent: `multiprocessing.Pool` (`multiprocessing.pool.Pool`).
  *

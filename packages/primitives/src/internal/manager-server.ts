@@ -119,6 +119,7 @@ class BatchSlot implements Req {
     }
   }
 }
+
 const isPromise = (u: unknown): u is PromiseLike<unknown> => typeof (u as any)?.then === "function"
 const isIterator = (u: unknown): boolean =>
   typeof u === "object" && u !== null && typeof (u as any).next === "function" &&
