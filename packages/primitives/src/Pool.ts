@@ -118,7 +118,7 @@ export interface Options<I extends AnyTask = AnyTask> {
   /** Most queued `apply` tasks sent together in one call. Default 256. */
   readonly maxBatch?: number | undefined
   /** Extra worker settings (resource limits, exec arguments, environment). */
-  readonly worker?: Pick<Child.SpawnOptions, "resourceLimits" | "execArgv" | "env" | "killAfter"> | undefined
+  readonly worker?: Pick<Child.SpawnOptions, "resourceLimits" | "execArgv" | "env" | "killAfter" | "awakeAfterReply"> | undefined
 }
 
 /** A summary of recent samples (milliseconds). */

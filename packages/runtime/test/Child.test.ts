@@ -34,6 +34,29 @@ describe("Child (thread backend): kills and module imports", () => {
 })
 
 describe.each(backends)("Child (%s backend)", (backend) => {
+  it.live("awakeAfterReply: the worker's event loop keeps polling for that long after a reply, then sleeps", () =>
+    Effect.scoped(Effect.gen(function*() {
+      // Event-loop utilisation tells polling (active) from sleeping in the poll phase (idle).
+      const awake = yield* Child.spawn({ backend, awakeAfterReply: "40 millis" })
+      const asleep = yield* Child.spawn({ backend, awakeAfterReply: 0 })
+      for (const child of [awake, asleep]) yield* child.call(L.loopUse, [])
+      yield* Effect.sleep("150 millis")
+      const [a, b] = yield* Effect.all([awake.call(L.loopUse, []), asleep.call(L.loopUse, [])])
+      expect(a.active).toBeGreaterThanOrEqual(30)
+      expect(a.idle).toBeGreaterThanOrEqual(50)
+      expect(b.active).toBeLessThan(20)
+      expect(b.idle).toBeGreaterThanOrEqual(100)
+    })))
+
+  it.live("awakeAfterReply must be a duration from 0 to 1 second: anything else is a SpawnFailed error", () =>
+    Effect.gen(function*() {
+      for (const bad of ["2 seconds", "Infinity", -1, Number.NaN, "soon"] as const) {
+        const error = yield* Effect.flip(Effect.scoped(Child.spawn({ backend, awakeAfterReply: bad as any })))
+        expect(error.reason).toBe("SpawnFailed")
+        expect(error.message).toMatch(/awakeAfterReply must be a duration from 0 to 1 second/)
+      }
+    }))
+
   it.live("values cross both ways exactly", () =>
     Effect.scoped(Effect.gen(function*() {
       const child = yield* Child.spawn({ backend })

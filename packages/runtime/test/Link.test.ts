@@ -18,13 +18,23 @@ const pair = () => {
 }
 
 describe("Link (batched framing)", () => {
-  it("messages sent in one tick travel as one batch, in order, boundaries kept", async () => {
+  it("the first message of a tick goes at once, the rest of the tick as one batch, in order, boundaries kept", async () => {
     const { a, received, close } = pair()
-    for (let i = 0; i < 1000; i++) a.send(i % 3 === 0 ? "" : i % 3 === 1 ? i : [i])
-    expect(a.batches).toBe(0)
+    for (let i = 0; i < 1000; i++) {
+      a.send(i % 3 === 0 ? "" : i % 3 === 1 ? i : [i])
+      expect(a.batches).toBe(1)
+    }
     await until(() => received.length >= 1000)
-    expect(a.batches).toBe(1)
-    expect(received.length).toBe(1000)
+    expect(a.batches).toBe(2)
+    // The next tick starts over: its first message goes at once again.
+    a.send("next")
+    expect(a.batches).toBe(3)
+    a.send("and another")
+    expect(a.batches).toBe(3)
+    await until(() => received.length >= 1002)
+    expect(a.batches).toBe(4)
+    expect(received.slice(1000)).toEqual(["next", "and another"])
+    expect(received.length).toBe(1002)
     expect(received.slice(0, 4)).toEqual(["", 1, [2], ""])
     close()
   })

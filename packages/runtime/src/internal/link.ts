@@ -68,11 +68,13 @@ export class Link {
     this.pending.push(prepared)
     this.messages++
     if (this.held) return
-    if (this.pending.length >= MAX_BATCH) this.flush()
-    else if (!this.scheduled) {
+    if (!this.scheduled) {
+      // The first message of a tick goes at once (a lone request or reply waits for nothing);
+      // the ones after it in the same tick are batched.
       this.scheduled = true
       queueMicrotask(this.flushTask)
-    }
+      this.flush()
+    } else if (this.pending.length >= MAX_BATCH) this.flush()
   }
 
   private readonly flushTask = () => {

@@ -49,6 +49,8 @@ export interface BootData {
   readonly preload?: ReadonlyArray<string>
   /** How many calls may run at once in a service worker; further calls wait (default: no limit). */
   readonly concurrency?: number
+  /** How long a service worker keeps its event loop polling after a reply, in ms (0: off). */
+  readonly awakeMs?: number
   /** Thread backend: one Int32 the worker keeps above 0 while it imports modules (see spawn.ts). */
   readonly importing?: SharedArrayBuffer
 }
