@@ -614,11 +614,27 @@ class PoolImpl {
   private updateRef(force = false): void {
     const busy = this.queue.items > 0 || this.running > 0 || this.joinWaiters.length > 0
     if (busy === this.referenced && !force) return
+    if (!busy && !force) {
+      // Unref once the pool is still idle after this turn of the event loop: a caller that
+      // awaits one task and submits the next keeps the workers referenced, instead of paying
+      // an unref and a ref of every worker per task.
+      if (!this.unrefScheduled) {
+        this.unrefScheduled = true
+        setImmediate(this.unrefIfIdle).unref()
+      }
+      return
+    }
     this.referenced = busy
     for (const slot of this.slots) {
       if (busy) slot.child?.ref()
       else slot.child?.unref()
     }
+  }
+
+  private unrefScheduled = false
+  private readonly unrefIfIdle = (): void => {
+    this.unrefScheduled = false
+    this.updateRef(this.referenced && !(this.queue.items > 0 || this.running > 0 || this.joinWaiters.length > 0))
   }
 
   private requeueFront(jobs: ReadonlyArray<Job>): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Child, Task } from "@multiproc/runtime"
+import * as kernel from "@multiproc/runtime/internal/kernel"
 import { Effect, Exit, Fiber } from "effect"
 import { spawn as spawnOs } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
@@ -31,6 +32,36 @@ describe("Child (thread backend): kills and module imports", () => {
       if (Exit.isFailure(exit)) expect(failure(exit)?.error?.reason).toBe("Crashed")
       else expect(exit.value).toBe("loaded")
     })), 20_000)
+})
+
+describe("Child (thread backend): eager compilation of the runtime", () => {
+  it.live("threads count themselves while they compile the runtime eagerly; ready or killed during boot, none stays counted", () =>
+    Effect.gen(function*() {
+      const count = new Int32Array(kernel.eagerCounter())
+      yield* Effect.scoped(Effect.gen(function*() {
+        const children = yield* Effect.all(Array.from({ length: 4 }, () => Child.spawn({ backend: "thread" })), { concurrency: "unbounded" })
+        yield* Effect.forEach(children, (c) => c.ready, { concurrency: "unbounded" })
+        expect(Atomics.load(count, 0)).toBe(0)
+      }))
+      // Killed while it compiles: as soon as it counted itself (this thread spins until then).
+      let caught = 0
+      for (let i = 0; i < 3; i++) {
+        yield* Effect.scoped(Effect.gen(function*() {
+          const child = yield* Child.spawn({ backend: "thread" })
+          const deadline = Date.now() + 10_000
+          yield* Effect.sync(() => {
+            while (Atomics.load(count, 0) === 0 && Date.now() < deadline) {
+              // spin
+            }
+          })
+          if (Atomics.load(count, 0) > 0) caught++
+          yield* child.kill
+          yield* child.exited
+        }))
+      }
+      expect(caught).toBeGreaterThan(0)
+      expect(Atomics.load(count, 0)).toBe(0)
+    }))
 })
 
 describe.each(backends)("Child (%s backend)", (backend) => {

@@ -7,7 +7,8 @@
  * Lean on purpose: no `effect` import, it runs in every worker before the task module loads.
  * @internal
  */
-import { isMainThread, type MessagePort, receiveMessageOnPort, threadId } from "node:worker_threads"
+import { setFlagsFromString } from "node:v8"
+import { isMainThread, type MessagePort, receiveMessageOnPort, threadId, workerData } from "node:worker_threads"
 import { Link, portEndpoint, receiveThreadData } from "./link.ts"
 import { DOWN, LOG, levelName, levels, ROUTE } from "./protocol.ts"
 
@@ -418,6 +419,18 @@ export const emitLog = (level: number, message: string, name: string, pid: numbe
 }
 
 export const mainThread = isMainThread
+
+/** How many threads of this OS process are compiling the runtime eagerly (see worker-entry.mjs):
+ * one shared word, handed down to every thread child, so the last one to finish switches V8 back
+ * to lazy compilation. */
+let eagerWord: SharedArrayBuffer | undefined = isMainThread ? undefined : (workerData as { eager?: SharedArrayBuffer } | null)?.eager
+export const eagerCounter = (): SharedArrayBuffer => eagerWord ??= new SharedArrayBuffer(4)
+
+/** A thread's eager compilation is over (`mine[1]` says whether it still counts): called by the
+ * thread itself, or by its parent if it exited first. The last one switches V8 back to lazy. */
+export const eagerDone = (count: SharedArrayBuffer, mine: Int32Array): void => {
+  if (Atomics.exchange(mine, 1, 0) === 1 && Atomics.sub(new Int32Array(count), 0, 1) === 1) setFlagsFromString("--lazy")
+}
 
 // ---- exit handlers ----------------------------------------------------------------------------
 

@@ -62,9 +62,10 @@ export class ChildHandle {
     this.identity = options.boot.identity
     this.events = events
     if (options.backend === "thread") {
-      this.importing = new Int32Array(new SharedArrayBuffer(4))
+      // [imports in progress, counted in the eager-compilation word] (see worker-entry.mjs)
+      this.importing = new Int32Array(new SharedArrayBuffer(8))
       const worker = new Worker(entry, {
-        workerData: { ...options.boot, importing: this.importing.buffer },
+        workerData: { ...options.boot, importing: this.importing.buffer, eager: kernel.eagerCounter() },
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
         execArgv: [...(options.execArgv ?? [])],
         ...(options.env ? { env: { ...process.env, ...options.env } } : {})
@@ -72,7 +73,9 @@ export class ChildHandle {
       this.worker = worker
       this.pid = process.pid
       this.threadId = worker.threadId
-      this.link = new Link(portEndpoint(worker), (m) => this.onMessage(m), { held: true })
+      // Not held until ready: a thread's port queues what is posted before the worker listens,
+      // and the worker holds calls until it is ready itself (no round trip before the first call).
+      this.link = new Link(portEndpoint(worker), (m) => this.onMessage(m))
       worker.on("message", (data) => receiveThreadData(this.link, data))
       worker.on("error", (e) => {
         this.uncaught = e
@@ -128,6 +131,7 @@ export class ChildHandle {
   private onExit(code: number, signal: NodeJS.Signals | null): void {
     if (this.exited) return
     this.exited = true
+    if (this.importing) kernel.eagerDone(kernel.eagerCounter(), this.importing)
     kernel.removeChild(this.identity)
     this.link.close()
     const sig = signal ?? (this.backend === "thread" ? this.killedWith ?? null : null)

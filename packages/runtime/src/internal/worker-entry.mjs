@@ -5,11 +5,34 @@
  * @internal
  */
 import module from "node:module"
+import { setFlagsFromString } from "node:v8"
+import { workerData } from "node:worker_threads"
 
 try {
   module.enableCompileCache?.()
 } catch {
   // A read-only cache directory only costs speed.
+}
+// V8 compiles a function when it is first called, and the compile cache holds only what was
+// compiled with the module: every fresh worker compiled msgpackr's encoder and decoder again for
+// its first message (~3.5 ms). The runtime's own modules are compiled eagerly instead, so the cache
+// holds all of them. The flag is process-wide: threads count themselves in a shared word, and the
+// last one whose runtime is compiled switches back to lazy compilation (worker.ts, first
+// statement); user modules compile lazily as usual. Only speed is at stake, so a race between two
+// threads costs at most an eager or a lazy compile somewhere.
+if (!process.execArgv.includes("--no-lazy")) {
+  try {
+    const shared = workerData?.eager
+    if (shared) {
+      Atomics.add(new Int32Array(shared), 0, 1)
+      // Counted: the parent uncounts a thread that exits before its runtime is loaded.
+      Atomics.store(new Int32Array(workerData.importing), 1, 1)
+    }
+    setFlagsFromString("--no-lazy")
+    globalThis[Symbol.for("@multiproc/runtime/eager")] = shared ? "counted" : "alone"
+  } catch {
+    // Only speed.
+  }
 }
 // Not `await`ed at the top level: see the note on top-level await in codec.ts.
 import("./worker.ts").catch((e) => {

@@ -4,12 +4,20 @@
  * what else gets loaded.
  * @internal
  */
+import { setFlagsFromString } from "node:v8"
 import { parentPort, threadId, workerData } from "node:worker_threads"
 import * as Task from "../Task.ts"
 import { CodecError, type Opaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
 import { ipcEndpoint, Link, portEndpoint, receiveThreadData, unframe } from "./link.ts"
 import * as P from "./protocol.ts"
+
+// The runtime's modules are compiled now: back to lazy compilation (see worker-entry.mjs).
+const eager = Symbol.for("@multiproc/runtime/eager")
+const eagerMode = (globalThis as any)[eager] as "counted" | "alone" | undefined
+delete (globalThis as any)[eager]
+if (eagerMode === "alone") setFlagsFromString("--lazy")
+else if (eagerMode === "counted") kernel.eagerDone(workerData.eager, new Int32Array(workerData.importing))
 
 const isThread = parentPort !== null
 const boot: P.BootData = isThread ? workerData : JSON.parse(process.argv[2]!)
@@ -33,7 +41,7 @@ const onMessage = (message: unknown): void => {
       tasks[m[1]] = [m[2], m[3]]
       return
     case P.RUN:
-      if (inflight < concurrency && !draining) runCall(m[1], m[2], m[3], m[4] ?? undefined)
+      if (inflight < concurrency && !draining && booted) runCall(m[1], m[2], m[3], m[4] ?? undefined)
       else waitingRuns.push(m)
       return
     case P.INTERRUPT: {
@@ -55,7 +63,7 @@ const onMessage = (message: unknown): void => {
       return
     case P.CLOSE:
       closing = true
-      if (inflight === 0 && waitingRuns.length === 0 && !draining) void exit(0)
+      if (inflight === 0 && waitingRuns.length === 0 && !draining && booted) void exit(0)
       return
   }
 }
@@ -105,6 +113,9 @@ process.exit = ((...args: Parameters<typeof process.exit>) => {
 
 const running = new Map<number, () => void>()
 let closing = false
+/** Ready (preloads imported): calls that arrive earlier wait (a thread's parent does not wait
+ * for READY before it sends them). */
+let booted = false
 let inflight = 0
 let exiting = false
 /** How many calls run at once (Python's pool workers run one task at a time); the rest wait. */
@@ -240,14 +251,14 @@ function startWaiting(): void {
   if (starting) return
   starting = true
   try {
-    while (waitingRuns.length > 0 && inflight < concurrency && !draining) {
+    while (waitingRuns.length > 0 && inflight < concurrency && !draining && booted) {
       const m = waitingRuns.shift()!
       runCall(m[1], m[2], m[3], m[4] ?? undefined)
     }
   } finally {
     starting = false
   }
-  if (closing && inflight === 0 && waitingRuns.length === 0 && !draining) void exit(0)
+  if (closing && inflight === 0 && waitingRuns.length === 0 && !draining && booted) void exit(0)
 }
 
 // Stay awake after a reply. A sleeping thread (or process) takes a wake-up from the OS to see the
@@ -277,6 +288,8 @@ const start = async (): Promise<void> => {
   try {
     for (const m of boot.preload ?? []) await importing(() => import(m))
     link.send([P.READY, process.pid, threadId])
+    booted = true
+    startWaiting()
   } catch (e) {
     process.stderr.write(`Process ${boot.name} failed to start:\n${formatError(e)}\n`)
     link.send([P.DONE, -1, P.THROW, e])
