@@ -91,9 +91,9 @@ const rawRtt = async (): Promise<Array<number>> => {
   return out
 }
 
-const oursRtt = (backend: "thread" | "process") =>
+const oursRtt = (backend: "thread" | "process", options: Pick<Child.SpawnOptions, "awakeAfterReply" | "pollForReply"> = {}) =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const child = yield* Child.spawn({ backend })
+    const child = yield* Child.spawn({ backend, ...options })
     yield* child.ready
     const out: Array<number> = []
     for (let i = 0; i < N_RTT; i++) {
@@ -118,18 +118,34 @@ const rawForkRtt = async (): Promise<Array<number>> => {
   return out
 }
 
-const rtt: Record<string, Array<number>> = { raw: [], thread: [], rawFork: [], process: [] }
+// Besides the defaults (the worker polls for 50 µs after a reply), the same call with no polling
+// at all, and with the caller polling too (`pollForReply`, off by default: see Child.ts).
+const rtt: Record<string, Array<number>> = { raw: [], thread: [], asleep: [], polling: [], rawFork: [], process: [] }
 for (let round = 0; round < 3; round++) {
   rtt.raw!.push(...(await rawRtt()).slice(500))
   rtt.thread!.push(...(await oursRtt("thread")).slice(500))
+  rtt.asleep!.push(...(await oursRtt("thread", { awakeAfterReply: 0 })).slice(500))
+  rtt.polling!.push(...(await oursRtt("thread", { pollForReply: "50 micros" })).slice(500))
   rtt.rawFork!.push(...(await rawForkRtt()).slice(500))
   rtt.process!.push(...(await oursRtt("process")).slice(500))
 }
 const p50 = (k: string) => median(rtt[k]!)
+const p90 = (k: string) => percentile(rtt[k]!, 90)
 const p99 = (k: string) => percentile(rtt[k]!, 99)
+const rttRow = (scenario: string, k: string, raw: string, rawName: string, goal: string) => ({
+  scenario,
+  p50: fmt(p50(k)),
+  p90: fmt(p90(k)),
+  p99: fmt(p99(k)),
+  "raw p50 / p90 / p99": `${fmt(p50(raw))} / ${fmt(p90(raw))} / ${fmt(p99(raw))} (${rawName})`,
+  ratio: fmt(p50(k) / p50(raw), 2),
+  goal
+})
 console.log(table(`Round trip, one in flight (${N_RTT} x 3, µs)`, [
-  { scenario: "thread: Child.call(echo)", p50: fmt(p50("thread")), p99: fmt(p99("thread")), "raw p50": `${fmt(p50("raw"))} (postMessage)`, ratio: fmt(p50("thread") / p50("raw"), 2), goal: "≤ 1.2" },
-  { scenario: "process: Child.call(echo)", p50: fmt(p50("process")), p99: fmt(p99("process")), "raw p50": `${fmt(p50("rawFork"))} (IPC send)`, ratio: fmt(p50("process") / p50("rawFork"), 2), goal: "" }
+  rttRow("thread: Child.call(echo)", "thread", "raw", "postMessage", "≤ 1.2"),
+  rttRow("thread, awakeAfterReply: 0 (no polling)", "asleep", "raw", "postMessage", ""),
+  rttRow("thread, pollForReply: 50 µs (both sides poll)", "polling", "raw", "postMessage", ""),
+  rttRow("process: Child.call(echo)", "process", "rawFork", "IPC send", "")
 ]))
 
 // ---- one-way throughput -----------------------------------------------------------------------

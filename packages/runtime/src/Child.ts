@@ -19,6 +19,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { fromCodecError, isCodecError, type SerializationError } from "./Codec.ts"
+import { stayAwakeWhile } from "./internal/awake.ts"
 import { CodecError, registerErrorClass } from "./internal/codec.ts"
 import * as kernel from "./internal/kernel.ts"
 import * as P from "./internal/protocol.ts"
@@ -105,6 +106,14 @@ export interface SpawnOptions {
    * calls at all).
    */
   readonly awakeAfterReply?: Duration.Input | undefined
+  /**
+   * The same on this side: how long this process keeps its event loop polling after it sent a
+   * call, while calls are awaiting their replies (a short call's reply is then seen at once, not
+   * after an OS wake-up). Default 0 (off): on a machine with few cores, two threads polling at
+   * once leave nothing for the others, and the slowest round trips got much slower (measured on 2
+   * cores: p50 0.86x raw `postMessage` with 50 µs, but p99 1.8 ms instead of ~0.13 ms).
+   */
+  readonly pollForReply?: Duration.Input | undefined
   /** How long the finalizer waits after SIGTERM before SIGKILL. Default 5 seconds. */
   readonly killAfter?: Duration.Input | undefined
 }
@@ -237,10 +246,13 @@ export const shutdown = (child: Child, killAfter: Duration.Input): Effect.Effect
   })
 
 let callIds = 0
+/** Calls of this process awaiting their replies, on every child. */
+let awaiting = 0
+const isAwaiting = (): boolean => awaiting > 0
 
-/** `awakeAfterReply` in milliseconds (default 50 µs); undefined if it is not a valid duration. */
-const awakeMillis = (input: Duration.Input | undefined): number | undefined => {
-  if (input === undefined) return 0.05
+/** `awakeAfterReply` / `pollForReply` in milliseconds; undefined if invalid. */
+const awakeMillis = (input: Duration.Input | undefined, byDefault: number): number | undefined => {
+  if (input === undefined) return byDefault
   // Effect reads a NaN number as zero; here it is a mistake.
   if (typeof input === "number" && Number.isNaN(input)) return undefined
   let ms: number
@@ -284,9 +296,13 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
         signal,
         ...(cause === undefined ? {} : { cause })
       })
-    const awakeMs = awakeMillis(options.awakeAfterReply)
+    const awakeMs = awakeMillis(options.awakeAfterReply, 0.05)
     if (awakeMs === undefined) {
       return yield* Effect.fail(errorOf("SpawnFailed", null, null, new RangeError(`awakeAfterReply must be a duration from 0 to 1 second, not ${String(options.awakeAfterReply)}`)))
+    }
+    const pollMs = awakeMillis(options.pollForReply, 0)
+    if (pollMs === undefined) {
+      return yield* Effect.fail(errorOf("SpawnFailed", null, null, new RangeError(`pollForReply must be a duration from 0 to 1 second, not ${String(options.pollForReply)}`)))
     }
     try {
       handle = new ChildHandle({
@@ -318,11 +334,13 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
           const p = pending.get(callId)
           if (!p) return
           pending.delete(callId)
+          awaiting--
           p.resume(exitOf(status, value, p.errors))
         },
         onExit: (code, signal, error) => {
           Deferred.doneUnsafe(ready, Exit.fail(errorOf("SpawnFailed", code, signal, error)))
           const crash = errorOf("Crashed", code, signal, error)
+          awaiting -= pending.size
           for (const p of pending.values()) p.resume(Exit.fail(crash))
           pending.clear()
           Deferred.doneUnsafe(exited, Exit.succeed(code))
@@ -349,8 +367,12 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
         return noop
       }
       pending.set(id, { resume: onExit, errors: task.errors })
+      awaiting++
+      if (pollMs > 0) stayAwakeWhile(pollMs, isAwaiting)
       return () => {
-        if (pending.delete(id) && !handle.exited) handle.interrupt(id)
+        if (!pending.delete(id)) return
+        awaiting--
+        if (!handle.exited) handle.interrupt(id)
       }
     }
     const call = <T extends Task.Task<any, any, any>>(task: T, args: Task.Args<T>) =>

@@ -79,14 +79,34 @@ describe.each(backends)("Child (%s backend)", (backend) => {
       expect(b.idle).toBeGreaterThanOrEqual(100)
     })))
 
-  it.live("awakeAfterReply must be a duration from 0 to 1 second: anything else is a SpawnFailed error", () =>
+  it.live("awakeAfterReply and pollForReply must be durations from 0 to 1 second: anything else is a SpawnFailed error", () =>
     Effect.gen(function*() {
-      for (const bad of ["2 seconds", "Infinity", -1, Number.NaN, "soon"] as const) {
-        const error = yield* Effect.flip(Effect.scoped(Child.spawn({ backend, awakeAfterReply: bad as any })))
-        expect(error.reason).toBe("SpawnFailed")
-        expect(error.message).toMatch(/awakeAfterReply must be a duration from 0 to 1 second/)
+      for (const option of ["awakeAfterReply", "pollForReply"] as const) {
+        for (const bad of ["2 seconds", "Infinity", -1, Number.NaN, "soon"] as const) {
+          const error = yield* Effect.flip(Effect.scoped(Child.spawn({ backend, [option]: bad as any })))
+          expect(error.reason).toBe("SpawnFailed")
+          expect(error.message).toContain(`${option} must be a duration from 0 to 1 second`)
+        }
       }
     }))
+
+  it.live("pollForReply: the caller's event loop keeps polling while a call awaits its reply, up to that long", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const polling = yield* Child.spawn({ backend, pollForReply: "40 millis" })
+      const quiet = yield* Child.spawn({ backend })
+      const use = (child: Child.Child) =>
+        Effect.gen(function*() {
+          const before = performance.eventLoopUtilization()
+          // The reply comes after 150 ms: the loop polls for the first 40 ms, then sleeps.
+          yield* child.call(L.sleep, [150])
+          return performance.eventLoopUtilization(before)
+        })
+      const a = yield* use(polling)
+      const b = yield* use(quiet)
+      expect(a.active).toBeGreaterThanOrEqual(30)
+      expect(a.idle).toBeGreaterThanOrEqual(50)
+      expect(b.active).toBeLessThan(25)
+    })))
 
   it.live("values cross both ways exactly", () =>
     Effect.scoped(Effect.gen(function*() {

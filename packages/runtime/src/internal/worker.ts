@@ -7,6 +7,7 @@
 import { setFlagsFromString } from "node:v8"
 import { parentPort, threadId, workerData } from "node:worker_threads"
 import * as Task from "../Task.ts"
+import { stayAwake } from "./awake.ts"
 import { CodecError, type Opaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
 import { ipcEndpoint, Link, portEndpoint, receiveThreadData, unframe } from "./link.ts"
@@ -232,7 +233,7 @@ function finish(callId: number, status: number, value: unknown): void {
   }
   inflight--
   sendDone(callId, status, value)
-  if (AWAKE_MS > 0) keepAwake()
+  if (AWAKE_MS > 0) stayAwake(AWAKE_MS)
   if (boot.mode === "once") void exit(status === P.OK ? 0 : 1)
   else if (concurrency !== Infinity) {
     // With limited concurrency, a finished call's result goes out (handed to the OS) before the
@@ -261,25 +262,9 @@ function startWaiting(): void {
   if (closing && inflight === 0 && waitingRuns.length === 0 && !draining && booted) void exit(0)
 }
 
-// Stay awake after a reply. A sleeping thread (or process) takes a wake-up from the OS to see the
-// next message, 10-20 µs on these VMs, about half of a round trip. For a moment after each reply
-// the event loop keeps polling instead (a `setImmediate` chain: timers, I/O and microtasks run as
-// usual), so a caller that sends its next call at once finds the worker awake. Costs at most
-// `awakeAfterReply` of polling per reply; 0 turns it off.
+// After a reply, a service worker stays awake for a moment (see awake.ts): a caller that sends its
+// next call at once finds it polling, not asleep.
 const AWAKE_MS = boot.mode === "service" ? boot.awakeMs ?? 0 : 0
-let awakeUntil = 0
-let awake = false
-const stayAwake = (): void => {
-  if (performance.now() < awakeUntil && !exiting) setImmediate(stayAwake)
-  else awake = false
-}
-const keepAwake = (): void => {
-  awakeUntil = performance.now() + AWAKE_MS
-  if (!awake) {
-    awake = true
-    setImmediate(stayAwake)
-  }
-}
 
 const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e)
 
