@@ -8,8 +8,10 @@ import module from "node:module"
 import { setFlagsFromString } from "node:v8"
 import { workerData } from "node:worker_threads"
 
+let cached = false
 try {
-  module.enableCompileCache?.()
+  const { status } = module.enableCompileCache?.() ?? {}
+  cached = status === module.constants?.compileCacheStatus?.ENABLED || status === module.constants?.compileCacheStatus?.ALREADY_ENABLED
 } catch {
   // A read-only cache directory only costs speed.
 }
@@ -19,8 +21,9 @@ try {
 // holds all of them. The flag is process-wide: threads count themselves in a shared word, and the
 // last one whose runtime is compiled switches back to lazy compilation (worker.ts, first
 // statement); user modules compile lazily as usual. Only speed is at stake, so a race between two
-// threads costs at most an eager or a lazy compile somewhere.
-if (!process.execArgv.includes("--no-lazy")) {
+// threads costs at most an eager or a lazy compile somewhere. Without a cache, eager compilation
+// would be paid again by every worker: then not at all.
+if (cached && !process.execArgv.includes("--no-lazy")) {
   try {
     const shared = workerData?.eager
     if (shared) {
