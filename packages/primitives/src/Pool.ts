@@ -19,7 +19,7 @@
  */
 import * as Child from "@multiproc/runtime/Child"
 import * as Codec from "@multiproc/runtime/Codec"
-import { CodecError, decode, encode } from "@multiproc/runtime/internal/codec"
+import { CodecError, decode, encode, isPlainLeaf } from "@multiproc/runtime/internal/codec"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Task from "@multiproc/runtime/Task"
 import * as Cause from "effect/Cause"
@@ -583,7 +583,7 @@ class PoolImpl {
       kernel.send(child.address, PW.TASKS_PORT, [no, first.task.module, first.task.key])
     }
     let answered = false
-    const cancel = child.callUnsafe(chunkTaskFor(first.task), [no, first.star, new PW.Items(items)] as any, (exit) => {
+    const cancel = child.callUnsafe(chunkTaskFor(first.task), [no, first.star, plainItems(items, first.star) ? items : new PW.Items(items)] as any, (exit) => {
       answered = true
       call.cancel = undefined
       this.onCallDone(call, exit)
@@ -620,12 +620,12 @@ class PoolImpl {
     const busy = this.queue.items > 0 || this.running > 0 || this.joinWaiters.length > 0
     if (busy === this.referenced && !force) return
     if (!busy && !force) {
-      // Unref once the pool is still idle after this turn of the event loop: a caller that
-      // awaits one task and submits the next keeps the workers referenced, instead of paying
-      // an unref and a ref of every worker per task.
+      // Unref when the pool is found idle a millisecond later: a caller that awaits one task
+      // and submits the next keeps the workers referenced, instead of paying an unref and a ref
+      // of every worker, or a timer, per task (one timer per millisecond of such traffic).
       if (!this.unrefScheduled) {
         this.unrefScheduled = true
-        setImmediate(this.unrefIfIdle).unref()
+        setTimeout(this.unrefIfIdle, 1).unref()
       }
       return
     }
@@ -1081,6 +1081,21 @@ const namedTasks = new WeakMap<Child.Child, Set<number>>()
 
 const jobIds = new WeakMap<AnyTask, [string, string]>()
 /** Which jobs can travel together (one string per task: compared and hashed per call). */
+/** A few items of plain numbers, booleans and short strings need no codec in the worker: they
+ * travel as they are, not wrapped in `PW.Items` to be opened after the task's module is imported. */
+const plainItems = (items: ReadonlyArray<unknown>, star: 0 | 1): boolean => {
+  if (items.length > 16) return false
+  for (const item of items) {
+    if (star === 0) {
+      if (!isPlainLeaf(item)) return false
+      continue
+    }
+    if (!Array.isArray(item) || item.length > 16) return false
+    for (const a of item) if (!isPlainLeaf(a)) return false
+  }
+  return true
+}
+
 const jobIdOf = (task: AnyTask, star: 0 | 1): string => {
   let ids = jobIds.get(task)
   if (ids === undefined) jobIds.set(task, ids = [`0${task.module}#${task.key}`, `1${task.module}#${task.key}`])

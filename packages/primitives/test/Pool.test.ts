@@ -21,6 +21,23 @@ const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown => {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
 describe.each(backends)("Pool (%s backend)", (backend) => {
+  it.live("arguments cross exactly, whether they travel as they are (a few plain ones) or encoded", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const values: Array<unknown> = [7, -0, 1.5, "short", "x".repeat(100), "\ud800", true, null, undefined, 2n ** 70n, NaN, [1, [2]], { a: 1 }]
+      const same = (back: ReadonlyArray<unknown>) => {
+        expect(back.length).toBe(values.length)
+        back.forEach((x, i) => typeof values[i] === "number" ? expect(Object.is(x, values[i])).toBe(true) : expect(x).toEqual(values[i]))
+      }
+      const one: Array<unknown> = []
+      for (const v of values) one.push(yield* Pool.apply(pool, T.identity, [v]))
+      same(one)
+      same(yield* Pool.map(pool, T.identity, values, { chunksize: 1 }))
+      same(yield* Pool.map(pool, T.identity, values))
+      const pairs: Array<[number, number]> = [[1, 2], [-0, 3], [0.5, 0.25]]
+      expect(yield* Pool.starmap(pool, T.add, pairs)).toEqual([3, 3, 0.75])
+    })))
+
   it.live("apply / map / starmap (with and without chunksize) equal a plain map; empty input", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 2, backend })

@@ -320,7 +320,7 @@ function prepare(value: unknown, state: PrepareState): unknown {
 const isTransferablePort = (obj: object): boolean => (obj as any)?.constructor?.name === "MessagePort" && typeof (obj as any).postMessage === "function"
 
 /** Values msgpackr carries as they are: no walk needed (-0 and long or odd strings are walked). */
-const isPlainLeaf = (v: unknown): boolean =>
+export const isPlainLeaf = (v: unknown): boolean =>
   (typeof v === "number" && (v !== 0 || 1 / v > 0)) || typeof v === "boolean" || (typeof v === "string" && v.length < 64 && v.isWellFormed())
 
 function prepareArray(arr: Array<unknown>, state: PrepareState): unknown {
