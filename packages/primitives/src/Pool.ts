@@ -688,7 +688,8 @@ class PoolImpl {
       else this.callFailed(call, exit.cause)
     }
     this.retireIfDone(slot)
-    this.scheduleDispatch()
+    // Nothing queued: no dispatch to run (a caller with one task in flight saves a microtask).
+    if (this.queue.items > 0 || this.state === "closed") this.scheduleDispatch()
     this.checkJoined()
   }
 
