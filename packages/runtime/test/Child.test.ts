@@ -90,6 +90,13 @@ describe.each(backends)("Child (%s backend)", (backend) => {
       }
     }))
 
+  it.live("calls sent before the worker is ready all run (nothing waits for READY, nothing is lost)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend, concurrency: 1 })
+      const results = yield* Effect.forEach(Array.from({ length: 50 }, (_, i) => i), (i) => child.call(L.echo, [i]), { concurrency: "unbounded" })
+      expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    })))
+
   it.live("pollForReply: the caller's event loop keeps polling while a call awaits its reply, up to that long", () =>
     Effect.scoped(Effect.gen(function*() {
       const polling = yield* Child.spawn({ backend, pollForReply: "40 millis" })

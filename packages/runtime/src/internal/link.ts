@@ -38,19 +38,17 @@ export class Link {
   private pending: Array<unknown> = []
   private shared: Array<unknown> | undefined
   private scheduled = false
-  private held: boolean
   private readonly ctx: { shared: Array<unknown> | undefined }
   closed = false
   /** Counters: batches written and messages sent (for tests and statistics). */
   batches = 0
   messages = 0
 
-  constructor(endpoint: Endpoint, onMessage: (message: unknown) => void, options: { readonly held?: boolean } = {}) {
+  constructor(endpoint: Endpoint, onMessage: (message: unknown) => void) {
     this.endpoint = endpoint
     this.onMessage = onMessage
     this.shared = endpoint.sharesMemory ? [] : undefined
     this.ctx = { shared: this.shared }
-    this.held = options.held ?? false
   }
 
   /** Queues a message for the next batch; throws `CodecError` if it cannot be encoded. */
@@ -67,7 +65,6 @@ export class Link {
     }
     this.pending.push(prepared)
     this.messages++
-    if (this.held) return
     if (!this.scheduled) {
       // The first message of a tick goes at once (a lone request or reply waits for nothing);
       // the ones after it in the same tick are batched.
@@ -79,7 +76,7 @@ export class Link {
 
   private readonly flushTask = () => {
     this.scheduled = false
-    if (!this.held) this.flush()
+    this.flush()
   }
 
   /** Writes the pending batch now; `done` runs once the OS channel took it. */
@@ -100,16 +97,6 @@ export class Link {
     }
     this.batches++
     this.endpoint.post(packBatchView(batch), shared && shared.length > 0 ? shared : undefined, done)
-  }
-
-  /** Stops writing until {@link release} (used until the peer reported ready). */
-  hold(): void {
-    this.held = true
-  }
-
-  release(): void {
-    this.held = false
-    this.flush()
   }
 
   /** Feeds bytes received from the endpoint. */

@@ -90,7 +90,9 @@ export class ChildHandle {
       })
       this.child = child
       this.pid = child.pid ?? 0
-      this.link = new Link(ipcEndpoint(child), (m) => this.onMessage(m), { held: true })
+      // Not held either: a child starts reading its IPC channel when its first 'message'
+      // listener is added (worker.ts), so what is written before waits in the pipe.
+      this.link = new Link(ipcEndpoint(child), (m) => this.onMessage(m))
       child.on("message", (data: any) => this.link.receive(unframe(data), undefined))
       child.on("error", (e) => {
         this.uncaught = e
@@ -110,7 +112,6 @@ export class ChildHandle {
       case P.READY:
         this.ready = true
         this.pid = m[1]
-        this.link.release()
         this.events.onReady(m[1], m[2])
         return
       case P.DONE:
