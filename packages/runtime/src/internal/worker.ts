@@ -119,6 +119,10 @@ let closing = false
 let booted = false
 let inflight = 0
 let exiting = false
+// After a reply, a service worker stays awake for a moment (see awake.ts): a caller that sends its
+// next call at once finds it polling, not asleep.
+const AWAKE_MS = boot.mode === "service" ? boot.awakeMs ?? 0 : 0
+
 /** How many calls run at once (Python's pool workers run one task at a time); the rest wait. */
 const concurrency = boot.concurrency ?? Infinity
 const waitingRuns: Array<Array<any>> = []
@@ -261,10 +265,6 @@ function startWaiting(): void {
   }
   if (closing && inflight === 0 && waitingRuns.length === 0 && !draining && booted) void exit(0)
 }
-
-// After a reply, a service worker stays awake for a moment (see awake.ts): a caller that sends its
-// next call at once finds it polling, not asleep.
-const AWAKE_MS = boot.mode === "service" ? boot.awakeMs ?? 0 : 0
 
 const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e)
 
