@@ -616,8 +616,12 @@ class PoolImpl {
    * that is never closed does not hang the exit), while queued or running work, or a `join`
    * waiting, does.
    */
+  private isBusy(): boolean {
+    return this.queue.items > 0 || this.running > 0 || this.joinWaiters.length > 0
+  }
+
   private updateRef(force = false): void {
-    const busy = this.queue.items > 0 || this.running > 0 || this.joinWaiters.length > 0
+    const busy = this.isBusy()
     if (busy === this.referenced && !force) return
     if (!busy && !force) {
       // Unref when the pool is found idle a millisecond later: a caller that awaits one task
@@ -639,7 +643,7 @@ class PoolImpl {
   private unrefScheduled = false
   private readonly unrefIfIdle = (): void => {
     this.unrefScheduled = false
-    this.updateRef(this.referenced && !(this.queue.items > 0 || this.running > 0 || this.joinWaiters.length > 0))
+    this.updateRef(this.referenced && !this.isBusy())
   }
 
   private requeueFront(jobs: ReadonlyArray<Job>): void {

@@ -250,18 +250,19 @@ let callIds = 0
 let awaiting = 0
 const isAwaiting = (): boolean => awaiting > 0
 
-/** `awakeAfterReply` / `pollForReply` in milliseconds; undefined if invalid. */
-const awakeMillis = (input: Duration.Input | undefined, byDefault: number): number | undefined => {
+/** A polling option (`awakeAfterReply`, `pollForReply`) in milliseconds; a RangeError if invalid. */
+const pollingMillis = (name: string, input: Duration.Input | undefined, byDefault: number): number | RangeError => {
   if (input === undefined) return byDefault
+  let ms = Number.NaN
   // Effect reads a NaN number as zero; here it is a mistake.
-  if (typeof input === "number" && Number.isNaN(input)) return undefined
-  let ms: number
-  try {
-    ms = Duration.toMillis(Duration.fromInputUnsafe(input))
-  } catch {
-    return undefined
+  if (typeof input !== "number" || !Number.isNaN(input)) {
+    try {
+      ms = Duration.toMillis(Duration.fromInputUnsafe(input))
+    } catch {
+      // stays NaN
+    }
   }
-  return ms >= 0 && ms <= 1000 ? ms : undefined
+  return ms >= 0 && ms <= 1000 ? ms : new RangeError(`${name} must be a duration from 0 to 1 second, not ${String(input)}`)
 }
 
 /**
@@ -296,14 +297,10 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
         signal,
         ...(cause === undefined ? {} : { cause })
       })
-    const awakeMs = awakeMillis(options.awakeAfterReply, 0.05)
-    if (awakeMs === undefined) {
-      return yield* Effect.fail(errorOf("SpawnFailed", null, null, new RangeError(`awakeAfterReply must be a duration from 0 to 1 second, not ${String(options.awakeAfterReply)}`)))
-    }
-    const pollMs = awakeMillis(options.pollForReply, 0)
-    if (pollMs === undefined) {
-      return yield* Effect.fail(errorOf("SpawnFailed", null, null, new RangeError(`pollForReply must be a duration from 0 to 1 second, not ${String(options.pollForReply)}`)))
-    }
+    const awakeMs = pollingMillis("awakeAfterReply", options.awakeAfterReply, 0.05)
+    if (awakeMs instanceof RangeError) return yield* Effect.fail(errorOf("SpawnFailed", null, null, awakeMs))
+    const pollMs = pollingMillis("pollForReply", options.pollForReply, 0)
+    if (pollMs instanceof RangeError) return yield* Effect.fail(errorOf("SpawnFailed", null, null, pollMs))
     try {
       handle = new ChildHandle({
         backend,

@@ -42,7 +42,7 @@ const onMessage = (message: unknown): void => {
       tasks[m[1]] = [m[2], m[3]]
       return
     case P.RUN:
-      if (inflight < concurrency && !draining && booted) runCall(m[1], m[2], m[3], m[4] ?? undefined)
+      if (mayStart()) runCall(m[1], m[2], m[3], m[4] ?? undefined)
       else waitingRuns.push(m)
       return
     case P.INTERRUPT: {
@@ -64,7 +64,7 @@ const onMessage = (message: unknown): void => {
       return
     case P.CLOSE:
       closing = true
-      if (inflight === 0 && waitingRuns.length === 0 && !draining && booted) void exit(0)
+      if (allDone()) void exit(0)
       return
   }
 }
@@ -128,6 +128,10 @@ const concurrency = boot.concurrency ?? Infinity
 const waitingRuns: Array<Array<any>> = []
 /** A finished call's result is on its way out; the next call waits for it (limited concurrency). */
 let draining = false
+/** Whether a call may start now (else it waits in `waitingRuns`). */
+const mayStart = (): boolean => booted && inflight < concurrency && !draining
+/** Nothing runs, waits or is on its way out (a closing worker may exit). */
+const allDone = (): boolean => booted && inflight === 0 && waitingRuns.length === 0 && !draining
 
 const exit = async (code: number): Promise<void> => {
   if (exiting) return
@@ -256,14 +260,14 @@ function startWaiting(): void {
   if (starting) return
   starting = true
   try {
-    while (waitingRuns.length > 0 && inflight < concurrency && !draining && booted) {
+    while (waitingRuns.length > 0 && mayStart()) {
       const m = waitingRuns.shift()!
       runCall(m[1], m[2], m[3], m[4] ?? undefined)
     }
   } finally {
     starting = false
   }
-  if (closing && inflight === 0 && waitingRuns.length === 0 && !draining && booted) void exit(0)
+  if (closing && allDone()) void exit(0)
 }
 
 const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e)
