@@ -19,7 +19,7 @@
  */
 import * as Child from "@multiproc/runtime/Child"
 import * as Codec from "@multiproc/runtime/Codec"
-import { CodecError, decode, encode, isPlainLeaf } from "@multiproc/runtime/internal/codec"
+import { CodecError, decode, encode, isPlainArray } from "@multiproc/runtime/internal/codec"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Task from "@multiproc/runtime/Task"
 import * as Cause from "effect/Cause"
@@ -118,7 +118,8 @@ export interface Options<I extends AnyTask = AnyTask> {
   /** Most queued `apply` tasks sent together in one call. Default 256. */
   readonly maxBatch?: number | undefined
   /** Extra worker settings (resource limits, exec arguments, environment, and the low-latency
-   * polling of `Child.SpawnOptions`: `awakeAfterReply`, `pollForReply`, both off by default here). */
+   * polling of `Child.SpawnOptions`: here `pollForReply` defaults to 50 µs and `awakeAfterReply`
+   * to 0). */
   readonly worker?: Pick<Child.SpawnOptions, "resourceLimits" | "execArgv" | "env" | "killAfter" | "awakeAfterReply" | "pollForReply"> | undefined
 }
 
@@ -387,10 +388,13 @@ class PoolImpl {
         // tasks of one worker never interleave (a lock owned per thread stays exclusive).
         concurrency: 1,
         preload,
-        // A pool's workers fill the machine's cores: one that polled after each reply would take
-        // CPU from its siblings and the caller (measured on 2 cores: one task in flight, p90 55-68
-        // µs without, 89-92 µs with, p50 about the same). Opt in with `worker.awakeAfterReply`.
+        // The caller polls for a reply (up to 50 µs after each call), the workers do not: a
+        // pool's workers fill the machine's cores, and one that polled after each reply would take
+        // CPU from its siblings and the caller. Measured on 2 cores, one task in flight (p50 / p90,
+        // µs, raw postMessage 28-30): neither polls 41-43 / 53-57, workers poll 32-35 / 54-96,
+        // caller polls 31 / 40-46, both 24-26 / 140-147.
         awakeAfterReply: 0,
+        pollForReply: "50 micros",
         ...self.workerOptions
       }))
       slot.child = child
@@ -583,7 +587,9 @@ class PoolImpl {
       kernel.send(child.address, PW.TASKS_PORT, [no, first.task.module, first.task.key])
     }
     let answered = false
-    const cancel = child.callUnsafe(chunkTaskFor(first.task), [no, first.star, plainItems(items, first.star) ? items : new PW.Items(items)] as any, (exit) => {
+    // A few plain items (numbers, booleans, short strings) need no codec in the worker: they
+    // travel as they are, not wrapped in `PW.Items` to be opened after the task's module is imported.
+    const cancel = child.callUnsafe(chunkTaskFor(first.task), [no, first.star, isPlainArray(items, first.star) ? items : new PW.Items(items)] as any, (exit) => {
       answered = true
       call.cancel = undefined
       this.onCallDone(call, exit)
@@ -1086,21 +1092,6 @@ const namedTasks = new WeakMap<Child.Child, Set<number>>()
 
 const jobIds = new WeakMap<AnyTask, [string, string]>()
 /** Which jobs can travel together (one string per task: compared and hashed per call). */
-/** A few items of plain numbers, booleans and short strings need no codec in the worker: they
- * travel as they are, not wrapped in `PW.Items` to be opened after the task's module is imported. */
-const plainItems = (items: ReadonlyArray<unknown>, star: 0 | 1): boolean => {
-  if (items.length > 16) return false
-  for (const item of items) {
-    if (star === 0) {
-      if (!isPlainLeaf(item)) return false
-      continue
-    }
-    if (!Array.isArray(item) || item.length > 16) return false
-    for (const a of item) if (!isPlainLeaf(a)) return false
-  }
-  return true
-}
-
 const jobIdOf = (task: AnyTask, star: 0 | 1): string => {
   let ids = jobIds.get(task)
   if (ids === undefined) jobIds.set(task, ids = [`0${task.module}#${task.key}`, `1${task.module}#${task.key}`])

@@ -70,13 +70,19 @@ describe.each(backends)("Child (%s backend)", (backend) => {
       // Event-loop utilisation tells polling (active) from sleeping in the poll phase (idle).
       const awake = yield* Child.spawn({ backend, awakeAfterReply: "40 millis" })
       const asleep = yield* Child.spawn({ backend, awakeAfterReply: 0 })
-      for (const child of [awake, asleep]) yield* child.call(L.loopUse, [])
-      yield* Effect.sleep("150 millis")
-      const [a, b] = yield* Effect.all([awake.call(L.loopUse, []), asleep.call(L.loopUse, [])])
-      expect(a.active).toBeGreaterThanOrEqual(30)
-      expect(a.idle).toBeGreaterThanOrEqual(50)
-      expect(b.active).toBeLessThan(20)
-      expect(b.idle).toBeGreaterThanOrEqual(100)
+      // A loaded machine can make a sleeping loop look busy (a process descheduled in a callback
+      // counts as active), never a polling one look idle: the sleeping one gets three tries.
+      let asleepActive = Infinity
+      for (let attempt = 0; attempt < 3 && asleepActive >= 20; attempt++) {
+        for (const child of [awake, asleep]) yield* child.call(L.loopUse, [])
+        yield* Effect.sleep("150 millis")
+        const [a, b] = yield* Effect.all([awake.call(L.loopUse, []), asleep.call(L.loopUse, [])])
+        expect(a.active).toBeGreaterThanOrEqual(30)
+        expect(a.idle).toBeGreaterThanOrEqual(50)
+        expect(b.idle).toBeGreaterThanOrEqual(100)
+        asleepActive = b.active
+      }
+      expect(asleepActive).toBeLessThan(20)
     })))
 
   it.live("awakeAfterReply and pollForReply must be durations from 0 to 1 second: anything else is a SpawnFailed error", () =>

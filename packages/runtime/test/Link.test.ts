@@ -39,6 +39,41 @@ describe("Link (batched framing)", () => {
     close()
   })
 
+  it("a lone plain protocol tuple crosses as it is (no frame), anything else as a frame; both exactly", async () => {
+    const { port1, port2 } = new MessageChannel()
+    const raw: Array<unknown> = []
+    const received: Array<unknown> = []
+    const a = new Link(portEndpoint(port1), () => {})
+    const b = new Link(portEndpoint(port2), (m) => received.push(m))
+    port2.on("message", (d) => {
+      raw.push(d)
+      receiveThreadData(b, d)
+    })
+    const plain = [2, 7, 0, [81, "ok", true, [1.5, NaN, -Infinity, [Number.MAX_SAFE_INTEGER]]]]
+    // Not plain: -0, a lone surrogate, a long string, a nested object, too deep, null.
+    const framed: Array<unknown> = [
+      [2, 8, 0, [-0]],
+      [2, 9, 0, ["\ud800"]],
+      [2, 10, 0, ["y".repeat(64)]],
+      [2, 11, 0, [{ a: 1 }]],
+      [2, 12, 0, [[[[[1]]]]]],
+      [2, 13, 0, null]
+    ]
+    const all = [plain, ...framed]
+    for (let i = 0; i < all.length; i++) {
+      // Each in a tick of its own: the first message of a tick is the one that may go as it is.
+      a.send(all[i])
+      await until(() => received.length > i)
+    }
+    expect(raw[0]).toEqual(plain)
+    for (const d of raw.slice(1)) expect(typeof d).toBe("string")
+    expect(received).toEqual([plain, ...framed])
+    expect(Object.is((received[1] as any)[3][0], -0)).toBe(true)
+    expect((received[2] as any)[3][0]).toBe("\ud800")
+    port1.close()
+    port2.close()
+  })
+
   it("a message that cannot be encoded fails at send and leaves the batch intact", async () => {
     const { a, received, close } = pair()
     a.send("before")

@@ -11,13 +11,25 @@
 
 let until = 0
 let whileAwaitingUntil = 0
-let awaiting: () => boolean = () => false
+/** What callers await (one predicate per caller, e.g. per child with calls out). */
+const awaiting = new Set<() => boolean>()
 let running = false
+
+const anyAwaiting = (): boolean => {
+  for (const pending of awaiting) {
+    if (pending()) return true
+    awaiting.delete(pending)
+  }
+  return false
+}
 
 const tick = (): void => {
   const now = performance.now()
-  if (now < until || (now < whileAwaitingUntil && awaiting())) setImmediate(tick)
-  else running = false
+  if (now < until || (now < whileAwaitingUntil && anyAwaiting())) setImmediate(tick)
+  else {
+    running = false
+    if (now >= whileAwaitingUntil) awaiting.clear()
+  }
 }
 
 const start = (): void => {
@@ -34,7 +46,7 @@ export const stayAwake = (ms: number): void => {
 
 /** Stays awake for up to `ms` from now while `pending()` holds (a caller awaiting a reply). */
 export const stayAwakeWhile = (ms: number, pending: () => boolean): void => {
-  awaiting = pending
+  awaiting.add(pending)
   whileAwaitingUntil = Math.max(whileAwaitingUntil, performance.now() + ms)
   start()
 }

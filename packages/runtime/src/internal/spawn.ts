@@ -6,7 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { type ResourceLimits, Worker } from "node:worker_threads"
-import { prepareOpaque } from "./codec.ts"
+import { isPlainArray, prepareOpaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
 import { ipcEndpoint, Link, portEndpoint, receiveThreadData, unframe } from "./link.ts"
 import * as P from "./protocol.ts"
@@ -149,9 +149,9 @@ export class ChildHandle {
   /** Sends a call; throws `CodecError` (path under `args`) if an argument cannot be encoded. */
   call(callId: number, task: { readonly module: string; readonly key: string }, args: ReadonlyArray<unknown>): void {
     // Arguments travel opaque: the worker decodes them after importing the task's module, which
-    // may register the codecs they need.
+    // may register the codecs they need. Plain ones need no decoding: they travel as they are.
     const shared: Array<unknown> | undefined = this.link.endpoint.sharesMemory ? [] : undefined
-    const prepared = prepareOpaque(args, { shared }, "args")
+    const prepared = isPlainArray(args, 2) ? args : prepareOpaque(args, { shared }, "args")
     let index = this.taskObjects.get(task)
     if (index === undefined) {
       const id = task.module + "#" + task.key
@@ -163,7 +163,7 @@ export class ChildHandle {
       }
       this.taskObjects.set(task, index)
     }
-    this.link.send([P.RUN, callId, index, prepared, shared && shared.length > 0 ? shared : null])
+    this.link.send(shared && shared.length > 0 ? [P.RUN, callId, index, prepared, shared] : [P.RUN, callId, index, prepared])
   }
 
   interrupt(callId: number): void {

@@ -171,14 +171,18 @@ const resolvedByIndex: Array<Fn | undefined> = []
 const isThenable = (u: unknown): u is PromiseLike<unknown> =>
   (typeof u === "object" || typeof u === "function") && u !== null && typeof (u as any).then === "function"
 
-function runCall(callId: number, index: number, args: Opaque, shared: ReadonlyArray<unknown> | undefined): void {
+/** A call's arguments: plain ones travel as they are, the others opaque (see `ChildHandle.call`). */
+const openArgs = (args: Opaque | Array<unknown>, shared: ReadonlyArray<unknown> | undefined): Array<unknown> =>
+  Array.isArray(args) ? args : args.open({ shared }) as Array<unknown>
+
+function runCall(callId: number, index: number, args: Opaque | Array<unknown>, shared: ReadonlyArray<unknown> | undefined): void {
   inflight++
   const fn = resolvedByIndex[index]
   // Hot path: a resolved task with a synchronous result is answered without a microtask.
   if (fn !== undefined && boot.mode === "service") {
     let out: unknown
     try {
-      out = fn(...(args.open({ shared }) as Array<unknown>))
+      out = fn(...openArgs(args, shared))
     } catch (e) {
       return finish(callId, P.THROW, e)
     }
@@ -189,7 +193,7 @@ function runCall(callId: number, index: number, args: Opaque, shared: ReadonlyAr
   void runCallSlow(callId, index, args, shared)
 }
 
-async function runCallSlow(callId: number, index: number, args: Opaque, shared: ReadonlyArray<unknown> | undefined): Promise<void> {
+async function runCallSlow(callId: number, index: number, args: Opaque | Array<unknown>, shared: ReadonlyArray<unknown> | undefined): Promise<void> {
   let out: unknown
   try {
     let fn = resolvedByIndex[index]
@@ -198,7 +202,7 @@ async function runCallSlow(callId: number, index: number, args: Opaque, shared: 
       fn = await importing(() => Task.resolve(module, key)) as Fn
       resolvedByIndex[index] = fn
     }
-    const argv = args.open({ shared }) as Array<unknown>
+    const argv = openArgs(args, shared)
     if (boot.mode === "once") kernel.log(P.levels.INFO, "child process calling self.run()")
     out = fn(...argv)
   } catch (e) {
