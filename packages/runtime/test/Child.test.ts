@@ -85,6 +85,14 @@ describe.each(backends)("Child (%s backend)", (backend) => {
       expect(asleepActive).toBeLessThan(20)
     })))
 
+  it.live("a worker whose messages are all plain never loads msgpackr; the first other message loads it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      expect(yield* child.call(L.usesMsgpackr, [])).toBe(false)
+      expect(yield* child.call(L.usesMsgpackr, [[1, "two", [3]]])).toBe(false)
+      expect(yield* child.call(L.usesMsgpackr, [new Map([[1, 2]])])).toBe(true)
+    })))
+
   it.live("awakeAfterReply and pollForReply must be durations from 0 to 1 second: anything else is a SpawnFailed error", () =>
     Effect.gen(function*() {
       for (const option of ["awakeAfterReply", "pollForReply"] as const) {

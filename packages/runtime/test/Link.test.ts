@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { Link, portEndpoint, receiveThreadData } from "@multiproc/runtime/internal/link"
+import { Link, portEndpoint, receiveData } from "@multiproc/runtime/internal/link"
 import { MessageChannel } from "node:worker_threads"
 
 /** Waits until `done()` holds (the machine may be loaded: poll, with a generous deadline). */
@@ -13,7 +13,7 @@ const pair = () => {
   const received: Array<unknown> = []
   const a = new Link(portEndpoint(port1), () => {})
   const b = new Link(portEndpoint(port2), (m) => received.push(m))
-  port2.on("message", (d) => receiveThreadData(b, d))
+  port2.on("message", (d) => receiveData(b, d))
   return { a, received, close: () => (port1.close(), port2.close()) }
 }
 
@@ -47,7 +47,7 @@ describe("Link (batched framing)", () => {
     const b = new Link(portEndpoint(port2), (m) => received.push(m))
     port2.on("message", (d) => {
       raw.push(d)
-      receiveThreadData(b, d)
+      receiveData(b, d)
     })
     const plain = [2, 7, 0, [81, "ok", true, [1.5, NaN, -Infinity, [Number.MAX_SAFE_INTEGER]]]]
     // Not plain: -0, a lone surrogate, a long string, a nested object, too deep, null.
@@ -70,6 +70,42 @@ describe("Link (batched framing)", () => {
     expect(received).toEqual([plain, ...framed])
     expect(Object.is((received[1] as any)[3][0], -0)).toBe(true)
     expect((received[2] as any)[3][0]).toBe("\ud800")
+    port1.close()
+    port2.close()
+  })
+
+  it("a small batch of plain messages goes as an array of them; a batch with another message is packed, shared references kept", async () => {
+    const { port1, port2 } = new MessageChannel()
+    const raw: Array<unknown> = []
+    const received: Array<unknown> = []
+    const a = new Link(portEndpoint(port1), () => {})
+    const b = new Link(portEndpoint(port2), (m) => received.push(m))
+    port2.on("message", (d) => {
+      raw.push(d)
+      receiveData(b, d)
+    })
+    const shared = [5, 6]
+    // Tick 1: the first goes alone, the next three as one plain batch.
+    a.send([1, "first"])
+    a.send([2, shared, shared])
+    a.send([3, true])
+    a.send([4, [7, [8]]])
+    await until(() => received.length >= 4)
+    expect(raw.length).toBe(2)
+    expect(raw[1]).toEqual([[2, shared, shared], [3, true], [4, [7, [8]]]])
+    // Tick 2: a plain message queued before a non-plain one is packed with it, its shared array
+    // still one array.
+    a.send([0, "opens the tick"])
+    a.send([5, shared, shared])
+    a.send([6, { not: "plain" }])
+    await until(() => received.length >= 7)
+    expect(raw.length).toBe(4)
+    expect(typeof raw[3]).toBe("string")
+    expect(received.slice(4)).toEqual([[0, "opens the tick"], [5, shared, shared], [6, { not: "plain" }]])
+    const m5 = received[5] as Array<unknown>
+    expect(m5[1]).toBe(m5[2])
+    const m2 = received[1] as Array<unknown>
+    expect(m2[1]).toBe(m2[2])
     port1.close()
     port2.close()
   })

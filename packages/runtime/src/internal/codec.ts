@@ -16,8 +16,8 @@ import type * as Msgpackr from "msgpackr/pack"
 // msgpackr's Node entry also loads its stream iterators, ~4 ms of a worker's boot; its pack.js
 // (which brings unpack.js) is all the codec needs. Fall back to the entry if the layout changes.
 // Resolving the package's exports costs a fresh worker a few ms more than a direct path: try the
-// workspace's own node_modules first. Loaded with `require` (Node 24 requires ES modules without
-// top-level await synchronously), not a top-level `await import`: a worker thread terminated while
+// workspace's own node_modules first. Loaded with `require` when first needed (Node 24 requires
+// ES modules without top-level await synchronously), not a top-level `await import`: a worker thread terminated while
 // an async module finishes evaluating can bring V8 down (a CHECK in
 // `SourceTextModule::AsyncModuleExecutionFulfilled`), so the bootstrap's modules have no top-level
 // await.
@@ -36,8 +36,6 @@ const loadMsgpackr = (): typeof Msgpackr => {
   }
   throw new Error("msgpackr cannot be loaded")
 }
-const msgpackr = loadMsgpackr()
-const { addExtension, Packr } = msgpackr
 
 /** Thrown at the sender when a value cannot cross a process boundary. */
 export class CodecError extends Error {
@@ -79,19 +77,32 @@ const T_SHARED = 14
 const T_ROOT = 15
 const T_OPAQUE = 16
 
-addExtension({
-  Class: Ext,
-  type: 0x4d,
-  write: (ext: Ext) => [ext.t, ext.v],
-  read: (data: [number, unknown]) => new Ext(data[0], data[1])
-})
+let packrLoaded: InstanceType<typeof Msgpackr.Packr> | undefined
 
-const packr = new Packr({
-  useRecords: false,
-  mapsAsObjects: true,
-  int64AsType: "bigint",
-  useBigIntExtension: true
-} as ConstructorParameters<typeof Packr>[0])
+/**
+ * msgpackr, loaded when first needed: a thread whose messages are all plain (see `isPlainArray`)
+ * never loads it (3-5 ms of a worker's boot, measured).
+ */
+const packr = (): InstanceType<typeof Msgpackr.Packr> => packrLoaded ??= makePackr()
+
+const makePackr = (): InstanceType<typeof Msgpackr.Packr> => {
+  const { addExtension, Packr } = loadMsgpackr()
+  addExtension({
+    Class: Ext,
+    type: 0x4d,
+    write: (ext: Ext) => [ext.t, ext.v],
+    read: (data: [number, unknown]) => new Ext(data[0], data[1])
+  })
+  return new Packr({
+    useRecords: false,
+    mapsAsObjects: true,
+    int64AsType: "bigint",
+    useBigIntExtension: true
+  } as ConstructorParameters<typeof Msgpackr.Packr>[0])
+}
+
+/** Whether this thread has loaded msgpackr yet (for tests). */
+export const msgpackrLoaded = (): boolean => packrLoaded !== undefined
 
 /** A type whose instances cross the boundary through their own encoding (queues, locks, …). */
 export interface CustomCodec<A = any> {
@@ -639,19 +650,19 @@ const noSharedDecode: DecodeContext = { shared: undefined }
 
 /** Encodes one value into standalone msgpack bytes (a fresh buffer, safe to transfer). */
 export const encode = (value: unknown, ctx: EncodeContext = noShared): Uint8Array => {
-  const packed = packr.pack(prepareValue(value, ctx))
+  const packed = packr().pack(prepareValue(value, ctx))
   return new Uint8Array(packed)
 }
 
 /** Decodes bytes produced by {@link encode}. */
 export const decode = (bytes: Uint8Array, ctx: DecodeContext = noSharedDecode): unknown =>
-  restoreValue(packr.unpack(bytes), ctx)
+  restoreValue(packr().unpack(bytes), ctx)
 
 /** Packs already prepared values as one batch (one msgpack array) into a fresh buffer. */
-export const packBatch = (prepared: Array<unknown>): Uint8Array => new Uint8Array(packr.pack(prepared))
+export const packBatch = (prepared: Array<unknown>): Uint8Array => new Uint8Array(packr().pack(prepared))
 
 /** Packs a batch into msgpackr's own buffer: the view is valid only until the next pack. */
-export const packBatchView = (prepared: Array<unknown>): Buffer => packr.pack(prepared) as Buffer
+export const packBatchView = (prepared: Array<unknown>): Buffer => packr().pack(prepared) as Buffer
 
 /** Unpacks a batch into its prepared values; call {@link restoreValue} on each. */
-export const unpackBatch = (bytes: Uint8Array): Array<unknown> => packr.unpack(bytes) as Array<unknown>
+export const unpackBatch = (bytes: Uint8Array): Array<unknown> => packr().unpack(bytes) as Array<unknown>

@@ -9,7 +9,7 @@
  */
 import { setFlagsFromString } from "node:v8"
 import { isMainThread, type MessagePort, receiveMessageOnPort, threadId, workerData } from "node:worker_threads"
-import { Link, portEndpoint, receiveThreadData } from "./link.ts"
+import { Link, portEndpoint, receiveData } from "./link.ts"
 import { DOWN, LOG, levelName, levels, ROUTE } from "./protocol.ts"
 
 export interface SelfInfo {
@@ -266,7 +266,7 @@ const openDirect = (peer: string, port: MessagePort, nonce: number): Direct => {
     })
   }
   d.link.onDecodeError = (e) => log(levels.ERROR, `undecodable message from ${peer || "main"}: ${(e as Error)?.message ?? e}`)
-  port.on("message", (data) => receiveThreadData(d.link, data))
+  port.on("message", (data) => receiveData(d.link, data))
   // The peer is gone (or dropped the link): new messages take the tree (where they meet the DOWN).
   // No reading from the port here: this also runs while this thread itself is torn down.
   port.on("close", () => {
@@ -301,7 +301,7 @@ const drainPort = (d: Direct): void => {
   if (d.portClosed) return
   let entry: { message: unknown } | undefined
   try {
-    while ((entry = receiveMessageOnPort(d.port)) !== undefined) receiveThreadData(d.link, entry.message)
+    while ((entry = receiveMessageOnPort(d.port)) !== undefined) receiveData(d.link, entry.message)
   } catch {
     // closed already
   }

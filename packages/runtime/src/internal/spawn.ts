@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url"
 import { type ResourceLimits, Worker } from "node:worker_threads"
 import { isPlainArray, prepareOpaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
-import { ipcEndpoint, Link, portEndpoint, receiveThreadData, unframe } from "./link.ts"
+import { ipcEndpoint, Link, portEndpoint, receiveData } from "./link.ts"
 import * as P from "./protocol.ts"
 
 const entry = new URL("./worker-entry.mjs", import.meta.url)
@@ -76,7 +76,7 @@ export class ChildHandle {
       // Not held until ready: a thread's port queues what is posted before the worker listens,
       // and the worker holds calls until it is ready itself (no round trip before the first call).
       this.link = new Link(portEndpoint(worker), (m) => this.onMessage(m))
-      worker.on("message", (data) => receiveThreadData(this.link, data))
+      worker.on("message", (data) => receiveData(this.link, data))
       worker.on("error", (e) => {
         this.uncaught = e
       })
@@ -93,7 +93,7 @@ export class ChildHandle {
       // Not held either: a child starts reading its IPC channel when its first 'message'
       // listener is added (worker.ts), so what is written before waits in the pipe.
       this.link = new Link(ipcEndpoint(child), (m) => this.onMessage(m))
-      child.on("message", (data: any) => this.link.receive(unframe(data), undefined))
+      child.on("message", (data: any) => receiveData(this.link, data))
       child.on("error", (e) => {
         this.uncaught = e
         // A failed spawn emits 'error' and never 'close'.

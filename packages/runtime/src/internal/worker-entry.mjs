@@ -16,9 +16,10 @@ try {
   // A read-only cache directory only costs speed.
 }
 // V8 compiles a function when it is first called, and the compile cache holds only what was
-// compiled with the module: every fresh worker compiled msgpackr's encoder and decoder again for
-// its first message (~3.5 ms). The runtime's own modules are compiled eagerly instead, so the cache
-// holds all of them. The flag is process-wide: threads count themselves in a shared word, and the
+// compiled with the module: every fresh worker compiled the runtime's message path again for its
+// first messages. The runtime's own modules are compiled eagerly instead, so the cache holds all
+// of them (msgpackr is not among them: it is loaded when a first message is not plain, see
+// codec.ts). The flag is process-wide: threads count themselves in a shared word, and the
 // last one whose runtime is compiled switches back to lazy compilation (worker.ts, first
 // statement); user modules compile lazily as usual. Only speed is at stake, so a race between two
 // threads costs at most an eager or a lazy compile somewhere. Without a cache, eager compilation

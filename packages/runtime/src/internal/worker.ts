@@ -10,7 +10,7 @@ import * as Task from "../Task.ts"
 import { stayAwake } from "./awake.ts"
 import { CodecError, type Opaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
-import { ipcEndpoint, Link, portEndpoint, receiveThreadData, unframe } from "./link.ts"
+import { ipcEndpoint, Link, portEndpoint, receiveData } from "./link.ts"
 import * as P from "./protocol.ts"
 
 // The runtime's modules are compiled now: back to lazy compilation (see worker-entry.mjs).
@@ -73,9 +73,9 @@ const link = new Link(isThread ? portEndpoint(parentPort!) : ipcEndpoint(process
 link.onDecodeError = (e) => kernel.log(P.levels.ERROR, `undecodable message from parent: ${(e as Error)?.message ?? e}`)
 
 if (isThread) {
-  parentPort!.on("message", (data) => receiveThreadData(link, data))
+  parentPort!.on("message", (data) => receiveData(link, data))
 } else {
-  process.on("message", (data: any) => link.receive(unframe(data), undefined))
+  process.on("message", (data: any) => receiveData(link, data))
   // No orphans: when the parent goes away (even by SIGKILL) the IPC channel closes.
   process.on("disconnect", () => {
     link.close()
