@@ -8,13 +8,18 @@ const until = async (done: () => boolean, ms = 20_000) => {
   while (!done() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 10))
 }
 
+/** Two links over a channel; `raw` holds what the port delivered (frames or plain messages). */
 const pair = () => {
   const { port1, port2 } = new MessageChannel()
+  const raw: Array<unknown> = []
   const received: Array<unknown> = []
   const a = new Link(portEndpoint(port1), () => {})
   const b = new Link(portEndpoint(port2), (m) => received.push(m))
-  port2.on("message", (d) => receiveData(b, d))
-  return { a, received, close: () => (port1.close(), port2.close()) }
+  port2.on("message", (d) => {
+    raw.push(d)
+    receiveData(b, d)
+  })
+  return { a, raw, received, close: () => (port1.close(), port2.close()) }
 }
 
 describe("Link (batched framing)", () => {
@@ -40,15 +45,7 @@ describe("Link (batched framing)", () => {
   })
 
   it("a lone plain protocol tuple crosses as it is (no frame), anything else as a frame; both exactly", async () => {
-    const { port1, port2 } = new MessageChannel()
-    const raw: Array<unknown> = []
-    const received: Array<unknown> = []
-    const a = new Link(portEndpoint(port1), () => {})
-    const b = new Link(portEndpoint(port2), (m) => received.push(m))
-    port2.on("message", (d) => {
-      raw.push(d)
-      receiveData(b, d)
-    })
+    const { a, raw, received, close } = pair()
     const plain = [2, 7, 0, [81, "ok", true, [1.5, NaN, -Infinity, [Number.MAX_SAFE_INTEGER]]]]
     // Not plain: -0, a lone surrogate, a long string, a nested object, too deep, null.
     const framed: Array<unknown> = [
@@ -70,20 +67,11 @@ describe("Link (batched framing)", () => {
     expect(received).toEqual([plain, ...framed])
     expect(Object.is((received[1] as any)[3][0], -0)).toBe(true)
     expect((received[2] as any)[3][0]).toBe("\ud800")
-    port1.close()
-    port2.close()
+    close()
   })
 
   it("a small batch of plain messages goes as an array of them; a batch with another message is packed, shared references kept", async () => {
-    const { port1, port2 } = new MessageChannel()
-    const raw: Array<unknown> = []
-    const received: Array<unknown> = []
-    const a = new Link(portEndpoint(port1), () => {})
-    const b = new Link(portEndpoint(port2), (m) => received.push(m))
-    port2.on("message", (d) => {
-      raw.push(d)
-      receiveData(b, d)
-    })
+    const { a, raw, received, close } = pair()
     const shared = [5, 6]
     // Tick 1: the first goes alone, the next three as one plain batch.
     a.send([1, "first"])
@@ -106,8 +94,7 @@ describe("Link (batched framing)", () => {
     expect(m5[1]).toBe(m5[2])
     const m2 = received[1] as Array<unknown>
     expect(m2[1]).toBe(m2[2])
-    port1.close()
-    port2.close()
+    close()
   })
 
   it("a message that cannot be encoded fails at send and leaves the batch intact", async () => {
