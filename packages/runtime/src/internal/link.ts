@@ -136,7 +136,11 @@ export class Link {
    * shared references, which msgpackr alone would copy). */
   private preparePending(): void {
     const pending = this.pending
-    for (let i = 0; i < pending.length; i++) pending[i] = prepareValue(pending[i], this.ctx)
+    for (let i = 0; i < pending.length; i++) {
+      const m = pending[i] as Array<unknown>
+      // Only an inner array can be shared: a flat message is ready as it is.
+      if (m.some(Array.isArray)) pending[i] = prepareValue(m, this.ctx)
+    }
     this.pendingPlain = false
   }
 
