@@ -587,8 +587,9 @@ class PoolImpl {
       kernel.send(child.address, PW.TASKS_PORT, [no, first.task.module, first.task.key])
     }
     let answered = false
-    // A few plain items (numbers, booleans, short strings) need no codec in the worker: they
-    // travel as they are, not wrapped in `PW.Items` to be opened after the task's module is imported.
+    // A few plain items (numbers, booleans, short strings, null, undefined) need no codec in the
+    // worker: they travel as they are, not wrapped in `PW.Items` to be opened after the task's
+    // module is imported.
     const cancel = child.callUnsafe(chunkTaskFor(first.task), [no, first.star, isPlainArray(items, first.star) ? items : new PW.Items(items)] as any, (exit) => {
       answered = true
       call.cancel = undefined

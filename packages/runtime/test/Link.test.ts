@@ -46,15 +46,16 @@ describe("Link (batched framing)", () => {
 
   it("a lone plain protocol tuple crosses as it is (no frame), anything else as a frame; both exactly", async () => {
     const { a, raw, received, close } = pair()
-    const plain = [2, 7, 0, [81, "ok", true, [1.5, NaN, -Infinity, [Number.MAX_SAFE_INTEGER]]]]
-    // Not plain: -0, a lone surrogate, a long string, a nested object, too deep, null.
+    const plain = [2, 7, 0, [81, "ok", true, null, undefined, [1.5, NaN, -Infinity, [Number.MAX_SAFE_INTEGER]]]]
+    // Not plain: -0, a lone surrogate, a long string, a nested object, too deep, a hole.
     const framed: Array<unknown> = [
       [2, 8, 0, [-0]],
       [2, 9, 0, ["\ud800"]],
       [2, 10, 0, ["y".repeat(64)]],
       [2, 11, 0, [{ a: 1 }]],
       [2, 12, 0, [[[[[1]]]]]],
-      [2, 13, 0, null]
+      // eslint-disable-next-line no-sparse-arrays
+      [2, 13, 0, [1, , 3]]
     ]
     const all = [plain, ...framed]
     for (let i = 0; i < all.length; i++) {
@@ -67,6 +68,13 @@ describe("Link (batched framing)", () => {
     expect(received).toEqual([plain, ...framed])
     expect(Object.is((received[1] as any)[3][0], -0)).toBe(true)
     expect((received[2] as any)[3][0]).toBe("\ud800")
+    const holed = (received[6] as any)[3] as Array<number>
+    expect(holed.length).toBe(3)
+    expect(1 in holed).toBe(false)
+    const first = (received[0] as any)[3] as Array<unknown>
+    expect(first[3]).toBe(null)
+    expect(4 in first).toBe(true)
+    expect(first[4]).toBe(undefined)
     close()
   })
 

@@ -334,13 +334,14 @@ const isTransferablePort = (obj: object): boolean => (obj as any)?.constructor?.
 export const isPlainLeaf = (v: unknown): boolean =>
   (typeof v === "number" && (v !== 0 || 1 / v > 0)) || typeof v === "boolean" || (typeof v === "string" && v.length < 64 && v.isWellFormed())
 
-/** A small array of plain leaves and small arrays of them, down to `depth` levels below: it
- * needs neither preparing nor restoring. */
+/** A small array of plain leaves, `null`, `undefined` (not holes) and small arrays of them, down
+ * to `depth` levels below: it needs neither preparing nor restoring. */
 export const isPlainArray = (v: unknown, depth: number): boolean => {
   if (!Array.isArray(v) || v.length > 16) return false
   for (let i = 0; i < v.length; i++) {
     const x = v[i]
-    if (!isPlainLeaf(x) && (depth === 0 || !isPlainArray(x, depth - 1))) return false
+    if (isPlainLeaf(x) || x === null || (x === undefined && i in v)) continue
+    if (depth === 0 || !isPlainArray(x, depth - 1)) return false
   }
   return true
 }
