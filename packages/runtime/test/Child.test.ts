@@ -89,7 +89,10 @@ describe.each(backends)("Child (%s backend)", (backend) => {
     Effect.scoped(Effect.gen(function*() {
       const child = yield* Child.spawn({ backend })
       expect(yield* child.call(L.usesMsgpackr, [])).toBe(false)
-      expect(yield* child.call(L.usesMsgpackr, [[1, "two", [3]]])).toBe(false)
+      expect(yield* child.call(L.usesMsgpackr, [[1, "two", [3], null, undefined]])).toBe(false)
+      // A task that returns nothing (a Process target, typically) answers plainly too.
+      expect(yield* child.call(L.setFlag, [])).toBe(undefined)
+      expect(yield* child.call(L.usesMsgpackr, [])).toBe(false)
       expect(yield* child.call(L.usesMsgpackr, [new Map([[1, 2]])])).toBe(true)
     })))
 
