@@ -58,14 +58,14 @@ export class Link {
     this.ctx = { shared: this.shared }
   }
 
-  /** Queues a message for the next batch; throws `CodecError` if it cannot be encoded. */
-  send(message: unknown): void {
+  /** Queues a message for the next batch; throws `CodecError` if it cannot be encoded. `plain`:
+   * whether it is plain, when the sender already knows (see below). */
+  send(message: unknown, plain: boolean = typeof (message as any)?.[0] === "number" && isPlainArray(message, 3)): void {
     if (this.closed) return
     // A plain message (a protocol tuple with plain arguments or result) goes as it is: the
     // channel's structured clone carries it exactly, and neither end needs msgpackr (2.5-4 µs
     // less per round trip between threads, measured; a worker whose traffic is all plain never
     // loads it). Its first element, a number, tells it from a frame.
-    const plain = typeof (message as any)?.[0] === "number" && isPlainArray(message, 3)
     if (plain && !this.scheduled) {
       this.scheduled = true
       queueMicrotask(this.flushTask)

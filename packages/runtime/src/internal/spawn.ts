@@ -151,7 +151,8 @@ export class ChildHandle {
     // Arguments travel opaque: the worker decodes them after importing the task's module, which
     // may register the codecs they need. Plain ones need no decoding: they travel as they are.
     const shared: Array<unknown> | undefined = this.link.endpoint.sharesMemory ? [] : undefined
-    const prepared = isPlainArray(args, 2) ? args : prepareOpaque(args, { shared }, "args")
+    const plain = isPlainArray(args, 2)
+    const prepared = plain ? args : prepareOpaque(args, { shared }, "args")
     let index = this.taskObjects.get(task)
     if (index === undefined) {
       const id = task.module + "#" + task.key
@@ -163,7 +164,9 @@ export class ChildHandle {
       }
       this.taskObjects.set(task, index)
     }
-    this.link.send(shared && shared.length > 0 ? [P.RUN, callId, index, prepared, shared] : [P.RUN, callId, index, prepared])
+    // Plain arguments make a plain RUN (its other fields are numbers): not walked a second time.
+    if (shared && shared.length > 0) this.link.send([P.RUN, callId, index, prepared, shared], false)
+    else this.link.send([P.RUN, callId, index, prepared], plain)
   }
 
   interrupt(callId: number): void {
