@@ -5,6 +5,7 @@ import { Effect, Exit, Fiber } from "effect"
 import { spawn as spawnOs } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import * as E from "./fixtures/effect-tasks.ts"
+import * as Long from "./fixtures/a-task-module-whose-url-is-longer-than-sixty-four-characters.ts"
 import * as L from "./fixtures/lean.ts"
 import { isomorphic } from "./isomorphic.ts"
 
@@ -94,6 +95,13 @@ describe.each(backends)("Child (%s backend)", (backend) => {
       expect(yield* child.call(L.setFlag, [])).toBe(undefined)
       expect(yield* child.call(L.usesMsgpackr, [])).toBe(false)
       expect(yield* child.call(L.usesMsgpackr, [new Map([[1, 2]])])).toBe(true)
+    })))
+
+  it.live("a task whose module URL is long is named to its worker without msgpackr", () =>
+    Effect.scoped(Effect.gen(function*() {
+      expect(Long.usesMsgpackr.module.length).toBeGreaterThan(64)
+      const child = yield* Child.spawn({ backend })
+      expect(yield* child.call(Long.usesMsgpackr, [])).toBe(false)
     })))
 
   it.live("awakeAfterReply and pollForReply must be durations from 0 to 1 second: anything else is a SpawnFailed error", () =>

@@ -9,8 +9,6 @@
  * This module must stay free of `effect`: worker bootstraps load it before anything else.
  * @internal
  */
-import { createRequire } from "node:module"
-import { fileURLToPath } from "node:url"
 import type * as Msgpackr from "msgpackr/pack"
 
 // msgpackr's Node entry also loads its stream iterators, ~4 ms of a worker's boot; its pack.js
@@ -21,8 +19,9 @@ import type * as Msgpackr from "msgpackr/pack"
 // an async module finishes evaluating can bring V8 down (a CHECK in
 // `SourceTextModule::AsyncModuleExecutionFulfilled`), so the bootstrap's modules have no top-level
 // await.
-const require = createRequire(import.meta.url)
 const loadMsgpackr = (): typeof Msgpackr => {
+  const require = process.getBuiltinModule("node:module").createRequire(import.meta.url)
+  const { fileURLToPath } = process.getBuiltinModule("node:url")
   for (const load of [
     () => require("../../node_modules/msgpackr/pack.js"),
     () => require(fileURLToPath(new URL("./pack.js", import.meta.resolve("msgpackr/pack")))),

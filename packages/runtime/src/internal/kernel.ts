@@ -7,10 +7,21 @@
  * Lean on purpose: no `effect` import, it runs in every worker before the task module loads.
  * @internal
  */
-import { setFlagsFromString } from "node:v8"
-import { isMainThread, type MessagePort, receiveMessageOnPort, threadId, workerData } from "node:worker_threads"
+import type { MessagePort } from "node:worker_threads"
 import { Link, portEndpoint, receiveData } from "./link.ts"
 import { DOWN, LOG, levelName, levels, ROUTE } from "./protocol.ts"
+
+// Builtins through `process.getBuiltinModule`, not `import`: no ES module facade to build (about
+// 2 ms of a worker's boot for v8, worker_threads, module and url together, measured). A process
+// with an IPC channel is a main thread (threads never have `process.send`): a forked child does
+// not load worker_threads at all (another ~2 ms) unless it starts threads itself.
+const threads = typeof process.send === "function" ? undefined : process.getBuiltinModule("node:worker_threads")
+const isMainThread = threads?.isMainThread ?? true
+const threadId = threads?.threadId ?? 0
+const workerData: unknown = threads?.workerData
+let receive: typeof import("node:worker_threads").receiveMessageOnPort | undefined
+const receiveMessageOnPort = (port: MessagePort) =>
+  (receive ??= process.getBuiltinModule("node:worker_threads").receiveMessageOnPort)(port)
 
 export interface SelfInfo {
   identity: ReadonlyArray<number>
@@ -429,7 +440,7 @@ export const eagerCounter = (): SharedArrayBuffer => eagerWord ??= new SharedArr
 /** A thread's eager compilation is over (`mine[1]` says whether it still counts): called by the
  * thread itself, or by its parent if it exited first. The last one switches V8 back to lazy. */
 export const eagerDone = (count: SharedArrayBuffer, mine: Int32Array): void => {
-  if (Atomics.exchange(mine, 1, 0) === 1 && Atomics.sub(new Int32Array(count), 0, 1) === 1) setFlagsFromString("--lazy")
+  if (Atomics.exchange(mine, 1, 0) === 1 && Atomics.sub(new Int32Array(count), 0, 1) === 1) process.getBuiltinModule("node:v8").setFlagsFromString("--lazy")
 }
 
 // ---- exit handlers ----------------------------------------------------------------------------

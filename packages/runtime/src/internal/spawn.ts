@@ -160,7 +160,9 @@ export class ChildHandle {
       if (index === undefined) {
         index = this.tasks.size
         this.tasks.set(id, index)
-        this.link.send([P.TASK, index, task.module, task.key])
+        // Plain even when the module URL is long (most are): otherwise the worker would load
+        // msgpackr for this message alone (3-5 ms of its boot).
+        this.link.send([P.TASK, index, task.module, task.key], task.module.isWellFormed() && task.key.isWellFormed())
       }
       this.taskObjects.set(task, index)
     }

@@ -4,9 +4,11 @@
  * already holds the stripped modules. So enable the cache first, then load the bootstrap.
  * @internal
  */
-import module from "node:module"
-import { setFlagsFromString } from "node:v8"
-import { workerData } from "node:worker_threads"
+// Builtins through `process.getBuiltinModule`, not `import` (see kernel.ts).
+const module = process.getBuiltinModule("node:module")
+const { setFlagsFromString } = process.getBuiltinModule("node:v8")
+// A forked child has an IPC channel and need not load worker_threads (~2 ms); threads have none.
+const workerData = typeof process.send === "function" ? undefined : process.getBuiltinModule("node:worker_threads").workerData
 
 let cached = false
 try {

@@ -4,8 +4,6 @@
  * what else gets loaded.
  * @internal
  */
-import { setFlagsFromString } from "node:v8"
-import { parentPort, threadId, workerData } from "node:worker_threads"
 import * as Task from "../Task.ts"
 import { stayAwake } from "./awake.ts"
 import { CodecError, type Opaque } from "./codec.ts"
@@ -17,10 +15,13 @@ import * as P from "./protocol.ts"
 const eager = Symbol.for("@multiproc/runtime/eager")
 const eagerMode = (globalThis as any)[eager] as "counted" | "alone" | undefined
 delete (globalThis as any)[eager]
-if (eagerMode === "alone") setFlagsFromString("--lazy")
+// A forked child has an IPC channel and no worker_threads loaded; a thread has no `process.send`
+// (builtins through `process.getBuiltinModule`: see kernel.ts).
+const isThread = typeof process.send !== "function"
+const { parentPort, threadId, workerData } = isThread ? process.getBuiltinModule("node:worker_threads") : { parentPort: null, threadId: 0, workerData: undefined }
+if (eagerMode === "alone") process.getBuiltinModule("node:v8").setFlagsFromString("--lazy")
 else if (eagerMode === "counted") kernel.eagerDone(workerData.eager, new Int32Array(workerData.importing))
 
-const isThread = parentPort !== null
 const boot: P.BootData = isThread ? workerData : JSON.parse(process.argv[2]!)
 
 // Imports in progress, visible to the parent: it does not terminate a thread in the middle of one
