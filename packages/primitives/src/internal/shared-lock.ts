@@ -15,9 +15,10 @@
 import { threadId } from "node:worker_threads"
 
 export const LOCK_BYTES = 16
-const OWNER = 0
-const WAITERS = 1
-const COUNT = 2
+/** Word indexes (exported for `SharedLock.withLockSync`, which inlines the free-lock paths). */
+export const OWNER = 0
+export const WAITERS = 1
+export const COUNT = 2
 
 /** This thread's owner token (threads of one process have distinct ids; never 0). */
 export const localToken = threadId + 1
