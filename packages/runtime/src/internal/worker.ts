@@ -5,7 +5,7 @@
  * @internal
  */
 import * as Task from "../Task.ts"
-import { stayAwake } from "./awake.ts"
+import type * as Awake from "./awake.ts"
 import { CodecError, type Opaque } from "./codec.ts"
 import * as kernel from "./kernel.ts"
 import { ipcEndpoint, Link, portEndpoint, receiveData } from "./link.ts"
@@ -123,6 +123,8 @@ let exiting = false
 // After a reply, a service worker stays awake for a moment (see awake.ts): a caller that sends its
 // next call at once finds it polling, not asleep.
 const AWAKE_MS = boot.mode === "service" ? boot.awakeMs ?? 0 : 0
+/** Loaded before READY when the worker is to stay awake after replies (a Process never does). */
+let stayAwake: typeof Awake.stayAwake = () => {}
 
 /** How many calls run at once (Python's pool workers run one task at a time); the rest wait. */
 const concurrency = boot.concurrency ?? Infinity
@@ -280,6 +282,7 @@ const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${
 // No top-level await in the bootstrap (see codec.ts): the preloads run in a function.
 const start = async (): Promise<void> => {
   try {
+    if (AWAKE_MS > 0) stayAwake = (await importing(() => import("./awake.ts"))).stayAwake
     for (const m of boot.preload ?? []) await importing(() => import(m))
     link.send([P.READY, process.pid, threadId])
     booted = true
