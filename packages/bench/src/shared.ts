@@ -1,6 +1,7 @@
 /**
  * Shared state benchmarks, side by side with Python's multiprocessing (python3):
- * - 10,000 manager dict sets from a child, each awaited, and pipelined (many in flight), timed
+ * - 10,000 manager dict sets from a child (a thread, and a child process), each awaited, and
+ *   pipelined (many in flight), timed
  *   after 2,000 untimed sets in the same child (V8 compiles the hot path in the first thousands;
  *   Python's child gets the same warm-up);
  * - a Value incremented under its lock by 2 processes (thread backend: shared memory + futex lock).
@@ -106,7 +107,7 @@ if __name__ == "__main__":
 if (import.meta.main) {
   // Interleaved: each repeat runs ours, then Python's, so a change in the machine's load (it is
   // a shared VM) hits both sides of a ratio alike.
-  const ours = { awaited: [] as Array<number>, pipelined: [] as Array<number>, pipelinedWarm: [] as Array<number>, pipelinedPromise: [] as Array<number>, incs: [] as Array<number> }
+  const ours = { awaited: [] as Array<number>, awaitedProcess: [] as Array<number>, pipelined: [] as Array<number>, pipelinedWarm: [] as Array<number>, pipelinedPromise: [] as Array<number>, incs: [] as Array<number> }
   const pyD: Array<number> = []
   const pyV: Array<number> = []
   const runOurs = <A>(body: (m: Manager.Manager) => Effect.Effect<A, unknown, Scope.Scope>) =>
@@ -115,6 +116,8 @@ if (import.meta.main) {
     await runOurs((m) => Effect.gen(function*() {
       const d1 = yield* Manager.dict<number, number>(m)
       ours.awaited.push(yield* Process.run({ target: dictSets, args: [d1, SETS, false, WARM] }))
+      const d5 = yield* Manager.dict<number, number>(m)
+      ours.awaitedProcess.push(yield* Process.run({ target: dictSets, args: [d5, SETS, false, WARM], backend: "process" }))
       const d2 = yield* Manager.dict<number, number>(m)
       ours.pipelined.push(yield* Process.run({ target: dictSets, args: [d2, SETS, true, WARM] }))
       if ((yield* d2.len()) !== SETS + WARM) throw new Error("pipelined sets lost")
@@ -155,6 +158,13 @@ if (import.meta.main) {
       "python3 ops/s": fmt(pyDictRate, 0),
       "ratio (×Python)": fmt(rate(SETS, median(ours.awaited)) / pyDictRate, 2),
       "per-pair ratios": spread(ours.awaited, pyD)
+    },
+    {
+      scenario: `the same from a child *process* (its own socket to the manager, as Python's)`,
+      "multiproc ops/s": fmt(rate(SETS, median(ours.awaitedProcess)), 0),
+      "python3 ops/s": fmt(pyDictRate, 0),
+      "ratio (×Python)": fmt(rate(SETS, median(ours.awaitedProcess)) / pyDictRate, 2),
+      "per-pair ratios": spread(ours.awaitedProcess, pyD)
     },
     {
       scenario: `${fmt(SETS, 0)} dict sets from a child, pipelined with \`Effect.forEach\` (unbounded concurrency; Python: awaited, it cannot pipeline)`,

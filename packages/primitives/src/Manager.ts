@@ -20,6 +20,7 @@
  * @since 0.1.0
  */
 import { Actor, Child, Codec } from "@multiproc/runtime"
+import * as kernel from "@multiproc/runtime/internal/kernel"
 import type * as Task from "@multiproc/runtime/Task"
 import type { PoolOptions } from "./internal/manager-types.ts"
 import * as Duration from "effect/Duration"
@@ -108,16 +109,88 @@ class PendingCall {
   }
 }
 
+/** Sends one request; `onReply` runs once (synchronously if the request cannot be encoded).
+ * Returns the canceller. */
+type Ask = (message: Request, onReply: (ok: boolean, value: unknown) => void) => () => void
+
+/** Requests to a manager of this process tree, as actor asks (routed along the tree). */
+const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
+  batchingTransport((message, onReply) => Actor.askUnsafe(ref, message, onReply), () => Actor.flush(ref), busy)
+
 /**
- * Requests to a manager of this process tree, as actor asks. Pipelining: synchronous calls issued
- * in the same tick (many fibers calling `d.set` at once) are sent as one `batch` request and
- * answered with one reply, so a burst of N calls costs one message each way instead of N; a long
- * burst goes in chunks of {@link BATCH_CHUNK}, written at once, so the manager works on one while
- * the caller still produces the next. Order is kept: anything else flushes the pending batch
- * before it is sent. Each request is one `Effect.callback` over the actor's callback API: a proxy
+ * Requests over an authenticated socket: `[id, request]` out, `[id, status, value]` back,
+ * `[-1, id]` cancels. `holdIdle: false`: the socket keeps the event loop alive only while
+ * requests are out (a child's own connection to a manager must not keep it from exiting).
+ */
+const socketAsk = (socket: wire.FrameSocket, holdIdle: boolean): Ask => {
+  let nextId = 0
+  const pending = new Map<number, (ok: boolean, value: unknown) => void>()
+  const hold = (on: boolean) => {
+    if (!holdIdle) on ? socket.socket.ref() : socket.socket.unref()
+  }
+  hold(false)
+  const settle = (id: number, ok: boolean, value: unknown): void => {
+    const p = pending.get(id)
+    if (p === undefined) return
+    pending.delete(id)
+    if (pending.size === 0) hold(false)
+    p(ok, value)
+  }
+  const loop = (): void => {
+    socket.recvCallback((frame) => {
+      let m: unknown
+      try {
+        m = Codec.decodeUnsafe(frame)
+      } catch {
+        m = undefined
+      }
+      if (Array.isArray(m) && typeof m[0] === "number") settle(m[0], m[1] === 0, m[2])
+      loop()
+    }, (e) => {
+      const gone = new ManagerError({ reason: "ServerGone", message: `the connection to the manager was lost (${e.message})` })
+      for (const id of [...pending.keys()]) settle(id, false, gone)
+    })
+  }
+  loop()
+  return (message, onReply) => {
+    const id = ++nextId
+    let bytes: Uint8Array
+    try {
+      bytes = Codec.encodeUnsafe([id, message])
+    } catch (e) {
+      onReply(false, e)
+      return () => {}
+    }
+    if (pending.size === 0) hold(true)
+    pending.set(id, onReply)
+    try {
+      socket.send(bytes)
+    } catch (e) {
+      settle(id, false, e instanceof wire.WireError ? new ManagerError({ reason: "ServerGone", message: e.message, cause: e }) : e)
+      return () => {}
+    }
+    return () => {
+      if (!pending.delete(id)) return
+      if (pending.size === 0) hold(false)
+      try {
+        socket.send(Codec.encodeUnsafe([-1, id]))
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+/**
+ * Requests to a manager, over either path (`ask`). Pipelining: synchronous calls issued in the
+ * same tick (many fibers calling `d.set` at once) are sent as one `batch` request and answered
+ * with one reply, so a burst of N calls costs one message each way instead of N; a long burst
+ * goes in chunks of {@link BATCH_CHUNK}, written at once (`flushNow`), so the manager works on
+ * one while the caller still produces the next. Order is kept: anything else flushes the pending
+ * batch before it is sent. Each request is one `Effect.callback` over the callback API: a proxy
  * call costs one suspension, no fibers.
  */
-const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport => {
+const batchingTransport = (ask: Ask, flushNow: () => void, busy?: Busy): Transport => {
   let queue: Array<PendingCall> = []
   let scheduled = false
   // Batchable requests sent and not answered yet: while there are some, new ones wait for the
@@ -127,7 +200,7 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
   const sendAlone = (x: PendingCall): () => void => {
     inflight++
     let settled = false
-    const cancel = Actor.askUnsafe(ref, x.message, (ok, value) => {
+    const cancel = ask(x.message, (ok, value) => {
       settled = true
       inflight--
       x.finish(ok, value)
@@ -168,7 +241,7 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
     inflight++
     let encoding = true
     let unsendable = false
-    Actor.askUnsafe(ref, { op: "batch", calls }, (ok, value) => {
+    ask({ op: "batch", calls }, (ok, value) => {
       if (encoding && !ok && (value as { _tag?: unknown })?._tag === "SerializationError") {
         unsendable = true
         return
@@ -198,7 +271,7 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
         const call = new PendingCall(message, resume, busy)
         if (!batchable || message.op !== "call") {
           if (queue.length > 0) flush()
-          const cancel = Actor.askUnsafe(ref, message, (ok, value) => call.finish(ok, value))
+          const cancel = ask(message, (ok, value) => call.finish(ok, value))
           return Effect.sync(() => {
             if (call.abandon()) cancel()
           })
@@ -212,7 +285,7 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
         queue.push(call)
         if (queue.length >= BATCH_CHUNK) {
           flush()
-          Actor.flush(ref)
+          flushNow()
         } else if (!scheduled) {
           scheduled = true
           queueMicrotask(flush)
@@ -222,61 +295,6 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
           call.abandon()
         })
       })
-  }
-}
-
-/** A TCP session to a remote manager: requests `[id, body]`, replies `[id, status, value]`. */
-class TcpSession implements Transport {
-  readonly socket: wire.FrameSocket
-  private nextId = 0
-  private readonly pending = new Map<number, (status: number, value: unknown) => void>()
-  constructor(socket: wire.FrameSocket) {
-    this.socket = socket
-    const loop = (): void => {
-      socket.recvCallback((frame) => {
-        let m: unknown
-        try {
-          m = Codec.decodeUnsafe(frame)
-        } catch {
-          m = undefined
-        }
-        if (Array.isArray(m) && typeof m[0] === "number") {
-          const p = this.pending.get(m[0])
-          if (p) {
-            this.pending.delete(m[0])
-            p(m[1], m[2])
-          }
-        }
-        loop()
-      }, (e) => {
-        const gone = new ManagerError({ reason: "ServerGone", message: `the connection to the manager was lost (${e.message})` })
-        for (const p of this.pending.values()) p(1, gone)
-        this.pending.clear()
-      })
-    }
-    loop()
-  }
-  request(message: Request): Effect.Effect<unknown, ManagerError> {
-    return Direct.callback<unknown, ManagerError>((resume) => {
-      const id = ++this.nextId
-      this.pending.set(id, (status, value) => resume(status === 0 ? Effect.succeed(value) : Effect.fail(mapAskError(value))))
-      try {
-        this.socket.send(Codec.encodeUnsafe([id, message]))
-      } catch (e) {
-        this.pending.delete(id)
-        return resume(Effect.fail(e instanceof wire.WireError
-          ? new ManagerError({ reason: "ServerGone", message: e.message, cause: e })
-          : mapAskError(e)))
-      }
-      return Effect.sync(() => {
-        if (!this.pending.delete(id)) return
-        try {
-          this.socket.send(Codec.encodeUnsafe([-1, id]))
-        } catch {
-          // gone
-        }
-      })
-    })
   }
 }
 
@@ -290,6 +308,7 @@ const transportOf = (p: ProxyRef): Effect.Effect<Transport, ManagerError> => {
   if (known) return Effect.succeed(known)
   myTree ??= treeId()
   if (p.tree === myTree) {
+    if (kernel.self.backend === "process") return Effect.promise(() => localTransport(p))
     const t = actorTransport(p.actor)
     servers.set(p.serverId, t)
     return Effect.succeed(t)
@@ -304,6 +323,43 @@ const transportOf = (p: ProxyRef): Effect.Effect<Transport, ManagerError> => {
       ? `this proxy belongs to the remote manager at ${addressKey(p.tcp)}; call Manager.connect in this process first`
       : "this proxy belongs to a manager of another process tree"
   }))
+}
+
+const negotiating = new Map<string, Promise<Transport>>()
+
+/**
+ * A child process reaches a manager in another OS process over a socket of its own, as Python's
+ * proxies do, not through its parent: the routed path wakes the parent's thread for every request
+ * and every reply (four OS wake-ups per call instead of two). Set up once per manager, before the
+ * first request goes out (so requests stay in order): the server opens a loopback listener on
+ * first demand, and the child authenticates with the tree's key (mutual HMAC). If any of that
+ * fails, or the manager lives in this very process, the routed path it is.
+ */
+const localTransport = (p: ProxyRef): Promise<Transport> => {
+  const known = negotiating.get(p.serverId)
+  if (known) return known
+  const settled = new Promise<Transport>((resolve) => {
+    const use = (t: Transport) => {
+      servers.set(p.serverId, t)
+      negotiating.delete(p.serverId)
+      resolve(t)
+    }
+    const routed = () => use(actorTransport(p.actor))
+    Actor.askUnsafe(p.actor, { op: "local" }, (ok, value) => {
+      const where = value as { readonly pid: number; readonly path: string }
+      if (!ok || where.pid === process.pid) return routed()
+      wire.connect({
+        host: "",
+        port: 0,
+        path: where.path,
+        key: wire.toKey(kernel.self.authkey),
+        maxFrame: wire.DEFAULT_MAX_FRAME,
+        handshakeTimeoutMs: 10_000
+      }).then((socket) => use(batchingTransport(socketAsk(socket, false), () => {})), routed)
+    })
+  })
+  negotiating.set(p.serverId, settled)
+  return settled
 }
 
 // ---- proxies ----------------------------------------------------------------------------------
@@ -1152,7 +1208,7 @@ export const connect = (address: Address, options: ConnectOptions = {}): Effect.
       }),
       (s) => Effect.sync(() => s.close())
     )
-    const session = new TcpSession(socket)
+    const session = batchingTransport(socketAsk(socket, true), () => {})
     const info = (yield* session.request({ op: "info" })) as ServerInfo
     servers.set(info.serverId, session)
     tcpSessions.set(addressKey(address), session)

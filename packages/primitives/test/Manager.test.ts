@@ -53,6 +53,26 @@ describe("Manager: pipelined calls (batched in one request, answered in one repl
       expect(batches).toBeGreaterThanOrEqual(Math.ceil((n - 1) / 256))
     })))
 
+  it.live("a child process reaches the manager over its own authenticated session, not through its parent", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const d = yield* Manager.dict<number, number>(m)
+      const before = yield* m.child!.call(stats, [])
+      // A thread child stays on the routed path (a direct channel between threads).
+      yield* Process.run({ target: T.dictSets, args: [d, 50, false] })
+      expect((yield* m.child!.call(stats, [])).sessions).toBe(before.sessions)
+      // Each child process: one session, whatever it does; awaited and pipelined sets both arrive.
+      yield* Process.run({ target: T.dictSets, args: [d, 200, false], backend: "process" })
+      expect((yield* m.child!.call(stats, [])).sessions).toBe(before.sessions + 1)
+      const batchesBefore = (yield* m.child!.call(stats, [])).batches
+      yield* Process.run({ target: T.dictSets, args: [d, 1000, true], backend: "process" })
+      const after = yield* m.child!.call(stats, [])
+      expect(after.sessions).toBe(before.sessions + 2)
+      expect(after.batches).toBeGreaterThan(batchesBefore)
+      expect(yield* d.len()).toBe(1000)
+      expect(yield* d.get(999)).toBe(999)
+    })))
+
   it.live("an argument that cannot cross fails only its own call of a burst", () =>
     Effect.scoped(Effect.gen(function*() {
       const m = yield* Manager.make()

@@ -58,6 +58,8 @@ export const Request = Schema.Union([
   Schema.Struct({ op: Schema.Literal("batch"), calls: Schema.Array(Schema.Unknown) }),
   Schema.Struct({ op: Schema.Literal("release"), id: Schema.Number }),
   Schema.Struct({ op: Schema.Literal("info") }),
+  // Where a child process of the tree reaches the server directly (see `Manager.ts`, localTransport).
+  Schema.Struct({ op: Schema.Literal("local") }),
   Schema.Struct({ op: Schema.Literal("shutdown") })
 ])
 export type Request = typeof Request.Type

