@@ -31,8 +31,8 @@ describe("Connection (Listener / Client)", () => {
       const server = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
         const conn = yield* Connection.accept(listener)
         for (let i = 0; i < 3; i++) yield* Connection.send(conn, yield* Connection.recv(conn))
-        yield* Connection.sendBytes(conn, yield* Connection.recvBytes(conn))
-        yield* Connection.sendBytes(conn, yield* Connection.recvBytes(conn))
+        // An empty frame, then frames around the small-frame threshold and a large one.
+        for (let i = 0; i < 5; i++) yield* Connection.sendBytes(conn, yield* Connection.recvBytes(conn))
         return listener.lastAccepted
       })))
       const conn = yield* Connection.connect(listener.address, { authkey: "secret" })
@@ -45,9 +45,11 @@ describe("Connection (Listener / Client)", () => {
       }
       yield* Connection.sendBytes(conn, new Uint8Array(0))
       expect((yield* Connection.recvBytes(conn)).length).toBe(0)
-      const big = new Uint8Array(300_000).map((_, i) => i & 255)
-      yield* Connection.sendBytes(conn, big)
-      expect(yield* Connection.recvBytes(conn)).toEqual(big)
+      // Small frames are copied behind their header, large ones written as two chunks: both
+      // sides of the threshold, back to back.
+      const sizes = [16_383, 16_384, 16_385, 300_000]
+      for (const n of sizes) yield* Connection.sendBytes(conn, new Uint8Array(n).map((_, i) => (i + n) & 255))
+      for (const n of sizes) expect(yield* Connection.recvBytes(conn)).toEqual(new Uint8Array(n).map((_, i) => (i + n) & 255))
       const accepted = yield* Fiber.join(server)
       expect(accepted?.host).toBe("127.0.0.1")
       // The server's scope closed its end: the next receive is EOF, poll says readable.
