@@ -10,6 +10,9 @@
  * - Registered types expose only the methods you list; calling another one is a typed
  *   `NotExposed` error, an exception thrown by the served object arrives as `RemoteError` with its
  *   original type and message, and a method returning a generator gives an iterator proxy.
+ * - A child process's proxies talk to the manager over a Unix socket of their own (opened on first
+ *   use, authenticated with the process tree's key), as Python's proxies do, not through the
+ *   parent; threads use the process tree's links.
  * - A manager can also listen on TCP (`address` + `authkey`): other programs `connect` with the
  *   key (mutual HMAC handshake) and use the same proxies.
  * - Better than Python: locks and semaphores held by a process that dies are released; blocking
