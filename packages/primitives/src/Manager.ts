@@ -122,12 +122,17 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
 
 /**
  * Requests over an authenticated socket: `[id, request]` out, `[id, status, value]` back,
- * `[-1, id]` cancels. `holdIdle: false`: the socket keeps the event loop alive only while
- * requests are out (a child's own connection to a manager must not keep it from exiting).
+ * `[-1, id]` cancels (answered by status 2 if the request was still open). A reply that crosses
+ * its cancel is handed back (`[-2, id, request, value]`), so the server takes back what it gave
+ * (a queue item, a lock), as `Actor.ask` does. `holdIdle: false`: the socket keeps the event loop
+ * alive only while requests are out (a child's own connection to a manager must not keep it from
+ * exiting).
  */
 const socketAsk = (socket: wire.FrameSocket, holdIdle: boolean): Ask => {
   let nextId = 0
   const pending = new Map<number, (ok: boolean, value: unknown) => void>()
+  /** Cancelled requests whose fate the server has not told yet. */
+  const cancelled = new Map<number, Request>()
   const hold = (on: boolean) => {
     if (!holdIdle) on ? socket.socket.ref() : socket.socket.unref()
   }
@@ -147,10 +152,24 @@ const socketAsk = (socket: wire.FrameSocket, holdIdle: boolean): Ask => {
       } catch {
         m = undefined
       }
-      if (Array.isArray(m) && typeof m[0] === "number") settle(m[0], m[1] === 0, m[2])
+      if (Array.isArray(m) && typeof m[0] === "number") {
+        const message = cancelled.get(m[0])
+        if (message === undefined) settle(m[0], m[1] === 0, m[2])
+        else {
+          cancelled.delete(m[0])
+          if (m[1] === 0) {
+            try {
+              socket.send(Codec.encodeUnsafe([-2, m[0], message, m[2]]))
+            } catch {
+              // gone: the server releases what this process held anyway
+            }
+          }
+        }
+      }
       loop()
     }, (e) => {
       const gone = new ManagerError({ reason: "ServerGone", message: `the connection to the manager was lost (${e.message})` })
+      cancelled.clear()
       for (const id of [...pending.keys()]) settle(id, false, gone)
     })
   }
@@ -175,6 +194,7 @@ const socketAsk = (socket: wire.FrameSocket, holdIdle: boolean): Ask => {
     return () => {
       if (!pending.delete(id)) return
       if (pending.size === 0) hold(false)
+      cancelled.set(id, message)
       try {
         socket.send(Codec.encodeUnsafe([-1, id]))
       } catch {

@@ -73,6 +73,26 @@ describe("Manager: pipelined calls (batched in one request, answered in one repl
       expect(yield* d.get(999)).toBe(999)
     })))
 
+  it.live.each(["thread", "process"] as const)("a child's interrupted calls lose nothing: a reply that crossed the interruption is handed back (%s)", (backend) =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const q = yield* Manager.queue<number>(m)
+      const lock = yield* Manager.lock(m)
+      const n = 300
+      const child = yield* Effect.forkChild(Process.run({ target: T.interruptedCalls, args: [q, lock, 600], backend }))
+      // Items and lock holds arrive at random moments while the child keeps timing out.
+      for (let i = 0; i < n; i++) {
+        yield* q.put(i)
+        if (yield* lock.acquire({ block: false })) yield* lock.release()
+        yield* Effect.sleep(`${i % 3} millis`)
+      }
+      const { got, free } = yield* Fiber.join(child)
+      expect(free).toBe(true)
+      const rest: Array<number> = []
+      while (!(yield* q.empty())) rest.push(yield* q.get())
+      expect([...got, ...rest].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i))
+    })), 60_000)
+
   it.live("an argument that cannot cross fails only its own call of a burst", () =>
     Effect.scoped(Effect.gen(function*() {
       const m = yield* Manager.make()

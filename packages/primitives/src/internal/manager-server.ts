@@ -486,8 +486,10 @@ class Server {
     } catch {
       decoded = undefined
     }
-    // [id, request] or [-1, id] (cancel). Anything else ends the session: the peer is confused.
-    if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[0] !== "number") {
+    // [id, request], [-1, id] (cancel) or [-2, id, request, value] (abandon: the reply crossed
+    // the client's cancel, so what it handed out is taken back, as for actor asks). Anything else
+    // ends the session: the peer is confused.
+    if (!Array.isArray(decoded) || typeof decoded[0] !== "number" || decoded.length !== (decoded[0] === -2 ? 4 : 2)) {
       conn.fail(new wire.WireError("Closed", "malformed request frame"))
       return
     }
@@ -496,12 +498,24 @@ class Server {
       if (typeof body === "number") cancels.get(body)?.()
       return
     }
+    if (id === -2) {
+      this.abandoned(decoded[2], decoded[3], from)
+      return
+    }
     let done = false
     let cancel: (() => void) | undefined
     cancels.set(id, () => {
       cancels.delete(id)
-      done = true
       cancel?.()
+      // Not marked done yet: a grant already under way (a lock handed over by a release that came
+      // in the same read, its reply still in a microtask) answers within this tick, and the client
+      // hands that reply back (`[-2, ...]`). Whatever is still unanswered after it was withdrawn:
+      // the client may forget it.
+      setImmediate(() => {
+        if (done) return
+        done = true
+        send(id, 2, undefined)
+      })
     })
     this.handle(body, {
       from,
