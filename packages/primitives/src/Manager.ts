@@ -122,8 +122,8 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
 
 /**
  * Requests over an authenticated socket: `[id, request]` out, `[id, status, value]` back,
- * `[-1, id]` cancels (answered by status 2 if the request was still open). A reply that crosses
- * its cancel is handed back (`[-2, id, request, value]`), so the server takes back what it gave
+ * `[-1, id]` cancels (status 2 comes back once the server has withdrawn the request, so the
+ * entry can be forgotten). A reply that crosses its cancel is handed back (`[-2, id, request, value]`), so the server takes back what it gave
  * (a queue item, a lock), as `Actor.ask` does. `holdIdle: false`: the socket keeps the event loop
  * alive only while requests are out (a child's own connection to a manager must not keep it from
  * exiting).
