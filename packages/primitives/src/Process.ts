@@ -11,8 +11,9 @@
  * @since 0.1.0
  */
 import * as Child from "@multiproc/runtime/Child"
+import type * as Codec from "@multiproc/runtime/Codec"
 import * as kernel from "@multiproc/runtime/internal/kernel"
-import type * as Task from "@multiproc/runtime/Task"
+import * as Task from "@multiproc/runtime/Task"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -35,6 +36,8 @@ import * as os from "node:os"
  * - `SpawnFailed`: the worker could not be created.
  * - `Exited`: the process ended without a result (an explicit exit(N), a signal, a crash).
  * - `ContextAlreadySet` / `BadStartMethod`: misuse of {@link setStartMethod}.
+ * - `InvalidArgument`: a `target` that is not a Task, or `args` that is not an array (Python:
+ *   TypeError at construction).
  *
  * @example
  * ```ts
@@ -47,7 +50,7 @@ import * as os from "node:os"
  * @since 0.1.0
  */
 export class ProcessError extends Schema.TaggedError<ProcessError>()("ProcessError", {
-  reason: Schema.Literals(["NotStarted", "AlreadyStarted", "StillRunning", "Closed", "DaemonChildren", "SpawnFailed", "Exited", "ContextAlreadySet", "BadStartMethod"]),
+  reason: Schema.Literals(["NotStarted", "AlreadyStarted", "StillRunning", "Closed", "DaemonChildren", "SpawnFailed", "Exited", "ContextAlreadySet", "BadStartMethod", "InvalidArgument"]),
   message: Schema.String,
   name: Schema.String,
   exitCode: Schema.optional(Schema.NullOr(Schema.Number)),
@@ -189,8 +192,15 @@ export interface Process<A = unknown, E = never> {
   readonly identity: ReadonlyArray<number>
   /** The OS pid once started; on the thread backend, the hosting process's pid. */
   readonly pid: number | undefined
+  /** Python's `ident`: the same as {@link pid}. */
+  readonly ident: number | undefined
   /** The worker thread id on the thread backend, once started. */
   readonly threadId: number | undefined
+  /** Python's `authkey`, hex-encoded: the key of the process tree, which the child inherits. */
+  readonly authkey: string
+  /** Python's `sentinel`: something `Pipe.wait` accepts, ready once the process has ended
+   * (here the process object itself; Python's is a file descriptor). */
+  readonly sentinel: Process<A, E>
   /** `undefined` until the process has ended (Python's `None`); then 0, 1, N or -signal. */
   readonly exitCode: number | undefined
   /** Python's `is_alive()`: started and not yet ended. */
@@ -229,6 +239,15 @@ class ProcessImpl<A, E> implements Process<A, E> {
   get pid(): number | undefined {
     return internalOf<A, E>(this).child?.pid
   }
+  get ident(): number | undefined {
+    return this.pid
+  }
+  get authkey(): string {
+    return kernel.self.authkey
+  }
+  get sentinel(): Process<A, E> {
+    return this
+  }
   get threadId(): number | undefined {
     const c: Child.Child | undefined = internalOf<A, E>(this).child
     return c && c.backend === "thread" ? c.threadId : undefined
@@ -242,7 +261,7 @@ class ProcessImpl<A, E> implements Process<A, E> {
   }
   toString() {
     const i = internalOf<A, E>(this)
-    const status = i.state === "initial" ? "initial" : this.isAlive() ? "started" : `stopped exitcode=${this.exitCode}`
+    const status = i.state === "initial" ? "initial" : i.state === "closed" ? "closed" : this.isAlive() ? "started" : `stopped exitcode=${this.exitCode}`
     return `<Process name='${this.name}' ${status}${this.daemon ? " daemon" : ""}>`
   }
 }
@@ -264,12 +283,26 @@ class ProcessImpl<A, E> implements Process<A, E> {
  */
 export const make = <T extends Task.Task<any, any, any>>(
   options: Options<T>
-): Effect.Effect<Process<Task.Success<T>, Task.Failure<T>>> =>
+): Effect.Effect<Process<Task.Success<T>, Task.Failure<T>>, ProcessError> =>
   Effect.gen(function*() {
+    const name = options.name ?? "Process"
+    if (!Task.isTask(options.target)) {
+      return yield* new ProcessError({
+        reason: "InvalidArgument",
+        message: `target must be a Task (Task.make(import.meta, fn)), got ${describe(options.target)}`,
+        name
+      })
+    }
+    if (options.args !== undefined && !Array.isArray(options.args)) {
+      return yield* new ProcessError({ reason: "InvalidArgument", message: `args must be an array, got ${describe(options.args)}`, name })
+    }
     const backend = yield* resolveBackend(options.backend)
     const ended = yield* Deferred.make<number>()
     return new ProcessImpl<Task.Success<T>, Task.Failure<T>>(options, backend, ended)
   })
+
+const describe = (u: unknown): string =>
+  typeof u === "function" ? `the plain function ${u.name || "(anonymous)"}` : u === null ? "null" : typeof u
 
 const misuse = (p: Process<any, any>, reason: ProcessError["reason"], message: string) =>
   new ProcessError({ reason, message, name: p.name })
@@ -289,7 +322,7 @@ const misuse = (p: Process<any, any>, reason: ProcessError["reason"], message: s
  * @category lifecycle
  * @since 0.1.0
  */
-export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError, Scope.Scope> =>
+export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError | Codec.SerializationError, Scope.Scope> =>
   Effect.gen(function*() {
     const i = internalOf(p)
     if (i.state === "closed") return yield* misuse(p, "Closed", "process object is closed")
@@ -299,7 +332,7 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError,
     }
     i.state = "started"
     const scope = yield* Effect.scope
-    const spawned = yield* Deferred.make<Child.Child, ProcessError>()
+    const spawned = yield* Deferred.make<Child.Child, ProcessError | Codec.SerializationError>()
     const run = Effect.scoped(Effect.gen(function*() {
       const child = yield* Child.spawn({
         backend: p.backend,
@@ -325,6 +358,18 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError,
       // The arguments are encoded when the call starts: do it before `start` returns, so handles
       // passed as arguments (queues, connections) are captured then, as Python pickles at start().
       const call = yield* Effect.forkChild(Effect.exit(child.call(i.task, i.args as any)), { startImmediately: true })
+      // Arguments that cannot cross fail the call before it leaves (synchronously): `start` fails
+      // with that SerializationError, as Python's start() raises its pickling error, and the
+      // worker, which never got its task, goes with this scope.
+      const sent = call.pollUnsafe()
+      if (sent !== undefined && Exit.isSuccess(sent) && Exit.isFailure(sent.value)) {
+        const unsendable = sent.value.cause.reasons.find((r) => r._tag === "Fail" && (r as any).error?._tag === "SerializationError")
+        if (unsendable) {
+          const error = (unsendable as any).error as Codec.SerializationError
+          yield* Deferred.fail(spawned, error)
+          return yield* error
+        }
+      }
       yield* Deferred.succeed(spawned, child)
       const exit = yield* Fiber.join(call)
       const code = yield* child.exited
@@ -357,7 +402,18 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError,
         }
       })
     )
-    yield* Deferred.await(spawned)
+    yield* Deferred.await(spawned).pipe(
+      Effect.tapError((e) =>
+        Effect.sync(() => {
+          if (e._tag !== "SerializationError") return
+          // As in Python, a start that raised leaves the object unstarted.
+          i.state = "initial"
+          i.child = undefined
+          i.fiber = undefined
+          children.delete(p)
+        })
+      )
+    )
   })
 
 const requireStarted = <A, E>(p: Process<A, E>): Effect.Effect<Internal<A, E>, ProcessError> => {
@@ -503,7 +559,7 @@ export const isAlive = <A, E>(p: Process<A, E>): Effect.Effect<boolean, ProcessE
  */
 export const run = <T extends Task.Task<any, any, any>>(
   options: Options<T>
-): Effect.Effect<Task.Success<T>, Task.Failure<T> | ProcessError> =>
+): Effect.Effect<Task.Success<T>, Task.Failure<T> | ProcessError | Codec.SerializationError> =>
   Effect.scoped(Effect.gen(function*() {
     const p = yield* make(options)
     yield* start(p)

@@ -89,6 +89,27 @@ describe.each(backends)("Process (%s backend)", (backend) => {
       yield* Process.join(p)
     })))
 
+  it.live("bad input: a target that is not a Task or args that are not an array fail make; arguments that cannot cross fail start and leave the process unstarted", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const plain = yield* Effect.flip(Process.make({ target: ((x: number) => x) as any, args: [1], backend }))
+      expect(plain.reason).toBe("InvalidArgument")
+      expect(plain.message).toContain("Task")
+      const notArray = yield* Effect.flip(Process.make({ target: T.square, args: 5 as any, backend }))
+      expect(notArray.reason).toBe("InvalidArgument")
+      const p = yield* Process.make({ target: T.square, args: [(() => 1) as any], backend })
+      const e = yield* Effect.flip(Process.start(p))
+      expect(e._tag).toBe("SerializationError")
+      expect((e as any).path).toBe("args[0]")
+      // Python: a start() that raised leaves the object unstarted; nothing waits for a worker.
+      expect(p.isAlive()).toBe(false)
+      expect(p.pid).toBeUndefined()
+      expect((yield* Effect.flip(Process.join(p))).reason).toBe("NotStarted")
+      expect((yield* Process.activeChildren()).includes(p)).toBe(false)
+      // The whole run fails at once rather than waiting for a worker that never got its task.
+      const run = yield* Effect.flip(Process.run({ target: T.square, args: [Symbol("x") as any], backend }))
+      expect(run._tag).toBe("SerializationError")
+    })))
+
   it.live("names: Process-N by default, given names kept; currentProcess and parentProcess in the child", () =>
     Effect.scoped(Effect.gen(function*() {
       const p = yield* Process.make({ target: T.whoAmI, backend })

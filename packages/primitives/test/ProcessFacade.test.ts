@@ -46,6 +46,28 @@ describe("Process facade (async/await)", () => {
     expect(daemon.exitCode).toBe(-15)
   })
 
+  it("Python's checks: a plain-function target or non-array args throw at construction, unsendable arguments reject start(), a closed object throws", async () => {
+    expect(() => new Process({ target: ((x: number) => x) as any })).toThrow(/must be a Task/)
+    expect(() => new Process({ target: T.square, args: 5 as any })).toThrow(/args must be an array/)
+    const bad = new Process({ target: T.square, args: [(() => 1) as any] })
+    await expect(bad.start()).rejects.toMatchObject({ _tag: "SerializationError", path: "args[0]" })
+    expect(bad.isAlive()).toBe(false)
+    await expect(bad.join()).rejects.toMatchObject({ reason: "NotStarted" })
+
+    const p = new Process({ target: T.square, args: [3], backend: "process" })
+    expect(p.sentinel).toBe(p.process)
+    expect(p.authkey).toBe(currentProcess().authkey)
+    await p.start()
+    expect(p.ident).toBe(p.pid)
+    expect(p.pid).not.toBe(process.pid)
+    await p.join()
+    await p.close()
+    expect(String(p)).toContain("closed")
+    for (const read of [() => p.pid, () => p.ident, () => p.exitCode, () => p.sentinel, () => p.isAlive()]) {
+      expect(read).toThrow(/process object is closed/)
+    }
+  })
+
   it("process-level functions", () => {
     expect(currentProcess().name).toBe("MainProcess")
     expect(parentProcess()).toBeUndefined()

@@ -8,7 +8,6 @@
  */
 import type * as Task from "@multiproc/runtime/Task"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
 import * as P from "../Process.ts"
 import { run, runSync } from "../internal/facade.ts"
 
@@ -47,15 +46,33 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
   get daemon(): boolean {
     return this.process.daemon
   }
+  /** As in Python, `pid`, `ident`, `exitCode`, `sentinel` and `isAlive` throw (`Closed`) once
+   * the object is closed. */
   get pid(): number | undefined {
-    return this.process.pid
+    return this.open().pid
+  }
+  /** Python's `ident`: the same as `pid`. */
+  get ident(): number | undefined {
+    return this.open().pid
   }
   get exitCode(): number | undefined {
-    return this.process.exitCode
+    return this.open().exitCode
+  }
+  /** Python's `authkey` (hex): the process tree's key, inherited by the child. */
+  get authkey(): string {
+    return this.process.authkey
+  }
+  /** Python's `sentinel`: pass it to `wait` to wait for the end of this process. */
+  get sentinel(): P.Process<Task.Success<T>, Task.Failure<T>> {
+    return this.open()
   }
   /** Python's `is_alive()`. */
   isAlive(): boolean {
-    return this.process.isAlive()
+    return runSync(P.isAlive(this.process))
+  }
+  private open(): P.Process<Task.Success<T>, Task.Failure<T>> {
+    runSync(P.isAlive(this.process))
+    return this.process
   }
   /** Python's `start()`; resolves once the worker exists. */
   start(): Promise<void> {
@@ -81,14 +98,12 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
   toString(): string {
     return String(this.process)
   }
-  /** `await using`: a daemon is terminated, otherwise the process is joined; then closed. */
+  /** `await using`: a daemon is terminated, otherwise the process is joined. Not closed: its
+   * `exitCode` stays readable after the block (a closed object throws, as in Python). */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.process.isAlive()) {
       if (this.daemon) await this.terminate()
       await this.join()
-    }
-    if (this.process.exitCode !== undefined || !this.process.isAlive()) {
-      await run(Effect.ignore(P.close(this.process)))
     }
   }
 }
