@@ -305,7 +305,11 @@ export const names = (): Effect.Effect<ReadonlyArray<string>, SharedMemoryError>
 
 // ---- ShareableList ----------------------------------------------------------------------------
 
-/** What a ShareableList item can be (Python: int, float, bool, str, bytes, None). */
+/**
+ * What a ShareableList item can be (Python: int, float, bool, str, bytes, None). A number that is a
+ * safe integer is stored as an int and one that is not as a float (both read back unchanged); a
+ * bigint is an int and must fit 64 bits (`ValueError`, Python's `struct.error`).
+ */
 export type Item = number | bigint | boolean | string | Uint8Array | null
 
 const T_NONE = 0
@@ -321,12 +325,22 @@ const T_BYTES = 5
 const HEADER = 8
 const SLOT = 16
 
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+// A number is an int slot only when it is a safe integer: a larger one is not exactly an integer
+// any more (1e20, 2 ** 64) and is kept as the float it is, so no value ever changes on the way
+// through. A bigint is an int slot and must fit int64 (Python: `struct.error` for the 'q' format).
 const encodeItem = (v: Item): [number, Uint8Array] => {
   if (v === null) return [T_NONE, new Uint8Array(0)]
   if (typeof v === "boolean") return [T_BOOL, new Uint8Array([v ? 1 : 0])]
-  if (typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v) && !Object.is(v, -0))) {
+  if (typeof v === "bigint" || (typeof v === "number" && Number.isSafeInteger(v) && !Object.is(v, -0))) {
+    const n = BigInt(v)
+    if (n < INT64_MIN || n > INT64_MAX) {
+      throw fail("ValueError", `'q' format requires ${INT64_MIN} <= number <= ${INT64_MAX}`)
+    }
     const b = new Uint8Array(8)
-    new DataView(b.buffer).setBigInt64(0, BigInt.asIntN(64, BigInt(v)), true)
+    new DataView(b.buffer).setBigInt64(0, n, true)
     return [T_INT, b]
   }
   if (typeof v === "number") {

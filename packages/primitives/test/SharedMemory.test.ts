@@ -66,6 +66,29 @@ describe("SharedMemory", () => {
       yield* SharedMemory.unlink(sl.shm)
     }))
 
+  it.live("ShareableList never changes a number: big ones stay floats, a bigint past int64 fails", () =>
+    Effect.gen(function*() {
+      const numbers = [2 ** 53, 2 ** 63, 2 ** 64, 2 ** 64 + 8192, -(2 ** 64), 1e20, 1e300, Number.MAX_VALUE, -0, NaN, Infinity]
+      const sl = yield* SharedMemory.shareableList([...numbers, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2n ** 63n - 1n, -(2n ** 63n)])
+      const back = yield* sl.toArray()
+      numbers.forEach((n, i) => expect(Object.is(back[i], n)).toBe(true))
+      expect(back.slice(numbers.length)).toEqual([Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2n ** 63n - 1n, -(2n ** 63n)])
+      // set: the same rules, and a failed set leaves the item as it was
+      yield* sl.set(0, 2 ** 64 + 12345 * 4096)
+      expect(yield* sl.get(0)).toBe(2 ** 64 + 12345 * 4096)
+      yield* sl.set(0, 7)
+      for (const big of [2n ** 63n, -(2n ** 63n) - 1n, 2n ** 64n]) {
+        const e = yield* Effect.flip(sl.set(0, big))
+        expect([e.reason, e.message]).toEqual(["ValueError", expect.stringContaining("'q' format requires")])
+      }
+      expect(yield* sl.get(0)).toBe(7)
+      // creating with one fails without creating a block
+      const before = (yield* SharedMemory.names()).length
+      expect((yield* Effect.flip(SharedMemory.shareableList([1, 2n ** 64n]))).reason).toBe("ValueError")
+      expect((yield* SharedMemory.names()).length).toBe(before)
+      yield* SharedMemory.unlink(sl.shm)
+    }))
+
   it.live("SharedMemoryManager unlinks what it created at shutdown", () =>
     Effect.gen(function*() {
       const created = yield* Effect.scoped(Effect.gen(function*() {
