@@ -54,6 +54,28 @@ export const specs: Record<Typecode, Spec> = {
   u: spec("u", 4, "wchar", Uint32Array)
 }
 
+/**
+ * The ctypes type of each typecode, by the name Python prints (`multiprocessing.sharedctypes`'
+ * `typecode_to_type`). On LP64 (Linux, macOS) ctypes makes `c_longlong` an alias of `c_long`, so
+ * `q` / `Q` print as `c_long` / `c_ulong`, as there.
+ */
+export const ctypesNames: Record<Typecode, string> = {
+  c: "c_char",
+  u: "c_wchar",
+  b: "c_byte",
+  B: "c_ubyte",
+  h: "c_short",
+  H: "c_ushort",
+  i: "c_int",
+  I: "c_uint",
+  l: "c_long",
+  L: "c_ulong",
+  q: "c_long",
+  Q: "c_ulong",
+  f: "c_float",
+  d: "c_double"
+}
+
 export const typecodes: ReadonlyArray<Typecode> = Object.keys(specs) as Array<Typecode>
 
 export const isTypecode = (u: unknown): u is Typecode => typeof u === "string" && Object.hasOwn(specs, u)
@@ -235,4 +257,17 @@ export const pyRepr = (u: unknown): string => {
   if (u instanceof Uint8Array) return pyBytes(u)
   if (Array.isArray(u)) return `[${u.map(pyRepr).join(", ")}]`
   return String(u)
+}
+
+/** The repr of a ctypes scalar holding `value`, e.g. `c_int(5)`, `c_double(1.0)`, `c_char(b'x')`. */
+export const ctypesRepr = (code: Typecode, value: unknown): string => {
+  const s = specs[code]
+  const shown = s.kind === "char"
+    ? pyBytes(new Uint8Array([String(value).charCodeAt(0)]))
+    : s.kind === "float"
+    ? pyFloat(Number(value))
+    : s.kind === "wchar"
+    ? pyStr(String(value))
+    : String(value)
+  return `${ctypesNames[code]}(${shown})`
 }

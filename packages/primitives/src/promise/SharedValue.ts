@@ -15,6 +15,7 @@
 import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
 import { held, type Held, holding, run, runSync } from "../internal/facade.ts"
+import * as tc from "../internal/typecodes.ts"
 import * as RealLock from "../Lock.ts"
 import * as SV from "../SharedValue.ts"
 import { Lock, RLock } from "./Lock.ts"
@@ -271,8 +272,11 @@ export class Array<A = any> {
   *[Symbol.iterator](): Iterator<A> {
     yield* this.handle
   }
+  /** Python's repr, without the address: `<SynchronizedArray wrapper for c_int_Array_5>`
+   * (`SynchronizedString` for `c`). */
   toString(): string {
-    return `<SynchronizedArray wrapper for c_${this.typecode}_Array_${this.length}>`
+    const wrapper = this.typecode === "c" ? "SynchronizedString" : "SynchronizedArray"
+    return `<${wrapper} wrapper for ${tc.ctypesNames[this.typecode]}_Array_${this.length}>`
   }
 }
 
