@@ -658,7 +658,7 @@ export const rawArray = <T extends tc.Typecode>(
  * @since 0.1.0
  */
 export const getLock = <Lk extends AnyLock>(c: Value<any, Lk> | Array<any, Lk>): Effect.Effect<Lk, SharedValueError> =>
-  c.lockHandle ? Effect.succeed(c.lockHandle) : Effect.fail(fail("NoLock", `'c_${c.typecode}' object has no attribute 'get_lock'`))
+  c.lockHandle ? Effect.succeed(c.lockHandle) : Effect.fail(fail("NoLock", `'${tc.ctypesNames[c.typecode]}' object has no attribute 'get_lock'`))
 
 /**
  * The raw object without its lock (the same memory).

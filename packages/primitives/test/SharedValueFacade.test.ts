@@ -104,6 +104,8 @@ describe("SharedValue facade (async/await)", () => {
     ]
     for (const [code, v, repr] of cases) expect(String(new Value(code, v))).toBe(`<Synchronized wrapper for ${repr}>`)
     expect(String(new SharedArray("c", 3))).toBe("<SynchronizedString wrapper for c_char_Array_3>")
+    expect(String(RawArray("d", 2))).toBe("<c_double_Array_2>")
+    expect(() => RawValue("i", 1).getLock()).toThrow("'c_int' object has no attribute 'get_lock'")
   })
 
   it("thread backend: a child indexes the same memory", async () => {

@@ -273,10 +273,11 @@ export class Array<A = any> {
     yield* this.handle
   }
   /** Python's repr, without the address: `<SynchronizedArray wrapper for c_int_Array_5>`
-   * (`SynchronizedString` for `c`). */
+   * (`SynchronizedString` for `c`; a raw array is the ctypes array alone, `<c_int_Array_5>`). */
   toString(): string {
-    const wrapper = this.typecode === "c" ? "SynchronizedString" : "SynchronizedArray"
-    return `<${wrapper} wrapper for ${tc.ctypesNames[this.typecode]}_Array_${this.length}>`
+    const array = `${tc.ctypesNames[this.typecode]}_Array_${this.length}`
+    if (this.handle.lockHandle === undefined) return `<${array}>`
+    return `<${this.typecode === "c" ? "SynchronizedString" : "SynchronizedArray"} wrapper for ${array}>`
   }
 }
 
