@@ -437,7 +437,7 @@ export const isMine = (lock: Lock | RLock, options: { readonly owner?: number | 
  * }))
  * ```
  * @category accessors
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const locked = (lock: Lock | RLock): Effect.Effect<boolean, LockError> => Effect.map(P.value(lock, errors), (free) => free === 0)
 

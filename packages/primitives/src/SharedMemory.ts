@@ -539,7 +539,7 @@ Codec.register({
  * const letters: SharedMemory.Source = "howdy" // ['h', 'o', 'w', 'd', 'y']
  * ```
  * @category models
- * @since 0.3.0
+ * @since 0.2.0
  */
 export type Source = Iterable<Item> | ShareableList
 
