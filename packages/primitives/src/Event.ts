@@ -71,6 +71,18 @@ export class Event {
     this.sab = sab
     this.flag = sab ? new Int32Array(sab) : undefined
   }
+  /**
+   * Python's repr, `<Event at main/7 unset>`, with the actor's address where Python prints `id()`.
+   * The flag is read synchronously, so where it is not shared (a process-backend child) the state
+   * prints `unknown`.
+   */
+  toString(): string {
+    const state = this.flag === undefined ? "unknown" : Atomics.load(this.flag, 0) === 1 ? "set" : "unset"
+    return `<Event at ${this.ref.address || "main"}/${this.ref.port} ${state}>`
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
 }
 
 Codec.register<Event>({

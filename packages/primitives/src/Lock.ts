@@ -420,6 +420,28 @@ export const isMine = (lock: Lock | RLock, options: { readonly owner?: number | 
     : Effect.sync(() => P.heldHere(lock) > 0)
 
 /**
+ * Whether the lock is held right now, by anyone in any process (a snapshot: it may change as soon
+ * as it is read). Where the lock's memory is shared this reads it; elsewhere it asks the lock's
+ * actor.
+ *
+ * Python equivalent: `lock.locked()` (Python 3.14).
+ *
+ * @example
+ * ```ts
+ * import { Lock } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const lock = yield* Lock.make()
+ *   yield* Lock.acquire(lock)
+ *   return yield* Lock.locked(lock) // true
+ * }))
+ * ```
+ * @category accessors
+ * @since 0.2.0
+ */
+export const locked = (lock: Lock | RLock): Effect.Effect<boolean, LockError> => Effect.map(P.value(lock, errors), (free) => free === 0)
+
+/**
  * Whether a value is a Lock or an RLock handle.
  *
  * @example

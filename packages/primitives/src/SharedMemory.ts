@@ -18,6 +18,7 @@
  */
 import { Actor, Codec } from "@multiproc/runtime"
 import * as kernel from "@multiproc/runtime/internal/kernel"
+import { pyRepr } from "./internal/typecodes.ts"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -305,7 +306,19 @@ export const names = (): Effect.Effect<ReadonlyArray<string>, SharedMemoryError>
 
 // ---- ShareableList ----------------------------------------------------------------------------
 
-/** What a ShareableList item can be (Python: int, float, bool, str, bytes, None). */
+/**
+ * What a ShareableList item can be (Python: int, float, bool, str, bytes, None). A number that is a
+ * safe integer is stored as an int and one that is not as a float (both read back unchanged); a
+ * bigint is an int and must fit 64 bits (`ValueError`, Python's `struct.error`).
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory } from "@multiproc/primitives"
+ * const items: Array<SharedMemory.Item> = [1, 1e20, 2n ** 60n, "str", new Uint8Array([1]), true, null]
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
 export type Item = number | bigint | boolean | string | Uint8Array | null
 
 const T_NONE = 0
@@ -321,12 +334,22 @@ const T_BYTES = 5
 const HEADER = 8
 const SLOT = 16
 
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+// A number is an int slot only when it is a safe integer: a larger one is not exactly an integer
+// any more (1e20, 2 ** 64) and is kept as the float it is, so no value ever changes on the way
+// through. A bigint is an int slot and must fit int64 (Python: `struct.error` for the 'q' format).
 const encodeItem = (v: Item): [number, Uint8Array] => {
   if (v === null) return [T_NONE, new Uint8Array(0)]
   if (typeof v === "boolean") return [T_BOOL, new Uint8Array([v ? 1 : 0])]
-  if (typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v) && !Object.is(v, -0))) {
+  if (typeof v === "bigint" || (typeof v === "number" && Number.isSafeInteger(v) && !Object.is(v, -0))) {
+    const n = BigInt(v)
+    if (n < INT64_MIN || n > INT64_MAX) {
+      throw fail("ValueError", `'q' format requires ${INT64_MIN} <= number <= ${INT64_MAX}`)
+    }
     const b = new Uint8Array(8)
-    new DataView(b.buffer).setBigInt64(0, BigInt.asIntN(64, BigInt(v)), true)
+    new DataView(b.buffer).setBigInt64(0, n, true)
     return [T_INT, b]
   }
   if (typeof v === "number") {
@@ -359,7 +382,27 @@ const decodeItem = (type: number, data: Uint8Array): Item => {
   }
 }
 
-const roundUp = (n: number) => Math.max(8, Math.ceil(n / 8) * 8)
+// Python allocates `8 * (len // 8 + 1)` bytes for a str / bytes (so "howdy" gets 8, an 8-byte
+// item 16); the same here, counting encoded bytes (Python counts a str's characters).
+const capacityOf = (n: number) => 8 * (Math.floor(n / 8) + 1)
+
+/** The struct format of an item of this type in a slot of this capacity (Python's `_types_mapping`). */
+const formatOf = (type: number, capacity: number): string => {
+  switch (type) {
+    case T_INT:
+      return "q"
+    case T_FLOAT:
+      return "d"
+    case T_BOOL:
+      return "xxxxxxx?"
+    case T_NONE:
+      return "xxxxxx?x"
+    default:
+      return `${capacity}s`
+  }
+}
+
+const inspect = Symbol.for("nodejs.util.inspect.custom")
 
 /**
  * A fixed-length list of simple items stored in one shared block.
@@ -399,6 +442,23 @@ export class ShareableList {
   private index(i: number): number | SharedMemoryError {
     const j = i < 0 ? i + this.length : i
     return Number.isInteger(j) && j >= 0 && j < this.length ? j : fail("IndexError", "index out of range")
+  }
+  /** The items read synchronously where the memory is shared; `undefined` where it is not. */
+  private peek(): Array<Item> | undefined {
+    if (!this.shm.isShared || this.shm.closed) return undefined
+    const bytes = this.shm.buf
+    const dv = new DataView(bytes.buffer)
+    return this.offsets.map((at, j) => decodeItem(dv.getUint8(HEADER + SLOT * j), bytes.slice(at, at + dv.getUint32(HEADER + SLOT * j + 4, true))))
+  }
+  /**
+   * The struct format of the items stored now, Python's `format` (`q` int, `d` float, `8s` a str
+   * or bytes slot of 8 bytes, `xxxxxxx?` bool, `xxxxxx?x` None).
+   */
+  get format(): Effect.Effect<string, SharedMemoryError> {
+    return Effect.map(this.shm.read(HEADER, SLOT * this.length), (slots) => {
+      const dv = new DataView(slots.buffer)
+      return this.capacities.map((c, j) => formatOf(dv.getUint8(SLOT * j), c)).join("")
+    })
   }
   /** `sl[i]`. */
   get(i: number): Effect.Effect<Item, SharedMemoryError> {
@@ -444,6 +504,17 @@ export class ShareableList {
       return i < 0 ? Effect.fail(fail("ValueError", `${String(v)} not in this container`)) : Effect.succeed(i)
     })
   }
+  /**
+   * Python's `repr`: `ShareableList(['a', 1], name='psm_…')`. The items are read synchronously, so
+   * a list served by another process (a process-backend child's handle) prints `<remote>` instead.
+   */
+  toString(): string {
+    const items = this.shm.closed ? "<closed>" : this.peek()
+    return `ShareableList(${items === undefined ? "<remote>" : pyRepr(items)}, name=${pyRepr(this.shm.name)})`
+  }
+  [inspect](): string {
+    return this.toString()
+  }
 }
 
 const same = (a: Item, b: Item) =>
@@ -457,7 +528,31 @@ Codec.register({
 })
 
 /**
- * Creates a ShareableList from a sequence (in a new block, or one named `name`).
+ * What a ShareableList is made from: any iterable of items (a string gives its characters), or
+ * another ShareableList (copied).
+ *
+ * Python equivalent: the `sequence` argument of `ShareableList(sequence)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedMemory } from "@multiproc/primitives"
+ * const letters: SharedMemory.Source = "howdy" // ['h', 'o', 'w', 'd', 'y']
+ * ```
+ * @category models
+ * @since 0.2.0
+ */
+export type Source = Iterable<Item> | ShareableList
+
+const itemsOf = (source: Source): Effect.Effect<ReadonlyArray<Item>, SharedMemoryError> => {
+  if (source instanceof ShareableList) return source.toArray()
+  if (source == null || typeof (source as any)[Symbol.iterator] !== "function") {
+    return Effect.fail(fail("ValueError", `'${source === null ? "None" : typeof source}' object is not iterable`))
+  }
+  return Effect.sync(() => Array.from(source))
+}
+
+/**
+ * Creates a ShareableList from any iterable (in a new block, or one named `name`).
  *
  * Python equivalent: `ShareableList(sequence, name=None)`.
  *
@@ -465,14 +560,16 @@ Codec.register({
  * ```ts
  * import { SharedMemory } from "@multiproc/primitives"
  * const sl = SharedMemory.shareableList(["howdy", 42, -1.5, true, null])
+ * const digits = SharedMemory.shareableList(Array.from({ length: 10 }, (_, i) => i)) // range(10)
  * ```
  * @category constructors
  * @since 0.1.0
  */
-export const shareableList = (items: ReadonlyArray<Item>, options: { readonly name?: string } = {}): Effect.Effect<ShareableList, SharedMemoryError> =>
+export const shareableList = (source: Source, options: { readonly name?: string } = {}): Effect.Effect<ShareableList, SharedMemoryError> =>
   Effect.gen(function*() {
+    const items = yield* itemsOf(source)
     const encoded = yield* Effect.try({ try: () => items.map(encodeItem), catch: (e) => e as SharedMemoryError })
-    const caps = encoded.map(([, d]) => roundUp(d.length))
+    const caps = encoded.map(([type, d]) => type === T_STR || type === T_BYTES ? capacityOf(d.length) : 8)
     const size = HEADER + SLOT * items.length + caps.reduce((a, b) => a + b, 0)
     const shm = yield* create({ size, ...(options.name ? { name: options.name } : {}) })
     const head = new Uint8Array(HEADER)
@@ -518,7 +615,7 @@ export const attachList = (name: string): Effect.Effect<ShareableList, SharedMem
  */
 export interface SharedMemoryManager {
   readonly sharedMemory: (size: number) => Effect.Effect<SharedMemory, SharedMemoryError>
-  readonly shareableList: (items: ReadonlyArray<Item>) => Effect.Effect<ShareableList, SharedMemoryError>
+  readonly shareableList: (items: Source) => Effect.Effect<ShareableList, SharedMemoryError>
   /** The names it created and has not unlinked yet. */
   readonly names: () => ReadonlyArray<string>
 }

@@ -430,8 +430,13 @@ export class Value<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<L
     }
     this.writeAt(0, v)
   }
+  /**
+   * Python's repr: `<Synchronized wrapper for c_int(5)>`, or `c_int(5)` for a raw value. A handle
+   * served by another process (a process-backend child) cannot read synchronously: `c_int(<remote>)`.
+   */
   override toString(): string {
-    return `<Synchronized wrapper for c_${this.typecode}(${this.isShared ? String(this.value) : "remote"})>`
+    const obj = this.isShared ? tc.ctypesRepr(this.typecode, this.value) : `${tc.ctypesNames[this.typecode]}(<remote>)`
+    return this.lockHandle === undefined ? obj : `<Synchronized wrapper for ${obj}>`
   }
 }
 
@@ -653,7 +658,7 @@ export const rawArray = <T extends tc.Typecode>(
  * @since 0.1.0
  */
 export const getLock = <Lk extends AnyLock>(c: Value<any, Lk> | Array<any, Lk>): Effect.Effect<Lk, SharedValueError> =>
-  c.lockHandle ? Effect.succeed(c.lockHandle) : Effect.fail(fail("NoLock", `'c_${c.typecode}' object has no attribute 'get_lock'`))
+  c.lockHandle ? Effect.succeed(c.lockHandle) : Effect.fail(fail("NoLock", `'${tc.ctypesNames[c.typecode]}' object has no attribute 'get_lock'`))
 
 /**
  * The raw object without its lock (the same memory).

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Event, Process } from "@multiproc/primitives"
 import { Event as PEvent } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
+import { inspect } from "node:util"
 import * as T from "./fixtures/sync-tasks.ts"
 
 describe("Event", () => {
@@ -31,6 +32,17 @@ describe("Event", () => {
     expect(await e.wait()).toBe(true)
     await e.clear()
     expect(await e.isSet()).toBe(false)
+  })
+
+  it("reprs as Python's (_TestEvent.test_repr): <Event at … unset>, then set", async () => {
+    const e = new PEvent()
+    expect(String(e)).toMatch(/^<Event at \S+ unset>$/)
+    await e.set()
+    expect(inspect(e)).toMatch(/^<Event at \S+ set>$/)
+    expect(String(e.handle)).toBe(String(e))
+    await e.clear()
+    expect(String(e)).toMatch(/^<Event at \S+ unset>$/)
+    expect(String(new PEvent())).not.toBe(String(e)) // `at` tells events apart, like Python's id()
   })
 })
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Lock, Process, Semaphore } from "@multiproc/primitives"
+import { Event, Lock, Process, Semaphore } from "@multiproc/primitives"
 import { Lock as PLock, RLock as PRLock } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
 import * as P from "../src/internal/permits.ts"
+import { inspect } from "node:util"
 import * as T from "./fixtures/sync-tasks.ts"
 
 const backends = ["thread", "process"] as const
@@ -22,7 +23,9 @@ describe("Lock (one process)", () => {
   it.live("acquire; non-blocking acquire while held gives false; negative timeout is zero", () =>
     Effect.scoped(Effect.gen(function*() {
       const lock = yield* Lock.make()
+      expect(yield* Lock.locked(lock)).toBe(false)
       expect(yield* Lock.acquire(lock)).toBe(true)
+      expect(yield* Lock.locked(lock)).toBe(true)
       expect(yield* Lock.acquire(lock, { block: false })).toBe(false)
       expect(yield* Lock.acquire(lock, { timeout: -1 })).toBe(false)
       yield* Lock.release(lock)
@@ -142,6 +145,27 @@ describe("Lock (one process)", () => {
       expect(yield* Lock.acquire(rlock, { block: false })).toBe(true)
     })))
 
+  it.live("reprs as Python's (test_repr_lock, test_repr_rlock)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const lock = yield* Lock.make()
+      expect(String(lock)).toBe("<Lock(owner=None)>")
+      yield* Lock.acquire(lock)
+      expect(String(lock)).toBe("<Lock(owner=MainProcess)>")
+      expect(inspect(lock)).toBe(String(lock))
+      const rlock = yield* Lock.makeRLock()
+      expect(String(rlock)).toBe("<RLock(None, 0)>")
+      // held by a fiber: the fiber is named after the process, as Python names the thread
+      const fiber = yield* Effect.forkChild(Effect.andThen(Effect.all([Lock.acquire(rlock), Lock.acquire(rlock)]), Effect.never))
+      yield* Effect.sleep(20)
+      expect(String(rlock)).toBe(`<RLock(MainProcess|Fiber-${fiber.id}, 2)>`)
+      yield* Fiber.interrupt(fiber)
+      const facade = new PRLock()
+      for (let i = 0; i < 3; i++) yield* Effect.promise(() => facade.acquire())
+      expect(String(facade)).toBe("<RLock(MainProcess, 3)>")
+      expect(inspect(facade)).toBe("<RLock(MainProcess, 3)>")
+      expect(String(new PLock())).toBe("<Lock(owner=None)>")
+    })))
+
   it("the async/await facade: acquire/release, withLock, await using, RLock nesting", async () => {
     const lock = new PLock()
     expect(await lock.acquire()).toBe(true)
@@ -164,16 +188,47 @@ describe("Lock (one process)", () => {
     expect(await lock.acquire(false)).toBe(false)
     lock.releaseSync()
     expect(() => lock.releaseSync()).toThrow(expect.objectContaining({ reason: "NotLocked" }))
+    // CPython 3.14: test_lock, test_rlock (locked())
+    expect(await lock.locked()).toBe(false)
+    await lock.acquire()
+    expect(await lock.locked()).toBe(true)
+    await lock.release()
     const r = new PRLock()
     await r.acquire()
     await r.acquire()
     await r.release()
+    expect(await r.locked()).toBe(true)
     await r.release()
+    expect(await r.locked()).toBe(false)
     await expect(r.release()).rejects.toMatchObject({ reason: "NotOwner" })
   })
 })
 
 describe.each(backends)("Lock across processes (%s backend)", (backend) => {
+  it.live("reprs: a lock held by a child is SomeOtherProcess here, and the child's name there", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const sem = yield* Semaphore.make(3)
+      for (const lock of [yield* Lock.make(), yield* Lock.makeRLock()]) {
+        const [held, done] = [yield* Event.make(), yield* Event.make()]
+        const p = yield* Process.make({ target: T.holdAndReport, args: [lock, held, done, sem], name: "P2", backend })
+        yield* Process.start(p)
+        yield* Event.wait(held)
+        expect(String(lock)).toBe(lock.kind === "Lock" ? "<Lock(owner=SomeOtherProcess)>" : "<RLock(SomeOtherProcess, nonzero)>")
+        // CPython: test_lock_locked_2processes
+        expect(yield* Lock.locked(lock)).toBe(true)
+        yield* Event.set(done)
+        yield* Process.join(p)
+        const seen = yield* Process.result(p)
+        expect(seen.locked).toBe(true)
+        expect(yield* Lock.locked(lock)).toBe(false)
+        expect(seen.lock).toMatch(lock.kind === "Lock" ? /^<Lock\(owner=P2\)>$/ : /^<RLock\(P2\|Fiber-\d+, 1\)>$/)
+        // a process-backend child does not share the memory: what it cannot know is `unknown`
+        expect(seen.sem).toBe(backend === "thread" ? "<Semaphore(value=3)>" : "<Semaphore(value=unknown)>")
+        expect(seen.event).toMatch(backend === "thread" ? /^<Event at \S+ unset>$/ : /^<Event at \S+ unknown>$/)
+        expect(String(lock)).toBe(lock.kind === "Lock" ? "<Lock(owner=None)>" : "<RLock(None, 0)>")
+      }
+    })))
+
   it.live("a child's non-blocking acquire sees the parent's lock; a timed one gives false after the timeout", () =>
     Effect.scoped(Effect.gen(function*() {
       const lock = yield* Lock.make()

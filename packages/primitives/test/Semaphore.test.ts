@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Process, Semaphore } from "@multiproc/primitives"
 import { BoundedSemaphore as PBounded, Semaphore as PSemaphore } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
+import { inspect } from "node:util"
 import * as T from "./fixtures/sync-tasks.ts"
 
 describe("Semaphore", () => {
@@ -58,6 +59,17 @@ describe("Semaphore", () => {
     await sem.release()
     const b = new PBounded(1)
     await expect(b.release()).rejects.toMatchObject({ reason: "TooManyReleases" })
+  })
+
+  it("reprs as Python's: <Semaphore(value=n)>, <BoundedSemaphore(value=n, maxvalue=m)>", async () => {
+    const sem = new PSemaphore(3)
+    expect(String(sem)).toBe("<Semaphore(value=3)>")
+    await sem.acquire()
+    expect(inspect(sem)).toBe("<Semaphore(value=2)>")
+    const b = new PBounded(3)
+    await b.acquire()
+    expect(String(b)).toBe("<BoundedSemaphore(value=2, maxvalue=3)>")
+    expect(String(b.handle)).toBe(String(b))
   })
 })
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Process, SharedMemory } from "@multiproc/primitives"
 import { Effect, Exit } from "effect"
+import { inspect } from "node:util"
 import * as T from "./fixtures/sharedmemory-tasks.ts"
 
 describe("SharedMemory", () => {
@@ -60,9 +61,66 @@ describe("SharedMemory", () => {
       expect((yield* Effect.flip(sl.indexOf("nope"))).reason).toBe("ValueError")
       for (const backend of ["thread", "process"] as const) {
         const seen = yield* Process.run({ target: T.listInChild, args: [sl.shm.name], backend })
-        expect(seen[0]).toBe("hi")
+        expect(seen.items[0]).toBe("hi")
+        expect(seen.format).toBe("8sqqxxxxxxx?xxxxxx?x8sq") // set(2, 3) made slot 2 an int
+        // a process-backend child is served the memory: its items cannot be read synchronously
+        expect(seen.repr).toBe(backend === "thread" ? String(sl) : `ShareableList(<remote>, name='${sl.shm.name}')`)
       }
       expect(yield* sl.get(1)).toBe(44)
+      yield* SharedMemory.unlink(sl.shm)
+    }))
+
+  it.live("ShareableList format, repr and sources: Python's for the same content", () =>
+    Effect.gen(function*() {
+      // CPython: test_shared_memory_ShareableList_basics
+      const sl = yield* SharedMemory.shareableList(["howdy", new TextEncoder().encode("HoWdY"), -273.154, 100, null, true, 42])
+      expect(yield* sl.format).toBe("8s8sdqxxxxxx?xxxxxxxx?q")
+      expect(String(sl)).toBe(`ShareableList(['howdy', b'HoWdY', -273.154, 100, None, True, 42], name='${sl.shm.name}')`)
+      expect(inspect(sl)).toBe(String(sl))
+      yield* sl.set(2, 1) // a float slot becomes an int slot, a str keeps its capacity
+      yield* sl.set(4, "some")
+      yield* sl.set(0, 2.5)
+      expect(yield* sl.format).toBe("d8sqq8sxxxxxxx?q")
+      expect(String(sl)).toContain("[2.5, b'HoWdY', 1, 100, 'some', True, 42]")
+      // 8 bytes get 16, as in Python (len // 8 + 1 blocks of 8); floats print as Python's
+      const more = yield* SharedMemory.shareableList(["12345678", "", 1e20, 2.0 ** 53, -0, "it's"])
+      expect(yield* more.format).toBe("16s8sddd8s")
+      expect(String(more)).toContain("['12345678', '', 1e+20, 9007199254740992.0, -0.0, \"it's\"]")
+      // any iterable: range(10), a string's characters, a Set, another ShareableList (a copy)
+      const range = yield* SharedMemory.shareableList({ *[Symbol.iterator]() { for (let i = 0; i < 10; i++) yield i } })
+      expect(yield* range.toArray()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      const letters = yield* SharedMemory.shareableList("howdy")
+      expect([yield* letters.toArray(), yield* letters.format]).toEqual([["h", "o", "w", "d", "y"], "8s8s8s8s8s"])
+      expect(yield* (yield* SharedMemory.shareableList(new Set([1, 1, 2]))).toArray()).toEqual([1, 2])
+      const copy = yield* SharedMemory.shareableList(sl)
+      expect(copy.shm.name).not.toBe(sl.shm.name)
+      expect(yield* copy.toArray()).toEqual(yield* sl.toArray())
+      const empty = yield* SharedMemory.shareableList([])
+      expect([yield* empty.format, String(empty)]).toEqual(["", `ShareableList([], name='${empty.shm.name}')`])
+      expect((yield* Effect.flip(SharedMemory.shareableList(5 as any))).message).toBe("'number' object is not iterable")
+      for (const l of [sl, more, range, letters, copy, empty]) yield* SharedMemory.unlink(l.shm)
+    }))
+
+  it.live("ShareableList never changes a number: big ones stay floats, a bigint past int64 fails", () =>
+    Effect.gen(function*() {
+      const numbers = [2 ** 53, 2 ** 63, 2 ** 64, 2 ** 64 + 8192, -(2 ** 64), 1e20, 1e300, Number.MAX_VALUE, -0, NaN, Infinity]
+      const sl = yield* SharedMemory.shareableList([...numbers, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2n ** 63n - 1n, -(2n ** 63n)])
+      const back = yield* sl.toArray()
+      numbers.forEach((n, i) => expect(Object.is(back[i], n)).toBe(true))
+      expect(back.slice(numbers.length)).toEqual([Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2n ** 63n - 1n, -(2n ** 63n)])
+      // set: the same rules, and a failed set leaves the item as it was
+      yield* sl.set(0, 2 ** 64 + 12345 * 4096)
+      expect(yield* sl.get(0)).toBe(2 ** 64 + 12345 * 4096)
+      yield* sl.set(0, 7)
+      for (const big of [2n ** 63n, -(2n ** 63n) - 1n, 2n ** 64n]) {
+        const e = yield* Effect.flip(sl.set(0, big))
+        expect([e.reason, e.message]).toEqual(["ValueError", expect.stringContaining("'q' format requires")])
+      }
+      expect(yield* sl.get(0)).toBe(7)
+      // creating with one fails without creating a block
+      const before = (yield* SharedMemory.names()).length
+      expect((yield* Effect.flip(SharedMemory.shareableList([1, 2n ** 64n]))).reason).toBe("ValueError")
+      expect((yield* SharedMemory.names()).length).toBe(before)
       yield* SharedMemory.unlink(sl.shm)
     }))
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest"
 import { Process, ShareableList, SharedMemory, SharedMemoryError, SharedMemoryManager } from "@multiproc/primitives/promise"
 import { SharedMemory as SM } from "@multiproc/primitives"
 import { Effect } from "effect"
+import { inspect } from "node:util"
 import * as T from "./fixtures/sharedvalue-facade-tasks.ts"
 
 const names = () => Effect.runPromise(SM.names())
@@ -58,7 +59,15 @@ describe("SharedMemory facade (async/await)", () => {
     expect(await p.join()).toBe(0)
     expect(await p.result()).toBe(6)
     expect(await (await ShareableList.attach(sl.shm.name)).get(1)).toBe(99)
-    await sl.shm.unlink()
+    expect(await sl.format).toBe("8sqdxxxxxxx?xxxxxx?xq")
+    expect(String(sl)).toBe(`ShareableList(['hi', 99, -1.5, True, None, 1152921504606846976], name='${sl.shm.name}')`)
+    expect(inspect(sl)).toBe(String(sl))
+    // Python: ShareableList('howdy'), ShareableList(range(3)), ShareableList(sl)
+    const letters = await ShareableList.create("howdy")
+    const range = await ShareableList.create([0, 1, 2].values())
+    const copy = await ShareableList.create(sl)
+    expect([await letters.toArray(), await range.toArray(), await copy.toArray()]).toEqual([["h", "o", "w", "d", "y"], [0, 1, 2], await sl.toArray()])
+    for (const l of [sl, letters, range, copy]) await l.shm.unlink()
   })
 
   it("SharedMemoryManager unlinks what it created at shutdown (await using)", async () => {

@@ -90,7 +90,22 @@ describe("SharedValue facade (async/await)", () => {
     expect(c.raw).toEqual(new Uint8Array([104, 105, 0, 33]))
     expect(() => c.getLock()).toThrow(expect.objectContaining({ reason: "NoLock" }))
     expect(a.getObj()[0]).toBe(70)
-    expect(String(a)).toContain("SynchronizedArray")
+    expect(String(a)).toBe("<SynchronizedArray wrapper for c_int_Array_5>")
+  })
+
+  it("reprs name the ctypes types as Python does", () => {
+    expect(String(new Value("i", 5))).toBe("<Synchronized wrapper for c_int(5)>")
+    expect(String(RawValue("i", 5))).toBe("c_int(5)")
+    const cases: Array<[any, unknown, string]> = [
+      ["b", -1, "c_byte(-1)"], ["B", 255, "c_ubyte(255)"], ["h", 7, "c_short(7)"], ["H", 7, "c_ushort(7)"],
+      ["I", 7, "c_uint(7)"], ["l", 7n, "c_long(7)"], ["L", 7n, "c_ulong(7)"], ["q", -(2n ** 40n), "c_long(-1099511627776)"],
+      ["Q", 7n, "c_ulong(7)"], ["d", 1, "c_double(1.0)"], ["d", 2.5, "c_double(2.5)"], ["f", 0.5, "c_float(0.5)"],
+      ["c", "x", "c_char(b'x')"], ["u", "é", "c_wchar('é')"]
+    ]
+    for (const [code, v, repr] of cases) expect(String(new Value(code, v))).toBe(`<Synchronized wrapper for ${repr}>`)
+    expect(String(new SharedArray("c", 3))).toBe("<SynchronizedString wrapper for c_char_Array_3>")
+    expect(String(RawArray("d", 2))).toBe("<c_double_Array_2>")
+    expect(() => RawValue("i", 1).getLock()).toThrow("'c_int' object has no attribute 'get_lock'")
   })
 
   it("thread backend: a child indexes the same memory", async () => {

@@ -127,6 +127,44 @@ export class Permits {
     this.words = sab ? new Int32Array(sab) : undefined
     this.key = `${ref.address}/${ref.port}`
   }
+  /** Python's repr (`<Lock(owner=None)>`, `<RLock(MainProcess, 1)>`, `<Semaphore(value=3)>`, …). */
+  toString(): string {
+    return repr(this)
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return repr(this)
+  }
+}
+
+/**
+ * Python's reprs of `synchronize.py`, from what this process knows synchronously: its own holds,
+ * and the free permits where the memory is shared. A process-backend child knows only its own
+ * holds, and prints `unknown` for the rest (as Python does where `get_value` is unsupported).
+ * Another process holding a lock is `SomeOtherProcess`; an RLock held by a fiber prints the fiber
+ * after the process name, as Python prints the thread.
+ */
+const repr = (h: Permits): string => {
+  // no localOf: printing must not claim a holder slot in the shared memory
+  const l = h.local ?? locals.get(h.key)
+  const held = l === undefined ? 0 : l.owned + (h.words && l.slot >= 0 ? Atomics.load(h.words, heldAt(l.slot)) : 0)
+  const free = h.words ? freeOf(h.words) : undefined
+  const shown = free === undefined ? "unknown" : String(free)
+  switch (h.kind) {
+    case "Semaphore":
+      return `<Semaphore(value=${shown})>`
+    case "BoundedSemaphore":
+      return `<BoundedSemaphore(value=${shown}, maxvalue=${h.bound})>`
+    case "Lock": {
+      const owner = held > 0 ? kernel.self.name : free === undefined ? "unknown" : free > 0 ? "None" : "SomeOtherProcess"
+      return `<Lock(owner=${owner})>`
+    }
+    case "RLock": {
+      if (l !== undefined && l.depth > 0 && l.owner !== undefined) {
+        return `<RLock(${kernel.self.name}${l.owner === -1 ? "" : `|Fiber-${l.owner}`}, ${l.depth})>`
+      }
+      return free === undefined ? "<RLock(unknown, unknown)>" : free > 0 ? "<RLock(None, 0)>" : "<RLock(SomeOtherProcess, nonzero)>"
+    }
+  }
 }
 
 /** What the engine reports errors as (each public module has its own error class). */

@@ -54,6 +54,28 @@ export const specs: Record<Typecode, Spec> = {
   u: spec("u", 4, "wchar", Uint32Array)
 }
 
+/**
+ * The ctypes type of each typecode, by the name Python prints (`multiprocessing.sharedctypes`'
+ * `typecode_to_type`). On LP64 (Linux, macOS) ctypes makes `c_longlong` an alias of `c_long`, so
+ * `q` / `Q` print as `c_long` / `c_ulong`, as there.
+ */
+export const ctypesNames: Record<Typecode, string> = {
+  c: "c_char",
+  u: "c_wchar",
+  b: "c_byte",
+  B: "c_ubyte",
+  h: "c_short",
+  H: "c_ushort",
+  i: "c_int",
+  I: "c_uint",
+  l: "c_long",
+  L: "c_ulong",
+  q: "c_long",
+  Q: "c_ulong",
+  f: "c_float",
+  d: "c_double"
+}
+
 export const typecodes: ReadonlyArray<Typecode> = Object.keys(specs) as Array<Typecode>
 
 export const isTypecode = (u: unknown): u is Typecode => typeof u === "string" && Object.hasOwn(specs, u)
@@ -163,4 +185,89 @@ export const normIndex = (length: number, i: unknown, what = "index"): number =>
     throw e
   }
   return j
+}
+
+// ---- Python's repr of simple values (for printable forms that read like Python's) --------------
+
+/** Python's `repr(float)`: the shortest digits, `1.0` for integral values, exponent past 1e16. */
+export const pyFloat = (x: number): string => {
+  if (Number.isNaN(x)) return "nan"
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf"
+  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0"
+  // toExponential() without digits gives the shortest digits that round-trip, as Python's repr.
+  const [mantissa, exp] = x.toExponential().split("e") as [string, string]
+  const e = Number(exp)
+  const sign = mantissa.startsWith("-") ? "-" : ""
+  const digits = mantissa.replace("-", "").replace(".", "")
+  if (e < -4 || e >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits
+    return `${sign}${m}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`
+  }
+  if (e < 0) return `${sign}0.${"0".repeat(-e - 1)}${digits}`
+  const whole = digits.slice(0, e + 1).padEnd(e + 1, "0")
+  const frac = digits.slice(e + 1)
+  return `${sign}${whole}.${frac === "" ? "0" : frac}`
+}
+
+const quoteFor = (s: string): string => (s.includes("'") && !s.includes("\"") ? "\"" : "'")
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, "0")
+
+/** Python's `repr(str)`: quoted, with Python's escapes for non-printable characters. */
+export const pyStr = (s: string): string => {
+  const q = quoteFor(s)
+  let out = q
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!
+    if (ch === "\\" || ch === q) out += `\\${ch}`
+    else if (ch === "\n") out += "\\n"
+    else if (ch === "\r") out += "\\r"
+    else if (ch === "\t") out += "\\t"
+    else if (ch !== " " && /[\p{C}\p{Z}]/u.test(ch)) out += cp < 0x100 ? `\\x${hex(cp, 2)}` : cp < 0x10000 ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`
+    else out += ch
+  }
+  return out + q
+}
+
+/** Python's `repr(bytes)`: `b'…'`, printable ASCII as is, the rest as `\xNN`. */
+export const pyBytes = (b: Uint8Array): string => {
+  const text = String.fromCharCode(...b)
+  const q = quoteFor(text)
+  let out = `b${q}`
+  for (const c of b) {
+    const ch = String.fromCharCode(c)
+    if (ch === "\\" || ch === q) out += `\\${ch}`
+    else if (c === 10) out += "\\n"
+    else if (c === 13) out += "\\r"
+    else if (c === 9) out += "\\t"
+    else if (c < 32 || c > 126) out += `\\x${hex(c, 2)}`
+    else out += ch
+  }
+  return out + q
+}
+
+/** Python's `repr` of an int / float / bool / str / bytes / None (a JS number that is an integer
+ * prints as an int, as the value it stands for). */
+export const pyRepr = (u: unknown): string => {
+  if (u === null || u === undefined) return "None"
+  if (typeof u === "boolean") return u ? "True" : "False"
+  if (typeof u === "bigint") return String(u)
+  if (typeof u === "number") return Number.isSafeInteger(u) && !Object.is(u, -0) ? String(u) : pyFloat(u)
+  if (typeof u === "string") return pyStr(u)
+  if (u instanceof Uint8Array) return pyBytes(u)
+  if (Array.isArray(u)) return `[${u.map(pyRepr).join(", ")}]`
+  return String(u)
+}
+
+/** The repr of a ctypes scalar holding `value`, e.g. `c_int(5)`, `c_double(1.0)`, `c_char(b'x')`. */
+export const ctypesRepr = (code: Typecode, value: unknown): string => {
+  const s = specs[code]
+  const shown = s.kind === "char"
+    ? pyBytes(new Uint8Array([String(value).charCodeAt(0)]))
+    : s.kind === "float"
+    ? pyFloat(Number(value))
+    : s.kind === "wchar"
+    ? pyStr(String(value))
+    : String(value)
+  return `${ctypesNames[code]}(${shown})`
 }

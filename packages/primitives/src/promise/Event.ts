@@ -48,6 +48,13 @@ export class Event {
   wait(timeout?: Duration.Input): Promise<boolean> {
     return run(E.wait(this.handle, timeout))
   }
+  /** Python's repr: `<Event at main/7 set>` (`unknown` state in a process-backend child). */
+  toString(): string {
+    return String(this.handle)
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
 }
 
 Codec.register<Event>({ tag: "multiproc/promise/Event", Class: Event, encode: (e) => e.handle, decode: (h: E.Event) => new Event(h) })

@@ -103,6 +103,17 @@ abstract class Base {
     await this.acquire()
     return held(L.release(this.handle, { owner: PROCESS_OWNER }))
   }
+  /** Python's `locked()` (3.14): whether anyone, in any process, holds the lock now. */
+  locked(): Promise<boolean> {
+    return run(L.locked(this.handle))
+  }
+  /** Python's repr: `<Lock(owner=None)>`, `<Lock(owner=MainProcess)>`, `<RLock(MainProcess, 2)>`. */
+  toString(): string {
+    return String(this.handle)
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
 }
 
 /**

@@ -38,6 +38,13 @@ abstract class Base {
     await this.acquire()
     return held(S.release(this.handle))
   }
+  /** Python's repr: `<Semaphore(value=3)>`, `<BoundedSemaphore(value=3, maxvalue=3)>`. */
+  toString(): string {
+    return String(this.handle)
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
 }
 
 /**

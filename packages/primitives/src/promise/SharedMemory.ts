@@ -16,6 +16,11 @@ import * as SM from "../SharedMemory.ts"
 export { SharedMemoryError } from "../SharedMemory.ts"
 export type { Item } from "../SharedMemory.ts"
 
+const inspect = Symbol.for("nodejs.util.inspect.custom")
+
+/** Python's `ShareableList(sequence)` argument: any iterable of items, or a ShareableList to copy. */
+const sourceOf = (items: Iterable<SM.Item> | ShareableList | SM.ShareableList): SM.Source => items instanceof ShareableList ? items.list : items
+
 /** Options of {@link SharedMemory.open}: Python's constructor arguments. */
 export interface OpenOptions {
   readonly name?: string | undefined
@@ -125,9 +130,10 @@ export class ShareableList {
   constructor(list: SM.ShareableList) {
     this.list = list
   }
-  /** Python's `ShareableList(sequence, name=None)`. */
-  static async create(items: ReadonlyArray<SM.Item>, options: { readonly name?: string } = {}): Promise<ShareableList> {
-    return new ShareableList(await run(SM.shareableList(items, options)))
+  /** Python's `ShareableList(sequence, name=None)`: any iterable (a string gives its characters),
+   * or another ShareableList to copy. */
+  static async create(items: Iterable<SM.Item> | ShareableList, options: { readonly name?: string } = {}): Promise<ShareableList> {
+    return new ShareableList(await run(SM.shareableList(sourceOf(items), options)))
   }
   /** Python's `ShareableList(name=name)`. */
   static async attach(name: string): Promise<ShareableList> {
@@ -158,6 +164,18 @@ export class ShareableList {
   /** Python's `index(value)`; rejects with `ValueError` when absent. */
   index(v: SM.Item): Promise<number> {
     return run(this.list.indexOf(v))
+  }
+  /** Python's `format`: the struct format of the items stored now (`await sl.format`). */
+  get format(): Promise<string> {
+    return run(this.list.format)
+  }
+  /** Python's `repr`: `ShareableList(['a', 1], name='psm_…')` (`<remote>` items in a process that
+   * does not share the memory). */
+  toString(): string {
+    return String(this.list)
+  }
+  [inspect](): string {
+    return this.toString()
   }
 }
 
@@ -194,8 +212,8 @@ export class SharedMemoryManager {
     return new SharedMemory(await run(this.manager.sharedMemory(size)))
   }
   /** Python's `smm.ShareableList(sequence)`. */
-  async ShareableList(items: ReadonlyArray<SM.Item>): Promise<ShareableList> {
-    return new ShareableList(await run(this.manager.shareableList(items)))
+  async ShareableList(items: Iterable<SM.Item> | ShareableList): Promise<ShareableList> {
+    return new ShareableList(await run(this.manager.shareableList(sourceOf(items))))
   }
   /** The names it created and has not unlinked yet. */
   names(): ReadonlyArray<string> {

@@ -15,6 +15,7 @@
 import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
 import { held, type Held, holding, run, runSync } from "../internal/facade.ts"
+import * as tc from "../internal/typecodes.ts"
 import * as RealLock from "../Lock.ts"
 import * as SV from "../SharedValue.ts"
 import { Lock, RLock } from "./Lock.ts"
@@ -271,8 +272,12 @@ export class Array<A = any> {
   *[Symbol.iterator](): Iterator<A> {
     yield* this.handle
   }
+  /** Python's repr, without the address: `<SynchronizedArray wrapper for c_int_Array_5>`
+   * (`SynchronizedString` for `c`; a raw array is the ctypes array alone, `<c_int_Array_5>`). */
   toString(): string {
-    return `<SynchronizedArray wrapper for c_${this.typecode}_Array_${this.length}>`
+    const array = `${tc.ctypesNames[this.typecode]}_Array_${this.length}`
+    if (this.handle.lockHandle === undefined) return `<${array}>`
+    return `<${this.typecode === "c" ? "SynchronizedString" : "SynchronizedArray"} wrapper for ${array}>`
   }
 }
 
