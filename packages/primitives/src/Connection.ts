@@ -237,7 +237,8 @@ export const accept = (listener: Listener): Effect.Effect<Connection, Connection
   )
 
 /**
- * Closes a listener now (its Scope would close it anyway).
+ * Closes a listener now (its Scope would close it anyway): it stops accepting and frees its
+ * address; the connections it already accepted stay open.
  *
  * Python equivalent: `Listener.close()`.
  *

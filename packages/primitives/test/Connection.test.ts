@@ -197,6 +197,29 @@ describe("Connection (Listener / Client)", () => {
       expect(refused.reason).toBe("FrameTooLarge")
     })))
 
+  it.live("closing the listener keeps the connections it accepted and drops the ones still in their handshake", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "k" })
+      const client = yield* Connection.connect(listener.address, { authkey: "k" })
+      const accepted = yield* Connection.accept(listener)
+      const silent = yield* Effect.promise(() => rawPeer(listener.address.port))
+      // Wait until the silent peer got its challenge: it is in its handshake when the listener closes.
+      yield* Effect.promise(async () => {
+        while (silent.received().length === 0) await new Promise((r) => setTimeout(r, 5))
+      })
+      yield* Connection.closeListener(listener)
+      yield* Effect.promise(() => silent.closed)
+      // Python's CPython _TestListener: an accepted connection outlives its listener, both ways.
+      yield* Connection.send(client, 1729)
+      expect(yield* Connection.recv(accepted)).toBe(1729)
+      yield* Connection.send(accepted, "back")
+      expect(yield* Connection.recv(client)).toBe("back")
+      expect((yield* Effect.scoped(Effect.flip(Connection.accept(listener)))).reason).toBe("Closed")
+      // The port is free at once although a connection accepted on it is still open.
+      const again = yield* Connection.listen({ address: { port: listener.address.port } })
+      expect(again.address.port).toBe(listener.address.port)
+    })))
+
   it.live("connecting to a closed port fails with ConnectFailed", () =>
     Effect.gen(function*() {
       const port = yield* Effect.scoped(Effect.map(Connection.listen(), (l) => l.address.port))

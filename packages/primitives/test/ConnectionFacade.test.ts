@@ -40,6 +40,22 @@ describe("Connection facade (async/await Listener / Client)", () => {
     await again.close()
   })
 
+  it("closing the listener keeps an accepted connection working; accept then rejects with Closed", async () => {
+    const listener = await Listener.listen({ authkey: "k" })
+    try {
+      await using client = await Client(listener.address, { authkey: "k" })
+      await using accepted = await listener.accept()
+      await listener.close()
+      await client.send(1729)
+      expect(await accepted.recv()).toBe(1729)
+      await accepted.sendBytes(new TextEncoder().encode("back"))
+      expect(new TextDecoder().decode(await client.recvBytes())).toBe("back")
+      expect((await listener.accept().catch((e) => e)).reason).toBe("Closed")
+    } finally {
+      await listener.close()
+    }
+  })
+
   it("a wrong authkey rejects on both sides; an address in use is a clear error", async () => {
     await using listener = await Listener.listen({ authkey: "right" })
     const serverSide = listener.accept().catch((e) => e)

@@ -387,9 +387,14 @@ export class WireListener {
           conn.close()
           return
         }
+        // Authenticated: `close` drops it only while it waits in `results`, never once accepted.
+        this.sockets.delete(socket)
         this.push({ ok: true, conn, peer })
       },
-      (error: WireError) => this.push({ ok: false, error })
+      // A handshake that `close` cut short is not news for `accept`: it says Closed from then on.
+      (error: WireError) => {
+        if (!this.closed) this.push({ ok: false, error })
+      }
     )
   }
 
@@ -425,17 +430,21 @@ export class WireListener {
     }
   }
 
-  /** Stops listening, drops every connection it accepted, and resolves once the port is free. */
+  /**
+   * Stops listening and drops the connections not handed out yet (still in their handshake, or
+   * waiting for `accept`); the accepted ones stay open, as in Python. The address is free (and a
+   * Unix socket file unlinked) when the promise resolves.
+   */
   close(): Promise<void> {
     if (this.closed && !this.server.listening) return Promise.resolve()
     this.closed = true
     for (const w of this.waiters.splice(0)) w({ ok: false, error: new WireError("Closed", "the listener is closed") })
     for (const r of this.results.splice(0)) if (r.ok) r.conn.close()
-    return new Promise((resolve) => {
-      for (const s of this.sockets) s.destroy()
-      if (!this.server.listening) return resolve()
-      this.server.close(() => resolve())
-    })
+    for (const s of this.sockets) s.destroy()
+    // Node closes the listening socket (and unlinks its file) synchronously; its callback would
+    // also wait for every accepted connection to end, so it is not waited for.
+    if (this.server.listening) this.server.close()
+    return Promise.resolve()
   }
 }
 

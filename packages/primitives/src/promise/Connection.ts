@@ -137,7 +137,8 @@ export class Listener {
     const [connection, scope] = await own(C.accept(this.listener))
     return new Connection(connection, scope)
   }
-  /** Python's `close()`: frees the port at once; idempotent. */
+  /** Python's `close()`: stops accepting and frees the address at once (accepted connections stay
+   * open); idempotent. */
   close(): Promise<void> {
     return Effect.runPromise(Scope.close(this.scope, Exit.void))
   }
