@@ -21,6 +21,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as Bytes from "./internal/bytes.ts"
 import * as wire from "./internal/wire.ts"
 
 /**
@@ -34,6 +35,10 @@ import * as wire from "./internal/wire.ts"
  * - `EOF`: the peer closed the connection and nothing is left to read (Python: `EOFError`).
  * - `Timeout`: the handshake took too long.
  * - `BadMessage`: a frame that does not decode.
+ * - `MessageTooLong`: `recvBytes(maxlength)` got a longer message (it is dropped; Python:
+ *   `OSError: bad message length`).
+ * - `BufferTooShort`: `recvBytesInto` got a message larger than the buffer; `data` carries it.
+ * - `BadArgument`: an offset, size or maxlength out of range (Python `ValueError`).
  *
  * @example
  * ```ts
@@ -46,9 +51,22 @@ import * as wire from "./internal/wire.ts"
  * @since 0.1.0
  */
 export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
-  reason: Schema.Literals(["AddressInUse", "ConnectFailed", "AuthenticationError", "FrameTooLarge", "Closed", "EOF", "Timeout", "BadMessage"]),
+  reason: Schema.Literals([
+    "AddressInUse",
+    "ConnectFailed",
+    "AuthenticationError",
+    "FrameTooLarge",
+    "Closed",
+    "EOF",
+    "Timeout",
+    "BadMessage",
+    "MessageTooLong",
+    "BufferTooShort",
+    "BadArgument"
+  ]),
   message: Schema.String,
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  data: Schema.optional(Schema.Unknown)
 }) {}
 
 Codec.registerError(ConnectionError)
@@ -93,6 +111,8 @@ const fromWire = (e: unknown): ConnectionError =>
  */
 export const keyOf = (authkey: string | Uint8Array | undefined): Buffer => wire.toKey(authkey ?? kernel.self.authkey)
 
+const fromProblem = (p: Bytes.Problem): ConnectionError => new ConnectionError(p)
+
 const millis = (d: Duration.Input | undefined, fallback: number): number =>
   d === undefined ? fallback : Duration.toMillis(Duration.fromInputUnsafe(d))
 
@@ -109,6 +129,10 @@ export interface Connection {
   readonly peer: Address
   /** Whether `close` was called here. */
   readonly closed: boolean
+  /** Always true: a network connection is duplex (Python's `readable`). */
+  readonly readable: boolean
+  /** Always true: a network connection is duplex (Python's `writable`). */
+  readonly writable: boolean
   /** @internal */
   readonly socket: wire.FrameSocket
 }
@@ -116,6 +140,8 @@ export interface Connection {
 class ConnectionImpl implements Connection {
   readonly socket: wire.FrameSocket
   readonly peer: Address
+  readonly readable = true
+  readonly writable = true
   constructor(socket: wire.FrameSocket, peer: Address) {
     this.socket = socket
     this.peer = peer
@@ -319,36 +345,29 @@ const writeFrame = (conn: Connection, bytes: Uint8Array): Effect.Effect<void, Co
   })
 
 /**
- * Sends raw bytes as one message (boundaries are kept; empty messages are allowed).
+ * Sends `size` bytes from `offset` as one message (defaults: all of it; boundaries are kept and
+ * empty messages are allowed); an out-of-range offset or size fails with `BadArgument`.
  *
- * Python equivalent: `Connection.send_bytes(buf)`.
+ * Python equivalent: `Connection.send_bytes(buf, offset=0, size=None)`.
  *
  * @example
  * ```ts
  * import { Connection } from "@multiproc/primitives"
  * declare const conn: Connection.Connection
- * const sent = Connection.sendBytes(conn, new TextEncoder().encode("ping"))
+ * const sent = Connection.sendBytes(conn, new TextEncoder().encode("ping pong"), 5) // "pong"
  * ```
  * @category messages
  * @since 0.1.0
  */
-export const sendBytes = (conn: Connection, bytes: Uint8Array): Effect.Effect<void, ConnectionError> => writeFrame(conn, bytes)
+export const sendBytes = (
+  conn: Connection,
+  buf: Uint8Array | ArrayBufferView | ArrayBuffer,
+  offset = 0,
+  size?: number
+): Effect.Effect<void, ConnectionError> =>
+  Bytes.sendBytes(buf, offset, size, (view) => writeFrame(conn, view), fromProblem)
 
-/**
- * Receives one message as raw bytes; fails with `EOF` once the peer closed and nothing is left.
- *
- * Python equivalent: `Connection.recv_bytes()`.
- *
- * @example
- * ```ts
- * import { Connection } from "@multiproc/primitives"
- * declare const conn: Connection.Connection
- * const bytes = Connection.recvBytes(conn)
- * ```
- * @category messages
- * @since 0.1.0
- */
-export const recvBytes = (conn: Connection): Effect.Effect<Uint8Array, ConnectionError> =>
+const recvFrame = (conn: Connection): Effect.Effect<Uint8Array, ConnectionError> =>
   Effect.callback<Uint8Array, ConnectionError>((resume) => {
     if (conn.socket.closedLocally) return resume(Effect.fail(new ConnectionError({ reason: "Closed", message: "the connection is closed" })))
     const cancel = conn.socket.recvCallback(
@@ -357,6 +376,47 @@ export const recvBytes = (conn: Connection): Effect.Effect<Uint8Array, Connectio
     )
     return Effect.sync(cancel)
   })
+
+/**
+ * Receives one message as raw bytes; fails with `EOF` once the peer closed and nothing is left,
+ * and with `MessageTooLong` (the message is dropped) if it is longer than `maxlength`.
+ *
+ * Python equivalent: `Connection.recv_bytes(maxlength=None)`.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@multiproc/primitives"
+ * declare const conn: Connection.Connection
+ * const bytes = Connection.recvBytes(conn, 1024)
+ * ```
+ * @category messages
+ * @since 0.1.0
+ */
+export const recvBytes = (conn: Connection, maxlength?: number): Effect.Effect<Uint8Array, ConnectionError> =>
+  Bytes.recvBytes(recvFrame(conn), maxlength, fromProblem)
+
+/**
+ * Receives one message into `buf` at byte `offset` and returns its length; a message that does
+ * not fit fails with `BufferTooShort`, whose `data` is the whole message.
+ *
+ * Python equivalent: `Connection.recv_bytes_into(buf, offset=0)`.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@multiproc/primitives"
+ * declare const conn: Connection.Connection
+ * const buf = new Uint8Array(64)
+ * const n = Connection.recvBytesInto(conn, buf, 8)
+ * ```
+ * @category messages
+ * @since 0.1.0
+ */
+export const recvBytesInto = (
+  conn: Connection,
+  buf: Uint8Array | ArrayBufferView | ArrayBuffer,
+  offset = 0
+): Effect.Effect<number, ConnectionError> =>
+  Bytes.recvBytesInto(recvFrame(conn), buf, offset, fromProblem)
 
 /**
  * Sends a value, encoded with the runtime codec.
@@ -390,12 +450,12 @@ export const send = (conn: Connection, value: unknown): Effect.Effect<void, Conn
  * @since 0.1.0
  */
 export const recv = (conn: Connection): Effect.Effect<unknown, ConnectionError> =>
-  Effect.flatMap(recvBytes(conn), (bytes) =>
+  Effect.flatMap(recvFrame(conn), (bytes) =>
     Effect.mapError(Codec.decode(bytes), (e) => new ConnectionError({ reason: "BadMessage", message: e.message, cause: e })))
 
 /**
  * Whether a message (or the end of the connection) can be read without waiting, waiting at most
- * `timeout` (no timeout: do not wait; `"infinity"`: wait forever).
+ * `timeout` (no timeout: do not wait; `null` or `"infinity"`: wait forever).
  *
  * Python equivalent: `Connection.poll(timeout)`.
  *
@@ -408,13 +468,13 @@ export const recv = (conn: Connection): Effect.Effect<unknown, ConnectionError> 
  * @category messages
  * @since 0.1.0
  */
-export const poll = (conn: Connection, timeout?: Duration.Input): Effect.Effect<boolean, ConnectionError> =>
+export const poll = (conn: Connection, timeout?: Duration.Input | null): Effect.Effect<boolean, ConnectionError> =>
   Effect.suspend(() => {
     const s = conn.socket
     if (s.closedLocally) return Effect.fail(new ConnectionError({ reason: "Closed", message: "the connection is closed" }))
     if (s.available > 0 || s.ended) return Effect.succeed(true)
     if (timeout === undefined) return Effect.succeed(false)
-    const d = Duration.fromInputUnsafe(timeout)
+    const d = timeout === null ? Duration.infinity : Duration.fromInputUnsafe(timeout)
     if (Duration.toMillis(d) <= 0) return Effect.succeed(false)
     const wait = Effect.callback<boolean>((resume) => {
       const off = s.onReadable(() => {

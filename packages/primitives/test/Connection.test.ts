@@ -197,6 +197,55 @@ describe("Connection (Listener / Client)", () => {
       expect(refused.reason).toBe("FrameTooLarge")
     })))
 
+  it.live("the bytes API is the pipe connection's: offset/size, maxlength, recvBytesInto, poll(null), readable/writable", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "k" })
+      const a = yield* Connection.connect(listener.address, { authkey: "k" })
+      const b = yield* Connection.accept(listener)
+      expect([a.readable, a.writable, b.readable, b.writable]).toEqual([true, true, true, true])
+      const text = (u: Uint8Array) => new TextDecoder().decode(u)
+      const msg = new TextEncoder().encode("abcdefghijklmnopqrstuvwxyz")
+      // Python's send_bytes(buf, offset, size) checks, as Pipe.sendBytes makes them.
+      const bad = [[27, undefined, "buffer length < offset"], [22, 5, "buffer length < offset + size"], [-1, undefined, "offset is negative"], [4, -1, "size is negative"]] as const
+      for (const [offset, size, message] of bad) {
+        const e = yield* Effect.flip(Connection.sendBytes(a, msg, offset, size))
+        expect([e.reason, e.message]).toEqual(["BadArgument", message])
+      }
+      yield* Connection.sendBytes(a, msg, 26)
+      yield* Connection.sendBytes(a, msg, 20, 3)
+      yield* Connection.sendBytes(a, new DataView(msg.buffer, 1, 2))
+      expect((yield* Connection.recvBytes(b)).length).toBe(0)
+      expect(text(yield* Connection.recvBytes(b))).toBe("uvw")
+      expect(text(yield* Connection.recvBytes(b))).toBe("bc")
+      // recv_bytes(maxlength): a longer message fails with Python's "bad message length" and is dropped.
+      yield* Connection.sendBytes(a, new Uint8Array(100))
+      yield* Connection.sendBytes(a, msg, 0, 10)
+      const long = yield* Effect.flip(Connection.recvBytes(b, 10))
+      expect([long.reason, long.message]).toEqual(["MessageTooLong", "bad message length: 100 > 10"])
+      expect(text(yield* Connection.recvBytes(b, 10))).toBe("abcdefghij")
+      expect((yield* Effect.flip(Connection.recvBytes(b, -1))).reason).toBe("BadArgument")
+      // recv_bytes_into(buf, offset).
+      const buf = new Uint8Array(8)
+      yield* Connection.sendBytes(a, msg, 0, 6)
+      expect(yield* Connection.recvBytesInto(b, buf, 2)).toBe(6)
+      expect(text(buf.subarray(2))).toBe("abcdef")
+      yield* Connection.sendBytes(a, msg, 0, 7)
+      const short = yield* Effect.flip(Connection.recvBytesInto(b, buf, 2))
+      expect(short.reason).toBe("BufferTooShort")
+      expect(text(short.data as Uint8Array)).toBe("abcdefg")
+      expect((yield* Effect.flip(Connection.recvBytesInto(b, buf, 9))).message).toBe("offset too large")
+      expect((yield* Effect.flip(Connection.recvBytesInto(b, buf, -1))).message).toBe("negative offset")
+      // poll(null) waits for ever, as Pipe.poll(null) does.
+      const started = Date.now()
+      const polling = yield* Effect.forkChild(Connection.poll(b, null))
+      yield* Effect.sleep("150 millis")
+      yield* Connection.send(a, "late")
+      expect(yield* Fiber.join(polling)).toBe(true)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140)
+      expect(yield* Connection.poll(b, null)).toBe(true)
+      expect(yield* Connection.recv(b)).toBe("late")
+    })))
+
   it.live("closing the listener keeps the connections it accepted and drops the ones still in their handshake", () =>
     Effect.scoped(Effect.gen(function*() {
       const listener = yield* Connection.listen({ authkey: "k" })

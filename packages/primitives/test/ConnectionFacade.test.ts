@@ -22,7 +22,9 @@ describe("Connection facade (async/await Listener / Client)", () => {
         expect(await conn.recv()).toEqual(new Map([["k", [1, 2n]]]))
         await conn.sendBytes(new TextEncoder().encode("xxhelloxx"), 2, 5)
         expect(new TextDecoder().decode(await conn.recvBytes())).toBe("hello")
-        await expect(conn.sendBytes(new Uint8Array(3), 2, 5)).rejects.toBeInstanceOf(RangeError)
+        const bad: any = await conn.sendBytes(new Uint8Array(3), 2, 5).catch((e) => e)
+        expect(bad).toBeInstanceOf(ConnectionError)
+        expect([bad.reason, bad.message]).toEqual(["BadArgument", "buffer length < offset + size"])
         expect((await served)?.host).toBe("127.0.0.1")
         // The server's connection was disposed: EOF here.
         const eof: any = await conn.recv().catch((e) => e)
@@ -38,6 +40,27 @@ describe("Connection facade (async/await Listener / Client)", () => {
     const again = await Listener.listen({ address: { port: listenerRef.address.port } })
     await again.close()
     await again.close()
+  })
+
+  it("recvBytes(maxlength), recvBytesInto, poll(null) and readable/writable work as on a pipe connection", async () => {
+    await using listener = await Listener.listen({ authkey: "k" })
+    await using client = await Client(listener.address, { authkey: "k" })
+    await using server = await listener.accept()
+    expect([client.readable, client.writable, server.readable, server.writable]).toEqual([true, true, true, true])
+    await client.sendBytes(new Uint8Array(100))
+    const long: any = await server.recvBytes(10).catch((e) => e)
+    expect([long.reason, long.message]).toEqual(["MessageTooLong", "bad message length: 100 > 10"])
+    await client.sendBytes(new TextEncoder().encode("hello"))
+    const buf = new Uint8Array(8)
+    expect(await server.recvBytesInto(buf, 3)).toBe(5)
+    expect(new TextDecoder().decode(buf.subarray(3))).toBe("hello")
+    await client.sendBytes(new Uint8Array(6))
+    const short: any = await server.recvBytesInto(buf, 3).catch((e) => e)
+    expect([short.reason, (short.data as Uint8Array).length]).toEqual(["BufferTooShort", 6])
+    const polled = server.poll(null)
+    setTimeout(() => void client.send("late"), 100)
+    expect(await polled).toBe(true)
+    expect(await server.recv()).toBe("late")
   })
 
   it("closing the listener keeps an accepted connection working; accept then rejects with Closed", async () => {

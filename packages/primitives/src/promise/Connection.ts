@@ -59,6 +59,14 @@ export class Connection {
   get closed(): boolean {
     return this.connection.closed
   }
+  /** Python's `readable`: always true (a network connection is duplex). */
+  get readable(): boolean {
+    return this.connection.readable
+  }
+  /** Python's `writable`: always true (a network connection is duplex). */
+  get writable(): boolean {
+    return this.connection.writable
+  }
   /** Python's `send(obj)` (encoded with the runtime codec, never pickle). */
   send(value: unknown): Promise<void> {
     return run(C.send(this.connection, value))
@@ -67,19 +75,20 @@ export class Connection {
   recv(): Promise<unknown> {
     return run(C.recv(this.connection))
   }
-  /** Python's `send_bytes(buf, offset=0, size=None)`. */
-  sendBytes(buf: Uint8Array, offset = 0, size?: number): Promise<void> {
-    if (offset < 0 || offset > buf.length) return Promise.reject(new RangeError("offset is out of bounds"))
-    const end = size === undefined ? buf.length : offset + size
-    if (size !== undefined && (size < 0 || end > buf.length)) return Promise.reject(new RangeError("buffer length < offset + size"))
-    return run(C.sendBytes(this.connection, buf.subarray(offset, end)))
+  /** Python's `send_bytes(buf, offset=0, size=None)`; rejects with `BadArgument` out of range. */
+  sendBytes(buf: Uint8Array | ArrayBufferView | ArrayBuffer, offset?: number, size?: number): Promise<void> {
+    return run(C.sendBytes(this.connection, buf, offset, size))
   }
-  /** Python's `recv_bytes()`. */
-  recvBytes(): Promise<Uint8Array> {
-    return run(C.recvBytes(this.connection))
+  /** Python's `recv_bytes(maxlength=None)`; a longer message rejects with `MessageTooLong`. */
+  recvBytes(maxlength?: number): Promise<Uint8Array> {
+    return run(C.recvBytes(this.connection, maxlength))
   }
-  /** Python's `poll(timeout=0.0)`: no timeout does not wait, `"infinity"` waits for ever. */
-  poll(timeout?: Duration.Input): Promise<boolean> {
+  /** Python's `recv_bytes_into(buf, offset=0)`; `BufferTooShort` carries the message in `data`. */
+  recvBytesInto(buf: Uint8Array | ArrayBufferView | ArrayBuffer, offset?: number): Promise<number> {
+    return run(C.recvBytesInto(this.connection, buf, offset))
+  }
+  /** Python's `poll(timeout=0.0)`: no timeout does not wait, `null` waits for ever. */
+  poll(timeout?: Duration.Input | null): Promise<boolean> {
     return run(C.poll(this.connection, timeout))
   }
   /** Python's `close()`; idempotent. */
