@@ -1,6 +1,6 @@
 /**
- * Connection: authenticated message connections over TCP, for talking to processes outside the
- * process tree (a remote manager, a service on another machine).
+ * Connection: authenticated message connections over TCP or a Unix socket, for talking to
+ * processes outside the process tree (a remote manager, a service on another machine).
  *
  * - Every connection is authenticated both ways before any message is read: Python 3.12's HMAC
  *   challenge–response (SHA-256, constant-time comparison). A wrong key fails on both sides with
@@ -10,6 +10,9 @@
  *   ends the connection instead of exhausting memory. Values are encoded with the runtime's data
  *   only codec (msgpackr), never pickle: receiving cannot run code.
  * - Listeners bind `127.0.0.1` unless told otherwise, and an address in use is a clear error.
+ * - Addresses are read as Python reads them: a string is a Unix socket path (on Linux, a name
+ *   starting with `"\0"` is abstract), `[host, port]` or `{ host, port }` is TCP, and anything
+ *   else fails with `BadArgument`. A listener on a path removes its socket file when it closes.
  *
  * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`).
  *
@@ -38,7 +41,8 @@ import * as wire from "./internal/wire.ts"
  * - `MessageTooLong`: `recvBytes(maxlength)` got a longer message (it is dropped; Python:
  *   `OSError: bad message length`).
  * - `BufferTooShort`: `recvBytesInto` got a message larger than the buffer; `data` carries it.
- * - `BadArgument`: an offset, size or maxlength out of range (Python `ValueError`).
+ * - `BadArgument`: an address of an unknown shape, or an offset, size or maxlength out of range
+ *   (Python `ValueError`).
  *
  * @example
  * ```ts
@@ -77,6 +81,41 @@ export interface Address {
   readonly port: number
 }
 
+/**
+ * A Unix socket address: a filesystem path or, on Linux, an abstract name starting with `"\0"`.
+ *
+ * Python equivalent: an `AF_UNIX` address (a string such as `'/tmp/app.sock'`).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "@multiproc/primitives"
+ * const file: Connection.UnixAddress = { path: "/tmp/app.sock" }
+ * const abstract: Connection.UnixAddress = { path: "\0app" } // Linux only, no file
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export interface UnixAddress {
+  readonly path: string
+}
+
+/**
+ * An address as {@link listen} and {@link connect} take it, read as Python's `address_type`
+ * reads it: a string is a Unix socket path, a `[host, port]` pair or `{ host, port }` is TCP.
+ *
+ * Python equivalent: the `address` of `Listener` and `Client` (`AF_UNIX` string or `AF_INET` tuple).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "@multiproc/primitives"
+ * const unix: Array<Connection.AddressInput> = ["/tmp/app.sock", { path: "/tmp/app.sock" }]
+ * const tcp: Array<Connection.AddressInput> = [["127.0.0.1", 6000], { host: "127.0.0.1", port: 6000 }]
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export type AddressInput = Address | UnixAddress | readonly [host: string, port: number] | string
+
 /** Options shared by {@link listen} and {@link connect}. */
 export interface CommonOptions {
   /** The shared secret. Defaults to this process tree's authkey (Python's `current_process().authkey`). */
@@ -89,11 +128,78 @@ export interface CommonOptions {
 
 /** Options of {@link listen}. */
 export interface ListenOptions extends CommonOptions {
-  /** Defaults to `127.0.0.1` and a free port (port 0). */
-  readonly address?: Partial<Address> | undefined
+  /** A Unix socket path, or a TCP address that defaults to `127.0.0.1` and a free port (port 0). */
+  readonly address?: Partial<Address> | UnixAddress | readonly [host: string, port: number] | string | undefined
   /** Python's `backlog`. Default 128. */
   readonly backlog?: number | undefined
 }
+
+/**
+ * The address a listener started with options `O` reports: a Unix one for a path, else TCP.
+ *
+ * Python equivalent: `Listener.address` (a string for `AF_UNIX`, a tuple for `AF_INET`).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "@multiproc/primitives"
+ * type Unix = Connection.ListenAddress<{ address: "/tmp/app.sock" }> // Connection.UnixAddress
+ * type Tcp = Connection.ListenAddress<{ authkey: "secret" }> // Connection.Address
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export type ListenAddress<O extends ListenOptions> = O extends { readonly address: string | UnixAddress } ? UnixAddress
+  : O extends { readonly address: Partial<Address> | readonly [string, number] | undefined } ? Address
+  // No `address` at all is TCP; an `address` known only as ListenOptions' union could be either.
+  : "address" extends keyof O ? Address | UnixAddress
+  : Address
+
+const show = (u: unknown): string => {
+  try {
+    return JSON.stringify(u) ?? String(u)
+  } catch {
+    return String(u)
+  }
+}
+
+/** An address checked at the entry: a Unix path, or a complete TCP address. */
+type Where = { readonly path: string } | { readonly path?: undefined; readonly host: string; readonly port: number }
+
+const badAddress = (address: unknown, why = "unrecognized"): ConnectionError =>
+  new ConnectionError({
+    reason: "BadArgument",
+    message: `address type of ${show(address)} ${why}: pass a Unix socket path (a string or { path }), or a TCP address ({ host, port } or [host, port])`
+  })
+
+/** Python's `address_type`, strict: what is neither a path nor a TCP address is an error, never a default. */
+const where = (address: unknown, listening: boolean): Where | ConnectionError => {
+  if (address === undefined && listening) return { host: "127.0.0.1", port: 0 }
+  if (typeof address === "string") return address.length > 0 ? { path: address } : badAddress(address, "is an empty path")
+  let host: unknown, port: unknown
+  if (Array.isArray(address) && address.length === 2) [host, port] = address
+  else if (typeof address === "object" && address !== null && !Array.isArray(address)) {
+    const keys = Object.keys(address)
+    if (keys.includes("path")) {
+      const path = (address as UnixAddress).path
+      return keys.length === 1 && typeof path === "string" && path.length > 0 ? { path } : badAddress(address)
+    }
+    if (!keys.every((k) => k === "host" || k === "port")) return badAddress(address)
+    ;({ host, port } = address as Partial<Address>)
+    if (listening) {
+      host ??= "127.0.0.1"
+      port ??= 0
+    }
+  } else return badAddress(address)
+  if (typeof host !== "string") return badAddress(address, "has no host")
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) return badAddress(address, "has no port (an integer from 0 to 65535)")
+  return { host, port }
+}
+
+const addressOf = (w: Where): Address | UnixAddress => w.path !== undefined ? { path: w.path } : { host: w.host, port: w.port }
+
+/** What `wire` takes: host and port, or a path (host and port unused). */
+const wireAddress = (w: Where): { host: string; port: number; path?: string } =>
+  w.path !== undefined ? { host: "", port: 0, path: w.path } : { host: w.host, port: w.port }
 
 const fromWire = (e: unknown): ConnectionError =>
   e instanceof wire.WireError
@@ -125,8 +231,8 @@ const millis = (d: Duration.Input | undefined, fallback: number): number =>
  * @since 0.1.0
  */
 export interface Connection {
-  /** The peer's address. */
-  readonly peer: Address
+  /** The peer's address (`{ path: "" }` for a client of a Unix socket listener, as in Python). */
+  readonly peer: Address | UnixAddress
   /** Whether `close` was called here. */
   readonly closed: boolean
   /** Always true: a network connection is duplex (Python's `readable`). */
@@ -139,10 +245,10 @@ export interface Connection {
 
 class ConnectionImpl implements Connection {
   readonly socket: wire.FrameSocket
-  readonly peer: Address
+  readonly peer: Address | UnixAddress
   readonly readable = true
   readonly writable = true
-  constructor(socket: wire.FrameSocket, peer: Address) {
+  constructor(socket: wire.FrameSocket, peer: Address | UnixAddress) {
     this.socket = socket
     this.peer = peer
   }
@@ -150,7 +256,8 @@ class ConnectionImpl implements Connection {
     return this.socket.closedLocally
   }
   toString(): string {
-    return `<Connection ${this.peer.host}:${this.peer.port}${this.closed ? " closed" : ""}>`
+    const peer = "path" in this.peer ? this.peer.path : `${this.peer.host}:${this.peer.port}`
+    return `<Connection ${peer}${this.closed ? " closed" : ""}>`
   }
 }
 
@@ -161,10 +268,10 @@ class ConnectionImpl implements Connection {
  * ```ts
  * import { Connection } from "@multiproc/primitives"
  * declare const socket: Parameters<typeof Connection.fromSocket>[0]
- * const conn = Connection.fromSocket(socket, ["127.0.0.1", 6000])
+ * const conn = Connection.fromSocket(socket, { host: "127.0.0.1", port: 6000 })
  * ```
  */
-export const fromSocket = (socket: wire.FrameSocket, peer: Address): Connection => new ConnectionImpl(socket, peer)
+export const fromSocket = (socket: wire.FrameSocket, peer: Address | UnixAddress): Connection => new ConnectionImpl(socket, peer)
 
 /**
  * A listening socket that hands out authenticated connections.
@@ -174,37 +281,40 @@ export const fromSocket = (socket: wire.FrameSocket, peer: Address): Connection 
  * @category models
  * @since 0.1.0
  */
-export interface Listener {
-  /** Where it listens (the real port when port 0 was asked for). */
-  readonly address: Address
+export interface Listener<A extends Address | UnixAddress = Address | UnixAddress> {
+  /** Where it listens (the real port when port 0 was asked for, or the socket's path). */
+  readonly address: A
   /** The peer of the last accepted connection (Python's `last_accepted`). */
-  readonly lastAccepted: Address | undefined
+  readonly lastAccepted: A | undefined
   /** @internal */
   readonly core: wire.WireListener
 }
 
 class ListenerImpl implements Listener {
-  lastAccepted: Address | undefined = undefined
+  lastAccepted: Address | UnixAddress | undefined = undefined
   readonly core: wire.WireListener
   constructor(core: wire.WireListener) {
     this.core = core
   }
-  get address(): Address {
-    return { host: this.core.host, port: this.core.port }
+  get address(): Address | UnixAddress {
+    const path = this.core.options.path
+    return path !== undefined ? { path } : { host: this.core.host, port: this.core.port }
   }
 }
 
 /**
- * Listens on a TCP address for as long as the Scope lives; closing the Scope frees the port at once.
+ * Listens on a TCP address or a Unix socket for as long as the Scope lives; closing the Scope
+ * frees the address at once (and removes the socket file). An address of an unknown shape fails
+ * with `BadArgument`, a taken one with `AddressInUse`.
  *
- * Python equivalent: `Listener(address=('127.0.0.1', 0), authkey=...)`.
+ * Python equivalent: `Listener(address=('127.0.0.1', 0), authkey=...)`; `Listener('/tmp/sock')`.
  *
  * @example
  * ```ts
  * import { Connection } from "@multiproc/primitives"
  * import { Effect } from "effect"
  * const program = Effect.scoped(Effect.gen(function*() {
- *   const listener = yield* Connection.listen({ authkey: "secret" })
+ *   const listener = yield* Connection.listen({ authkey: "secret" }) // or { address: "/tmp/app.sock" }
  *   const conn = yield* Connection.accept(listener)
  *   yield* Connection.send(conn, yield* Connection.recv(conn))
  * }))
@@ -212,22 +322,33 @@ class ListenerImpl implements Listener {
  * @category constructors
  * @since 0.1.0
  */
-export const listen = (options: ListenOptions = {}): Effect.Effect<Listener, ConnectionError, Scope.Scope> =>
+export const listen = <const O extends ListenOptions = {}>(
+  options?: O
+): Effect.Effect<Listener<ListenAddress<O>>, ConnectionError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const core = new wire.WireListener({
-          host: options.address?.host ?? "127.0.0.1",
-          port: options.address?.port ?? 0,
-          backlog: options.backlog ?? 128,
-          key: keyOf(options.authkey),
-          maxFrame: options.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
-          handshakeTimeoutMs: millis(options.handshakeTimeout, 10_000)
-        })
-        await core.listen()
-        return new ListenerImpl(core) as Listener
-      },
-      catch: fromWire
+    Effect.suspend(() => {
+      const o: ListenOptions = options ?? {}
+      // `listen({ path })` or `listen({ port })` would otherwise listen on a random TCP port.
+      const misplaced = ["path", "host", "port"].find((k) => k in o)
+      if (misplaced !== undefined) {
+        return Effect.fail(badAddress({ [misplaced]: (o as Record<string, unknown>)[misplaced] }, "given outside `address`"))
+      }
+      const w = where(o.address, true)
+      if (w instanceof ConnectionError) return Effect.fail(w)
+      return Effect.tryPromise({
+        try: async () => {
+          const core = new wire.WireListener({
+            ...wireAddress(w),
+            backlog: o.backlog ?? 128,
+            key: keyOf(o.authkey),
+            maxFrame: o.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
+            handshakeTimeoutMs: millis(o.handshakeTimeout, 10_000)
+          })
+          await core.listen()
+          return new ListenerImpl(core) as Listener<any>
+        },
+        catch: fromWire
+      })
     }),
     (listener) => Effect.promise(() => listener.core.close())
   )
@@ -253,8 +374,10 @@ export const accept = (listener: Listener): Effect.Effect<Connection, Connection
     Effect.callback<Connection, ConnectionError>((resume) => {
       const cancel = listener.core.accept((a) => {
         if (a.ok) {
-          ;(listener as ListenerImpl).lastAccepted = a.peer
-          resume(Effect.succeed(new ConnectionImpl(a.conn, a.peer)))
+          // A Unix socket client is unnamed: Python's `last_accepted` is '' for it.
+          const peer = listener.core.options.path !== undefined ? { path: "" } : a.peer
+          ;(listener as ListenerImpl).lastAccepted = peer
+          resume(Effect.succeed(new ConnectionImpl(a.conn, peer)))
         } else resume(Effect.fail(fromWire(a.error)))
       })
       return Effect.sync(cancel)
@@ -283,7 +406,8 @@ export const closeListener = (listener: Listener): Effect.Effect<void> => Effect
 export interface ConnectOptions extends CommonOptions {}
 
 /**
- * Connects to a listener and authenticates both ways; the connection is closed with the Scope.
+ * Connects to a listener (a TCP address or a Unix socket path) and authenticates both ways; the
+ * connection is closed with the Scope. An address of an unknown shape fails with `BadArgument`.
  *
  * Python equivalent: `multiprocessing.connection.Client(address, authkey=...)`.
  *
@@ -294,25 +418,30 @@ export interface ConnectOptions extends CommonOptions {}
  * const program = Effect.scoped(Effect.gen(function*() {
  *   const conn = yield* Connection.connect({ host: "127.0.0.1", port: 6000 }, { authkey: "secret" })
  *   yield* Connection.send(conn, { hello: "world" })
+ *   const local = yield* Connection.connect("/tmp/app.sock", { authkey: "secret" })
+ *   yield* Connection.send(local, "over a Unix socket")
  * }))
  * ```
  * @category constructors
  * @since 0.1.0
  */
-export const connect = (address: Address, options: ConnectOptions = {}): Effect.Effect<Connection, ConnectionError, Scope.Scope> =>
+export const connect = (address: AddressInput, options: ConnectOptions = {}): Effect.Effect<Connection, ConnectionError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const socket = await wire.connect({
-          host: address.host,
-          port: address.port,
-          key: keyOf(options.authkey),
-          maxFrame: options.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
-          handshakeTimeoutMs: millis(options.handshakeTimeout, 10_000)
-        })
-        return new ConnectionImpl(socket, { host: address.host, port: address.port }) as Connection
-      },
-      catch: fromWire
+    Effect.suspend(() => {
+      const w = where(address, false)
+      if (w instanceof ConnectionError) return Effect.fail(w)
+      return Effect.tryPromise({
+        try: async () => {
+          const socket = await wire.connect({
+            ...wireAddress(w),
+            key: keyOf(options.authkey),
+            maxFrame: options.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
+            handshakeTimeoutMs: millis(options.handshakeTimeout, 10_000)
+          })
+          return new ConnectionImpl(socket, addressOf(w)) as Connection
+        },
+        catch: fromWire
+      })
     }),
     (conn) => Effect.sync(() => conn.socket.close())
   )

@@ -1,8 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Connection } from "@multiproc/primitives"
+import { Connection, Process } from "@multiproc/primitives"
 import { Effect, Exit, Fiber } from "effect"
+import { createHmac, randomUUID } from "node:crypto"
+import { existsSync, statSync } from "node:fs"
 import * as net from "node:net"
-import { createHmac } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as T from "./fixtures/connection-tasks.ts"
+
+/** A fresh Unix socket path for one test. */
+const socketPath = () => join(tmpdir(), `multiproc-conn-test-${randomUUID().slice(0, 8)}.sock`)
 
 const frame = (payload: Uint8Array): Buffer => {
   const head = Buffer.alloc(4)
@@ -268,6 +275,84 @@ describe("Connection (Listener / Client)", () => {
       const again = yield* Connection.listen({ address: { port: listener.address.port } })
       expect(again.address.port).toBe(listener.address.port)
     })))
+
+  it.live("listens and connects over a Unix socket (a string or { path }), also from a child process; close removes the file", () =>
+    Effect.gen(function*() {
+      const path = socketPath()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const listener = yield* Connection.listen({ address: path, authkey: "k" })
+        expect(listener.address).toEqual({ path })
+        expect(statSync(path).isSocket()).toBe(true)
+        // A path in use is a clear error, and the failed listener leaves the other one's file alone.
+        const taken = yield* Effect.flip(Connection.listen({ address: { path }, authkey: "k" }))
+        expect(taken.reason).toBe("AddressInUse")
+        expect(taken.message).toBe(`cannot listen on ${path}: the address is already in use`)
+        expect(statSync(path).isSocket()).toBe(true)
+        const client = yield* Connection.connect(path, { authkey: "k" })
+        const server = yield* Connection.accept(listener)
+        expect(client.peer).toEqual({ path })
+        expect(server.peer).toEqual({ path: "" })
+        expect(listener.lastAccepted).toEqual({ path: "" })
+        yield* Connection.send(client, new Map([["over", "unix"]]))
+        expect(yield* Connection.recv(server)).toEqual(new Map([["over", "unix"]]))
+        // A child process (its own OS process) connects to the same path.
+        const child = yield* Effect.forkChild(Process.run({ target: T.ask, args: [{ path }, "k", "from the child"], backend: "process" }))
+        const fromChild = yield* Connection.accept(listener)
+        expect(yield* Connection.recv(fromChild)).toBe("from the child")
+        yield* Connection.send(fromChild, "answer")
+        expect(yield* Fiber.join(child)).toBe("answer")
+      }))
+      expect(existsSync(path)).toBe(false)
+      // Closed: nothing listens there any more.
+      expect((yield* Effect.flip(Effect.scoped(Connection.connect(path, { authkey: "k" })))).reason).toBe("ConnectFailed")
+    }))
+
+  it.live.skipIf(process.platform !== "linux")("listens on a Linux abstract socket name (\\0name)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const name = `\0multiproc-conn-test-${randomUUID().slice(0, 8)}`
+      const listener = yield* Connection.listen({ address: { path: name }, authkey: "k" })
+      expect(listener.address).toEqual({ path: name })
+      const taken = yield* Effect.flip(Connection.listen({ address: name, authkey: "k" }))
+      expect(taken.message).toBe(`cannot listen on @${name.slice(1)}: the address is already in use`)
+      const client = yield* Connection.connect({ path: name }, { authkey: "k" })
+      const server = yield* Connection.accept(listener)
+      yield* Connection.sendBytes(server, new Uint8Array([1, 2, 3]))
+      expect(yield* Connection.recvBytes(client)).toEqual(new Uint8Array([1, 2, 3]))
+    })))
+
+  it.live("an address of an unknown shape fails with BadArgument at the entry instead of listening on a random port", () =>
+    Effect.gen(function*() {
+      const reasons = yield* Effect.forEach([
+        { address: { file: "/tmp/x.sock" } },
+        { path: "/tmp/x.sock" },
+        { port: 0 },
+        { address: "" },
+        { address: { path: "/tmp/x.sock", port: 1 } },
+        { address: { host: "127.0.0.1", port: 70_000 } },
+        { address: ["127.0.0.1"] },
+        { address: 6000 }
+      ], (options) => Effect.scoped(Effect.flip(Connection.listen(options as any))))
+      for (const e of reasons) {
+        expect(e.reason).toBe("BadArgument")
+        expect(e.message).toContain("pass a Unix socket path (a string or { path }), or a TCP address ({ host, port } or [host, port])")
+      }
+      expect(reasons[0]!.message).toContain(`address type of {"file":"/tmp/x.sock"} unrecognized`)
+      expect(reasons[1]!.message).toContain(`address type of {"path":"/tmp/x.sock"} given outside \`address\``)
+      const connects = yield* Effect.forEach(
+        [{ host: "127.0.0.1" }, { port: 1 }, 42, null, { path: 1 }, ["127.0.0.1", "80"]],
+        (address) => Effect.scoped(Effect.flip(Connection.connect(address as any)))
+      )
+      expect(connects.map((e) => e.reason)).toEqual(Array(6).fill("BadArgument"))
+      // Python's (host, port) tuple is a TCP address.
+      yield* Effect.scoped(Effect.gen(function*() {
+        const listener = yield* Connection.listen({ address: ["127.0.0.1", 0], authkey: "k" })
+        expect(listener.address.host).toBe("127.0.0.1")
+        const client = yield* Connection.connect([listener.address.host, listener.address.port], { authkey: "k" })
+        const server = yield* Connection.accept(listener)
+        yield* Connection.send(client, "tuple")
+        expect(yield* Connection.recv(server)).toBe("tuple")
+      }))
+    }))
 
   it.live("connecting to a closed port fails with ConnectFailed", () =>
     Effect.gen(function*() {

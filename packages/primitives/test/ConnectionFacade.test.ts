@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest"
 import { Client, ConnectionError, Listener } from "@multiproc/primitives/promise"
+import { randomUUID } from "node:crypto"
+import { existsSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 
 describe("Connection facade (async/await Listener / Client)", () => {
   it("round-trips values and bytes, polls, reports EOF, and await using closes both ends", async () => {
-    let listenerRef!: Listener
+    let port = 0
     {
       await using listener = await Listener.listen({ authkey: "secret" })
-      listenerRef = listener
+      port = listener.address.port
       expect(listener.address.host).toBe("127.0.0.1")
       const served = (async () => {
         await using conn = await listener.accept()
@@ -37,7 +41,7 @@ describe("Connection facade (async/await Listener / Client)", () => {
       }
     }
     // Disposed: the port is free again.
-    const again = await Listener.listen({ address: { port: listenerRef.address.port } })
+    const again = await Listener.listen({ address: { port } })
     await again.close()
     await again.close()
   })
@@ -77,6 +81,28 @@ describe("Connection facade (async/await Listener / Client)", () => {
     } finally {
       await listener.close()
     }
+  })
+
+  it("a string address is a Unix socket whose file close removes; an address of unknown shape rejects", async () => {
+    const path = join(tmpdir(), `multiproc-conn-test-${randomUUID().slice(0, 8)}.sock`)
+    const listener = await Listener.listen({ address: path, authkey: "k" })
+    try {
+      expect(listener.address).toEqual({ path })
+      await using client = await Client(path, { authkey: "k" })
+      await using server = await listener.accept()
+      expect(String(client)).toBe(`<Connection ${path}>`)
+      await client.send("over unix")
+      expect(await server.recv()).toBe("over unix")
+      const taken: any = await Listener.listen({ address: { path } }).catch((e) => e)
+      expect([taken.reason, existsSync(path)]).toEqual(["AddressInUse", true])
+    } finally {
+      await listener.close()
+    }
+    expect(existsSync(path)).toBe(false)
+    const bad: any = await Listener.listen({ address: { file: path } } as any).catch((e) => e)
+    expect(bad).toBeInstanceOf(ConnectionError)
+    expect(bad.reason).toBe("BadArgument")
+    expect((await Client({ host: "127.0.0.1" } as any).catch((e) => e)).reason).toBe("BadArgument")
   })
 
   it("a wrong authkey rejects on both sides; an address in use is a clear error", async () => {

@@ -1,7 +1,7 @@
 /**
- * The lean core of `multiprocessing.connection` over TCP: length-prefixed frames with a maximum
- * frame size, and Python 3.12's mutual HMAC-SHA256 challenge–response. No `effect` import: the
- * manager server and the Effect API (`Connection.ts`) both build on it.
+ * The lean core of `multiprocessing.connection` over TCP or a Unix socket: length-prefixed frames
+ * with a maximum frame size, and Python 3.12's mutual HMAC-SHA256 challenge–response. No `effect`
+ * import: the manager server and the Effect API (`Connection.ts`) both build on it.
  *
  * Frame: a 4-byte big-endian length, then that many bytes (Python's `send_bytes` framing for
  * messages under 2 GiB). Handshake (both halves, as `multiprocessing.connection`):
@@ -306,6 +306,10 @@ const asAuthError = (e: unknown): WireError => {
 
 // ---- listening and connecting -----------------------------------------------------------------
 
+/** An address for messages; an abstract socket name's leading NUL is shown as `@`, as `ss` does. */
+const describe = (o: { readonly host: string; readonly port: number; readonly path?: string | undefined }): string =>
+  o.path !== undefined ? o.path.replace(/^\0/, "@") : `${o.host}:${o.port}`
+
 export interface ListenOptions {
   readonly host: string
   readonly port: number
@@ -323,8 +327,8 @@ export type Accepted = { readonly ok: true; readonly conn: FrameSocket; readonly
 }
 
 /**
- * A TCP listener that authenticates every connection concurrently (a slow or hostile peer does
- * not hold up the others) and hands out only authenticated ones.
+ * A listener (TCP or Unix socket) that authenticates every connection concurrently (a slow or
+ * hostile peer does not hold up the others) and hands out only authenticated ones.
  */
 export class WireListener {
   readonly server: net.Server
@@ -345,7 +349,7 @@ export class WireListener {
 
   listen(): Promise<void> {
     const { path } = this.options
-    const where = path ?? `${this.host}:${this.options.port}`
+    const where = describe(this.options)
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => {
         this.server.off("listening", onListening)
@@ -465,7 +469,7 @@ export const connect = (options: ConnectOptions): Promise<FrameSocket> =>
       ? net.connect({ path: options.path })
       : net.connect({ host: options.host, port: options.port, noDelay: true })
     const onError = (e: Error) => {
-      reject(new WireError("ConnectFailed", `cannot connect to ${options.path ?? `${options.host}:${options.port}`}: ${e.message}`, { cause: e }))
+      reject(new WireError("ConnectFailed", `cannot connect to ${describe(options)}: ${e.message}`, { cause: e }))
     }
     socket.once("error", onError)
     socket.once("connect", () => {

@@ -51,8 +51,8 @@ export class Connection {
     this.connection = connection
     this.scope = scope
   }
-  /** The peer's address. */
-  get peer(): C.Address {
+  /** The peer's address (`{ path: "" }` for a client of a Unix socket listener, as in Python). */
+  get peer(): C.Address | C.UnixAddress {
     return this.connection.peer
   }
   /** Whether `close` was called here (Python's `closed`). */
@@ -104,14 +104,15 @@ export class Connection {
 }
 
 /**
- * A listening socket handing out authenticated connections (binds 127.0.0.1 unless told otherwise).
+ * A listening socket handing out authenticated connections: TCP (binds 127.0.0.1 unless told
+ * otherwise) or, given a path, a Unix socket whose file is removed on close.
  *
  * Python equivalent: `multiprocessing.connection.Listener(address, authkey=...)`.
  *
  * @example
  * ```ts
  * import { Listener } from "@multiproc/primitives/promise"
- * await using listener = await Listener.listen({ authkey: "secret" })
+ * await using listener = await Listener.listen({ authkey: "secret" }) // or { address: "/tmp/app.sock" }
  * console.log(listener.address.port)
  * await using conn = await listener.accept()
  * await conn.send(await conn.recv())
@@ -119,25 +120,26 @@ export class Connection {
  * @category models
  * @since 0.1.0
  */
-export class Listener {
+export class Listener<A extends C.Address | C.UnixAddress = C.Address | C.UnixAddress> {
   /** The Effect-API listener. */
-  readonly listener: C.Listener
+  readonly listener: C.Listener<A>
   private readonly scope: Scope.Closeable
-  private constructor(listener: C.Listener, scope: Scope.Closeable) {
+  private constructor(listener: C.Listener<A>, scope: Scope.Closeable) {
     this.listener = listener
     this.scope = scope
   }
-  /** Python's `Listener(address=None, authkey=None, backlog=1)`; rejects with `AddressInUse`. */
-  static async listen(options: C.ListenOptions = {}): Promise<Listener> {
+  /** Python's `Listener(address=None, authkey=None, backlog=1)`; a string or `{ path }` address is
+   * a Unix socket; rejects with `AddressInUse`, or `BadArgument` for an address of unknown shape. */
+  static async listen<const O extends C.ListenOptions = {}>(options?: O): Promise<Listener<C.ListenAddress<O>>> {
     const [listener, scope] = await own(C.listen(options))
     return new Listener(listener, scope)
   }
-  /** Where it listens (the real port when port 0 was asked for). */
-  get address(): C.Address {
+  /** Where it listens (the real port when port 0 was asked for, or the socket's path). */
+  get address(): A {
     return this.listener.address
   }
   /** Python's `last_accepted`. */
-  get lastAccepted(): C.Address | undefined {
+  get lastAccepted(): A | undefined {
     return this.listener.lastAccepted
   }
   /** Python's `accept()`: the next authenticated connection; rejects with `AuthenticationError`
@@ -157,7 +159,7 @@ export class Listener {
 }
 
 /**
- * Connects to a listener and authenticates both ways.
+ * Connects to a listener (a TCP address, or a Unix socket path) and authenticates both ways.
  *
  * Python equivalent: `multiprocessing.connection.Client(address, authkey=...)`.
  *
@@ -170,7 +172,7 @@ export class Listener {
  * @category constructors
  * @since 0.1.0
  */
-export const Client = async (address: C.Address, options: C.ConnectOptions = {}): Promise<Connection> => {
+export const Client = async (address: C.AddressInput, options: C.ConnectOptions = {}): Promise<Connection> => {
   const [connection, scope] = await own(C.connect(address, options))
   return new Connection(connection, scope)
 }
