@@ -32,7 +32,8 @@ import * as wire from "./internal/wire.ts"
  *
  * - `AddressInUse`: the listening address is taken (Python: `OSError: [Errno 98]`).
  * - `ConnectFailed`: nothing listens there, or the network failed.
- * - `AuthenticationError`: the peer does not know the key (Python: `AuthenticationError`).
+ * - `AuthenticationError`: the peer does not know the key (Python: `AuthenticationError`); the
+ *   message says to pass the same `authkey` to both ends.
  * - `FrameTooLarge`: a frame above the maximum size (the connection is closed).
  * - `Closed`: the connection or listener was closed here (Python: `OSError: handle is closed`).
  * - `EOF`: the peer closed the connection and nothing is left to read (Python: `EOFError`).
@@ -118,7 +119,11 @@ export type AddressInput = Address | UnixAddress | readonly [host: string, port:
 
 /** Options shared by {@link listen} and {@link connect}. */
 export interface CommonOptions {
-  /** The shared secret. Defaults to this process tree's authkey (Python's `current_process().authkey`). */
+  /**
+   * The shared secret. Defaults to this process tree's authkey (`current_process().authkey`), so a
+   * program outside the tree needs the same explicit key on both ends; Python's default (`None`)
+   * does no authentication at all.
+   */
   readonly authkey?: string | Uint8Array | undefined
   /** The largest frame accepted, in bytes. Default 64 MiB. */
   readonly maxFrameSize?: number | undefined
@@ -201,9 +206,16 @@ const addressOf = (w: Where): Address | UnixAddress => w.path !== undefined ? { 
 const wireAddress = (w: Where): { host: string; port: number; path?: string } =>
   w.path !== undefined ? { host: "", port: 0, path: w.path } : { host: w.host, port: w.port }
 
+/** Unlike Python (no authentication by default), both ends default to the tree's key: say so. */
+const AUTH_HINT = "pass the same `authkey` to both ends; by default a Listener and a Client use this process tree's key"
+
 const fromWire = (e: unknown): ConnectionError =>
   e instanceof wire.WireError
-    ? new ConnectionError({ reason: e.reason, message: e.message, ...(e.cause === undefined ? {} : { cause: e.cause }) })
+    ? new ConnectionError({
+      reason: e.reason,
+      message: e.reason === "AuthenticationError" ? `${e.message} (${AUTH_HINT})` : e.message,
+      ...(e.cause === undefined ? {} : { cause: e.cause })
+    })
     : new ConnectionError({ reason: "ConnectFailed", message: String((e as Error)?.message ?? e), cause: e })
 
 /**

@@ -76,6 +76,10 @@ describe("Connection (Listener / Client)", () => {
       expect(clientSide.reason).toBe("AuthenticationError")
       const serverError = yield* Fiber.join(serverSide)
       expect(serverError.reason).toBe("AuthenticationError")
+      // Both ends say how to fix it (our default key is the tree's, where Python's is none).
+      const hint = "(pass the same `authkey` to both ends; by default a Listener and a Client use this process tree's key)"
+      expect(clientSide.message).toBe(`digest sent was rejected ${hint}`)
+      expect(serverError.message).toBe(`digest received was wrong ${hint}`)
       // A good client still gets through.
       const good = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
         const c = yield* Connection.accept(listener)

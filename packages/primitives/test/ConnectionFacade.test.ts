@@ -105,12 +105,16 @@ describe("Connection facade (async/await Listener / Client)", () => {
     expect((await Client({ host: "127.0.0.1" } as any).catch((e) => e)).reason).toBe("BadArgument")
   })
 
-  it("a wrong authkey rejects on both sides; an address in use is a clear error", async () => {
-    await using listener = await Listener.listen({ authkey: "right" })
+  it("a wrong authkey rejects on both sides, saying how to fix it; an address in use is a clear error", async () => {
+    // The listener has the tree's default key; the client brings its own.
+    await using listener = await Listener.listen()
     const serverSide = listener.accept().catch((e) => e)
     const clientSide = await Client(listener.address, { authkey: "wrong" }).catch((e) => e)
     expect(clientSide.reason).toBe("AuthenticationError")
     expect((await serverSide).reason).toBe("AuthenticationError")
+    for (const e of [clientSide, await serverSide]) {
+      expect(e.message).toContain("pass the same `authkey` to both ends; by default a Listener and a Client use this process tree's key")
+    }
     const taken = await Listener.listen({ address: listener.address }).catch((e) => e)
     expect(taken).toBeInstanceOf(ConnectionError)
     expect(taken.reason).toBe("AddressInUse")
