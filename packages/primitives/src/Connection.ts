@@ -1,6 +1,6 @@
 /**
- * Connection: authenticated message connections over TCP, for talking to processes outside the
- * process tree (a remote manager, a service on another machine).
+ * Connection: authenticated message connections over TCP or a Unix socket, for talking to
+ * processes outside the process tree (a remote manager, a service on another machine).
  *
  * - Every connection is authenticated both ways before any message is read: Python 3.12's HMAC
  *   challenge–response (SHA-256, constant-time comparison). A wrong key fails on both sides with
@@ -10,6 +10,9 @@
  *   ends the connection instead of exhausting memory. Values are encoded with the runtime's data
  *   only codec (msgpackr), never pickle: receiving cannot run code.
  * - Listeners bind `127.0.0.1` unless told otherwise, and an address in use is a clear error.
+ * - Addresses are read as Python reads them: a string is a Unix socket path (on Linux, a name
+ *   starting with `"\0"` is abstract), `[host, port]` or `{ host, port }` is TCP, and anything
+ *   else fails with `BadArgument`. A listener on a path removes its socket file when it closes.
  *
  * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`).
  *
@@ -21,6 +24,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as Bytes from "./internal/bytes.ts"
 import * as wire from "./internal/wire.ts"
 
 /**
@@ -28,12 +32,18 @@ import * as wire from "./internal/wire.ts"
  *
  * - `AddressInUse`: the listening address is taken (Python: `OSError: [Errno 98]`).
  * - `ConnectFailed`: nothing listens there, or the network failed.
- * - `AuthenticationError`: the peer does not know the key (Python: `AuthenticationError`).
+ * - `AuthenticationError`: the peer does not know the key (Python: `AuthenticationError`); the
+ *   message says to pass the same `authkey` to both ends.
  * - `FrameTooLarge`: a frame above the maximum size (the connection is closed).
  * - `Closed`: the connection or listener was closed here (Python: `OSError: handle is closed`).
  * - `EOF`: the peer closed the connection and nothing is left to read (Python: `EOFError`).
  * - `Timeout`: the handshake took too long.
  * - `BadMessage`: a frame that does not decode.
+ * - `MessageTooLong`: `recvBytes(maxlength)` got a longer message (it is dropped; Python:
+ *   `OSError: bad message length`).
+ * - `BufferTooShort`: `recvBytesInto` got a message larger than the buffer; `data` carries it.
+ * - `BadArgument`: an address of an unknown shape, or an offset, size or maxlength out of range
+ *   (Python `ValueError`).
  *
  * @example
  * ```ts
@@ -46,9 +56,22 @@ import * as wire from "./internal/wire.ts"
  * @since 0.1.0
  */
 export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
-  reason: Schema.Literals(["AddressInUse", "ConnectFailed", "AuthenticationError", "FrameTooLarge", "Closed", "EOF", "Timeout", "BadMessage"]),
+  reason: Schema.Literals([
+    "AddressInUse",
+    "ConnectFailed",
+    "AuthenticationError",
+    "FrameTooLarge",
+    "Closed",
+    "EOF",
+    "Timeout",
+    "BadMessage",
+    "MessageTooLong",
+    "BufferTooShort",
+    "BadArgument"
+  ]),
   message: Schema.String,
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  data: Schema.optional(Schema.Unknown)
 }) {}
 
 Codec.registerError(ConnectionError)
@@ -59,9 +82,48 @@ export interface Address {
   readonly port: number
 }
 
+/**
+ * A Unix socket address: a filesystem path or, on Linux, an abstract name starting with `"\0"`.
+ *
+ * Python equivalent: an `AF_UNIX` address (a string such as `'/tmp/app.sock'`).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "@multiproc/primitives"
+ * const file: Connection.UnixAddress = { path: "/tmp/app.sock" }
+ * const abstract: Connection.UnixAddress = { path: "\0app" } // Linux only, no file
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export interface UnixAddress {
+  readonly path: string
+}
+
+/**
+ * An address as {@link listen} and {@link connect} take it, read as Python's `address_type`
+ * reads it: a string is a Unix socket path, a `[host, port]` pair or `{ host, port }` is TCP.
+ *
+ * Python equivalent: the `address` of `Listener` and `Client` (`AF_UNIX` string or `AF_INET` tuple).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "@multiproc/primitives"
+ * const unix: Array<Connection.AddressInput> = ["/tmp/app.sock", { path: "/tmp/app.sock" }]
+ * const tcp: Array<Connection.AddressInput> = [["127.0.0.1", 6000], { host: "127.0.0.1", port: 6000 }]
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export type AddressInput = Address | UnixAddress | readonly [host: string, port: number] | string
+
 /** Options shared by {@link listen} and {@link connect}. */
 export interface CommonOptions {
-  /** The shared secret. Defaults to this process tree's authkey (Python's `current_process().authkey`). */
+  /**
+   * The shared secret. Defaults to this process tree's authkey (`current_process().authkey`), so a
+   * program outside the tree needs the same explicit key on both ends; Python's default (`None`)
+   * does no authentication at all.
+   */
   readonly authkey?: string | Uint8Array | undefined
   /** The largest frame accepted, in bytes. Default 64 MiB. */
   readonly maxFrameSize?: number | undefined
@@ -71,15 +133,89 @@ export interface CommonOptions {
 
 /** Options of {@link listen}. */
 export interface ListenOptions extends CommonOptions {
-  /** Defaults to `127.0.0.1` and a free port (port 0). */
-  readonly address?: Partial<Address> | undefined
+  /** A Unix socket path, or a TCP address that defaults to `127.0.0.1` and a free port (port 0). */
+  readonly address?: Partial<Address> | UnixAddress | readonly [host: string, port: number] | string | undefined
   /** Python's `backlog`. Default 128. */
   readonly backlog?: number | undefined
 }
 
+/**
+ * The address a listener started with options `O` reports: a Unix one for a path, else TCP.
+ *
+ * Python equivalent: `Listener.address` (a string for `AF_UNIX`, a tuple for `AF_INET`).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "@multiproc/primitives"
+ * type Unix = Connection.ListenAddress<{ address: "/tmp/app.sock" }> // Connection.UnixAddress
+ * type Tcp = Connection.ListenAddress<{ authkey: "secret" }> // Connection.Address
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export type ListenAddress<O extends ListenOptions> = O extends { readonly address: string | UnixAddress } ? UnixAddress
+  : O extends { readonly address: Partial<Address> | readonly [string, number] | undefined } ? Address
+  // No `address` at all is TCP; an `address` known only as ListenOptions' union could be either.
+  : "address" extends keyof O ? Address | UnixAddress
+  : Address
+
+const show = (u: unknown): string => {
+  try {
+    return JSON.stringify(u) ?? String(u)
+  } catch {
+    return String(u)
+  }
+}
+
+/** An address checked at the entry: a Unix path, or a complete TCP address. */
+type Where = { readonly path: string } | { readonly path?: undefined; readonly host: string; readonly port: number }
+
+const badAddress = (address: unknown, why = "unrecognized"): ConnectionError =>
+  new ConnectionError({
+    reason: "BadArgument",
+    message: `address type of ${show(address)} ${why}: pass a Unix socket path (a string or { path }), or a TCP address ({ host, port } or [host, port])`
+  })
+
+/** Python's `address_type`, strict: what is neither a path nor a TCP address is an error, never a default. */
+const where = (address: unknown, listening: boolean): Where | ConnectionError => {
+  if (address === undefined && listening) return { host: "127.0.0.1", port: 0 }
+  if (typeof address === "string") return address.length > 0 ? { path: address } : badAddress(address, "is an empty path")
+  let host: unknown, port: unknown
+  if (Array.isArray(address) && address.length === 2) [host, port] = address
+  else if (typeof address === "object" && address !== null && !Array.isArray(address)) {
+    const keys = Object.keys(address)
+    if (keys.includes("path")) {
+      const path = (address as UnixAddress).path
+      return keys.length === 1 && typeof path === "string" && path.length > 0 ? { path } : badAddress(address)
+    }
+    if (!keys.every((k) => k === "host" || k === "port")) return badAddress(address)
+    ;({ host, port } = address as Partial<Address>)
+    if (listening) {
+      host ??= "127.0.0.1"
+      port ??= 0
+    }
+  } else return badAddress(address)
+  if (typeof host !== "string") return badAddress(address, "has no host")
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) return badAddress(address, "has no port (an integer from 0 to 65535)")
+  return { host, port }
+}
+
+const addressOf = (w: Where): Address | UnixAddress => w.path !== undefined ? { path: w.path } : { host: w.host, port: w.port }
+
+/** What `wire` takes: host and port, or a path (host and port unused). */
+const wireAddress = (w: Where): { host: string; port: number; path?: string } =>
+  w.path !== undefined ? { host: "", port: 0, path: w.path } : { host: w.host, port: w.port }
+
+/** Unlike Python (no authentication by default), both ends default to the tree's key: say so. */
+const AUTH_HINT = "pass the same `authkey` to both ends; by default a Listener and a Client use this process tree's key"
+
 const fromWire = (e: unknown): ConnectionError =>
   e instanceof wire.WireError
-    ? new ConnectionError({ reason: e.reason, message: e.message, ...(e.cause === undefined ? {} : { cause: e.cause }) })
+    ? new ConnectionError({
+      reason: e.reason,
+      message: e.reason === "AuthenticationError" ? `${e.message} (${AUTH_HINT})` : e.message,
+      ...(e.cause === undefined ? {} : { cause: e.cause })
+    })
     : new ConnectionError({ reason: "ConnectFailed", message: String((e as Error)?.message ?? e), cause: e })
 
 /**
@@ -93,6 +229,8 @@ const fromWire = (e: unknown): ConnectionError =>
  */
 export const keyOf = (authkey: string | Uint8Array | undefined): Buffer => wire.toKey(authkey ?? kernel.self.authkey)
 
+const fromProblem = (p: Bytes.Problem): ConnectionError => new ConnectionError(p)
+
 const millis = (d: Duration.Input | undefined, fallback: number): number =>
   d === undefined ? fallback : Duration.toMillis(Duration.fromInputUnsafe(d))
 
@@ -105,18 +243,24 @@ const millis = (d: Duration.Input | undefined, fallback: number): number =>
  * @since 0.1.0
  */
 export interface Connection {
-  /** The peer's address. */
-  readonly peer: Address
+  /** The peer's address (`{ path: "" }` for a client of a Unix socket listener, as in Python). */
+  readonly peer: Address | UnixAddress
   /** Whether `close` was called here. */
   readonly closed: boolean
+  /** Always true: a network connection is duplex (Python's `readable`). */
+  readonly readable: boolean
+  /** Always true: a network connection is duplex (Python's `writable`). */
+  readonly writable: boolean
   /** @internal */
   readonly socket: wire.FrameSocket
 }
 
 class ConnectionImpl implements Connection {
   readonly socket: wire.FrameSocket
-  readonly peer: Address
-  constructor(socket: wire.FrameSocket, peer: Address) {
+  readonly peer: Address | UnixAddress
+  readonly readable = true
+  readonly writable = true
+  constructor(socket: wire.FrameSocket, peer: Address | UnixAddress) {
     this.socket = socket
     this.peer = peer
   }
@@ -124,7 +268,8 @@ class ConnectionImpl implements Connection {
     return this.socket.closedLocally
   }
   toString(): string {
-    return `<Connection ${this.peer.host}:${this.peer.port}${this.closed ? " closed" : ""}>`
+    const peer = "path" in this.peer ? this.peer.path : `${this.peer.host}:${this.peer.port}`
+    return `<Connection ${peer}${this.closed ? " closed" : ""}>`
   }
 }
 
@@ -135,10 +280,10 @@ class ConnectionImpl implements Connection {
  * ```ts
  * import { Connection } from "@multiproc/primitives"
  * declare const socket: Parameters<typeof Connection.fromSocket>[0]
- * const conn = Connection.fromSocket(socket, ["127.0.0.1", 6000])
+ * const conn = Connection.fromSocket(socket, { host: "127.0.0.1", port: 6000 })
  * ```
  */
-export const fromSocket = (socket: wire.FrameSocket, peer: Address): Connection => new ConnectionImpl(socket, peer)
+export const fromSocket = (socket: wire.FrameSocket, peer: Address | UnixAddress): Connection => new ConnectionImpl(socket, peer)
 
 /**
  * A listening socket that hands out authenticated connections.
@@ -148,37 +293,40 @@ export const fromSocket = (socket: wire.FrameSocket, peer: Address): Connection 
  * @category models
  * @since 0.1.0
  */
-export interface Listener {
-  /** Where it listens (the real port when port 0 was asked for). */
-  readonly address: Address
+export interface Listener<A extends Address | UnixAddress = Address | UnixAddress> {
+  /** Where it listens (the real port when port 0 was asked for, or the socket's path). */
+  readonly address: A
   /** The peer of the last accepted connection (Python's `last_accepted`). */
-  readonly lastAccepted: Address | undefined
+  readonly lastAccepted: A | undefined
   /** @internal */
   readonly core: wire.WireListener
 }
 
 class ListenerImpl implements Listener {
-  lastAccepted: Address | undefined = undefined
+  lastAccepted: Address | UnixAddress | undefined = undefined
   readonly core: wire.WireListener
   constructor(core: wire.WireListener) {
     this.core = core
   }
-  get address(): Address {
-    return { host: this.core.host, port: this.core.port }
+  get address(): Address | UnixAddress {
+    const path = this.core.options.path
+    return path !== undefined ? { path } : { host: this.core.host, port: this.core.port }
   }
 }
 
 /**
- * Listens on a TCP address for as long as the Scope lives; closing the Scope frees the port at once.
+ * Listens on a TCP address or a Unix socket for as long as the Scope lives; closing the Scope
+ * frees the address at once (and removes the socket file). An address of an unknown shape fails
+ * with `BadArgument`, a taken one with `AddressInUse`.
  *
- * Python equivalent: `Listener(address=('127.0.0.1', 0), authkey=...)`.
+ * Python equivalent: `Listener(address=('127.0.0.1', 0), authkey=...)`; `Listener('/tmp/sock')`.
  *
  * @example
  * ```ts
  * import { Connection } from "@multiproc/primitives"
  * import { Effect } from "effect"
  * const program = Effect.scoped(Effect.gen(function*() {
- *   const listener = yield* Connection.listen({ authkey: "secret" })
+ *   const listener = yield* Connection.listen({ authkey: "secret" }) // or { address: "/tmp/app.sock" }
  *   const conn = yield* Connection.accept(listener)
  *   yield* Connection.send(conn, yield* Connection.recv(conn))
  * }))
@@ -186,22 +334,33 @@ class ListenerImpl implements Listener {
  * @category constructors
  * @since 0.1.0
  */
-export const listen = (options: ListenOptions = {}): Effect.Effect<Listener, ConnectionError, Scope.Scope> =>
+export const listen = <const O extends ListenOptions = {}>(
+  options?: O
+): Effect.Effect<Listener<ListenAddress<O>>, ConnectionError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const core = new wire.WireListener({
-          host: options.address?.host ?? "127.0.0.1",
-          port: options.address?.port ?? 0,
-          backlog: options.backlog ?? 128,
-          key: keyOf(options.authkey),
-          maxFrame: options.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
-          handshakeTimeoutMs: millis(options.handshakeTimeout, 10_000)
-        })
-        await core.listen()
-        return new ListenerImpl(core) as Listener
-      },
-      catch: fromWire
+    Effect.suspend(() => {
+      const o: ListenOptions = options ?? {}
+      // `listen({ path })` or `listen({ port })` would otherwise listen on a random TCP port.
+      const misplaced = ["path", "host", "port"].find((k) => k in o)
+      if (misplaced !== undefined) {
+        return Effect.fail(badAddress({ [misplaced]: (o as Record<string, unknown>)[misplaced] }, "given outside `address`"))
+      }
+      const w = where(o.address, true)
+      if (w instanceof ConnectionError) return Effect.fail(w)
+      return Effect.tryPromise({
+        try: async () => {
+          const core = new wire.WireListener({
+            ...wireAddress(w),
+            backlog: o.backlog ?? 128,
+            key: keyOf(o.authkey),
+            maxFrame: o.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
+            handshakeTimeoutMs: millis(o.handshakeTimeout, 10_000)
+          })
+          await core.listen()
+          return new ListenerImpl(core) as Listener<any>
+        },
+        catch: fromWire
+      })
     }),
     (listener) => Effect.promise(() => listener.core.close())
   )
@@ -227,8 +386,10 @@ export const accept = (listener: Listener): Effect.Effect<Connection, Connection
     Effect.callback<Connection, ConnectionError>((resume) => {
       const cancel = listener.core.accept((a) => {
         if (a.ok) {
-          ;(listener as ListenerImpl).lastAccepted = a.peer
-          resume(Effect.succeed(new ConnectionImpl(a.conn, a.peer)))
+          // A Unix socket client is unnamed: Python's `last_accepted` is '' for it.
+          const peer = listener.core.options.path !== undefined ? { path: "" } : a.peer
+          ;(listener as ListenerImpl).lastAccepted = peer
+          resume(Effect.succeed(new ConnectionImpl(a.conn, peer)))
         } else resume(Effect.fail(fromWire(a.error)))
       })
       return Effect.sync(cancel)
@@ -237,7 +398,8 @@ export const accept = (listener: Listener): Effect.Effect<Connection, Connection
   )
 
 /**
- * Closes a listener now (its Scope would close it anyway).
+ * Closes a listener now (its Scope would close it anyway): it stops accepting and frees its
+ * address; the connections it already accepted stay open.
  *
  * Python equivalent: `Listener.close()`.
  *
@@ -256,7 +418,8 @@ export const closeListener = (listener: Listener): Effect.Effect<void> => Effect
 export interface ConnectOptions extends CommonOptions {}
 
 /**
- * Connects to a listener and authenticates both ways; the connection is closed with the Scope.
+ * Connects to a listener (a TCP address or a Unix socket path) and authenticates both ways; the
+ * connection is closed with the Scope. An address of an unknown shape fails with `BadArgument`.
  *
  * Python equivalent: `multiprocessing.connection.Client(address, authkey=...)`.
  *
@@ -267,25 +430,30 @@ export interface ConnectOptions extends CommonOptions {}
  * const program = Effect.scoped(Effect.gen(function*() {
  *   const conn = yield* Connection.connect({ host: "127.0.0.1", port: 6000 }, { authkey: "secret" })
  *   yield* Connection.send(conn, { hello: "world" })
+ *   const local = yield* Connection.connect("/tmp/app.sock", { authkey: "secret" })
+ *   yield* Connection.send(local, "over a Unix socket")
  * }))
  * ```
  * @category constructors
  * @since 0.1.0
  */
-export const connect = (address: Address, options: ConnectOptions = {}): Effect.Effect<Connection, ConnectionError, Scope.Scope> =>
+export const connect = (address: AddressInput, options: ConnectOptions = {}): Effect.Effect<Connection, ConnectionError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const socket = await wire.connect({
-          host: address.host,
-          port: address.port,
-          key: keyOf(options.authkey),
-          maxFrame: options.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
-          handshakeTimeoutMs: millis(options.handshakeTimeout, 10_000)
-        })
-        return new ConnectionImpl(socket, { host: address.host, port: address.port }) as Connection
-      },
-      catch: fromWire
+    Effect.suspend(() => {
+      const w = where(address, false)
+      if (w instanceof ConnectionError) return Effect.fail(w)
+      return Effect.tryPromise({
+        try: async () => {
+          const socket = await wire.connect({
+            ...wireAddress(w),
+            key: keyOf(options.authkey),
+            maxFrame: options.maxFrameSize ?? wire.DEFAULT_MAX_FRAME,
+            handshakeTimeoutMs: millis(options.handshakeTimeout, 10_000)
+          })
+          return new ConnectionImpl(socket, addressOf(w)) as Connection
+        },
+        catch: fromWire
+      })
     }),
     (conn) => Effect.sync(() => conn.socket.close())
   )
@@ -318,36 +486,29 @@ const writeFrame = (conn: Connection, bytes: Uint8Array): Effect.Effect<void, Co
   })
 
 /**
- * Sends raw bytes as one message (boundaries are kept; empty messages are allowed).
+ * Sends `size` bytes from `offset` as one message (defaults: all of it; boundaries are kept and
+ * empty messages are allowed); an out-of-range offset or size fails with `BadArgument`.
  *
- * Python equivalent: `Connection.send_bytes(buf)`.
+ * Python equivalent: `Connection.send_bytes(buf, offset=0, size=None)`.
  *
  * @example
  * ```ts
  * import { Connection } from "@multiproc/primitives"
  * declare const conn: Connection.Connection
- * const sent = Connection.sendBytes(conn, new TextEncoder().encode("ping"))
+ * const sent = Connection.sendBytes(conn, new TextEncoder().encode("ping pong"), 5) // "pong"
  * ```
  * @category messages
  * @since 0.1.0
  */
-export const sendBytes = (conn: Connection, bytes: Uint8Array): Effect.Effect<void, ConnectionError> => writeFrame(conn, bytes)
+export const sendBytes = (
+  conn: Connection,
+  buf: Uint8Array | ArrayBufferView | ArrayBuffer,
+  offset = 0,
+  size?: number
+): Effect.Effect<void, ConnectionError> =>
+  Bytes.sendBytes(buf, offset, size, (view) => writeFrame(conn, view), fromProblem)
 
-/**
- * Receives one message as raw bytes; fails with `EOF` once the peer closed and nothing is left.
- *
- * Python equivalent: `Connection.recv_bytes()`.
- *
- * @example
- * ```ts
- * import { Connection } from "@multiproc/primitives"
- * declare const conn: Connection.Connection
- * const bytes = Connection.recvBytes(conn)
- * ```
- * @category messages
- * @since 0.1.0
- */
-export const recvBytes = (conn: Connection): Effect.Effect<Uint8Array, ConnectionError> =>
+const recvFrame = (conn: Connection): Effect.Effect<Uint8Array, ConnectionError> =>
   Effect.callback<Uint8Array, ConnectionError>((resume) => {
     if (conn.socket.closedLocally) return resume(Effect.fail(new ConnectionError({ reason: "Closed", message: "the connection is closed" })))
     const cancel = conn.socket.recvCallback(
@@ -356,6 +517,47 @@ export const recvBytes = (conn: Connection): Effect.Effect<Uint8Array, Connectio
     )
     return Effect.sync(cancel)
   })
+
+/**
+ * Receives one message as raw bytes; fails with `EOF` once the peer closed and nothing is left,
+ * and with `MessageTooLong` (the message is dropped) if it is longer than `maxlength`.
+ *
+ * Python equivalent: `Connection.recv_bytes(maxlength=None)`.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@multiproc/primitives"
+ * declare const conn: Connection.Connection
+ * const bytes = Connection.recvBytes(conn, 1024)
+ * ```
+ * @category messages
+ * @since 0.1.0
+ */
+export const recvBytes = (conn: Connection, maxlength?: number): Effect.Effect<Uint8Array, ConnectionError> =>
+  Bytes.recvBytes(recvFrame(conn), maxlength, fromProblem)
+
+/**
+ * Receives one message into `buf` at byte `offset` and returns its length; a message that does
+ * not fit fails with `BufferTooShort`, whose `data` is the whole message.
+ *
+ * Python equivalent: `Connection.recv_bytes_into(buf, offset=0)`.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@multiproc/primitives"
+ * declare const conn: Connection.Connection
+ * const buf = new Uint8Array(64)
+ * const n = Connection.recvBytesInto(conn, buf, 8)
+ * ```
+ * @category messages
+ * @since 0.1.0
+ */
+export const recvBytesInto = (
+  conn: Connection,
+  buf: Uint8Array | ArrayBufferView | ArrayBuffer,
+  offset = 0
+): Effect.Effect<number, ConnectionError> =>
+  Bytes.recvBytesInto(recvFrame(conn), buf, offset, fromProblem)
 
 /**
  * Sends a value, encoded with the runtime codec.
@@ -389,12 +591,12 @@ export const send = (conn: Connection, value: unknown): Effect.Effect<void, Conn
  * @since 0.1.0
  */
 export const recv = (conn: Connection): Effect.Effect<unknown, ConnectionError> =>
-  Effect.flatMap(recvBytes(conn), (bytes) =>
+  Effect.flatMap(recvFrame(conn), (bytes) =>
     Effect.mapError(Codec.decode(bytes), (e) => new ConnectionError({ reason: "BadMessage", message: e.message, cause: e })))
 
 /**
  * Whether a message (or the end of the connection) can be read without waiting, waiting at most
- * `timeout` (no timeout: do not wait; `"infinity"`: wait forever).
+ * `timeout` (no timeout: do not wait; `null` or `"infinity"`: wait forever).
  *
  * Python equivalent: `Connection.poll(timeout)`.
  *
@@ -407,13 +609,13 @@ export const recv = (conn: Connection): Effect.Effect<unknown, ConnectionError> 
  * @category messages
  * @since 0.1.0
  */
-export const poll = (conn: Connection, timeout?: Duration.Input): Effect.Effect<boolean, ConnectionError> =>
+export const poll = (conn: Connection, timeout?: Duration.Input | null): Effect.Effect<boolean, ConnectionError> =>
   Effect.suspend(() => {
     const s = conn.socket
     if (s.closedLocally) return Effect.fail(new ConnectionError({ reason: "Closed", message: "the connection is closed" }))
     if (s.available > 0 || s.ended) return Effect.succeed(true)
     if (timeout === undefined) return Effect.succeed(false)
-    const d = Duration.fromInputUnsafe(timeout)
+    const d = timeout === null ? Duration.infinity : Duration.fromInputUnsafe(timeout)
     if (Duration.toMillis(d) <= 0) return Effect.succeed(false)
     const wait = Effect.callback<boolean>((resume) => {
       const off = s.onReadable(() => {

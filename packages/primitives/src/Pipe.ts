@@ -29,6 +29,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as Bytes from "./internal/bytes.ts"
 import * as Process from "./Process.ts"
 import { Deque } from "./Queue.ts"
 
@@ -67,6 +68,7 @@ registerErrorClass(PipeError)
 
 const error = (reason: PipeError["reason"], message: string, data?: Uint8Array) =>
   new PipeError({ reason, message, ...(data === undefined ? {} : { data }) })
+const fromProblem = (p: Bytes.Problem) => error(p.reason, p.message, p.data)
 const eof = () => error("EOF", "end of file: the other end was closed")
 
 // ---- models ---------------------------------------------------------------------------------
@@ -1035,13 +1037,6 @@ export const poll = (conn: Connection, timeout?: Duration.Input | null): Effect.
     })
   })
 
-const toBytes = (buf: Uint8Array | ArrayBufferView | ArrayBuffer): Uint8Array =>
-  buf instanceof Uint8Array
-    ? buf
-    : ArrayBuffer.isView(buf)
-    ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
-    : new Uint8Array(buf)
-
 /**
  * Sends bytes as one message: `size` bytes from `offset` (defaults: all of it).
  *
@@ -1062,15 +1057,8 @@ export const sendBytes = (
   offset = 0,
   size?: number
 ): Effect.Effect<void, PipeError | SerializationError> =>
-  Effect.suspend(() => {
-    const bytes = toBytes(buf)
-    if (!Number.isInteger(offset) || offset < 0) return Effect.fail(error("BadArgument", "offset is negative"))
-    if (bytes.length < offset) return Effect.fail(error("BadArgument", "buffer length < offset"))
-    const n = size ?? bytes.length - offset
-    if (!Number.isInteger(n) || n < 0) return Effect.fail(error("BadArgument", "size is negative"))
-    if (offset + n > bytes.length) return Effect.fail(error("BadArgument", "buffer length < offset + size"))
-    return send(conn, bytes.slice(offset, offset + n))
-  })
+  // `send` may keep the value it is given: it gets a copy.
+  Bytes.sendBytes(buf, offset, size, (view) => send(conn, view.slice()), fromProblem)
 
 const asBytes = (value: unknown): Uint8Array => value instanceof Uint8Array ? value : encodeBytes(value)
 
@@ -1089,16 +1077,7 @@ const asBytes = (value: unknown): Uint8Array => value instanceof Uint8Array ? va
  * @since 0.1.0
  */
 export const recvBytes = (conn: Connection, maxlength?: number): Effect.Effect<Uint8Array, PipeError> =>
-  Effect.suspend(() => {
-    if (maxlength !== undefined && maxlength < 0) return Effect.fail(error("BadArgument", "negative maxlength"))
-    return Effect.flatMap(recv(conn), (value) => {
-      const bytes = asBytes(value)
-      if (maxlength !== undefined && bytes.length > maxlength) {
-        return Effect.fail(error("MessageTooLong", `bad message length: ${bytes.length} > ${maxlength}`))
-      }
-      return Effect.succeed(bytes)
-    })
-  })
+  Bytes.recvBytes(Effect.map(recv(conn), asBytes), maxlength, fromProblem)
 
 /**
  * Receives one message into `buf` at byte `offset` and returns its length; a message that does
@@ -1121,19 +1100,7 @@ export const recvBytesInto = (
   buf: Uint8Array | ArrayBufferView | ArrayBuffer,
   offset = 0
 ): Effect.Effect<number, PipeError> =>
-  Effect.suspend(() => {
-    const target = toBytes(buf)
-    if (!Number.isInteger(offset) || offset < 0) return Effect.fail(error("BadArgument", "negative offset"))
-    if (offset > target.length) return Effect.fail(error("BadArgument", "offset too large"))
-    return Effect.flatMap(recv(conn), (value) => {
-      const bytes = asBytes(value)
-      if (offset + bytes.length > target.length) {
-        return Effect.fail(error("BufferTooShort", `a message of ${bytes.length} bytes does not fit in ${target.length - offset} bytes`, bytes))
-      }
-      target.set(bytes, offset)
-      return Effect.succeed(bytes.length)
-    })
-  })
+  Bytes.recvBytesInto(Effect.map(recv(conn), asBytes), buf, offset, fromProblem)
 
 /**
  * Closes this connection: further use of it fails with `Closed`; the peer gets end-of-file once

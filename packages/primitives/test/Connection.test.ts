@@ -1,8 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Connection } from "@multiproc/primitives"
+import { Connection, Process } from "@multiproc/primitives"
 import { Effect, Exit, Fiber } from "effect"
+import { createHmac, randomUUID } from "node:crypto"
+import { existsSync, statSync } from "node:fs"
 import * as net from "node:net"
-import { createHmac } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as T from "./fixtures/connection-tasks.ts"
+
+/** A fresh Unix socket path for one test. */
+const socketPath = () => join(tmpdir(), `multiproc-conn-test-${randomUUID().slice(0, 8)}.sock`)
 
 const frame = (payload: Uint8Array): Buffer => {
   const head = Buffer.alloc(4)
@@ -69,6 +76,10 @@ describe("Connection (Listener / Client)", () => {
       expect(clientSide.reason).toBe("AuthenticationError")
       const serverError = yield* Fiber.join(serverSide)
       expect(serverError.reason).toBe("AuthenticationError")
+      // Both ends say how to fix it (our default key is the tree's, where Python's is none).
+      const hint = "(pass the same `authkey` to both ends; by default a Listener and a Client use this process tree's key)"
+      expect(clientSide.message).toBe(`digest sent was rejected ${hint}`)
+      expect(serverError.message).toBe(`digest received was wrong ${hint}`)
       // A good client still gets through.
       const good = yield* Effect.forkChild(Effect.scoped(Effect.gen(function*() {
         const c = yield* Connection.accept(listener)
@@ -196,6 +207,156 @@ describe("Connection (Listener / Client)", () => {
       const refused = yield* Effect.flip(Connection.sendBytes(small, new Uint8Array(11)))
       expect(refused.reason).toBe("FrameTooLarge")
     })))
+
+  it.live("the bytes API is the pipe connection's: offset/size, maxlength, recvBytesInto, poll(null), readable/writable", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "k" })
+      const a = yield* Connection.connect(listener.address, { authkey: "k" })
+      const b = yield* Connection.accept(listener)
+      expect([a.readable, a.writable, b.readable, b.writable]).toEqual([true, true, true, true])
+      const text = (u: Uint8Array) => new TextDecoder().decode(u)
+      const msg = new TextEncoder().encode("abcdefghijklmnopqrstuvwxyz")
+      // Python's send_bytes(buf, offset, size) checks, as Pipe.sendBytes makes them.
+      const bad = [[27, undefined, "buffer length < offset"], [22, 5, "buffer length < offset + size"], [-1, undefined, "offset is negative"], [4, -1, "size is negative"]] as const
+      for (const [offset, size, message] of bad) {
+        const e = yield* Effect.flip(Connection.sendBytes(a, msg, offset, size))
+        expect([e.reason, e.message]).toEqual(["BadArgument", message])
+      }
+      yield* Connection.sendBytes(a, msg, 26)
+      yield* Connection.sendBytes(a, msg, 20, 3)
+      yield* Connection.sendBytes(a, new DataView(msg.buffer, 1, 2))
+      expect((yield* Connection.recvBytes(b)).length).toBe(0)
+      expect(text(yield* Connection.recvBytes(b))).toBe("uvw")
+      expect(text(yield* Connection.recvBytes(b))).toBe("bc")
+      // recv_bytes(maxlength): a longer message fails with Python's "bad message length" and is dropped.
+      yield* Connection.sendBytes(a, new Uint8Array(100))
+      yield* Connection.sendBytes(a, msg, 0, 10)
+      const long = yield* Effect.flip(Connection.recvBytes(b, 10))
+      expect([long.reason, long.message]).toEqual(["MessageTooLong", "bad message length: 100 > 10"])
+      expect(text(yield* Connection.recvBytes(b, 10))).toBe("abcdefghij")
+      expect((yield* Effect.flip(Connection.recvBytes(b, -1))).reason).toBe("BadArgument")
+      // recv_bytes_into(buf, offset).
+      const buf = new Uint8Array(8)
+      yield* Connection.sendBytes(a, msg, 0, 6)
+      expect(yield* Connection.recvBytesInto(b, buf, 2)).toBe(6)
+      expect(text(buf.subarray(2))).toBe("abcdef")
+      yield* Connection.sendBytes(a, msg, 0, 7)
+      const short = yield* Effect.flip(Connection.recvBytesInto(b, buf, 2))
+      expect(short.reason).toBe("BufferTooShort")
+      expect(text(short.data as Uint8Array)).toBe("abcdefg")
+      expect((yield* Effect.flip(Connection.recvBytesInto(b, buf, 9))).message).toBe("offset too large")
+      expect((yield* Effect.flip(Connection.recvBytesInto(b, buf, -1))).message).toBe("negative offset")
+      // poll(null) waits for ever, as Pipe.poll(null) does.
+      const started = Date.now()
+      const polling = yield* Effect.forkChild(Connection.poll(b, null))
+      yield* Effect.sleep("150 millis")
+      yield* Connection.send(a, "late")
+      expect(yield* Fiber.join(polling)).toBe(true)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140)
+      expect(yield* Connection.poll(b, null)).toBe(true)
+      expect(yield* Connection.recv(b)).toBe("late")
+    })))
+
+  it.live("closing the listener keeps the connections it accepted and drops the ones still in their handshake", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({ authkey: "k" })
+      const client = yield* Connection.connect(listener.address, { authkey: "k" })
+      const accepted = yield* Connection.accept(listener)
+      const silent = yield* Effect.promise(() => rawPeer(listener.address.port))
+      // Wait until the silent peer got its challenge: it is in its handshake when the listener closes.
+      yield* Effect.promise(async () => {
+        while (silent.received().length === 0) await new Promise((r) => setTimeout(r, 5))
+      })
+      yield* Connection.closeListener(listener)
+      yield* Effect.promise(() => silent.closed)
+      // Python's CPython _TestListener: an accepted connection outlives its listener, both ways.
+      yield* Connection.send(client, 1729)
+      expect(yield* Connection.recv(accepted)).toBe(1729)
+      yield* Connection.send(accepted, "back")
+      expect(yield* Connection.recv(client)).toBe("back")
+      expect((yield* Effect.scoped(Effect.flip(Connection.accept(listener)))).reason).toBe("Closed")
+      // The port is free at once although a connection accepted on it is still open.
+      const again = yield* Connection.listen({ address: { port: listener.address.port } })
+      expect(again.address.port).toBe(listener.address.port)
+    })))
+
+  it.live("listens and connects over a Unix socket (a string or { path }), also from a child process; close removes the file", () =>
+    Effect.gen(function*() {
+      const path = socketPath()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const listener = yield* Connection.listen({ address: path, authkey: "k" })
+        expect(listener.address).toEqual({ path })
+        expect(statSync(path).isSocket()).toBe(true)
+        // A path in use is a clear error, and the failed listener leaves the other one's file alone.
+        const taken = yield* Effect.flip(Connection.listen({ address: { path }, authkey: "k" }))
+        expect(taken.reason).toBe("AddressInUse")
+        expect(taken.message).toBe(`cannot listen on ${path}: the address is already in use`)
+        expect(statSync(path).isSocket()).toBe(true)
+        const client = yield* Connection.connect(path, { authkey: "k" })
+        const server = yield* Connection.accept(listener)
+        expect(client.peer).toEqual({ path })
+        expect(server.peer).toEqual({ path: "" })
+        expect(listener.lastAccepted).toEqual({ path: "" })
+        yield* Connection.send(client, new Map([["over", "unix"]]))
+        expect(yield* Connection.recv(server)).toEqual(new Map([["over", "unix"]]))
+        // A child process (its own OS process) connects to the same path.
+        const child = yield* Effect.forkChild(Process.run({ target: T.ask, args: [{ path }, "k", "from the child"], backend: "process" }))
+        const fromChild = yield* Connection.accept(listener)
+        expect(yield* Connection.recv(fromChild)).toBe("from the child")
+        yield* Connection.send(fromChild, "answer")
+        expect(yield* Fiber.join(child)).toBe("answer")
+      }))
+      expect(existsSync(path)).toBe(false)
+      // Closed: nothing listens there any more.
+      expect((yield* Effect.flip(Effect.scoped(Connection.connect(path, { authkey: "k" })))).reason).toBe("ConnectFailed")
+    }))
+
+  it.live.skipIf(process.platform !== "linux")("listens on a Linux abstract socket name (\\0name)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const name = `\0multiproc-conn-test-${randomUUID().slice(0, 8)}`
+      const listener = yield* Connection.listen({ address: { path: name }, authkey: "k" })
+      expect(listener.address).toEqual({ path: name })
+      const taken = yield* Effect.flip(Connection.listen({ address: name, authkey: "k" }))
+      expect(taken.message).toBe(`cannot listen on @${name.slice(1)}: the address is already in use`)
+      const client = yield* Connection.connect({ path: name }, { authkey: "k" })
+      const server = yield* Connection.accept(listener)
+      yield* Connection.sendBytes(server, new Uint8Array([1, 2, 3]))
+      expect(yield* Connection.recvBytes(client)).toEqual(new Uint8Array([1, 2, 3]))
+    })))
+
+  it.live("an address of an unknown shape fails with BadArgument at the entry instead of listening on a random port", () =>
+    Effect.gen(function*() {
+      const reasons = yield* Effect.forEach([
+        { address: { file: "/tmp/x.sock" } },
+        { path: "/tmp/x.sock" },
+        { port: 0 },
+        { address: "" },
+        { address: { path: "/tmp/x.sock", port: 1 } },
+        { address: { host: "127.0.0.1", port: 70_000 } },
+        { address: ["127.0.0.1"] },
+        { address: 6000 }
+      ], (options) => Effect.scoped(Effect.flip(Connection.listen(options as any))))
+      for (const e of reasons) {
+        expect(e.reason).toBe("BadArgument")
+        expect(e.message).toContain("pass a Unix socket path (a string or { path }), or a TCP address ({ host, port } or [host, port])")
+      }
+      expect(reasons[0]!.message).toContain(`address type of {"file":"/tmp/x.sock"} unrecognized`)
+      expect(reasons[1]!.message).toContain(`address type of {"path":"/tmp/x.sock"} given outside \`address\``)
+      const connects = yield* Effect.forEach(
+        [{ host: "127.0.0.1" }, { port: 1 }, 42, null, { path: 1 }, ["127.0.0.1", "80"]],
+        (address) => Effect.scoped(Effect.flip(Connection.connect(address as any)))
+      )
+      expect(connects.map((e) => e.reason)).toEqual(Array(6).fill("BadArgument"))
+      // Python's (host, port) tuple is a TCP address.
+      yield* Effect.scoped(Effect.gen(function*() {
+        const listener = yield* Connection.listen({ address: ["127.0.0.1", 0], authkey: "k" })
+        expect(listener.address.host).toBe("127.0.0.1")
+        const client = yield* Connection.connect([listener.address.host, listener.address.port], { authkey: "k" })
+        const server = yield* Connection.accept(listener)
+        yield* Connection.send(client, "tuple")
+        expect(yield* Connection.recv(server)).toBe("tuple")
+      }))
+    }))
 
   it.live("connecting to a closed port fails with ConnectFailed", () =>
     Effect.gen(function*() {

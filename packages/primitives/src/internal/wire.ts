@@ -1,7 +1,7 @@
 /**
- * The lean core of `multiprocessing.connection` over TCP: length-prefixed frames with a maximum
- * frame size, and Python 3.12's mutual HMAC-SHA256 challenge–response. No `effect` import: the
- * manager server and the Effect API (`Connection.ts`) both build on it.
+ * The lean core of `multiprocessing.connection` over TCP or a Unix socket: length-prefixed frames
+ * with a maximum frame size, and Python 3.12's mutual HMAC-SHA256 challenge–response. No `effect`
+ * import: the manager server and the Effect API (`Connection.ts`) both build on it.
  *
  * Frame: a 4-byte big-endian length, then that many bytes (Python's `send_bytes` framing for
  * messages under 2 GiB). Handshake (both halves, as `multiprocessing.connection`):
@@ -306,6 +306,10 @@ const asAuthError = (e: unknown): WireError => {
 
 // ---- listening and connecting -----------------------------------------------------------------
 
+/** An address for messages; an abstract socket name's leading NUL is shown as `@`, as `ss` does. */
+const describe = (o: { readonly host: string; readonly port: number; readonly path?: string | undefined }): string =>
+  o.path !== undefined ? o.path.replace(/^\0/, "@") : `${o.host}:${o.port}`
+
 export interface ListenOptions {
   readonly host: string
   readonly port: number
@@ -323,8 +327,8 @@ export type Accepted = { readonly ok: true; readonly conn: FrameSocket; readonly
 }
 
 /**
- * A TCP listener that authenticates every connection concurrently (a slow or hostile peer does
- * not hold up the others) and hands out only authenticated ones.
+ * A listener (TCP or Unix socket) that authenticates every connection concurrently (a slow or
+ * hostile peer does not hold up the others) and hands out only authenticated ones.
  */
 export class WireListener {
   readonly server: net.Server
@@ -345,7 +349,7 @@ export class WireListener {
 
   listen(): Promise<void> {
     const { path } = this.options
-    const where = path ?? `${this.host}:${this.options.port}`
+    const where = describe(this.options)
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => {
         this.server.off("listening", onListening)
@@ -387,9 +391,14 @@ export class WireListener {
           conn.close()
           return
         }
+        // Authenticated: `close` drops it only while it waits in `results`, never once accepted.
+        this.sockets.delete(socket)
         this.push({ ok: true, conn, peer })
       },
-      (error: WireError) => this.push({ ok: false, error })
+      // A handshake that `close` cut short is not news for `accept`: it says Closed from then on.
+      (error: WireError) => {
+        if (!this.closed) this.push({ ok: false, error })
+      }
     )
   }
 
@@ -425,17 +434,21 @@ export class WireListener {
     }
   }
 
-  /** Stops listening, drops every connection it accepted, and resolves once the port is free. */
+  /**
+   * Stops listening and drops the connections not handed out yet (still in their handshake, or
+   * waiting for `accept`); the accepted ones stay open, as in Python. The address is free (and a
+   * Unix socket file unlinked) when the promise resolves.
+   */
   close(): Promise<void> {
     if (this.closed && !this.server.listening) return Promise.resolve()
     this.closed = true
     for (const w of this.waiters.splice(0)) w({ ok: false, error: new WireError("Closed", "the listener is closed") })
     for (const r of this.results.splice(0)) if (r.ok) r.conn.close()
-    return new Promise((resolve) => {
-      for (const s of this.sockets) s.destroy()
-      if (!this.server.listening) return resolve()
-      this.server.close(() => resolve())
-    })
+    for (const s of this.sockets) s.destroy()
+    // Node closes the listening socket (and unlinks its file) synchronously; its callback would
+    // also wait for every accepted connection to end, so it is not waited for.
+    if (this.server.listening) this.server.close()
+    return Promise.resolve()
   }
 }
 
@@ -456,7 +469,7 @@ export const connect = (options: ConnectOptions): Promise<FrameSocket> =>
       ? net.connect({ path: options.path })
       : net.connect({ host: options.host, port: options.port, noDelay: true })
     const onError = (e: Error) => {
-      reject(new WireError("ConnectFailed", `cannot connect to ${options.path ?? `${options.host}:${options.port}`}: ${e.message}`, { cause: e }))
+      reject(new WireError("ConnectFailed", `cannot connect to ${describe(options)}: ${e.message}`, { cause: e }))
     }
     socket.once("error", onError)
     socket.once("connect", () => {

@@ -51,13 +51,21 @@ export class Connection {
     this.connection = connection
     this.scope = scope
   }
-  /** The peer's address. */
-  get peer(): C.Address {
+  /** The peer's address (`{ path: "" }` for a client of a Unix socket listener, as in Python). */
+  get peer(): C.Address | C.UnixAddress {
     return this.connection.peer
   }
   /** Whether `close` was called here (Python's `closed`). */
   get closed(): boolean {
     return this.connection.closed
+  }
+  /** Python's `readable`: always true (a network connection is duplex). */
+  get readable(): boolean {
+    return this.connection.readable
+  }
+  /** Python's `writable`: always true (a network connection is duplex). */
+  get writable(): boolean {
+    return this.connection.writable
   }
   /** Python's `send(obj)` (encoded with the runtime codec, never pickle). */
   send(value: unknown): Promise<void> {
@@ -67,19 +75,20 @@ export class Connection {
   recv(): Promise<unknown> {
     return run(C.recv(this.connection))
   }
-  /** Python's `send_bytes(buf, offset=0, size=None)`. */
-  sendBytes(buf: Uint8Array, offset = 0, size?: number): Promise<void> {
-    if (offset < 0 || offset > buf.length) return Promise.reject(new RangeError("offset is out of bounds"))
-    const end = size === undefined ? buf.length : offset + size
-    if (size !== undefined && (size < 0 || end > buf.length)) return Promise.reject(new RangeError("buffer length < offset + size"))
-    return run(C.sendBytes(this.connection, buf.subarray(offset, end)))
+  /** Python's `send_bytes(buf, offset=0, size=None)`; rejects with `BadArgument` out of range. */
+  sendBytes(buf: Uint8Array | ArrayBufferView | ArrayBuffer, offset?: number, size?: number): Promise<void> {
+    return run(C.sendBytes(this.connection, buf, offset, size))
   }
-  /** Python's `recv_bytes()`. */
-  recvBytes(): Promise<Uint8Array> {
-    return run(C.recvBytes(this.connection))
+  /** Python's `recv_bytes(maxlength=None)`; a longer message rejects with `MessageTooLong`. */
+  recvBytes(maxlength?: number): Promise<Uint8Array> {
+    return run(C.recvBytes(this.connection, maxlength))
   }
-  /** Python's `poll(timeout=0.0)`: no timeout does not wait, `"infinity"` waits for ever. */
-  poll(timeout?: Duration.Input): Promise<boolean> {
+  /** Python's `recv_bytes_into(buf, offset=0)`; `BufferTooShort` carries the message in `data`. */
+  recvBytesInto(buf: Uint8Array | ArrayBufferView | ArrayBuffer, offset?: number): Promise<number> {
+    return run(C.recvBytesInto(this.connection, buf, offset))
+  }
+  /** Python's `poll(timeout=0.0)`: no timeout does not wait, `null` waits for ever. */
+  poll(timeout?: Duration.Input | null): Promise<boolean> {
     return run(C.poll(this.connection, timeout))
   }
   /** Python's `close()`; idempotent. */
@@ -95,14 +104,15 @@ export class Connection {
 }
 
 /**
- * A listening socket handing out authenticated connections (binds 127.0.0.1 unless told otherwise).
+ * A listening socket handing out authenticated connections: TCP (binds 127.0.0.1 unless told
+ * otherwise) or, given a path, a Unix socket whose file is removed on close.
  *
  * Python equivalent: `multiprocessing.connection.Listener(address, authkey=...)`.
  *
  * @example
  * ```ts
  * import { Listener } from "@multiproc/primitives/promise"
- * await using listener = await Listener.listen({ authkey: "secret" })
+ * await using listener = await Listener.listen({ authkey: "secret" }) // or { address: "/tmp/app.sock" }
  * console.log(listener.address.port)
  * await using conn = await listener.accept()
  * await conn.send(await conn.recv())
@@ -110,25 +120,26 @@ export class Connection {
  * @category models
  * @since 0.1.0
  */
-export class Listener {
+export class Listener<A extends C.Address | C.UnixAddress = C.Address | C.UnixAddress> {
   /** The Effect-API listener. */
-  readonly listener: C.Listener
+  readonly listener: C.Listener<A>
   private readonly scope: Scope.Closeable
-  private constructor(listener: C.Listener, scope: Scope.Closeable) {
+  private constructor(listener: C.Listener<A>, scope: Scope.Closeable) {
     this.listener = listener
     this.scope = scope
   }
-  /** Python's `Listener(address=None, authkey=None, backlog=1)`; rejects with `AddressInUse`. */
-  static async listen(options: C.ListenOptions = {}): Promise<Listener> {
+  /** Python's `Listener(address=None, authkey=None, backlog=1)`; a string or `{ path }` address is
+   * a Unix socket; rejects with `AddressInUse`, or `BadArgument` for an address of unknown shape. */
+  static async listen<const O extends C.ListenOptions = {}>(options?: O): Promise<Listener<C.ListenAddress<O>>> {
     const [listener, scope] = await own(C.listen(options))
     return new Listener(listener, scope)
   }
-  /** Where it listens (the real port when port 0 was asked for). */
-  get address(): C.Address {
+  /** Where it listens (the real port when port 0 was asked for, or the socket's path). */
+  get address(): A {
     return this.listener.address
   }
   /** Python's `last_accepted`. */
-  get lastAccepted(): C.Address | undefined {
+  get lastAccepted(): A | undefined {
     return this.listener.lastAccepted
   }
   /** Python's `accept()`: the next authenticated connection; rejects with `AuthenticationError`
@@ -137,7 +148,8 @@ export class Listener {
     const [connection, scope] = await own(C.accept(this.listener))
     return new Connection(connection, scope)
   }
-  /** Python's `close()`: frees the port at once; idempotent. */
+  /** Python's `close()`: stops accepting and frees the address at once (accepted connections stay
+   * open); idempotent. */
   close(): Promise<void> {
     return Effect.runPromise(Scope.close(this.scope, Exit.void))
   }
@@ -147,7 +159,7 @@ export class Listener {
 }
 
 /**
- * Connects to a listener and authenticates both ways.
+ * Connects to a listener (a TCP address, or a Unix socket path) and authenticates both ways.
  *
  * Python equivalent: `multiprocessing.connection.Client(address, authkey=...)`.
  *
@@ -160,7 +172,7 @@ export class Listener {
  * @category constructors
  * @since 0.1.0
  */
-export const Client = async (address: C.Address, options: C.ConnectOptions = {}): Promise<Connection> => {
+export const Client = async (address: C.AddressInput, options: C.ConnectOptions = {}): Promise<Connection> => {
   const [connection, scope] = await own(C.connect(address, options))
   return new Connection(connection, scope)
 }
