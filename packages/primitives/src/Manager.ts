@@ -7,6 +7,10 @@
  *   cross to any process of the tree (as task arguments, inside queues, inside other managed
  *   objects) and stay live there. A proxy stored inside a managed dict or list is a reference, so
  *   writes through it are seen by everyone (nested proxies propagate both ways).
+ * - A served object lives as long as a proxy of it does somewhere (Python's proxy refcounting):
+ *   when the last proxy of it in every process has been garbage-collected, and no served
+ *   container holds one, the server frees it; a proxy on its way to another process keeps it alive
+ *   until it arrives. `drop()` frees it at once.
  * - Registered types expose only the methods you list; calling another one is a typed
  *   `NotExposed` error, an exception thrown by the served object arrives as `RemoteError` with its
  *   original type and message, and a method returning a generator gives an iterator proxy.
@@ -35,6 +39,8 @@ import {
   ProxyRef,
   registerProxyClass,
   type Request,
+  type Route,
+  setRefSender,
   type ServerInfo,
   treeId
 } from "./internal/manager-common.ts"
@@ -52,6 +58,8 @@ interface Transport {
   /** `batchable`: a call that the server answers synchronously (built-in containers), which may
    * travel with the other such calls of the same tick in one request. */
   readonly request: (message: Request, batchable?: boolean) => Effect.Effect<unknown, ManagerError>
+  /** Sends a request whose answer nobody awaits (reference counting), in order with the others. */
+  readonly post: (message: Request) => void
 }
 
 /** Types whose every method the server answers at once: their calls can be batched. */
@@ -289,6 +297,11 @@ const batchingTransport = (ask: Ask, flushNow: () => void, busy?: Busy): Transpo
     }
   }
   return {
+    post: (message) => {
+      if (queue.length > 0) flush()
+      busy?.enter()
+      ask(message, () => busy?.leave())
+    },
     request: (message, batchable) =>
       Direct.callback<unknown, ManagerError>((resume) => {
         const call = new PendingCall(message, resume, busy)
@@ -326,7 +339,7 @@ const tcpSessions = new Map<string, Transport>()
 const addressKey = (a: { host: string; port: number }) => `${a.host}:${a.port}`
 let myTree: string | undefined
 
-const transportOf = (p: ProxyRef): Effect.Effect<Transport, ManagerError> => {
+const transportOf = (p: Route): Effect.Effect<Transport, ManagerError> => {
   const known = servers.get(p.serverId)
   if (known) return Effect.succeed(known)
   myTree ??= treeId()
@@ -358,7 +371,7 @@ const negotiating = new Map<string, Promise<Transport>>()
  * first demand, and the child authenticates with the tree's key (mutual HMAC). If any of that
  * fails, or the manager lives in this very process, the routed path it is.
  */
-const localTransport = (p: ProxyRef): Promise<Transport> => {
+const localTransport = (p: Route): Promise<Transport> => {
   const known = negotiating.get(p.serverId)
   if (known) return known
   const settled = new Promise<Transport>((resolve) => {
@@ -384,6 +397,29 @@ const localTransport = (p: ProxyRef): Promise<Transport> => {
   negotiating.set(p.serverId, settled)
   return settled
 }
+
+/** Managers this process started and shut down: their collected proxies tell nobody. */
+const closedServers = new Set<string>()
+/** Reference operations waiting for a transport still being set up, per server (kept in order). */
+const refChains = new Map<string, Promise<Transport | undefined>>()
+
+// Reference operations (see manager-common) ride the transport the proxies use, after the
+// requests already sent, so a process's PINs, HOLDs and DROPs reach the server in order.
+setRefSender((route, refs) => {
+  if (closedServers.has(route.serverId)) return
+  const message: Request = { op: "refs", refs }
+  const chain = refChains.get(route.serverId)
+  const known = servers.get(route.serverId)
+  if (chain === undefined && known !== undefined) return known.post(message)
+  const next = (chain ?? Effect.runPromise(Effect.orElseSucceed(transportOf(route), () => undefined))).then((t) => {
+    t?.post(message)
+    return t
+  })
+  refChains.set(route.serverId, next)
+  void next.then(() => {
+    if (refChains.get(route.serverId) === next) refChains.delete(route.serverId)
+  })
+})
 
 // ---- proxies ----------------------------------------------------------------------------------
 
@@ -1176,7 +1212,10 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
         }),
         Effect.andThen(
           Effect.ignore(Effect.timeout(transport.request({ op: "shutdown" }), "5 seconds")),
-          Effect.sync(() => servers.delete(info.serverId))
+          Effect.sync(() => {
+            servers.delete(info.serverId)
+            closedServers.add(info.serverId)
+          })
         )
       )
     )

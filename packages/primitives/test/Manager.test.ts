@@ -4,6 +4,8 @@ import { Actor, Child, Codec } from "@multiproc/runtime"
 import { Effect, Exit, Fiber, Result } from "effect"
 import * as fc from "fast-check"
 import * as net from "node:net"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
 import { stats } from "../src/internal/manager-server.ts"
 import * as T from "./fixtures/manager-tasks.ts"
 
@@ -321,6 +323,105 @@ describe("Manager: synchronisation semantics", () => {
       yield* Fiber.interrupt(waiting)
       yield* lock.release()
       expect(yield* lock.locked()).toBe(false)
+    })))
+})
+
+// A full collection in this (the test's) process; vitest does not start workers with --expose-gc.
+v8.setFlagsFromString("--expose-gc")
+const gc = vm.runInNewContext("gc") as () => void
+
+/** Collects until `ref` is gone, then lets this process's reference operations reach the server. */
+const collect = (ref: WeakRef<object>) =>
+  Effect.gen(function*() {
+    let gone = false
+    for (let i = 0; i < 100 && !gone; i++) {
+      // `deref` keeps its target alive to the end of the current job: collect in another one.
+      yield* Effect.sleep("10 millis")
+      gc()
+      yield* Effect.sleep("10 millis")
+      gone = ref.deref() === undefined
+    }
+    expect(gone).toBe(true)
+    yield* Effect.sleep("50 millis")
+  })
+
+/** The number of objects the manager serves, once it has settled at or below `atMost` (after
+ * collections here and in the manager's process), or after 5 seconds. */
+const objectsSettled = (m: Manager.Manager, atMost: number) =>
+  Effect.gen(function*() {
+    let n = Infinity
+    for (let i = 0; i < 50; i++) {
+      gc()
+      yield* m.child!.call(T.collectGarbage, [])
+      n = (yield* m.child!.call(stats, [])).objects
+      if (n <= atMost) break
+      yield* Effect.sleep("100 millis")
+    }
+    return n
+  })
+
+describe("Manager: a referent is freed when its last proxy anywhere is collected (Python's BaseProxy refcounting)", () => {
+  it.live("temporary proxies collected here leave the server's object count back at its baseline", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make({ types: counterType })
+      const keep = yield* Manager.dict(m)
+      const c = yield* Manager.create<T.Counter>(m, "Counter", 1)
+      const base = (yield* m.child!.call(stats, [])).objects
+      for (let i = 0; i < 200; i++) yield* Effect.asVoid(Manager.list(m, [i, i + 1]))
+      // Iterators of served generators are referents too.
+      for (let i = 0; i < 20; i++) {
+        expect(yield* Manager.collect((yield* c.call("upTo", 4)) as unknown as Manager.IteratorProxy<number>)).toEqual([1, 2, 3])
+      }
+      expect((yield* m.child!.call(stats, [])).objects).toBeGreaterThan(base)
+      expect(yield* objectsSettled(m, base)).toBe(base)
+      // What is still referenced here is still served.
+      yield* keep.set("ok", 1)
+      expect(yield* keep.get("ok")).toBe(1)
+    })))
+
+  it.live("a nested referent outlives its proxies while its container lives, and goes with it (test_dict_proxy_nested)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const base = (yield* m.child!.call(stats, [])).objects
+      const q = yield* Manager.queue<Manager.DictProxy<string, number>>(m)
+      const outerRef = yield* Effect.gen(function*() {
+        const outer = yield* Manager.list<unknown>(m)
+        const innerRef = yield* Effect.gen(function*() {
+          const supplies = yield* Manager.dict<string, number>(m, { water: 10 })
+          const pets = yield* Manager.dict<string, number>(m, { ferrets: 2 })
+          yield* outer.append(supplies)
+          // In a served queue too: the item keeps its referent.
+          yield* q.put(pets)
+          return [new WeakRef(supplies), new WeakRef(pets)] as const
+        })
+        yield* collect(innerRef[0])
+        yield* collect(innerRef[1])
+        yield* m.child!.call(T.collectGarbage, [])
+        expect((yield* m.child!.call(stats, [])).objects).toBe(base + 4)
+        const supplies = (yield* outer.get(0)) as Manager.DictProxy<string, number>
+        expect(yield* supplies.getItem("water")).toBe(10)
+        expect(yield* (yield* q.get()).get("ferrets")).toBe(2)
+        return new WeakRef(outer)
+      })
+      // The container gone (here, then its nested proxies in the manager's process): all freed.
+      yield* collect(outerRef)
+      expect(yield* objectsSettled(m, base + 1)).toBe(base + 1)
+    })))
+
+  it.live.each(["thread", "process"] as const)("a proxy serialised into a message keeps its referent until the receiver decodes it, even once the sender dropped it (%s)", (backend) =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const base = (yield* m.child!.call(stats, [])).objects
+      const [message, ref] = yield* Effect.gen(function*() {
+        const l = yield* Manager.list<number>(m, [1, 2, 3])
+        return [Codec.encodeUnsafe(l), new WeakRef(l)] as const
+      })
+      // The sender's proxy is collected and its drop has reached the server: the pin holds it.
+      yield* collect(ref)
+      expect((yield* m.child!.call(stats, [])).objects).toBe(base + 1)
+      expect(yield* Process.run({ target: T.decodeAndRead, args: [message], backend })).toEqual([1, 2, 3])
+      // The receiver held it while it used it; it is gone (its process ended) and so is the list.
+      expect(yield* objectsSettled(m, base)).toBe(base)
     })))
 })
 

@@ -32,7 +32,8 @@ export const withContext = <A>(ctx: CallContext, f: () => A): A => {
   }
 }
 
-const isAtOrBelow = (address: string, dead: string): boolean =>
+/** Whether `address` is the dead process `dead` or one of its descendants. */
+export const isAtOrBelow = (address: string, dead: string): boolean =>
   address === dead || (dead === "" ? true : address.startsWith(dead + ":"))
 
 // ---- structural equality (Python's ==) ------------------------------------------------------------
