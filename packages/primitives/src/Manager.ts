@@ -1459,20 +1459,23 @@ export const boundedSemaphore = (manager: Manager, value = 1): Effect.Effect<Sem
   make_(manager, "BoundedSemaphore", [value])
 
 /**
- * A new served condition variable (with its own recursive lock).
+ * A new served condition variable, over the given served `Lock` / `RLock` of the same manager or
+ * over its own recursive lock (anything else fails with `RemoteError` / `TypeError`).
  *
- * Python equivalent: `manager.Condition()`.
+ * Python equivalent: `manager.Condition(lock=None)`.
  *
  * @example
  * ```ts
  * import { Manager } from "@multiproc/primitives"
+ * import { Effect } from "effect"
  * declare const manager: Manager.Manager
- * const cond = Manager.condition(manager)
+ * const cond = Effect.flatMap(Manager.lock(manager), (lock) => Manager.condition(manager, lock))
  * ```
  * @category constructors
  * @since 0.1.0
  */
-export const condition = (manager: Manager): Effect.Effect<ConditionProxy, ManagerError> => make_(manager, "Condition", [])
+export const condition = (manager: Manager, lock?: LockProxy): Effect.Effect<ConditionProxy, ManagerError> =>
+  make_(manager, "Condition", lock === undefined ? [] : [lock])
 
 /**
  * A new served event.

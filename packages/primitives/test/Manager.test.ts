@@ -293,6 +293,35 @@ describe.each(["thread", "process"] as const)("Manager: every type used from a c
 })
 
 describe("Manager: synchronisation semantics", () => {
+  it.live.each(["Lock", "RLock"] as const)("Condition(lock) is built on the given %s: held, the condition cannot be acquired by another (SyncManager.Condition(lock))", (kind) =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const lock = yield* (kind === "Lock" ? Manager.lock(m) : Manager.rlock(m))
+      const cond = yield* Manager.condition(m, lock)
+      yield* lock.acquire()
+      expect(yield* Process.run({ target: T.applyOp, args: [cond as any, "acquire", [false, null]], backend: "process" })).toEqual({ ok: true, value: false })
+      // A Lock is not recursive, even for its holder (Python: False); an RLock is.
+      expect(yield* cond.acquire({ block: false })).toBe(kind === "RLock")
+      if (kind === "RLock") yield* cond.release()
+      yield* lock.release()
+      expect(yield* lock.locked()).toBe(false)
+      // Acquired through the condition: the lock is what is held.
+      expect(yield* cond.acquire()).toBe(true)
+      expect(yield* lock.locked()).toBe(true)
+      expect(yield* Process.run({ target: T.applyOp, args: [lock as any, "acquire", [false, null]], backend: "process" })).toEqual({ ok: true, value: false })
+      // wait() releases the given lock while it waits, and takes it back.
+      const waiter = yield* Effect.forkChild(cond.wait())
+      yield* Effect.sleep("100 millis")
+      expect(yield* lock.locked()).toBe(false)
+      yield* cond.withLock(cond.notify())
+      expect(yield* Fiber.join(waiter)).toBe(true)
+      expect(yield* lock.locked()).toBe(true)
+      yield* cond.release()
+      expect(yield* lock.locked()).toBe(false)
+      const notALock = yield* Effect.flip(Manager.condition(m, (yield* Manager.event(m)) as unknown as Manager.LockProxy))
+      expect([notALock.reason, notALock.remoteType]).toEqual(["RemoteError", "TypeError"])
+    })))
+
   it.live("lock timeouts, RLock ownership, a lock held by a dead process is released", () =>
     Effect.scoped(Effect.gen(function*() {
       const m = yield* Manager.make()
@@ -723,6 +752,18 @@ describe("Manager: async/await facade", () => {
       expect(await d.get("k598")).toBe(598)
     }
     await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
+  })
+
+  it("Condition(lock) uses the given lock", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start()
+    const lock = await m.Lock()
+    const cond = await m.Condition(lock)
+    await lock.acquire()
+    expect(await cond.acquire({ block: false })).toBe(false)
+    await lock.release()
+    expect(await cond.acquire({ block: false })).toBe(true)
+    expect(await lock.locked()).toBe(true)
   })
 
   it("over TCP: promisified calls of a connected client, many in flight, values and typed failures", async () => {

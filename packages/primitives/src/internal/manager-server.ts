@@ -276,6 +276,12 @@ class Server {
   create(typeid: string, args: ReadonlyArray<unknown>, req: Req): void {
     const builtin = builtins[typeid]
     if (builtin) {
+      // Python's Condition(lock) shares the lock object itself: a proxy of this server is resolved
+      // to its referent (which the condition then keeps, whatever becomes of the lock's id).
+      if (typeid === "Condition" && args[0] instanceof ProxyRef) {
+        const lock = args[0].serverId === this.serverId ? this.objects.get(args[0].id) : undefined
+        args = [lock?.obj ?? args[0]]
+      }
       let obj: object
       try {
         obj = builtin(...args)

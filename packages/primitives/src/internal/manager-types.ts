@@ -444,6 +444,22 @@ export class SharedLock {
   abandoned(method: string, _args: Array<unknown>, value: unknown) {
     if (method === "acquire" && value === true) this.handOver()
   }
+  /** Condition support: release the lock held by `from` (one level: it is not recursive). */
+  releaseAll(from: string): number {
+    if (this.owner !== from) throw pyError("RuntimeError", "cannot wait on un-acquired lock")
+    this.handOver()
+    return 1
+  }
+  /** Condition support: take the lock back for `from`. */
+  reacquire(from: string, _count: number): Promise<void> | void {
+    if (this.owner === undefined) {
+      this.owner = from
+      return
+    }
+    return new Promise<void>((resolve) => {
+      this.waiters.push({ from, grant: () => resolve() })
+    })
+  }
 }
 
 export class SharedRLock {
@@ -573,10 +589,11 @@ export class SharedEvent {
 }
 
 export class SharedCondition {
-  readonly lock: SharedRLock
+  readonly lock: SharedLock | SharedRLock
   readonly waiters: Array<Waiter> = []
-  constructor() {
-    this.lock = new SharedRLock()
+  /** `lock`: a served Lock or RLock (Python's `Condition(lock)`); its own RLock otherwise. */
+  constructor(lock?: SharedLock | SharedRLock) {
+    this.lock = lock ?? new SharedRLock()
   }
   acquire(block = true, timeout: number | null = null) {
     return this.lock.acquire(block, timeout)
@@ -742,7 +759,11 @@ export const builtins: Record<string, (...args: Array<any>) => object> = {
   RLock: () => new SharedRLock(),
   Semaphore: (value?: number) => new SharedSemaphore(value ?? 1, false),
   BoundedSemaphore: (value?: number) => new SharedSemaphore(value ?? 1, true),
-  Condition: () => new SharedCondition(),
+  Condition: (lock?: unknown) => {
+    if (lock === undefined || lock === null) return new SharedCondition()
+    if (lock instanceof SharedLock || lock instanceof SharedRLock) return new SharedCondition(lock)
+    throw pyError("TypeError", "Condition(lock): lock must be a Lock or RLock of this manager")
+  },
   Event: () => new SharedEvent(),
   Barrier: (parties: number, timeout?: number | null) => new SharedBarrier(parties, timeout ?? null),
   Queue: (maxsize?: number) => new SharedQueue(maxsize ?? 0),

@@ -133,8 +133,9 @@ export class Manager {
   BoundedSemaphore(value = 1) {
     return run(M.boundedSemaphore(this.manager, value)).then(promisify)
   }
-  Condition() {
-    return run(M.condition(this.manager)).then(promisify)
+  /** Python's `Condition(lock=None)`: over the given Lock / RLock proxy of this manager, or its own RLock. */
+  Condition(lock?: M.LockProxy | Promisified<M.LockProxy>) {
+    return run(M.condition(this.manager, lock as M.LockProxy | undefined)).then(promisify)
   }
   Event() {
     return run(M.event(this.manager)).then(promisify)
