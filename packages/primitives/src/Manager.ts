@@ -541,6 +541,10 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   update(other: Map<K, V> | ReadonlyArray<readonly [K, V]> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
     return this.invoke("update", other)
   }
+  /** Python's `iter(d)`: an iterator proxy over the keys (read it with {@link collect} or `next`). */
+  iter(): Effect.Effect<IteratorProxy<K>, ManagerError> {
+    return this.invoke("iter")
+  }
   /** A copy as a Map (Python: `d.copy()`). */
   copy(): Effect.Effect<Map<K, V>, ManagerError> {
     return this.invoke("copy")
@@ -621,6 +625,10 @@ export class ListProxy<A = unknown> extends BaseProxy {
   /** `del l[start:stop:step]`. */
   deleteSlice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<void, ManagerError> {
     return this.invoke("deleteSlice", start ?? null, stop ?? null, step ?? null)
+  }
+  /** Python's `iter(l)`: an iterator proxy over the items, one request each (it sees later writes). */
+  iter(): Effect.Effect<IteratorProxy<A>, ManagerError> {
+    return this.invoke("iter")
   }
   /** `l *= n`. */
   imul(n: number): Effect.Effect<void, ManagerError> {

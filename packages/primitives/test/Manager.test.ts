@@ -148,6 +148,8 @@ describe("Manager: dict and list (CPython test_dict / test_list)", () => {
       const copy = yield* d.copy()
       expect(copy).toEqual(new Map<unknown, unknown>([["a", 1], [3, "three"], ["x", 1], ["y", 2], ["z", 3]]))
       expect((yield* Effect.flip(d.set({} as any, 1))).remoteType).toBe("TypeError")
+      // test_dict_iter: iterating a dict proxy gives its keys.
+      expect(yield* Manager.collect(yield* d.iter())).toEqual(["a", 3, "x", "y", "z"])
       yield* d.delete("a")
       yield* d.clear()
       expect(yield* d.len()).toBe(0)
@@ -188,6 +190,13 @@ describe("Manager: dict and list (CPython test_dict / test_list)", () => {
       yield* l.imul(2)
       expect(yield* l.getvalue()).toEqual([1, 10, 9, 8, 1, 10, 9, 8])
       expect(yield* l.len()).toBe(8)
+      // test_list_iter: an iterator proxy, item by item; it sees items appended meanwhile.
+      const it = yield* l.iter()
+      expect(it).toBeInstanceOf(Manager.IteratorProxy)
+      expect(yield* it.next()).toEqual({ done: false, value: 1 })
+      yield* l.append(7)
+      expect(yield* Manager.collect(it)).toEqual([10, 9, 8, 1, 10, 9, 8, 7])
+      expect(yield* it.next()).toEqual({ done: true, value: undefined })
       yield* l.clear()
       expect((yield* Effect.flip(l.pop())).remoteType).toBe("IndexError")
     })))
@@ -750,6 +759,14 @@ describe("Manager: async/await facade", () => {
       const nested = (burst[599] as PromiseFulfilledResult<any>).value
       expect(await nested.getvalue()).toEqual([1, 2])
       expect(await d.get("k598")).toBe(598)
+      // Async iteration: a list's items (nested proxies promisified), a dict's keys.
+      const items: Array<unknown> = []
+      for await (const x of await m.list<unknown>([1, "two", l])) items.push(x)
+      expect(items.slice(0, 2)).toEqual([1, "two"])
+      expect(await (items[2] as typeof l).getvalue()).toEqual([1, 2])
+      const keys: Array<string> = []
+      for await (const k of await m.dict<string, number>({ a: 1, b: 2 })) keys.push(k)
+      expect(keys).toEqual(["a", "b"])
     }
     await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
   })

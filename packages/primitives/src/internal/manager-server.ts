@@ -38,8 +38,8 @@ export interface ServeConfig {
 }
 
 const builtinExposed: Record<string, ReadonlyArray<string>> = {
-  dict: ["get", "getItem", "set", "setMany", "delete", "has", "len", "keys", "values", "items", "pop", "popitem", "setdefault", "update", "copy", "clear", "getvalue"],
-  list: ["get", "set", "delete", "len", "append", "extend", "insert", "pop", "remove", "index", "count", "contains", "sort", "reverse", "slice", "setSlice", "deleteSlice", "imul", "copy", "clear", "getvalue"],
+  dict: ["get", "getItem", "set", "setMany", "delete", "has", "len", "keys", "values", "items", "pop", "popitem", "setdefault", "update", "iter", "copy", "clear", "getvalue"],
+  list: ["get", "set", "delete", "len", "append", "extend", "insert", "pop", "remove", "index", "count", "contains", "sort", "reverse", "slice", "setSlice", "deleteSlice", "imul", "iter", "copy", "clear", "getvalue"],
   Namespace: ["get", "set", "delete", "has", "getvalue"],
   Value: ["get", "set", "getvalue"],
   Array: ["len", "get", "set", "slice", "setSlice", "getvalue"],

@@ -132,6 +132,10 @@ export class SharedDict {
       })()
     this.setMany(entries)
   }
+  /** Python's `iter(d)`: the keys (served as an iterator). */
+  iter() {
+    return this.map.keys()
+  }
   copy() {
     return new Map(this.map)
   }
@@ -241,6 +245,10 @@ export class SharedList {
     const base = this.items
     this.items = []
     for (let k = 0; k < n; k++) this.items.push(...base)
+  }
+  /** Python's `iter(l)` (index after index, as Python iterates a list proxy: sees later writes). */
+  *iter() {
+    for (let i = 0; i < this.items.length; i++) yield this.items[i]
   }
   copy() {
     return [...this.items]
