@@ -692,9 +692,10 @@ export class NamespaceProxy extends BaseProxy {
   override getvalue(): Effect.Effect<Record<string, unknown>, ManagerError> {
     return this.invoke("getvalue")
   }
-  /** Python's `str(ns)`: `Namespace(a=1, b='x')` (shared attributes only, in insertion order). */
+  /** Python's `str(ns)`: `Namespace(a=1, b='x')` (shared attributes only; Python sorts the
+   * `name=value` strings, so do we, by code point). */
   repr(): Effect.Effect<string, ManagerError> {
-    return Effect.map(this.getvalue(), (o) => `Namespace(${Object.entries(o).map(([k, v]) => `${k}=${reprValue(v)}`).join(", ")})`)
+    return Effect.map(this.getvalue(), (o) => `Namespace(${Object.entries(o).map(([k, v]) => `${k}=${reprValue(v)}`).sort().join(", ")})`)
   }
 }
 
