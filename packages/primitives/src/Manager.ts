@@ -28,7 +28,7 @@
  */
 import { Actor, Child, Codec } from "@multiproc/runtime"
 import * as kernel from "@multiproc/runtime/internal/kernel"
-import type * as Task from "@multiproc/runtime/Task"
+import * as Task from "@multiproc/runtime/Task"
 import type { PoolOptions } from "./internal/manager-types.ts"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -1150,6 +1150,20 @@ export interface Options {
   readonly handshakeTimeout?: Duration.Input | undefined
 }
 
+const notATask = "must be a Task (define it with Task.make at a module's top level)"
+
+/** Options that would only fail in the manager's process, refused before it starts (as `Pool.make` does). */
+const validate = (options: Options): Effect.Effect<void, ManagerError> =>
+  Effect.suspend(() => {
+    const invalid = (message: string) => Effect.fail(new ManagerError({ reason: "InvalidOptions", message }))
+    if (options.initializer !== undefined && !Task.isTask(options.initializer)) return invalid(`initializer ${notATask}`)
+    if (options.initargs !== undefined && !Array.isArray(options.initargs)) return invalid("initargs must be an array")
+    for (const [typeid, t] of Object.entries(options.types ?? {})) {
+      if (t.factory !== undefined && !Task.isTask(t.factory)) return invalid(`the factory of type '${typeid}' ${notATask}`)
+    }
+    return Effect.void
+  })
+
 /**
  * Starts a manager server in its own worker, for as long as the Scope lives; closing the Scope
  * shuts the server down (its TCP port is free at once).
@@ -1171,6 +1185,7 @@ export interface Options {
  */
 export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError, Scope.Scope> =>
   Effect.gen(function*() {
+    yield* validate(options)
     const child = yield* Child.spawn({ backend: options.backend ?? "thread", mode: "service", name: "SyncManager" }).pipe(
       Effect.mapError((e) => new ManagerError({ reason: "StartFailed", message: `the manager's process failed to start: ${e.message}`, cause: e }))
     )

@@ -509,6 +509,21 @@ describe("Manager: custom registered types", () => {
       expect(fromChild).toEqual({ ok: true, value: 5007 })
     })))
 
+  it.live("options that cannot work are refused before any worker starts, as Pool.make refuses them", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const notTask = yield* Effect.flip(Manager.make({ initializer: 1 as any }))
+      expect([notTask.reason, notTask.message]).toEqual(["InvalidOptions", "initializer must be a Task (define it with Task.make at a module's top level)"])
+      const plainFactory = yield* Effect.flip(Manager.make({ types: { Counter: { factory: ((n: number) => n) as any } } }))
+      expect(plainFactory.reason).toBe("InvalidOptions")
+      expect(plainFactory.message).toContain("'Counter'")
+      const { Manager: PManager } = yield* Effect.promise(() => import("@multiproc/primitives/promise"))
+      const rejected = yield* Effect.flip(Effect.tryPromise({ try: () => PManager.start({ initializer: "init" as any }), catch: (e) => e as Manager.ManagerError }))
+      expect(rejected.reason).toBe("InvalidOptions")
+      // The same options with Tasks start.
+      const m = yield* Manager.make({ types: counterType, initializer: T.initializer, initargs: [1] })
+      expect(yield* (yield* Manager.create<T.Counter>(m, "Counter", 2)).call("value")).toBe(2)
+    })))
+
   it.live("scoped shutdown: the manager's worker is gone and proxies fail with ServerGone", () =>
     Effect.gen(function*() {
       let child: Child.Child | undefined
