@@ -7,6 +7,10 @@
  *   cross to any process of the tree (as task arguments, inside queues, inside other managed
  *   objects) and stay live there. A proxy stored inside a managed dict or list is a reference, so
  *   writes through it are seen by everyone (nested proxies propagate both ways).
+ * - A served object lives as long as a proxy of it does somewhere (Python's proxy refcounting):
+ *   when the last proxy of it in every process has been garbage-collected, and no served
+ *   container holds one, the server frees it; a proxy on its way to another process keeps it alive
+ *   until it arrives. `drop()` frees it at once.
  * - Registered types expose only the methods you list; calling another one is a typed
  *   `NotExposed` error, an exception thrown by the served object arrives as `RemoteError` with its
  *   original type and message, and a method returning a generator gives an iterator proxy.
@@ -24,7 +28,7 @@
  */
 import { Actor, Child, Codec } from "@multiproc/runtime"
 import * as kernel from "@multiproc/runtime/internal/kernel"
-import type * as Task from "@multiproc/runtime/Task"
+import * as Task from "@multiproc/runtime/Task"
 import type { PoolOptions } from "./internal/manager-types.ts"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -35,6 +39,8 @@ import {
   ProxyRef,
   registerProxyClass,
   type Request,
+  type Route,
+  setRefSender,
   type ServerInfo,
   treeId
 } from "./internal/manager-common.ts"
@@ -52,6 +58,8 @@ interface Transport {
   /** `batchable`: a call that the server answers synchronously (built-in containers), which may
    * travel with the other such calls of the same tick in one request. */
   readonly request: (message: Request, batchable?: boolean) => Effect.Effect<unknown, ManagerError>
+  /** Sends a request whose answer nobody awaits (reference counting), in order with the others. */
+  readonly post: (message: Request) => void
 }
 
 /** Types whose every method the server answers at once: their calls can be batched. */
@@ -289,6 +297,11 @@ const batchingTransport = (ask: Ask, flushNow: () => void, busy?: Busy): Transpo
     }
   }
   return {
+    post: (message) => {
+      if (queue.length > 0) flush()
+      busy?.enter()
+      ask(message, () => busy?.leave())
+    },
     request: (message, batchable) =>
       Direct.callback<unknown, ManagerError>((resume) => {
         const call = new PendingCall(message, resume, busy)
@@ -326,7 +339,7 @@ const tcpSessions = new Map<string, Transport>()
 const addressKey = (a: { host: string; port: number }) => `${a.host}:${a.port}`
 let myTree: string | undefined
 
-const transportOf = (p: ProxyRef): Effect.Effect<Transport, ManagerError> => {
+const transportOf = (p: Route): Effect.Effect<Transport, ManagerError> => {
   const known = servers.get(p.serverId)
   if (known) return Effect.succeed(known)
   myTree ??= treeId()
@@ -358,7 +371,7 @@ const negotiating = new Map<string, Promise<Transport>>()
  * first demand, and the child authenticates with the tree's key (mutual HMAC). If any of that
  * fails, or the manager lives in this very process, the routed path it is.
  */
-const localTransport = (p: ProxyRef): Promise<Transport> => {
+const localTransport = (p: Route): Promise<Transport> => {
   const known = negotiating.get(p.serverId)
   if (known) return known
   const settled = new Promise<Transport>((resolve) => {
@@ -384,6 +397,29 @@ const localTransport = (p: ProxyRef): Promise<Transport> => {
   negotiating.set(p.serverId, settled)
   return settled
 }
+
+/** Managers this process started and shut down: their collected proxies tell nobody. */
+const closedServers = new Set<string>()
+/** Reference operations waiting for a transport still being set up, per server (kept in order). */
+const refChains = new Map<string, Promise<Transport | undefined>>()
+
+// Reference operations (see manager-common) ride the transport the proxies use, after the
+// requests already sent, so a process's PINs, HOLDs and DROPs reach the server in order.
+setRefSender((route, refs) => {
+  if (closedServers.has(route.serverId)) return
+  const message: Request = { op: "refs", refs }
+  const chain = refChains.get(route.serverId)
+  const known = servers.get(route.serverId)
+  if (chain === undefined && known !== undefined) return known.post(message)
+  const next = (chain ?? Effect.runPromise(Effect.orElseSucceed(transportOf(route), () => undefined))).then((t) => {
+    t?.post(message)
+    return t
+  })
+  refChains.set(route.serverId, next)
+  void next.then(() => {
+    if (refChains.get(route.serverId) === next) refChains.delete(route.serverId)
+  })
+})
 
 // ---- proxies ----------------------------------------------------------------------------------
 
@@ -505,6 +541,10 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   update(other: Map<K, V> | ReadonlyArray<readonly [K, V]> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
     return this.invoke("update", other)
   }
+  /** Python's `iter(d)`: an iterator proxy over the keys (read it with {@link collect} or `next`). */
+  iter(): Effect.Effect<IteratorProxy<K>, ManagerError> {
+    return this.invoke("iter")
+  }
   /** A copy as a Map (Python: `d.copy()`). */
   copy(): Effect.Effect<Map<K, V>, ManagerError> {
     return this.invoke("copy")
@@ -586,6 +626,10 @@ export class ListProxy<A = unknown> extends BaseProxy {
   deleteSlice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<void, ManagerError> {
     return this.invoke("deleteSlice", start ?? null, stop ?? null, step ?? null)
   }
+  /** Python's `iter(l)`: an iterator proxy over the items, one request each (it sees later writes). */
+  iter(): Effect.Effect<IteratorProxy<A>, ManagerError> {
+    return this.invoke("iter")
+  }
   /** `l *= n`. */
   imul(n: number): Effect.Effect<void, ManagerError> {
     return this.invoke("imul", n)
@@ -648,9 +692,10 @@ export class NamespaceProxy extends BaseProxy {
   override getvalue(): Effect.Effect<Record<string, unknown>, ManagerError> {
     return this.invoke("getvalue")
   }
-  /** Python's `str(ns)`: `Namespace(a=1, b='x')` (shared attributes only, in insertion order). */
+  /** Python's `str(ns)`: `Namespace(a=1, b='x')` (shared attributes only; Python sorts the
+   * `name=value` strings, so do we, by code point). */
   repr(): Effect.Effect<string, ManagerError> {
-    return Effect.map(this.getvalue(), (o) => `Namespace(${Object.entries(o).map(([k, v]) => `${k}=${reprValue(v)}`).join(", ")})`)
+    return Effect.map(this.getvalue(), (o) => `Namespace(${Object.entries(o).map(([k, v]) => `${k}=${reprValue(v)}`).sort().join(", ")})`)
   }
 }
 
@@ -1105,6 +1150,20 @@ export interface Options {
   readonly handshakeTimeout?: Duration.Input | undefined
 }
 
+const notATask = "must be a Task (define it with Task.make at a module's top level)"
+
+/** Options that would only fail in the manager's process, refused before it starts (as `Pool.make` does). */
+const validate = (options: Options): Effect.Effect<void, ManagerError> =>
+  Effect.suspend(() => {
+    const invalid = (message: string) => Effect.fail(new ManagerError({ reason: "InvalidOptions", message }))
+    if (options.initializer !== undefined && !Task.isTask(options.initializer)) return invalid(`initializer ${notATask}`)
+    if (options.initargs !== undefined && !Array.isArray(options.initargs)) return invalid("initargs must be an array")
+    for (const [typeid, t] of Object.entries(options.types ?? {})) {
+      if (t.factory !== undefined && !Task.isTask(t.factory)) return invalid(`the factory of type '${typeid}' ${notATask}`)
+    }
+    return Effect.void
+  })
+
 /**
  * Starts a manager server in its own worker, for as long as the Scope lives; closing the Scope
  * shuts the server down (its TCP port is free at once).
@@ -1126,6 +1185,7 @@ export interface Options {
  */
 export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError, Scope.Scope> =>
   Effect.gen(function*() {
+    yield* validate(options)
     const child = yield* Child.spawn({ backend: options.backend ?? "thread", mode: "service", name: "SyncManager" }).pipe(
       Effect.mapError((e) => new ManagerError({ reason: "StartFailed", message: `the manager's process failed to start: ${e.message}`, cause: e }))
     )
@@ -1176,7 +1236,10 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
         }),
         Effect.andThen(
           Effect.ignore(Effect.timeout(transport.request({ op: "shutdown" }), "5 seconds")),
-          Effect.sync(() => servers.delete(info.serverId))
+          Effect.sync(() => {
+            servers.delete(info.serverId)
+            closedServers.add(info.serverId)
+          })
         )
       )
     )
@@ -1420,20 +1483,23 @@ export const boundedSemaphore = (manager: Manager, value = 1): Effect.Effect<Sem
   make_(manager, "BoundedSemaphore", [value])
 
 /**
- * A new served condition variable (with its own recursive lock).
+ * A new served condition variable, over the given served `Lock` / `RLock` of the same manager or
+ * over its own recursive lock (anything else fails with `RemoteError` / `TypeError`).
  *
- * Python equivalent: `manager.Condition()`.
+ * Python equivalent: `manager.Condition(lock=None)`.
  *
  * @example
  * ```ts
  * import { Manager } from "@multiproc/primitives"
+ * import { Effect } from "effect"
  * declare const manager: Manager.Manager
- * const cond = Manager.condition(manager)
+ * const cond = Effect.flatMap(Manager.lock(manager), (lock) => Manager.condition(manager, lock))
  * ```
  * @category constructors
  * @since 0.1.0
  */
-export const condition = (manager: Manager): Effect.Effect<ConditionProxy, ManagerError> => make_(manager, "Condition", [])
+export const condition = (manager: Manager, lock?: LockProxy): Effect.Effect<ConditionProxy, ManagerError> =>
+  make_(manager, "Condition", lock === undefined ? [] : [lock])
 
 /**
  * A new served event.

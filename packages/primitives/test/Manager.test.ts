@@ -4,6 +4,8 @@ import { Actor, Child, Codec } from "@multiproc/runtime"
 import { Effect, Exit, Fiber, Result } from "effect"
 import * as fc from "fast-check"
 import * as net from "node:net"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
 import { stats } from "../src/internal/manager-server.ts"
 import * as T from "./fixtures/manager-tasks.ts"
 
@@ -146,6 +148,8 @@ describe("Manager: dict and list (CPython test_dict / test_list)", () => {
       const copy = yield* d.copy()
       expect(copy).toEqual(new Map<unknown, unknown>([["a", 1], [3, "three"], ["x", 1], ["y", 2], ["z", 3]]))
       expect((yield* Effect.flip(d.set({} as any, 1))).remoteType).toBe("TypeError")
+      // test_dict_iter: iterating a dict proxy gives its keys.
+      expect(yield* Manager.collect(yield* d.iter())).toEqual(["a", 3, "x", "y", "z"])
       yield* d.delete("a")
       yield* d.clear()
       expect(yield* d.len()).toBe(0)
@@ -186,6 +190,13 @@ describe("Manager: dict and list (CPython test_dict / test_list)", () => {
       yield* l.imul(2)
       expect(yield* l.getvalue()).toEqual([1, 10, 9, 8, 1, 10, 9, 8])
       expect(yield* l.len()).toBe(8)
+      // test_list_iter: an iterator proxy, item by item; it sees items appended meanwhile.
+      const it = yield* l.iter()
+      expect(it).toBeInstanceOf(Manager.IteratorProxy)
+      expect(yield* it.next()).toEqual({ done: false, value: 1 })
+      yield* l.append(7)
+      expect(yield* Manager.collect(it)).toEqual([10, 9, 8, 1, 10, 9, 8, 7])
+      expect(yield* it.next()).toEqual({ done: true, value: undefined })
       yield* l.clear()
       expect((yield* Effect.flip(l.pop())).remoteType).toBe("IndexError")
     })))
@@ -231,7 +242,13 @@ describe("Manager: dict and list (CPython test_dict / test_list)", () => {
       yield* ns.set("name", "Bob")
       yield* ns.set("job", "Builder")
       yield* ns.set("_hidden", "local")
-      expect(yield* ns.repr()).toBe("Namespace(name='Bob', job='Builder')")
+      // Python sorts the `name=value` strings: "a0=..." before "a=..." ('0' < '=').
+      expect(yield* ns.repr()).toBe("Namespace(job='Builder', name='Bob')")
+      yield* ns.set("a", 1)
+      yield* ns.set("a0", true)
+      expect(yield* ns.repr()).toBe("Namespace(a0=True, a=1, job='Builder', name='Bob')")
+      yield* ns.delete("a")
+      yield* ns.delete("a0")
       expect(yield* ns.get("_hidden")).toBe("local")
       expect(yield* ns.getvalue()).toEqual({ name: "Bob", job: "Builder" })
       const missing = yield* Effect.flip(ns.get("nope"))
@@ -291,6 +308,35 @@ describe.each(["thread", "process"] as const)("Manager: every type used from a c
 })
 
 describe("Manager: synchronisation semantics", () => {
+  it.live.each(["Lock", "RLock"] as const)("Condition(lock) is built on the given %s: held, the condition cannot be acquired by another (SyncManager.Condition(lock))", (kind) =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const lock = yield* (kind === "Lock" ? Manager.lock(m) : Manager.rlock(m))
+      const cond = yield* Manager.condition(m, lock)
+      yield* lock.acquire()
+      expect(yield* Process.run({ target: T.applyOp, args: [cond as any, "acquire", [false, null]], backend: "process" })).toEqual({ ok: true, value: false })
+      // A Lock is not recursive, even for its holder (Python: False); an RLock is.
+      expect(yield* cond.acquire({ block: false })).toBe(kind === "RLock")
+      if (kind === "RLock") yield* cond.release()
+      yield* lock.release()
+      expect(yield* lock.locked()).toBe(false)
+      // Acquired through the condition: the lock is what is held.
+      expect(yield* cond.acquire()).toBe(true)
+      expect(yield* lock.locked()).toBe(true)
+      expect(yield* Process.run({ target: T.applyOp, args: [lock as any, "acquire", [false, null]], backend: "process" })).toEqual({ ok: true, value: false })
+      // wait() releases the given lock while it waits, and takes it back.
+      const waiter = yield* Effect.forkChild(cond.wait())
+      yield* Effect.sleep("100 millis")
+      expect(yield* lock.locked()).toBe(false)
+      yield* cond.withLock(cond.notify())
+      expect(yield* Fiber.join(waiter)).toBe(true)
+      expect(yield* lock.locked()).toBe(true)
+      yield* cond.release()
+      expect(yield* lock.locked()).toBe(false)
+      const notALock = yield* Effect.flip(Manager.condition(m, (yield* Manager.event(m)) as unknown as Manager.LockProxy))
+      expect([notALock.reason, notALock.remoteType]).toEqual(["RemoteError", "TypeError"])
+    })))
+
   it.live("lock timeouts, RLock ownership, a lock held by a dead process is released", () =>
     Effect.scoped(Effect.gen(function*() {
       const m = yield* Manager.make()
@@ -321,6 +367,105 @@ describe("Manager: synchronisation semantics", () => {
       yield* Fiber.interrupt(waiting)
       yield* lock.release()
       expect(yield* lock.locked()).toBe(false)
+    })))
+})
+
+// A full collection in this (the test's) process; vitest does not start workers with --expose-gc.
+v8.setFlagsFromString("--expose-gc")
+const gc = vm.runInNewContext("gc") as () => void
+
+/** Collects until `ref` is gone, then lets this process's reference operations reach the server. */
+const collect = (ref: WeakRef<object>) =>
+  Effect.gen(function*() {
+    let gone = false
+    for (let i = 0; i < 100 && !gone; i++) {
+      // `deref` keeps its target alive to the end of the current job: collect in another one.
+      yield* Effect.sleep("10 millis")
+      gc()
+      yield* Effect.sleep("10 millis")
+      gone = ref.deref() === undefined
+    }
+    expect(gone).toBe(true)
+    yield* Effect.sleep("50 millis")
+  })
+
+/** The number of objects the manager serves, once it has settled at or below `atMost` (after
+ * collections here and in the manager's process), or after 5 seconds. */
+const objectsSettled = (m: Manager.Manager, atMost: number) =>
+  Effect.gen(function*() {
+    let n = Infinity
+    for (let i = 0; i < 50; i++) {
+      gc()
+      yield* m.child!.call(T.collectGarbage, [])
+      n = (yield* m.child!.call(stats, [])).objects
+      if (n <= atMost) break
+      yield* Effect.sleep("100 millis")
+    }
+    return n
+  })
+
+describe("Manager: a referent is freed when its last proxy anywhere is collected (Python's BaseProxy refcounting)", () => {
+  it.live("temporary proxies collected here leave the server's object count back at its baseline", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make({ types: counterType })
+      const keep = yield* Manager.dict(m)
+      const c = yield* Manager.create<T.Counter>(m, "Counter", 1)
+      const base = (yield* m.child!.call(stats, [])).objects
+      for (let i = 0; i < 200; i++) yield* Effect.asVoid(Manager.list(m, [i, i + 1]))
+      // Iterators of served generators are referents too.
+      for (let i = 0; i < 20; i++) {
+        expect(yield* Manager.collect((yield* c.call("upTo", 4)) as unknown as Manager.IteratorProxy<number>)).toEqual([1, 2, 3])
+      }
+      expect((yield* m.child!.call(stats, [])).objects).toBeGreaterThan(base)
+      expect(yield* objectsSettled(m, base)).toBe(base)
+      // What is still referenced here is still served.
+      yield* keep.set("ok", 1)
+      expect(yield* keep.get("ok")).toBe(1)
+    })))
+
+  it.live("a nested referent outlives its proxies while its container lives, and goes with it (test_dict_proxy_nested)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const base = (yield* m.child!.call(stats, [])).objects
+      const q = yield* Manager.queue<Manager.DictProxy<string, number>>(m)
+      const outerRef = yield* Effect.gen(function*() {
+        const outer = yield* Manager.list<unknown>(m)
+        const innerRef = yield* Effect.gen(function*() {
+          const supplies = yield* Manager.dict<string, number>(m, { water: 10 })
+          const pets = yield* Manager.dict<string, number>(m, { ferrets: 2 })
+          yield* outer.append(supplies)
+          // In a served queue too: the item keeps its referent.
+          yield* q.put(pets)
+          return [new WeakRef(supplies), new WeakRef(pets)] as const
+        })
+        yield* collect(innerRef[0])
+        yield* collect(innerRef[1])
+        yield* m.child!.call(T.collectGarbage, [])
+        expect((yield* m.child!.call(stats, [])).objects).toBe(base + 4)
+        const supplies = (yield* outer.get(0)) as Manager.DictProxy<string, number>
+        expect(yield* supplies.getItem("water")).toBe(10)
+        expect(yield* (yield* q.get()).get("ferrets")).toBe(2)
+        return new WeakRef(outer)
+      })
+      // The container gone (here, then its nested proxies in the manager's process): all freed.
+      yield* collect(outerRef)
+      expect(yield* objectsSettled(m, base + 1)).toBe(base + 1)
+    })))
+
+  it.live.each(["thread", "process"] as const)("a proxy serialised into a message keeps its referent until the receiver decodes it, even once the sender dropped it (%s)", (backend) =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const base = (yield* m.child!.call(stats, [])).objects
+      const [message, ref] = yield* Effect.gen(function*() {
+        const l = yield* Manager.list<number>(m, [1, 2, 3])
+        return [Codec.encodeUnsafe(l), new WeakRef(l)] as const
+      })
+      // The sender's proxy is collected and its drop has reached the server: the pin holds it.
+      yield* collect(ref)
+      expect((yield* m.child!.call(stats, [])).objects).toBe(base + 1)
+      expect(yield* Process.run({ target: T.decodeAndRead, args: [message], backend })).toEqual([1, 2, 3])
+      // The receiver held it while it used it; it is gone (its process ended) and so is the list.
+      expect(yield* objectsSettled(m, base)).toBe(base)
     })))
 })
 
@@ -362,6 +507,21 @@ describe("Manager: custom registered types", () => {
       // The custom proxy works from a child process too.
       const fromChild = yield* Process.run({ target: T.applyOp, args: [c as any, "value", []], backend: "process" })
       expect(fromChild).toEqual({ ok: true, value: 5007 })
+    })))
+
+  it.live("options that cannot work are refused before any worker starts, as Pool.make refuses them", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const notTask = yield* Effect.flip(Manager.make({ initializer: 1 as any }))
+      expect([notTask.reason, notTask.message]).toEqual(["InvalidOptions", "initializer must be a Task (define it with Task.make at a module's top level)"])
+      const plainFactory = yield* Effect.flip(Manager.make({ types: { Counter: { factory: ((n: number) => n) as any } } }))
+      expect(plainFactory.reason).toBe("InvalidOptions")
+      expect(plainFactory.message).toContain("'Counter'")
+      const { Manager: PManager } = yield* Effect.promise(() => import("@multiproc/primitives/promise"))
+      const rejected = yield* Effect.flip(Effect.tryPromise({ try: () => PManager.start({ initializer: "init" as any }), catch: (e) => e as Manager.ManagerError }))
+      expect(rejected.reason).toBe("InvalidOptions")
+      // The same options with Tasks start.
+      const m = yield* Manager.make({ types: counterType, initializer: T.initializer, initargs: [1] })
+      expect(yield* (yield* Manager.create<T.Counter>(m, "Counter", 2)).call("value")).toBe(2)
     })))
 
   it.live("scoped shutdown: the manager's worker is gone and proxies fail with ServerGone", () =>
@@ -620,8 +780,28 @@ describe("Manager: async/await facade", () => {
       const nested = (burst[599] as PromiseFulfilledResult<any>).value
       expect(await nested.getvalue()).toEqual([1, 2])
       expect(await d.get("k598")).toBe(598)
+      // Async iteration: a list's items (nested proxies promisified), a dict's keys.
+      const items: Array<unknown> = []
+      for await (const x of await m.list<unknown>([1, "two", l])) items.push(x)
+      expect(items.slice(0, 2)).toEqual([1, "two"])
+      expect(await (items[2] as typeof l).getvalue()).toEqual([1, 2])
+      const keys: Array<string> = []
+      for await (const k of await m.dict<string, number>({ a: 1, b: 2 })) keys.push(k)
+      expect(keys).toEqual(["a", "b"])
     }
     await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
+  })
+
+  it("Condition(lock) uses the given lock", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start()
+    const lock = await m.Lock()
+    const cond = await m.Condition(lock)
+    await lock.acquire()
+    expect(await cond.acquire({ block: false })).toBe(false)
+    await lock.release()
+    expect(await cond.acquire({ block: false })).toBe(true)
+    expect(await lock.locked()).toBe(true)
   })
 
   it("over TCP: promisified calls of a connected client, many in flight, values and typed failures", async () => {

@@ -5,7 +5,7 @@
  */
 import type { Actor } from "@multiproc/runtime"
 import * as kernel from "@multiproc/runtime/internal/kernel"
-import { createHash } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import * as Schema from "effect/Schema"
 import { Codec } from "@multiproc/runtime"
 
@@ -21,6 +21,7 @@ import { Codec } from "@multiproc/runtime"
  * - `ServerGone`: the manager's process has exited or the connection to it was lost.
  * - `StartFailed`: the manager's process or its initializer failed.
  * - `BadRequest`: a request the server could not decode.
+ * - `InvalidOptions`: `Manager.make` was given options it cannot use (an initializer that is not a Task, ...).
  *
  * @example
  * ```ts
@@ -35,7 +36,7 @@ import { Codec } from "@multiproc/runtime"
  * @since 0.1.0
  */
 export class ManagerError extends Schema.TaggedError<ManagerError>()("ManagerError", {
-  reason: Schema.Literals(["RemoteError", "NotExposed", "UnknownType", "UnknownObject", "NotConnected", "ServerGone", "StartFailed", "BadRequest"]),
+  reason: Schema.Literals(["RemoteError", "NotExposed", "UnknownType", "UnknownObject", "NotConnected", "ServerGone", "StartFailed", "BadRequest", "InvalidOptions"]),
   message: Schema.String,
   remoteType: Schema.optional(Schema.String),
   cause: Schema.optional(Schema.Defect())
@@ -57,6 +58,8 @@ export const Request = Schema.Union([
   // Flat groups: `id, method, argc, count, ...args` (checked where it arrives).
   Schema.Struct({ op: Schema.Literal("batch"), calls: Schema.Array(Schema.Unknown) }),
   Schema.Struct({ op: Schema.Literal("release"), id: Schema.Number }),
+  // Reference counting: flat triples `kind, id, token` (see "Reference counting" below).
+  Schema.Struct({ op: Schema.Literal("refs"), refs: Schema.Array(Schema.Unknown) }),
   Schema.Struct({ op: Schema.Literal("info") }),
   // Where a child process of the tree reaches the server directly (see `Manager.ts`, localTransport).
   Schema.Struct({ op: Schema.Literal("local") }),
@@ -104,16 +107,137 @@ export class ProxyRef {
   }
 }
 
+// ---- reference counting ---------------------------------------------------------------------------
+//
+// A served object lives while some process holds a proxy of it (Python's BaseProxy._incref /
+// _decref), while a proxy of it is on its way somewhere, or while a proxy of it is stored inside
+// another served object. The rule, per server:
+//
+// - Each process counts its live proxy objects per referent. Every decoded proxy tells the server
+//   "this process holds it" (HOLD, idempotent per process); when the last one of a referent in
+//   the process is garbage-collected (FinalizationRegistry), the process sends DROP. A process
+//   that dies (or whose session ends) drops everything it held (`down`).
+// - Encoding a proxy (a message to a child, an item put in a queue, a reply) PINs the referent
+//   under a fresh token carried in the encoded proxy; decoding it HOLDs with that token, which
+//   unpins it. So a proxy in flight keeps its referent alive even if the sender drops its own
+//   proxy at once: the sender's PIN and its later DROP travel in order on the sender's one channel
+//   to the server, and the receiver's HOLD may overtake the PIN (the token is then remembered as
+//   claimed early, and the PIN, when it comes, pins nothing).
+// - The server's own process is a holder like any other (key `#self`), applied at once: a proxy
+//   stored in a served dict, list or queue is a live proxy object there, so a nested referent
+//   lives as long as its container does (and the server's GC, after the container is freed,
+//   drops it).
+// - A referent with no holder and no pin is freed. Nothing is freed on the per-call path: only
+//   proxies crossing a boundary and collected proxies cost anything.
+//
+// Conservative failures: a message carrying a proxy that is never decoded (a queue never read, a
+// process that cannot reach the server) leaves its pin, so the referent stays until shutdown;
+// a reference cycle through served containers is never freed (as in Python). `drop()` still frees
+// at once.
+
+/** Reference operations: `kind, id, token` (token null when none). */
+export const PIN = 0
+export const HOLD = 1
+export const DROP = 2
+
+/** How to reach a server (what `Manager.ts` needs to build a transport), without a proxy. */
+export interface Route {
+  readonly serverId: string
+  readonly tree: string
+  readonly actor: Actor.ActorRef<unknown>
+  readonly tcp: { readonly host: string; readonly port: number } | null
+}
+
+/** The server of this very process, which applies its reference operations at once. */
+let localServer: { readonly serverId: string; readonly apply: (refs: ReadonlyArray<unknown>) => void } | undefined
+/** Sends reference operations to a server in another process (set by `Manager.ts`). */
+let sendRefs: ((route: Route, refs: Array<unknown>) => void) | undefined
+
+/** Called by the server when it serves in this process. */
+export const setLocalServer = (serverId: string, apply: (refs: ReadonlyArray<unknown>) => void): void => {
+  localServer = { serverId, apply }
+}
+
+/** Called by `Manager.ts`: where other servers' reference operations go. */
+export const setRefSender = (f: (route: Route, refs: Array<unknown>) => void): void => {
+  sendRefs = f
+}
+
+const tokenBase = randomUUID().slice(0, 13)
+let tokens = 0
+const nextToken = (): string => tokenBase + (tokens++).toString(36)
+
+/** Operations waiting for the end of the tick, by server (sent from a microtask: an encode hook
+ * must not encode another message). */
+const outbox = new Map<string, { readonly route: Route; readonly refs: Array<unknown> }>()
+let flushing = false
+
+const flushRefs = (): void => {
+  flushing = false
+  const batches = [...outbox.values()]
+  outbox.clear()
+  for (const b of batches) sendRefs?.(b.route, b.refs)
+}
+
+const refOp = (route: Route, kind: number, id: number, token: string | null): void => {
+  if (localServer !== undefined && localServer.serverId === route.serverId) return localServer.apply([kind, id, token])
+  let b = outbox.get(route.serverId)
+  if (b === undefined) outbox.set(route.serverId, b = { route: { serverId: route.serverId, tree: route.tree, actor: route.actor, tcp: route.tcp }, refs: [] })
+  b.refs.push(kind, id, token)
+  if (!flushing) {
+    flushing = true
+    queueMicrotask(flushRefs)
+  }
+}
+
+/** The live proxy objects of one referent in this process. */
+class Held {
+  readonly key: string
+  readonly route: Route
+  readonly id: number
+  count = 0
+  constructor(key: string, route: Route, id: number) {
+    this.key = key
+    this.route = route
+    this.id = id
+  }
+}
+
+const held = new Map<string, Held>()
+
+const collected = new FinalizationRegistry<Held>((h) => {
+  if (--h.count > 0) return
+  if (held.get(h.key) === h) held.delete(h.key)
+  refOp(h.route, DROP, h.id, null)
+})
+
+/** A decoded proxy: counted here, and the server told this process holds it (unpinning `token`). */
+const track = (p: ProxyRef, token: string | null): void => {
+  const key = p.serverId + "#" + p.id
+  let h = held.get(key)
+  // The route is copied: the entry must not keep the proxy itself alive.
+  if (h === undefined) held.set(key, h = new Held(key, { serverId: p.serverId, tree: p.tree, actor: p.actor, tcp: p.tcp }, p.id))
+  h.count++
+  collected.register(p, h)
+  if (h.count === 1 || token !== null) refOp(h.route, HOLD, p.id, token)
+}
+
 type ProxyClass = new(...args: ConstructorParameters<typeof ProxyRef>) => ProxyRef
 
 const classes = new Map<string, ProxyClass>()
 let fallback: ProxyClass = ProxyRef
 
-const encodeProxy = (p: ProxyRef) => [p.serverId, p.tree, p.actor.address, p.actor.port, p.tcp ? [p.tcp.host, p.tcp.port] : null, p.id, p.typeid, p.exposed]
+const encodeProxy = (p: ProxyRef) => {
+  const token = nextToken()
+  refOp(p, PIN, p.id, token)
+  return [p.serverId, p.tree, p.actor.address, p.actor.port, p.tcp ? [p.tcp.host, p.tcp.port] : null, p.id, p.typeid, p.exposed, token]
+}
 
 const decodeProxy = (x: Array<any>): ProxyRef => {
   const C = classes.get(x[6]) ?? fallback
-  return new C(x[0], x[1], { address: x[2], port: x[3] }, x[4] ? { host: x[4][0], port: x[4][1] } : null, x[5], x[6], x[7])
+  const p = new C(x[0], x[1], { address: x[2], port: x[3] }, x[4] ? { host: x[4][0], port: x[4][1] } : null, x[5], x[6], x[7])
+  track(p, typeof x[8] === "string" ? x[8] : null)
+  return p
 }
 
 /** Makes proxies of `typeid` decode as `Class` (the generic class when typeid is undefined). */

@@ -10,8 +10,8 @@ import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { makeProxy, ManagerError, ProxyRef, Request, type ServerInfo, treeId } from "./manager-common.ts"
-import { builtinMethodToTypeid, builtins, SharedAsyncResult, withContext } from "./manager-types.ts"
+import { DROP, HOLD, makeProxy, ManagerError, PIN, ProxyRef, Request, type ServerInfo, setLocalServer, treeId } from "./manager-common.ts"
+import { builtinMethodToTypeid, builtins, isAtOrBelow, SharedAsyncResult, withContext } from "./manager-types.ts"
 import * as wire from "./wire.ts"
 
 /** A type the manager serves: a factory task and the methods proxies may call. */
@@ -38,8 +38,8 @@ export interface ServeConfig {
 }
 
 const builtinExposed: Record<string, ReadonlyArray<string>> = {
-  dict: ["get", "getItem", "set", "setMany", "delete", "has", "len", "keys", "values", "items", "pop", "popitem", "setdefault", "update", "copy", "clear", "getvalue"],
-  list: ["get", "set", "delete", "len", "append", "extend", "insert", "pop", "remove", "index", "count", "contains", "sort", "reverse", "slice", "setSlice", "deleteSlice", "imul", "copy", "clear", "getvalue"],
+  dict: ["get", "getItem", "set", "setMany", "delete", "has", "len", "keys", "values", "items", "pop", "popitem", "setdefault", "update", "iter", "copy", "clear", "getvalue"],
+  list: ["get", "set", "delete", "len", "append", "extend", "insert", "pop", "remove", "index", "count", "contains", "sort", "reverse", "slice", "setSlice", "deleteSlice", "imul", "iter", "copy", "clear", "getvalue"],
   Namespace: ["get", "set", "delete", "has", "getvalue"],
   Value: ["get", "set", "getvalue"],
   Array: ["len", "get", "set", "slice", "setSlice", "getvalue"],
@@ -62,7 +62,15 @@ interface Served {
   readonly typeid: string
   readonly exposed: ReadonlySet<string> | null
   readonly methodToTypeid: Readonly<Record<string, string>> | null
+  /** The processes (request senders, `SELF`) holding a proxy of it (see manager-common). */
+  readonly holders: Set<string>
+  /** Proxies of it in flight (encoded, not yet decoded). */
+  pins: number
 }
+
+/** The server's own process as a holder (a proxy stored in a served object); no process address
+ * or session name looks like it. */
+const SELF = "#self"
 
 /** The request as `handle` sees it, from an actor mailbox or a TCP session. */
 interface Req {
@@ -139,6 +147,7 @@ const decodeRequest = (u: unknown): Request => {
       return m as unknown as Request
     }
     if (m.op === "batch" && Array.isArray(m.calls)) return checkBatch(m as unknown as Request)
+    if (m.op === "refs" && Array.isArray(m.refs)) return m as unknown as Request
   }
   const r = decodeSlow(u)
   return r.op === "batch" ? checkBatch(r) : r
@@ -189,6 +198,10 @@ class Server {
   readonly serverId = randomUUID()
   readonly tree = treeId()
   readonly objects = new Map<number, Served>()
+  /** Pinned tokens (proxies in flight) → object id. */
+  readonly pins = new Map<string, number>()
+  /** Tokens whose HOLD overtook their PIN. */
+  readonly early = new Set<string>()
   nextId = 1
   actor!: Actor.Handle<unknown>
   listener: wire.WireListener | undefined
@@ -209,7 +222,7 @@ class Server {
 
   register(obj: unknown, typeid: string, exposed: ReadonlyArray<string> | null, methodToTypeid: Readonly<Record<string, string>> | null): ProxyRef {
     const id = this.nextId++
-    this.objects.set(id, { obj, typeid, exposed: exposed ? new Set(exposed) : null, methodToTypeid })
+    this.objects.set(id, { obj, typeid, exposed: exposed ? new Set(exposed) : null, methodToTypeid, holders: new Set(), pins: 0 })
     return makeProxy(this.serverId, this.tree, this.actor.ref, this.tcp, id, typeid, exposed)
   }
 
@@ -239,13 +252,16 @@ class Server {
         return this.batch(m.calls, req)
       case "release": {
         const s = this.objects.get(m.id)
-        this.objects.delete(m.id)
-        if (typeof s?.obj?.dispose === "function" && builtinExposed[s.typeid]) {
-          void Promise.resolve(s.obj.dispose()).then(() => req.reply(undefined), () => req.reply(undefined))
+        const disposed = s === undefined ? undefined : this.free(m.id, s)
+        if (disposed) {
+          void disposed.then(() => req.reply(undefined), () => req.reply(undefined))
           return
         }
         return req.reply(undefined)
       }
+      case "refs":
+        this.refs(m.refs, req.from)
+        return req.reply(undefined)
       case "info":
         return req.reply(this.info())
       case "local":
@@ -260,6 +276,12 @@ class Server {
   create(typeid: string, args: ReadonlyArray<unknown>, req: Req): void {
     const builtin = builtins[typeid]
     if (builtin) {
+      // Python's Condition(lock) shares the lock object itself: a proxy of this server is resolved
+      // to its referent (which the condition then keeps, whatever becomes of the lock's id).
+      if (typeid === "Condition" && args[0] instanceof ProxyRef) {
+        const lock = args[0].serverId === this.serverId ? this.objects.get(args[0].id) : undefined
+        args = [lock?.obj ?? args[0]]
+      }
       let obj: object
       try {
         obj = builtin(...args)
@@ -354,7 +376,59 @@ class Server {
     else finish(result)
   }
 
+  /** Applies reference operations (`kind, id, token` triples) of the process `from`. */
+  refs(refs: ReadonlyArray<unknown>, from: string): void {
+    for (let i = 0; i + 2 < refs.length; i += 3) {
+      const kind = refs[i]
+      const id = refs[i + 1] as number
+      const token = refs[i + 2]
+      const s = this.objects.get(id)
+      if (kind === PIN && typeof token === "string") {
+        if (this.early.delete(token) || s === undefined) continue
+        this.pins.set(token, id)
+        s.pins++
+      } else if (kind === HOLD) {
+        s?.holders.add(from)
+        if (typeof token !== "string") continue
+        const pinned = this.pins.get(token)
+        if (pinned === undefined) {
+          this.early.add(token)
+          continue
+        }
+        this.pins.delete(token)
+        const p = this.objects.get(pinned)
+        if (p !== undefined) {
+          p.pins--
+          this.maybeFree(pinned, p)
+        }
+      } else if (kind === DROP && s !== undefined && s.holders.delete(from)) {
+        this.maybeFree(id, s)
+      }
+    }
+  }
+
+  maybeFree(id: number, s: Served): void {
+    if (s.holders.size === 0 && s.pins === 0) void this.free(id, s)?.catch(() => {})
+  }
+
+  /** Forgets an object (a built-in with resources, a Pool, is disposed). */
+  free(id: number, s: Served): Promise<unknown> | undefined {
+    if (this.objects.get(id) !== s) return undefined
+    this.objects.delete(id)
+    if (s.pins > 0) for (const [token, of] of this.pins) if (of === id) this.pins.delete(token)
+    if (typeof s.obj?.dispose === "function" && builtinExposed[s.typeid]) return Promise.resolve(s.obj.dispose())
+    return undefined
+  }
+
   down(address: string): void {
+    // A dead process holds nothing any more.
+    for (const [id, s] of this.objects) {
+      let dropped = false
+      for (const h of s.holders) {
+        if (h !== SELF && isAtOrBelow(h, address)) dropped = s.holders.delete(h) || dropped
+      }
+      if (dropped) this.maybeFree(id, s)
+    }
     for (const s of this.objects.values()) {
       if (typeof s.obj?.down === "function" && (s.exposed === null || builtinExposed[s.typeid])) {
         try {
@@ -552,6 +626,7 @@ export const serveManager = Task.make(import.meta, async function serveManager(c
   await import("../index.ts")
   if (config.initializer) await config.initializer(...(config.initargs ?? []))
   const s = new Server(config.types)
+  setLocalServer(s.serverId, (refs) => s.refs(refs, SELF))
   s.actor = Actor.makeUnsafe(Schema.Unknown, {
     receive: (message, request) => s.handle(message, request),
     down: (address) => s.down(address),

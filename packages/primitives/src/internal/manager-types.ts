@@ -32,7 +32,8 @@ export const withContext = <A>(ctx: CallContext, f: () => A): A => {
   }
 }
 
-const isAtOrBelow = (address: string, dead: string): boolean =>
+/** Whether `address` is the dead process `dead` or one of its descendants. */
+export const isAtOrBelow = (address: string, dead: string): boolean =>
   address === dead || (dead === "" ? true : address.startsWith(dead + ":"))
 
 // ---- structural equality (Python's ==) ------------------------------------------------------------
@@ -130,6 +131,10 @@ export class SharedDict {
         throw pyError("TypeError", "update() expects a Map, an object or a list of pairs")
       })()
     this.setMany(entries)
+  }
+  /** Python's `iter(d)`: the keys (served as an iterator). */
+  iter() {
+    return this.map.keys()
   }
   copy() {
     return new Map(this.map)
@@ -240,6 +245,10 @@ export class SharedList {
     const base = this.items
     this.items = []
     for (let k = 0; k < n; k++) this.items.push(...base)
+  }
+  /** Python's `iter(l)` (index after index, as Python iterates a list proxy: sees later writes). */
+  *iter() {
+    for (let i = 0; i < this.items.length; i++) yield this.items[i]
   }
   copy() {
     return [...this.items]
@@ -443,6 +452,22 @@ export class SharedLock {
   abandoned(method: string, _args: Array<unknown>, value: unknown) {
     if (method === "acquire" && value === true) this.handOver()
   }
+  /** Condition support: release the lock held by `from` (one level: it is not recursive). */
+  releaseAll(from: string): number {
+    if (this.owner !== from) throw pyError("RuntimeError", "cannot wait on un-acquired lock")
+    this.handOver()
+    return 1
+  }
+  /** Condition support: take the lock back for `from`. */
+  reacquire(from: string, _count: number): Promise<void> | void {
+    if (this.owner === undefined) {
+      this.owner = from
+      return
+    }
+    return new Promise<void>((resolve) => {
+      this.waiters.push({ from, grant: () => resolve() })
+    })
+  }
 }
 
 export class SharedRLock {
@@ -572,10 +597,11 @@ export class SharedEvent {
 }
 
 export class SharedCondition {
-  readonly lock: SharedRLock
+  readonly lock: SharedLock | SharedRLock
   readonly waiters: Array<Waiter> = []
-  constructor() {
-    this.lock = new SharedRLock()
+  /** `lock`: a served Lock or RLock (Python's `Condition(lock)`); its own RLock otherwise. */
+  constructor(lock?: SharedLock | SharedRLock) {
+    this.lock = lock ?? new SharedRLock()
   }
   acquire(block = true, timeout: number | null = null) {
     return this.lock.acquire(block, timeout)
@@ -741,7 +767,11 @@ export const builtins: Record<string, (...args: Array<any>) => object> = {
   RLock: () => new SharedRLock(),
   Semaphore: (value?: number) => new SharedSemaphore(value ?? 1, false),
   BoundedSemaphore: (value?: number) => new SharedSemaphore(value ?? 1, true),
-  Condition: () => new SharedCondition(),
+  Condition: (lock?: unknown) => {
+    if (lock === undefined || lock === null) return new SharedCondition()
+    if (lock instanceof SharedLock || lock instanceof SharedRLock) return new SharedCondition(lock)
+    throw pyError("TypeError", "Condition(lock): lock must be a Lock or RLock of this manager")
+  },
   Event: () => new SharedEvent(),
   Barrier: (parties: number, timeout?: number | null) => new SharedBarrier(parties, timeout ?? null),
   Queue: (maxsize?: number) => new SharedQueue(maxsize ?? 0),

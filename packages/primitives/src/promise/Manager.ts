@@ -14,12 +14,25 @@ import type { Address } from "../Connection.ts"
 import { run, scope as facadeScope } from "../internal/facade.ts"
 import * as M from "../Manager.ts"
 
-/** A proxy whose Effect-returning methods return promises instead. */
-export type Promisified<P> = {
-  readonly [K in keyof P]: P[K] extends (...args: infer A) => Effect.Effect<infer R, any, any> ? (...args: A) => Promise<R> : P[K]
-}
+/** A proxy whose Effect-returning methods return promises instead; list, dict (its keys) and
+ * iterator proxies are async iterables. */
+export type Promisified<P> =
+  & {
+    readonly [K in keyof P]: P[K] extends (...args: infer A) => Effect.Effect<infer R, any, any> ? (...args: A) => Promise<R> : P[K]
+  }
+  & (P extends M.ListProxy<infer A> ? AsyncIterable<A> : P extends M.DictProxy<infer K, any> ? AsyncIterable<K> : P extends M.IteratorProxy<infer A> ? AsyncIterable<A> : unknown)
 
 const wrapped = new WeakMap<object, object>()
+
+/** `for await (const x of proxy)`: Python's `for x in proxy`, one request per item. */
+async function* iterate(proxy: M.ListProxy | M.DictProxy | M.IteratorProxy): AsyncGenerator<unknown> {
+  const it = proxy instanceof M.IteratorProxy ? proxy : await run(proxy.iter())
+  for (;;) {
+    const r = await run(it.next())
+    if (r.done) return
+    yield promisifyResult(r.value)
+  }
+}
 
 /** A proxy returned by a call (a nested container) is promisified too. */
 const promisifyResult = (x: unknown): unknown => x instanceof M.BaseProxy ? promisify(x) : x
@@ -44,6 +57,9 @@ export const promisify = <P extends M.BaseProxy>(proxy: P): Promisified<P> => {
   const methods = new Map<PropertyKey, (...args: Array<unknown>) => unknown>()
   const out = new Proxy(proxy, {
     get(target, key, receiver) {
+      if (key === Symbol.asyncIterator && (target instanceof M.ListProxy || target instanceof M.DictProxy || target instanceof M.IteratorProxy)) {
+        return () => iterate(target)
+      }
       const v = Reflect.get(target, key, receiver)
       if (typeof v !== "function" || key === "constructor" || key === "toString") return v
       let method = methods.get(key)
@@ -133,8 +149,9 @@ export class Manager {
   BoundedSemaphore(value = 1) {
     return run(M.boundedSemaphore(this.manager, value)).then(promisify)
   }
-  Condition() {
-    return run(M.condition(this.manager)).then(promisify)
+  /** Python's `Condition(lock=None)`: over the given Lock / RLock proxy of this manager, or its own RLock. */
+  Condition(lock?: M.LockProxy | Promisified<M.LockProxy>) {
+    return run(M.condition(this.manager, lock as M.LockProxy | undefined)).then(promisify)
   }
   Event() {
     return run(M.event(this.manager)).then(promisify)
