@@ -311,6 +311,17 @@ describe("Connection (Listener / Client)", () => {
       expect((yield* Effect.flip(Effect.scoped(Connection.connect(path, { authkey: "k" })))).reason).toBe("ConnectFailed")
     }))
 
+  it.live("a process that ends without closing its listener removes the socket file (Python's Listener does at exit)", () =>
+    Effect.gen(function*() {
+      for (const backend of ["process", "thread"] as const) {
+        const path = socketPath()
+        yield* Process.run({ target: T.listenThenExit, args: [path], backend })
+        expect(existsSync(path)).toBe(false)
+        // And the address is free for the next run.
+        yield* Effect.scoped(Connection.listen({ address: path, authkey: "k" }))
+      }
+    }))
+
   it.live.skipIf(process.platform !== "linux")("listens on a Linux abstract socket name (\\0name)", () =>
     Effect.scoped(Effect.gen(function*() {
       const name = `\0multiproc-conn-test-${randomUUID().slice(0, 8)}`

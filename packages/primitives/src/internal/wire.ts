@@ -306,6 +306,26 @@ const asAuthError = (e: unknown): WireError => {
 
 // ---- listening and connecting -----------------------------------------------------------------
 
+/** Socket files of listeners still open. A process that ends without closing them unlinks them
+ * as it exits, as Python's Listener does (a `Finalize` at exit): otherwise the next run could not
+ * listen there. (A SIGKILLed process cannot; its file stays, as in Python.) */
+const socketFiles = new Set<string>()
+let unlinkAtExit = false
+const watchSocketFiles = (): void => {
+  if (unlinkAtExit) return
+  unlinkAtExit = true
+  process.once("exit", () => {
+    const fs = process.getBuiltinModule("node:fs")
+    for (const file of socketFiles) {
+      try {
+        fs.unlinkSync(file)
+      } catch {
+        // already gone
+      }
+    }
+  })
+}
+
 /** An address for messages; an abstract socket name's leading NUL is shown as `@`, as `ss` does. */
 const describe = (o: { readonly host: string; readonly port: number; readonly path?: string | undefined }): string =>
   o.path !== undefined ? o.path.replace(/^\0/, "@") : `${o.host}:${o.port}`
@@ -363,6 +383,10 @@ export class WireListener {
       const onListening = () => {
         this.server.off("error", onError)
         if (path === undefined) this.port = (this.server.address() as net.AddressInfo).port
+        else if (!path.startsWith("\0") && process.platform !== "win32") {
+          socketFiles.add(path)
+          watchSocketFiles()
+        }
         this.server.on("error", () => {})
         resolve()
       }
@@ -448,6 +472,7 @@ export class WireListener {
     // Node closes the listening socket (and unlinks its file) synchronously; its callback would
     // also wait for every accepted connection to end, so it is not waited for.
     if (this.server.listening) this.server.close()
+    if (this.options.path !== undefined) socketFiles.delete(this.options.path)
     return Promise.resolve()
   }
 }
