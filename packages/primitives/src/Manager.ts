@@ -1518,9 +1518,11 @@ export const condition = (manager: Manager, lock?: LockProxy): Effect.Effect<Con
 export const event = (manager: Manager): Effect.Effect<EventProxy, ManagerError> => make_(manager, "Event", [])
 
 /**
- * A new served barrier.
+ * A new served barrier. The optional `action` (a Task taking no arguments; it may return an
+ * Effect) runs in the manager's process once per pass, when the last party arrives and before
+ * any is released; if it fails, the barrier breaks and that party's `wait` fails with its error.
  *
- * Python equivalent: `manager.Barrier(parties, timeout=None)`.
+ * Python equivalent: `manager.Barrier(parties, action=None, timeout=None)`.
  *
  * @example
  * ```ts
@@ -1531,8 +1533,15 @@ export const event = (manager: Manager): Effect.Effect<EventProxy, ManagerError>
  * @category constructors
  * @since 0.1.0
  */
-export const barrier = (manager: Manager, parties: number, timeout?: Duration.Input): Effect.Effect<BarrierProxy, ManagerError> =>
-  make_(manager, "Barrier", [parties, ms(timeout)])
+export const barrier = (
+  manager: Manager,
+  parties: number,
+  timeout?: Duration.Input,
+  action?: Task.Task<[], unknown, unknown>
+): Effect.Effect<BarrierProxy, ManagerError> =>
+  action !== undefined && !Task.isTask(action)
+    ? Effect.fail(new ManagerError({ reason: "InvalidOptions", message: "action must be a Task (Task.make(import.meta, fn))" }))
+    : make_(manager, "Barrier", action === undefined ? [parties, ms(timeout)] : [parties, ms(timeout), action])
 
 /**
  * A new served queue (`maxsize` 0 = unbounded).

@@ -337,6 +337,34 @@ describe("Manager: synchronisation semantics", () => {
       expect([notALock.reason, notALock.remoteType]).toEqual(["RemoteError", "TypeError"])
     })))
 
+  it.live("a served Barrier runs its action (a Task) in the manager's process once per pass; a failing action breaks it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make({ backend: "process", types: { Passes: { factory: T.getPasses, exposed: ["count"] } } })
+      const counter = yield* Manager.create<{ count(): { passes: number; pid: number } }>(m, "Passes")
+      const b = yield* Manager.barrier(m, 2, undefined, T.countPass)
+      for (let pass = 1; pass <= 2; pass++) {
+        const [child, mine] = yield* Effect.all([
+          Process.run({ target: T.barrierWait, args: [b] }),
+          b.wait("20 seconds")
+        ], { concurrency: 2 })
+        expect([(child as { index: number }).index, mine].sort()).toEqual([0, 1])
+        const seen = yield* counter.call("count")
+        expect(seen.passes).toBe(pass)
+        expect(seen.pid).not.toBe(process.pid)
+      }
+      // Python: the party that ran the failing action gets its error, the others BrokenBarrierError.
+      const failing = yield* Manager.barrier(m, 2, undefined, T.failPass)
+      const [child, mine] = yield* Effect.all([
+        Process.run({ target: T.barrierWait, args: [failing] }),
+        Effect.flip(failing.wait("20 seconds"))
+      ], { concurrency: 2 })
+      const outcomes = [(child as { error: string }).error, mine.remoteType].sort()
+      expect(outcomes).toEqual(["BrokenBarrierError", "RangeError"])
+      expect(yield* failing.broken()).toBe(true)
+      const notTask = yield* Effect.flip(Manager.barrier(m, 2, undefined, (() => 1) as any))
+      expect(notTask.reason).toBe("InvalidOptions")
+    })))
+
   it.live("lock timeouts, RLock ownership, a lock held by a dead process is released", () =>
     Effect.scoped(Effect.gen(function*() {
       const m = yield* Manager.make()
@@ -802,6 +830,16 @@ describe("Manager: async/await facade", () => {
     await lock.release()
     expect(await cond.acquire({ block: false })).toBe(true)
     expect(await lock.locked()).toBe(true)
+  })
+
+  it("Barrier(parties, action, timeout) as Python orders them, or Barrier(parties, timeout)", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start()
+    const failing = await m.Barrier(1, T.failPass, 5_000)
+    await expect(failing.wait()).rejects.toMatchObject({ remoteType: "RangeError", message: expect.stringContaining("the action failed") })
+    expect(await failing.broken()).toBe(true)
+    const timed = await m.Barrier(2, 50)
+    await expect(timed.wait()).rejects.toMatchObject({ remoteType: "BrokenBarrierError" })
   })
 
   it("over TCP: promisified calls of a connected client, many in flight, values and typed failures", async () => {

@@ -629,23 +629,47 @@ export class SharedCondition {
   }
 }
 
+/** Runs a Task here (the manager's process) to its end, an Effect it returns included. */
+const runTask = async (task: (...args: Array<unknown>) => unknown): Promise<unknown> => {
+  const r = await task()
+  return Effect.isEffect(r) ? Effect.runPromise(r as Effect.Effect<unknown, unknown>) : r
+}
+
 export class SharedBarrier {
   readonly parties: number
   readonly timeout: number | null
+  readonly action: ((...args: Array<unknown>) => unknown) | null
   broken = false
   readonly waiters: Array<Waiter> = []
-  constructor(parties: number, timeout: number | null = null) {
+  constructor(parties: number, timeout: number | null = null, action: ((...args: Array<unknown>) => unknown) | null = null) {
     if (!(parties >= 1)) throw pyError("ValueError", "parties must be >= 1")
+    if (action !== null && typeof action !== "function") throw pyError("TypeError", "action must be a Task")
     this.parties = parties
     this.timeout = timeout
+    this.action = action
   }
   wait(timeout: number | null = this.timeout): Promise<number> | number {
     if (this.broken) throw pyError("BrokenBarrierError", "the barrier is broken")
     const index = this.waiters.length
     if (index + 1 === this.parties) {
       const all = this.waiters.splice(0)
-      all.forEach((w, i) => w.grant(i))
-      return index
+      if (this.action === null) {
+        all.forEach((w, i) => w.grant(i))
+        return index
+      }
+      // Python: the last to arrive runs the action before anyone passes; if it fails, the barrier
+      // breaks (the others get BrokenBarrierError) and that caller gets the action's error.
+      return runTask(this.action).then(
+        () => {
+          all.forEach((w, i) => w.grant(i))
+          return index
+        },
+        (e) => {
+          this.broken = true
+          for (const w of all) w.fail?.(pyError("BrokenBarrierError", "the barrier is broken: its action failed"))
+          throw e
+        }
+      )
     }
     return wait(this.waiters, timeout, -1).then((i) => {
       if (i === -1) {
@@ -773,7 +797,7 @@ export const builtins: Record<string, (...args: Array<any>) => object> = {
     throw pyError("TypeError", "Condition(lock): lock must be a Lock or RLock of this manager")
   },
   Event: () => new SharedEvent(),
-  Barrier: (parties: number, timeout?: number | null) => new SharedBarrier(parties, timeout ?? null),
+  Barrier: (parties: number, timeout?: number | null, action?: ((...args: Array<unknown>) => unknown) | null) => new SharedBarrier(parties, timeout ?? null, action ?? null),
   Queue: (maxsize?: number) => new SharedQueue(maxsize ?? 0),
   JoinableQueue: (maxsize?: number) => new SharedQueue(maxsize ?? 0),
   Pool: (options?: PoolOptions) => SharedPool.make(options ?? {}) as unknown as object

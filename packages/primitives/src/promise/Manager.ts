@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as Task from "@multiproc/runtime/Task"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -156,8 +157,14 @@ export class Manager {
   Event() {
     return run(M.event(this.manager)).then(promisify)
   }
-  Barrier(parties: number, timeout?: Duration.Input) {
-    return run(M.barrier(this.manager, parties, timeout)).then(promisify)
+  /** Python's `Barrier(parties, action=None, timeout=None)`: `action` is a Task run in the
+   * manager's process once per pass (either argument order after `parties`). */
+  Barrier(parties: number, timeout?: Duration.Input): Promise<Promisified<M.BarrierProxy>>
+  Barrier(parties: number, action: Task.Task<[], unknown, unknown>, timeout?: Duration.Input): Promise<Promisified<M.BarrierProxy>>
+  Barrier(parties: number, second?: Duration.Input | Task.Task<[], unknown, unknown>, third?: Duration.Input) {
+    const action = Task.isTask(second) ? second : undefined
+    const timeout = action === undefined ? second as Duration.Input | undefined : third
+    return run(M.barrier(this.manager, parties, timeout, action)).then(promisify)
   }
   Queue<A = unknown>(maxsize = 0) {
     return run(M.queue<A>(this.manager, maxsize)).then(promisify)
