@@ -47,7 +47,7 @@ import {
 import { serveManager, type TypeConfig } from "./internal/manager-server.ts"
 import * as Direct from "./internal/direct.ts"
 import * as wire from "./internal/wire.ts"
-import type * as tc from "./internal/typecodes.ts"
+import * as tc from "./internal/typecodes.ts"
 
 export { ManagerError } from "./internal/manager-common.ts"
 export type { TypeConfig } from "./internal/manager-server.ts"
@@ -57,7 +57,9 @@ export type { TypeConfig } from "./internal/manager-server.ts"
 interface Transport {
   /** `batchable`: a call that the server answers synchronously (built-in containers), which may
    * travel with the other such calls of the same tick in one request. */
-  readonly request: (message: Request, batchable?: boolean) => Effect.Effect<unknown, ManagerError>
+  /** `proxy`: kept reachable until the reply, so that the garbage collector cannot release the
+   * served object in the middle of a call to it (Python's proxy lives through its call too). */
+  readonly request: (message: Request, batchable?: boolean, proxy?: object) => Effect.Effect<unknown, ManagerError>
   /** Sends a request whose answer nobody awaits (reference counting), in order with the others. */
   readonly post: (message: Request) => void
 }
@@ -96,13 +98,16 @@ class PendingCall {
   readonly message: Request
   readonly resume: (effect: Effect.Effect<unknown, ManagerError>) => void
   readonly busy: Busy | undefined
+  /** The calling proxy, held until the reply (see `Transport.request`). */
+  readonly proxy: object | undefined
   done = false
   /** Interrupted while still queued: left out of the batch. */
   cancelled = false
-  constructor(message: Request, resume: (effect: Effect.Effect<unknown, ManagerError>) => void, busy: Busy | undefined) {
+  constructor(message: Request, resume: (effect: Effect.Effect<unknown, ManagerError>) => void, busy: Busy | undefined, proxy: object | undefined) {
     this.message = message
     this.resume = resume
     this.busy = busy
+    this.proxy = proxy
     busy?.enter()
   }
   finish(ok: boolean, value: unknown): void {
@@ -302,9 +307,9 @@ const batchingTransport = (ask: Ask, flushNow: () => void, busy?: Busy): Transpo
       busy?.enter()
       ask(message, () => busy?.leave())
     },
-    request: (message, batchable) =>
+    request: (message, batchable, proxy) =>
       Direct.callback<unknown, ManagerError>((resume) => {
-        const call = new PendingCall(message, resume, busy)
+        const call = new PendingCall(message, resume, busy, proxy)
         if (!batchable || message.op !== "call") {
           if (queue.length > 0) flush()
           const cancel = ask(message, (ok, value) => call.finish(ok, value))
@@ -453,8 +458,8 @@ export class BaseProxy<T = any> extends ProxyRef {
   call(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<any, ManagerError> {
     const message: Request = { op: "call", id: this.id, method, args }
     const known = servers.get(this.serverId)
-    if (known) return known.request(message, syncTypes.has(this.typeid))
-    return Effect.flatMap(transportOf(this), (t) => t.request(message, syncTypes.has(this.typeid)))
+    if (known) return known.request(message, syncTypes.has(this.typeid), this)
+    return Effect.flatMap(transportOf(this), (t) => t.request(message, syncTypes.has(this.typeid), this))
   }
   /** An untyped call, for the typed proxies. @internal */
   protected invoke<A>(method: string, ...args: ReadonlyArray<unknown>): Effect.Effect<A, ManagerError> {
@@ -645,9 +650,6 @@ export class ListProxy<A = unknown> extends BaseProxy {
   }
 }
 
-const reprValue = (v: unknown): string =>
-  typeof v === "string" ? `'${v.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'` : v === undefined || v === null ? "None" : typeof v === "boolean" ? (v ? "True" : "False") : String(v)
-
 /**
  * An attribute bag served by a manager; names starting with `_` live only on this proxy.
  *
@@ -693,9 +695,9 @@ export class NamespaceProxy extends BaseProxy {
     return this.invoke("getvalue")
   }
   /** Python's `str(ns)`: `Namespace(a=1, b='x')` (shared attributes only; Python sorts the
-   * `name=value` strings, so do we, by code point). */
+   * `name=value` strings, so do we; values print as Python's reprs). */
   repr(): Effect.Effect<string, ManagerError> {
-    return Effect.map(this.getvalue(), (o) => `Namespace(${Object.entries(o).map(([k, v]) => `${k}=${reprValue(v)}`).sort().join(", ")})`)
+    return Effect.map(this.getvalue(), (o) => `Namespace(${Object.entries(o).map(([k, v]) => `${k}=${tc.pyRepr(v)}`).sort().join(", ")})`)
   }
 }
 

@@ -353,8 +353,6 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError 
       )
       i.child = child
       if (p.daemon) child.unref()
-      // Not a finalizer: this scope's Child finalizer is what makes the worker exit.
-      yield* Effect.forkDetach(Effect.flatMap(child.exited, (code) => Deferred.succeed(i.ended, code)))
       // The arguments are encoded when the call starts: do it before `start` returns, so handles
       // passed as arguments (queues, connections) are captured then, as Python pickles at start().
       const call = yield* Effect.forkChild(Effect.exit(child.call(i.task, i.args as any)), { startImmediately: true })
@@ -370,6 +368,9 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError 
           return yield* error
         }
       }
+      // Not a finalizer: this scope's Child finalizer is what makes the worker exit. (After the
+      // check above: a start that failed there leaves the process unstarted, not ended.)
+      yield* Effect.forkDetach(Effect.flatMap(child.exited, (code) => Deferred.succeed(i.ended, code)))
       yield* Deferred.succeed(spawned, child)
       const exit = yield* Fiber.join(call)
       const code = yield* child.exited

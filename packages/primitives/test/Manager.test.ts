@@ -7,6 +7,7 @@ import * as net from "node:net"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { stats } from "../src/internal/manager-server.ts"
+import * as Lean from "./fixtures/lean.ts"
 import * as T from "./fixtures/manager-tasks.ts"
 
 Codec.registerError(T.QuotaExceeded)
@@ -361,6 +362,13 @@ describe("Manager: synchronisation semantics", () => {
       const outcomes = [(child as { error: string }).error, mine.remoteType].sort()
       expect(outcomes).toEqual(["BrokenBarrierError", "RangeError"])
       expect(yield* failing.broken()).toBe(true)
+      // A party already released by the last one does not time out while the action runs
+      // (Python runs it under the barrier's lock).
+      const slow = yield* Manager.barrier(m, 2, undefined, T.slowPass)
+      const early = yield* Effect.forkChild(slow.wait("100 millis"))
+      yield* Effect.sleep("30 millis")
+      const last = yield* slow.wait("5 seconds")
+      expect([yield* Fiber.join(early), last].sort()).toEqual([0, 1])
       const notTask = yield* Effect.flip(Manager.barrier(m, 2, undefined, (() => 1) as any))
       expect(notTask.reason).toBe("InvalidOptions")
     })))
@@ -449,6 +457,30 @@ describe("Manager: a referent is freed when its last proxy anywhere is collected
       // What is still referenced here is still served.
       yield* keep.set("ok", 1)
       expect(yield* keep.get("ok")).toBe(1)
+    })))
+
+  it.live("a call keeps its proxy's object until answered, and an AsyncResult keeps its Pool (as Python's result references its pool)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const base = (yield* m.child!.call(stats, [])).objects
+      const gcs = yield* Effect.forkChild(Effect.forever(Effect.andThen(Effect.sleep("20 millis"), Effect.sync(gc))))
+      // The dict proxy is reachable only from the call's Effect while the sleep runs.
+      const set = yield* Effect.exit(Effect.flatMap(Manager.dict<string, number>(m), (d) => Effect.andThen(Effect.sleep("300 millis"), d.set("k", 1))))
+      expect(set._tag).toBe("Success")
+      // The pool proxy is collected once applyAsync has answered; the result keeps the pool served.
+      let result: WeakRef<object> | undefined
+      const slept = yield* Effect.gen(function*() {
+        const r = yield* Effect.flatMap(Manager.pool(m, { processes: 1 }), (p) => p.applyAsync(Lean.sleep, [50]))
+        result = new WeakRef(r)
+        yield* Effect.sleep("300 millis")
+        yield* m.child!.call(T.collectGarbage, [])
+        expect((yield* m.child!.call(stats, [])).objects).toBe(base + 2)
+        return yield* r.get("10 seconds")
+      })
+      expect(slept).toBe("slept")
+      yield* Fiber.interrupt(gcs)
+      yield* collect(result!)
+      expect(yield* objectsSettled(m, base)).toBe(base)
     })))
 
   it.live("a nested referent outlives its proxies while its container lives, and goes with it (test_dict_proxy_nested)", () =>

@@ -66,7 +66,12 @@ interface Served {
   readonly holders: Set<string>
   /** Proxies of it in flight (encoded, not yet decoded). */
   pins: number
+  /** The object whose method returned it (a Pool's AsyncResult, an iterator): held by it. */
+  readonly parent: number | undefined
 }
+
+/** The holder key of a served object that holds its parent (never a process address). */
+const childKey = (id: number): string => `#child${id}`
 
 /** The server's own process as a holder (a proxy stored in a served object); no process address
  * or session name looks like it. */
@@ -220,18 +225,27 @@ class Server {
     return { serverId: this.serverId, tree: this.tree, actor: this.actor.ref, tcp: this.tcp, types: [...Object.keys(builtins), ...Object.keys(this.types)] }
   }
 
-  register(obj: unknown, typeid: string, exposed: ReadonlyArray<string> | null, methodToTypeid: Readonly<Record<string, string>> | null): ProxyRef {
+  register(
+    obj: unknown,
+    typeid: string,
+    exposed: ReadonlyArray<string> | null,
+    methodToTypeid: Readonly<Record<string, string>> | null,
+    parent?: number
+  ): ProxyRef {
     const id = this.nextId++
-    this.objects.set(id, { obj, typeid, exposed: exposed ? new Set(exposed) : null, methodToTypeid, holders: new Set(), pins: 0 })
+    this.objects.set(id, { obj, typeid, exposed: exposed ? new Set(exposed) : null, methodToTypeid, holders: new Set(), pins: 0, parent })
+    // What a method returned keeps the object it came from (a Pool lives while one of its
+    // AsyncResults does, as in Python, where the result references its pool).
+    if (parent !== undefined) this.objects.get(parent)?.holders.add(childKey(id))
     return makeProxy(this.serverId, this.tree, this.actor.ref, this.tcp, id, typeid, exposed)
   }
 
-  registerAs(obj: unknown, typeid: string): ProxyRef {
-    if (typeid === "AsyncResult") return this.register(new SharedAsyncResult(obj as any), typeid, builtinExposed[typeid]!, null)
-    if (typeid === "Iterator" || builtins[typeid]) return this.register(obj, typeid, builtinExposed[typeid] ?? null, builtinMethodToTypeid[typeid] ?? null)
+  registerAs(obj: unknown, typeid: string, parent?: number): ProxyRef {
+    if (typeid === "AsyncResult") return this.register(new SharedAsyncResult(obj as any), typeid, builtinExposed[typeid]!, null, parent)
+    if (typeid === "Iterator" || builtins[typeid]) return this.register(obj, typeid, builtinExposed[typeid] ?? null, builtinMethodToTypeid[typeid] ?? null, parent)
     const t = this.types[typeid]
     if (!t) throw new ManagerError({ reason: "UnknownType", message: `no type '${typeid}' is registered with the manager` })
-    return this.register(obj, typeid, t.exposed ?? null, t.methodToTypeid ?? null)
+    return this.register(obj, typeid, t.exposed ?? null, t.methodToTypeid ?? null, parent)
   }
 
   /** Answers one request. Synchronous methods complete before the next request is read. */
@@ -361,8 +375,8 @@ class Server {
     const finish = (value: unknown) => {
       try {
         const typeid = served.methodToTypeid?.[method]
-        if (typeid) return req.reply(this.registerAs(value, typeid))
-        if (isIterator(value)) return req.reply(this.registerAs(value, "Iterator"))
+        if (typeid) return req.reply(this.registerAs(value, typeid, id))
+        if (isIterator(value)) return req.reply(this.registerAs(value, "Iterator", id))
         if (served.typeid === "Iterator" && method === "next") {
           const r = value as IteratorResult<unknown>
           return req.reply({ done: r.done === true, value: r.value })
@@ -416,6 +430,8 @@ class Server {
     if (this.objects.get(id) !== s) return undefined
     this.objects.delete(id)
     if (s.pins > 0) for (const [token, of] of this.pins) if (of === id) this.pins.delete(token)
+    const parent = s.parent === undefined ? undefined : this.objects.get(s.parent)
+    if (parent !== undefined && parent.holders.delete(childKey(id))) this.maybeFree(s.parent!, parent)
     if (typeof s.obj?.dispose === "function" && builtinExposed[s.typeid]) return Promise.resolve(s.obj.dispose())
     return undefined
   }

@@ -394,9 +394,10 @@ const wait = <A>(queue: Array<Waiter>, timeout: number | null | undefined, onTim
       },
       extra
     }
-    const remove = () => {
+    const remove = (): boolean => {
       const i = queue.indexOf(waiter)
       if (i >= 0) queue.splice(i, 1)
+      return i >= 0
     }
     const onAbort = () => {
       remove()
@@ -410,9 +411,10 @@ const wait = <A>(queue: Array<Waiter>, timeout: number | null | undefined, onTim
     signal.addEventListener("abort", onAbort)
     if (timeout != null) {
       timer = setTimeout(() => {
-        remove()
         cleanup()
-        resolve(onTimeout)
+        // Out of the queue already: taken by the one who will answer it (a barrier's last party
+        // runs the action first); the timeout no longer applies, as in Python under the lock.
+        if (remove()) resolve(onTimeout)
       }, Math.max(0, timeout))
     }
   })
