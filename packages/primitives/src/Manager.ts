@@ -1542,7 +1542,7 @@ export const barrier = (
   action?: Task.Task<[], unknown, unknown>
 ): Effect.Effect<BarrierProxy, ManagerError> =>
   action !== undefined && !Task.isTask(action)
-    ? Effect.fail(new ManagerError({ reason: "InvalidOptions", message: "action must be a Task (Task.make(import.meta, fn))" }))
+    ? Effect.fail(new ManagerError({ reason: "InvalidOptions", message: `action ${notATask}` }))
     : make_(manager, "Barrier", action === undefined ? [parties, ms(timeout)] : [parties, ms(timeout), action])
 
 /**
