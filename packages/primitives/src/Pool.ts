@@ -379,9 +379,13 @@ class PoolImpl {
     const self = this
     const boot = Effect.gen(function*() {
       if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
+      // Named as Python names its workers (`ForkPoolWorker-3`: the start method, then the
+      // process's identity, which pool workers take from the same counter as other children).
+      const identity = kernel.nextIdentity()
       const child = yield* Scope.provide(slot.scope)(Child.spawn({
         backend: self.backend,
-        name: `${self.name}-Worker-${slot.n}`,
+        name: `${self.backend === "thread" ? "Thread" : "Process"}PoolWorker-${identity.join(":")}`,
+        identity,
         daemon: true,
         mode: "service",
         // Calls are sent ahead (pipelining) but run one at a time, as in Python's workers: two

@@ -224,6 +224,19 @@ describe.each(backends)("Pool (%s backend)", (backend) => {
       expect(new Set(ids).size).toBe(6)
     }))
 
+  it.live("workers are named as Python's (ForkPoolWorker-N): <Backend>PoolWorker-<identity>, daemonic", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend, maxTasksPerChild: 1 })
+      const seen = yield* Pool.map(pool, T.whoAmI, range(4).map(() => undefined as never), { chunksize: 1 })
+      const prefix = backend === "thread" ? "ThreadPoolWorker-" : "ProcessPoolWorker-"
+      for (const w of seen) {
+        expect(w.name).toBe(`${prefix}${w.identity.join(":")}`)
+        expect(w.daemon).toBe(true)
+      }
+      // Replacements take the next identities, as Python's counter does.
+      expect(new Set(seen.map((w) => w.name)).size).toBe(4)
+    })))
+
   it.live("the initializer runs once per worker, replacements included", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 2, backend, initializer: T.init, initargs: ["hello"], maxTasksPerChild: 2 })
