@@ -99,17 +99,27 @@ const allStartMethods: ReadonlyArray<Backend> = ["thread", "process"]
  */
 export const setStartMethod = (method: Backend | undefined, options: { readonly force?: boolean } = {}): void => {
   if ((globalStartMethod !== undefined || globalStartMethodUsed) && !options.force) {
-    throw new ProcessError({ reason: "ContextAlreadySet", message: "context has already been set", name: "MainProcess" })
+    throw new ProcessError({ reason: "ContextAlreadySet", message: "context has already been set", name: kernel.self.name })
   }
   if (method !== undefined && !allStartMethods.includes(method)) {
-    throw new ProcessError({ reason: "BadStartMethod", message: `cannot find context for '${String(method)}'`, name: "MainProcess" })
+    throw new ProcessError({ reason: "BadStartMethod", message: `cannot find context for '${String(method)}'`, name: kernel.self.name })
+  }
+  // Python: `set_start_method(None)` fixes the default, `set_start_method(None, force=True)` unsets.
+  if (method === undefined && !options.force) {
+    getStartMethod()
+    return
   }
   globalStartMethod = method
   globalStartMethodUsed = method !== undefined
 }
 
+/** The default when none was set: the main process's is `thread`; a child's, the backend it runs
+ * on (Python's child uses the start method it was started with). */
+const defaultStartMethod = (): Backend => kernel.self.backend === "main" ? "thread" : kernel.self.backend
+
 /**
- * The process-wide default backend (fixing it to `thread` unless `allowNone`).
+ * The process-wide default backend (fixing it unless `allowNone`: to `thread` in the main process,
+ * to its own backend in a child).
  *
  * Python equivalent: `multiprocessing.get_start_method(allow_none=False)`.
  *
@@ -123,7 +133,7 @@ export const setStartMethod = (method: Backend | undefined, options: { readonly 
  */
 export const getStartMethod = (allowNone = false): Backend | undefined => {
   if (globalStartMethod === undefined && !allowNone) {
-    globalStartMethod = "thread"
+    globalStartMethod = defaultStartMethod()
     globalStartMethodUsed = true
   }
   return globalStartMethod

@@ -220,6 +220,20 @@ describe("start methods", () => {
     expect(Process.getStartMethod()).toBe("thread")
   })
 
+  it.live.each(["thread", "process"] as const)("a child's default start method is the one it was started with (%s), as in Python", (backend) =>
+    Effect.gen(function*() {
+      expect(yield* Process.run({ target: T.startMethodInChild, backend })).toEqual([backend, backend])
+    }))
+
+  it("setStartMethod(undefined) without force fixes the default, as Python's set_start_method(None)", () => {
+    Process.setStartMethod(undefined, { force: true })
+    Process.setStartMethod(undefined)
+    expect(Process.getStartMethod(true)).toBe("thread")
+    expect(() => Process.setStartMethod("process")).toThrow(/context has already been set/)
+    Process.setStartMethod(undefined, { force: true })
+    expect(Process.getStartMethod(true)).toBeUndefined()
+  })
+
   it.live("a daemonic process may not start children", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(Process.run({ target: T.startChild, daemon: true }))
