@@ -1350,9 +1350,11 @@ export class AsyncResult<A, E = unknown> {
 export interface ApplyOptions<A> extends Callbacks<A> {}
 
 /**
- * Submits one task and returns its {@link AsyncResult} at once.
+ * Submits one task and returns its {@link AsyncResult} at once. Fails at once with `PoolError`
+ * `Closed` / `Terminated` (or `BootFailed`) when the pool takes no more tasks, calling no callback.
  *
- * Python equivalent: `Pool.apply_async(func, args, callback=, error_callback=)`.
+ * Python equivalent: `Pool.apply_async(func, args, callback=, error_callback=)` (which raises
+ * `ValueError("Pool not running")` there).
  *
  * @example
  * ```ts
@@ -1374,11 +1376,15 @@ export const applyAsync = <T extends AnyTask>(
   task: T,
   args: Task.Args<T>,
   options: ApplyOptions<Task.Success<T>> = {}
-): Effect.Effect<AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError>> =>
-  Effect.sync(() => applyAsyncUnsafe(pool, task, args, options))
+): Effect.Effect<AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError>, PoolError> =>
+  Effect.suspend(() => {
+    const refusal = implOf(pool).refusal()
+    return refusal ? Effect.fail(refusal) : Effect.succeed(applyAsyncUnsafe(pool, task, args, options))
+  })
 
 /**
- * Synchronous {@link applyAsync} (used by the async/await facade). @internal
+ * Synchronous {@link applyAsync} (used by the async/await facade): throws the `PoolError` with
+ * which `applyAsync` fails. @internal
  *
  * @example
  * ```ts
@@ -1396,6 +1402,8 @@ export const applyAsyncUnsafe = <T extends AnyTask>(
   options: ApplyOptions<Task.Success<T>> = {}
 ): AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> => {
   const impl = implOf(pool)
+  const refusal = impl.refusal()
+  if (refusal) throw refusal
   const result = new AsyncResult<Task.Success<T>, any>(options)
   const bad = requireTask(task)
   if (bad) {
@@ -1451,6 +1459,8 @@ const asyncMap = <A>(
   iterable: Iterable<unknown>,
   options: MapOptions & Callbacks<Array<A>>
 ): AsyncResult<Array<A>, any> => {
+  const refusal = implOf(pool).refusal()
+  if (refusal) throw refusal
   const result = new AsyncResult<Array<A>, any>(options)
   let all: Array<unknown>
   try {
@@ -1465,7 +1475,8 @@ const asyncMap = <A>(
 }
 
 /**
- * Like {@link map}, returning an {@link AsyncResult} of the whole list at once.
+ * Like {@link map}, returning an {@link AsyncResult} of the whole list at once; fails at once, as
+ * {@link applyAsync} does, when the pool takes no more tasks.
  *
  * Python equivalent: `Pool.map_async(func, iterable, chunksize, callback, error_callback)`.
  *
@@ -1486,11 +1497,12 @@ export const mapAsync = <T extends Task.Task<[any], any, any>>(
   task: T,
   iterable: Iterable<Task.Args<T>[0]>,
   options: MapOptions & Callbacks<Array<Task.Success<T>>> = {}
-): Effect.Effect<AsyncResult<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError>> =>
-  Effect.sync(() => asyncMap(pool, task, 0, iterable, options))
+): Effect.Effect<AsyncResult<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError>, PoolError> =>
+  Effect.try({ try: () => asyncMap(pool, task, 0, iterable, options), catch: (e) => e as PoolError })
 
 /**
- * Like {@link starmap}, returning an {@link AsyncResult} of the whole list at once.
+ * Like {@link starmap}, returning an {@link AsyncResult} of the whole list at once; fails at once
+ * when the pool takes no more tasks.
  *
  * Python equivalent: `Pool.starmap_async(func, iterable, chunksize, callback, error_callback)`.
  *
@@ -1511,8 +1523,8 @@ export const starmapAsync = <T extends AnyTask>(
   task: T,
   iterable: Iterable<Task.Args<T>>,
   options: MapOptions & Callbacks<Array<Task.Success<T>>> = {}
-): Effect.Effect<AsyncResult<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError>> =>
-  Effect.sync(() => asyncMap(pool, task, 1, iterable, options))
+): Effect.Effect<AsyncResult<Array<Task.Success<T>>, Task.Failure<T> | Codec.SerializationError | PoolError>, PoolError> =>
+  Effect.try({ try: () => asyncMap(pool, task, 1, iterable, options), catch: (e) => e as PoolError })
 
 /**
  * @internal
@@ -1839,6 +1851,19 @@ export const join = (pool: Pool): Effect.Effect<void, PoolError> =>
  * @since 0.1.0
  */
 export const stats = (pool: Pool): Effect.Effect<Stats> => Effect.sync(() => implOf(pool).stats())
+
+/**
+ * Why the pool takes no more tasks (`Closed`, `Terminated`, `BootFailed`), or `undefined` while it
+ * does: the async/await facade raises it where Python's `imap` raises "Pool not running". @internal
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * declare const pool: Pool.Pool
+ * const refusal = Pool.refusalUnsafe(pool) // undefined while the pool runs
+ * ```
+ */
+export const refusalUnsafe = (pool: Pool): PoolError | undefined => implOf(pool).refusal()
 
 /**
  * Synchronous {@link stats}. @internal

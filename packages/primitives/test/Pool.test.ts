@@ -267,6 +267,37 @@ describe("Pool (supervision and lifecycle)", () => {
       expect(failureOf(yield* Effect.exit(Pool.apply(p2, T.square, [1])))).toMatchObject({ reason: "Terminated" })
     })))
 
+  it.live("applyAsync / mapAsync / starmapAsync on a closed or terminated pool fail at submission (Python raises there), no callback", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const called: Array<unknown> = []
+      const callbacks = { callback: (v: unknown) => called.push(v), errorCallback: (e: unknown) => called.push(e) }
+      const pool = yield* Pool.make({ processes: 1 })
+      yield* Pool.close(pool)
+      expect(failureOf(yield* Effect.exit(Pool.applyAsync(pool, T.square, [1], callbacks)))).toMatchObject({ reason: "Closed" })
+      expect(failureOf(yield* Effect.exit(Pool.mapAsync(pool, T.square, [1], callbacks)))).toMatchObject({ reason: "Closed" })
+      expect(failureOf(yield* Effect.exit(Pool.starmapAsync(pool, T.add, [[1, 2]], callbacks)))).toMatchObject({ reason: "Closed" })
+      yield* Pool.join(pool)
+      const p2 = yield* Pool.make({ processes: 1 })
+      yield* Pool.terminate(p2)
+      expect(failureOf(yield* Effect.exit(Pool.applyAsync(p2, T.square, [1], callbacks)))).toMatchObject({ reason: "Terminated" })
+      expect(failureOf(yield* Effect.exit(Pool.mapAsync(p2, T.square, [1], callbacks)))).toMatchObject({ reason: "Terminated" })
+      expect(called).toEqual([])
+    })))
+
+  it("async/await: after close, applyAsync / mapAsync / imap throw at the call, apply and map reject", async () => {
+    const pool = new PromisePool({ processes: 1 })
+    pool.close()
+    expect(() => pool.applyAsync(T.square, [1])).toThrow(/Pool not running/)
+    expect(() => pool.mapAsync(T.square, [1])).toThrow(/Pool not running/)
+    expect(() => pool.starmapAsync(T.add, [[1, 2]])).toThrow(/Pool not running/)
+    expect(() => pool.imap(T.square, [1])).toThrow(/Pool not running/)
+    expect(() => pool.imapUnordered(T.square, [1])).toThrow(/Pool not running/)
+    const apply = pool.apply(T.square, [1])
+    await expect(apply).rejects.toMatchObject({ reason: "Closed" })
+    await expect(pool.map(T.square, [1])).rejects.toMatchObject({ reason: "Closed" })
+    await pool.join()
+  })
+
   it.live("workers that cannot boot fail the calls with BootFailed after bounded retries", () =>
     Effect.scoped(Effect.gen(function*() {
       const t0 = Date.now()

@@ -119,14 +119,24 @@ export class Pool {
   get state(): "running" | "closed" | "terminated" {
     return this.pool.state
   }
+  /** Python's `_check_running()`: the lazy iterables would only fail once iterated. */
+  private checkRunning(): void {
+    const refusal = P.refusalUnsafe(this.pool)
+    if (refusal) throw refusal
+  }
   private run<A, E>(effect: Effect.Effect<A, E>): Promise<A> {
     return Effect.runPromiseExit(effect).then((exit) => Exit.isSuccess(exit) ? exit.value : Promise.reject(squash(exit.cause)))
   }
   /** Python's `apply(func, args)`. */
   apply<T extends AnyTask>(task: T, args: Task.Args<T>): Promise<Task.Success<T>> {
-    return this.applyAsync(task, args).get()
+    try {
+      return this.applyAsync(task, args).get()
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
-  /** Python's `apply_async(func, args, callback=, error_callback=)`. */
+  /** Python's `apply_async(func, args, callback=, error_callback=)`; throws `PoolError` (`Closed`,
+   * …) at once when the pool takes no more tasks, as Python raises "Pool not running". */
   applyAsync<T extends AnyTask>(task: T, args: Task.Args<T>, options: ApplyOptions<Task.Success<T>> = {}): AsyncResult<Task.Success<T>> {
     return new AsyncResult(P.applyAsyncUnsafe(this.pool, task, args, options))
   }
@@ -138,7 +148,7 @@ export class Pool {
   starmap<T extends AnyTask>(task: T, iterable: Iterable<Task.Args<T>>, options: P.MapOptions = {}): Promise<Array<Task.Success<T>>> {
     return this.run(P.starmap(this.pool, task, iterable, options))
   }
-  /** Python's `map_async(func, iterable, chunksize, callback, error_callback)`. */
+  /** Python's `map_async(func, iterable, chunksize, callback, error_callback)`; throws as `applyAsync` does. */
   mapAsync<T extends Task.Task<[any], any, any>>(
     task: T,
     iterable: Iterable<Task.Args<T>[0]>,
@@ -146,7 +156,7 @@ export class Pool {
   ): AsyncResult<Array<Task.Success<T>>> {
     return new AsyncResult(P.mapAsyncUnsafe(this.pool, task, 0, iterable, options))
   }
-  /** Python's `starmap_async(func, iterable, chunksize, callback, error_callback)`. */
+  /** Python's `starmap_async(func, iterable, chunksize, callback, error_callback)`; throws as `applyAsync` does. */
   starmapAsync<T extends AnyTask>(
     task: T,
     iterable: Iterable<Task.Args<T>>,
@@ -154,20 +164,23 @@ export class Pool {
   ): AsyncResult<Array<Task.Success<T>>> {
     return new AsyncResult(P.mapAsyncUnsafe(this.pool, task, 1, iterable, options))
   }
-  /** Python's `imap(func, iterable, chunksize)`: an async iterable; `break` cancels the rest. */
+  /** Python's `imap(func, iterable, chunksize)`: an async iterable; `break` cancels the rest.
+   * Throws as `applyAsync` does when the pool takes no more tasks. */
   imap<T extends Task.Task<[any], any, any>>(
     task: T,
     iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
     options: P.ImapOptions = {}
   ): AsyncIterableIterator<Task.Success<T>> {
+    this.checkRunning()
     return iterate(P.imap(this.pool, task, iterable, options) as Stream.Stream<Task.Success<T>, unknown>)
   }
-  /** Python's `imap_unordered(func, iterable, chunksize)`. */
+  /** Python's `imap_unordered(func, iterable, chunksize)`; throws as `imap` does. */
   imapUnordered<T extends Task.Task<[any], any, any>>(
     task: T,
     iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
     options: P.ImapOptions = {}
   ): AsyncIterableIterator<Task.Success<T>> {
+    this.checkRunning()
     return iterate(P.imapUnordered(this.pool, task, iterable, options) as Stream.Stream<Task.Success<T>, unknown>)
   }
   /** Python's `close()`. */
