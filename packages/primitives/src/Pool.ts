@@ -32,7 +32,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as PW from "./internal/pool-worker.ts"
-import { resolveBackend } from "./Process.ts"
+import { adoptUnsafe, resolveBackend } from "./Process.ts"
 
 /**
  * Why a pool could not do what was asked.
@@ -402,6 +402,8 @@ class PoolImpl {
         ...self.workerOptions
       }))
       slot.child = child
+      // Python's `active_children()` lists a pool's workers from their start on.
+      adoptUnsafe(child, true)
       self.workersStarted++
       yield* child.ready
       if (self.initializer) yield* child.call(self.initializer, self.initargs as any)

@@ -239,8 +239,8 @@ class ProcessImpl<A, E> implements Process<A, E> {
   readonly daemon: boolean
   readonly backend: Backend
   readonly identity: ReadonlyArray<number>
-  constructor(options: Options<any>, backend: Backend, ended: Deferred.Deferred<number>) {
-    this.identity = kernel.nextIdentity()
+  constructor(options: Options<any>, backend: Backend, ended: Deferred.Deferred<number>, identity?: ReadonlyArray<number>) {
+    this.identity = identity ?? kernel.nextIdentity()
     this.name = options.name ?? `Process-${this.identity.join(":")}`
     this.daemon = options.daemon ?? kernel.self.daemon
     this.backend = backend
@@ -641,7 +641,8 @@ export const parentProcess = (): ProcessInfo | undefined =>
   }
 
 /**
- * The live children started by this process (finished ones are dropped as a side effect).
+ * The live children started by this process, pools' workers included, as in Python (finished
+ * ones are dropped as a side effect).
  *
  * Python equivalent: `multiprocessing.active_children()`.
  *
@@ -662,6 +663,38 @@ export const activeChildren = (): Effect.Effect<ReadonlyArray<Process<any, any>>
     }
     return live
   })
+
+/**
+ * Lists a worker started by another primitive (a pool's) among {@link activeChildren}, as Python
+ * lists a pool's worker processes: a started process object over the worker, dropped from the
+ * list when the worker exits. Its `result` is `undefined` on exitcode 0, else `Exited`. @internal
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * import type * as Child from "@multiproc/runtime/Child"
+ * declare const worker: Child.Child
+ * const p = Process.adoptUnsafe(worker, true) // now in Process.activeChildren()
+ * ```
+ */
+export const adoptUnsafe = (child: Child.Child, daemon: boolean): Process<void, ProcessError> => {
+  const ended = Deferred.makeUnsafe<number>()
+  const p = new ProcessImpl<void, ProcessError>({ target: undefined as never, name: child.name, daemon }, child.backend, ended, child.identity)
+  const i = internalOf<void, ProcessError>(p)
+  i.state = "started"
+  i.child = child
+  i.fiber = Effect.runFork(Effect.flatMap(child.exited, (code) =>
+    Effect.andThen(
+      Effect.sync(() => {
+        children.delete(p)
+        Deferred.doneUnsafe(ended, Exit.succeed(code))
+      }),
+      code === 0 ? Effect.void : Effect.fail(new ProcessError({ reason: "Exited", message: `${child.name} exited with exitcode ${code}`, name: child.name, exitCode: code }))
+    )
+  ))
+  children.add(p)
+  return p
+}
 
 /**
  * The number of CPUs this process may use.

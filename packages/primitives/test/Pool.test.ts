@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Pool } from "@multiproc/primitives"
+import { Pool, Process } from "@multiproc/primitives"
 import { Pool as PromisePool } from "@multiproc/primitives/promise"
 import { Cause, Effect, Exit, Fiber, Stream } from "effect"
 import * as fs from "node:fs"
@@ -236,6 +236,29 @@ describe.each(backends)("Pool (%s backend)", (backend) => {
       // Replacements take the next identities, as Python's counter does.
       expect(new Set(seen.map((w) => w.name)).size).toBe(4)
     })))
+
+  it.live("activeChildren lists the pool's live workers, as Python's active_children() does", () =>
+    Effect.gen(function*() {
+      const isWorker = (p: Process.Process<any, any>) => /PoolWorker-/.test(p.name)
+      const before = (yield* Process.activeChildren()).filter(isWorker).length
+      yield* Effect.scoped(Effect.gen(function*() {
+        const pool = yield* Pool.make({ processes: 2, backend })
+        yield* Pool.map(pool, T.square, range(4), { chunksize: 1 })
+        const workers = (yield* Process.activeChildren()).filter(isWorker)
+        expect(workers.length - before).toBe(2)
+        for (const w of workers) {
+          expect(w.daemon).toBe(true)
+          expect(w.backend).toBe(backend)
+          expect(w.isAlive()).toBe(true)
+          expect(String(w)).toContain("PoolWorker-")
+        }
+        const ids = backend === "thread" ? pool.threadIds() : pool.pids()
+        expect(workers.map((w) => backend === "thread" ? w.threadId : w.pid).sort()).toEqual([...ids].sort())
+        yield* Pool.close(pool)
+        yield* Pool.join(pool)
+        expect((yield* Process.activeChildren()).filter(isWorker).length).toBe(before)
+      }))
+    }))
 
   it.live("the initializer runs once per worker, replacements included", () =>
     Effect.scoped(Effect.gen(function*() {
