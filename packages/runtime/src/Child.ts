@@ -20,6 +20,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { fromCodecError, isCodecError, type SerializationError } from "./Codec.ts"
 import { stayAwakeWhile } from "./internal/awake.ts"
+import { bootstrapping } from "./internal/importing.ts"
 import { CodecError, registerErrorClass } from "./internal/codec.ts"
 import * as kernel from "./internal/kernel.ts"
 import * as P from "./internal/protocol.ts"
@@ -297,6 +298,14 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
         signal,
         ...(cause === undefined ? {} : { cause })
       })
+    const importing = bootstrapping()
+    if (importing !== undefined) {
+      return yield* Effect.fail(errorOf("SpawnFailed", null, null, new Error(
+        `this worker is still importing ${importing} to find a task, and that module's top-level code starts a process ` +
+          `(which would import it again, without end). Guard the main program with \`if (import.meta.main) { ... }\`, ` +
+          `as Python's \`if __name__ == "__main__":\``
+      )))
+    }
     const awakeMs = pollingMillis("awakeAfterReply", options.awakeAfterReply, 0.05)
     if (awakeMs instanceof RangeError) return yield* Effect.fail(errorOf("SpawnFailed", null, null, awakeMs))
     const pollMs = pollingMillis("pollForReply", options.pollForReply, 0)

@@ -11,6 +11,7 @@
  */
 import type * as Effect from "effect/Effect"
 import { registerFunctionCodec } from "./internal/codec.ts"
+import { track } from "./internal/importing.ts"
 
 /**
  * @internal
@@ -208,7 +209,7 @@ export class TaskResolutionError extends Error {
 export const resolve = async (module: string, key: string): Promise<(...args: ReadonlyArray<any>) => unknown> => {
   let ns: Record<string, unknown>
   try {
-    ns = await import(module)
+    ns = await track(module, () => import(module))
   } catch (cause) {
     throw new TaskResolutionError(module, key, `the module failed to load (${(cause as Error)?.message ?? String(cause)})`, cause)
   }

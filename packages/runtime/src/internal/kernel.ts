@@ -8,6 +8,7 @@
  * @internal
  */
 import type { MessagePort } from "node:worker_threads"
+import { isPlainArray, isPlainLeaf } from "./codec.ts"
 import { Link, portEndpoint, receiveData } from "./link.ts"
 import { DOWN, LOG, levelName, levels, ROUTE } from "./protocol.ts"
 
@@ -161,12 +162,16 @@ const isBelow = (dest: string): boolean =>
 export const send = (dest: string, port: number, body: unknown): void => {
   const d = directs.get(dest)
   if (d !== undefined && d.outOpen) {
-    d.link.send([ROUTE, dest, port, body, self.address])
+    d.link.send([ROUTE, dest, port, body, self.address], isPlainBody(body))
     return
   }
   if (d === undefined && dest !== self.address) countTraffic(dest)
   route(dest, port, body, self.address)
 }
+
+/** Whether a routed message with this body is plain (`Link.send`): addresses and ports always are. */
+const isPlainBody = (body: unknown): boolean =>
+  isPlainLeaf(body) || body === null || body === undefined || isPlainArray(body, 2)
 
 /** Routes one message one hop closer to its destination (or delivers it here). */
 export const route = (dest: string, port: number, body: unknown, from: string): void => {
@@ -184,7 +189,7 @@ export const route = (dest: string, port: number, body: unknown, from: string): 
     link = parentLink
   }
   if (link === undefined || link.closed) return onUndeliverable(dest, port, body, from)
-  if (from === self.address) return link.send([ROUTE, dest, port, body, from])
+  if (from === self.address) return link.send([ROUTE, dest, port, body, from], isPlainBody(body))
   // A relayed message that cannot take the next hop (a shared buffer or a port towards another OS
   // process) is answered as undeliverable; it must not throw into the link that brought it.
   try {

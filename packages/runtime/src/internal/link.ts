@@ -139,7 +139,12 @@ export class Link {
     for (let i = 0; i < pending.length; i++) {
       const m = pending[i] as Array<unknown>
       // Only an inner array can be shared: a flat message is ready as it is.
-      if (m.some(Array.isArray)) pending[i] = prepareValue(m, this.ctx)
+      for (let j = 0; j < m.length; j++) {
+        if (Array.isArray(m[j])) {
+          pending[i] = prepareValue(m, this.ctx)
+          break
+        }
+      }
     }
     this.pendingPlain = false
   }
