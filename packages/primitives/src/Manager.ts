@@ -47,6 +47,7 @@ import {
 import { serveManager, type TypeConfig } from "./internal/manager-server.ts"
 import * as Direct from "./internal/direct.ts"
 import * as wire from "./internal/wire.ts"
+import { resolveBackend } from "./Process.ts"
 import * as tc from "./internal/typecodes.ts"
 
 export { ManagerError } from "./internal/manager-common.ts"
@@ -1135,7 +1136,8 @@ export interface Manager {
 
 /** Options of {@link make}. */
 export interface Options {
-  /** Where the server runs: `thread` (default) or `process`. */
+  /** Where the server runs: `thread` or `process`; by default the start method (`Process.setStartMethod`,
+   * `Process.StartMethod`), as Python's `Manager()` uses its context's. */
   readonly backend?: Child.Backend | undefined
   /** Custom types (Python's `BaseManager.register(typeid, callable, exposed=..., method_to_typeid=...)`). */
   readonly types?: Readonly<Record<string, TypeConfig>> | undefined
@@ -1188,7 +1190,8 @@ const validate = (options: Options): Effect.Effect<void, ManagerError> =>
 export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError, Scope.Scope> =>
   Effect.gen(function*() {
     yield* validate(options)
-    const child = yield* Child.spawn({ backend: options.backend ?? "thread", mode: "service", name: "SyncManager" }).pipe(
+    const backend = yield* resolveBackend(options.backend)
+    const child = yield* Child.spawn({ backend, mode: "service", name: "SyncManager" }).pipe(
       Effect.mapError((e) => new ManagerError({ reason: "StartFailed", message: `the manager's process failed to start: ${e.message}`, cause: e }))
     )
     const info = yield* child.call(serveManager, [{

@@ -120,6 +120,21 @@ describe("Manager: pipelined calls (batched in one request, answered in one repl
     })))
 })
 
+describe("Manager: start method", () => {
+  it.live("the server runs on the start method's backend unless one is given (Python: the context's)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const byDefault = yield* Manager.make()
+      expect(byDefault.child?.backend).toBe("thread")
+      const processes = yield* Manager.make().pipe(Effect.provideService(Process.StartMethod, "process"))
+      expect(processes.child?.backend).toBe("process")
+      const d = yield* Manager.dict<string, number>(processes)
+      yield* d.set("a", 1)
+      expect(yield* d.get("a")).toBe(1)
+      const given = yield* Manager.make({ backend: "thread" }).pipe(Effect.provideService(Process.StartMethod, "process"))
+      expect(given.child?.backend).toBe("thread")
+    })))
+})
+
 describe("Manager: dict and list (CPython test_dict / test_list)", () => {
   it.live("dict operations", () =>
     Effect.scoped(Effect.gen(function*() {
