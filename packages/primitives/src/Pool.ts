@@ -982,7 +982,14 @@ export interface Pool {
   readonly pids: () => ReadonlyArray<number>
   /** Worker thread ids of the live workers (thread backend; 0 on the process backend). */
   readonly threadIds: () => ReadonlyArray<number>
+  /** Python's repr, `<Pool state=RUN pool_size=4>` (`CLOSE`, `TERMINATE`). */
+  toString(): string
 }
+
+const inspectCustom = Symbol.for("nodejs.util.inspect.custom")
+const pythonState = { running: "RUN", closed: "CLOSE", terminated: "TERMINATE" } as const
+/** Python's repr: `<Pool state=RUN pool_size=4>`. */
+const repr = (impl: PoolImpl): string => `<Pool state=${pythonState[impl.state]} pool_size=${impl.processes}>`
 
 const impls = new WeakMap<Pool, PoolImpl>()
 const implOf = (pool: Pool): PoolImpl => impls.get(pool)!
@@ -997,8 +1004,10 @@ const wrap = (impl: PoolImpl): Pool => {
       return impl.state
     },
     pids: () => [...impl.slots].flatMap((s) => s.child && s.state !== "booting" && s.child.isAlive() ? [s.child.pid] : []),
-    threadIds: () => [...impl.slots].flatMap((s) => s.child && s.state !== "booting" && s.child.isAlive() ? [s.child.threadId] : [])
+    threadIds: () => [...impl.slots].flatMap((s) => s.child && s.state !== "booting" && s.child.isAlive() ? [s.child.threadId] : []),
+    toString: () => repr(impl)
   }
+  Object.defineProperty(pool, inspectCustom, { value: () => repr(impl) })
   impls.set(pool, impl)
   return pool
 }

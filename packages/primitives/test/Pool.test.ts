@@ -5,6 +5,7 @@ import { Cause, Effect, Exit, Fiber, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { inspect } from "node:util"
 import * as B from "./fixtures/pool-broken.ts"
 import * as FX from "./fixtures/pool-effect-tasks.ts"
 import * as T from "./fixtures/pool-tasks.ts"
@@ -280,13 +281,16 @@ describe("Pool (supervision and lifecycle)", () => {
   it.live("a closed or terminated pool refuses work; join needs close first", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 1 })
+      expect(String(pool)).toBe("<Pool state=RUN pool_size=1>")
       expect(failureOf(yield* Effect.exit(Pool.join(pool)))).toMatchObject({ reason: "NotClosed" })
       yield* Pool.close(pool)
+      expect(String(pool)).toBe("<Pool state=CLOSE pool_size=1>")
       expect(failureOf(yield* Effect.exit(Pool.apply(pool, T.square, [1])))).toMatchObject({ reason: "Closed" })
       expect(failureOf(yield* Effect.exit(Pool.map(pool, T.square, [1])))).toMatchObject({ reason: "Closed" })
       yield* Pool.join(pool)
       const p2 = yield* Pool.make({ processes: 1 })
       yield* Pool.terminate(p2)
+      expect(inspect(p2)).toBe("<Pool state=TERMINATE pool_size=1>")
       expect(failureOf(yield* Effect.exit(Pool.apply(p2, T.square, [1])))).toMatchObject({ reason: "Terminated" })
     })))
 
@@ -600,6 +604,7 @@ describe("Pool (async/await facade)", () => {
     {
       await using pool = new PromisePool({ processes: 2 })
       disposedPool = pool
+      expect(`${pool}`).toBe("<Pool state=RUN pool_size=2>")
       expect(await pool.map(T.square, [1, 2, 3])).toEqual([1, 4, 9])
       expect(await pool.starmap(T.add, [[1, 2]])).toEqual([3])
       expect(await pool.apply(T.square, [5])).toBe(25)

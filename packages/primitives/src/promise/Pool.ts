@@ -119,6 +119,13 @@ export class Pool {
   get state(): "running" | "closed" | "terminated" {
     return this.pool.state
   }
+  /** Python's repr: `<Pool state=RUN pool_size=4>` (`CLOSE`, `TERMINATE`). */
+  toString(): string {
+    return String(this.pool)
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
   /** Python's `_check_running()`: the lazy iterables would only fail once iterated. */
   private checkRunning(): void {
     const refusal = P.refusalUnsafe(this.pool)
