@@ -29,6 +29,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { hold, whileWaiting } from "./internal/alive.ts"
 import * as Bytes from "./internal/bytes.ts"
 import * as Process from "./Process.ts"
 import { Deque } from "./Queue.ts"
@@ -994,10 +995,20 @@ export const recv = (conn: Connection): Effect.Effect<unknown, PipeError> =>
     const bad = check(c, "read")
     if (bad) return Effect.fail(bad)
     const ch = c.channel
-    if (!ch) return ask<unknown>(c, { op: "recv", end: c.end })
+    if (!ch) return whileWaiting(ask<unknown>(c, { op: "recv", end: c.end }))
     return Effect.callback<unknown, PipeError>((resume) => {
-      const w = ch.addReceiver(c.end, (ok, v) => resume(ok ? Effect.succeed(v) : Effect.fail(v as PipeError)))
-      if (w.active) return Effect.sync(() => stop(w))
+      // A waiting receive keeps this process alive, as Python's blocked thread does.
+      let release: (() => void) | undefined
+      const w = ch.addReceiver(c.end, (ok, v) => {
+        release?.()
+        resume(ok ? Effect.succeed(v) : Effect.fail(v as PipeError))
+      })
+      if (!w.active) return
+      release = hold()
+      return Effect.sync(() => {
+        release!()
+        stop(w)
+      })
     })
   })
 
@@ -1023,17 +1034,23 @@ export const poll = (conn: Connection, timeout?: Duration.Input | null): Effect.
     if (bad) return Effect.fail(bad)
     const ms = millis(timeout, 0)
     const ch = c.channel
-    if (!ch) return ask<boolean>(c, Number.isFinite(ms) ? { op: "poll", end: c.end, ms } : { op: "poll", end: c.end })
+    if (!ch) return whileWaiting(ask<boolean>(c, Number.isFinite(ms) ? { op: "poll", end: c.end, ms } : { op: "poll", end: c.end }))
     if (ch.shut()) return Effect.fail(c.ref.address === kernel.self.address ? unavailable() : gone())
     if (ch.ready(c.end) || ms <= 0) return Effect.succeed(ch.ready(c.end))
     return Effect.callback<boolean, PipeError>((resume) => {
-      const w = ch.addPoller(c.end, (ok, v) => resume(ok ? Effect.succeed(v as boolean) : Effect.fail(v as PipeError)), ms)
-      if (w.active) {
-        return Effect.sync(() => {
-          stop(w)
-          ch.pollers[c.end]!.delete(w)
-        })
-      }
+      // A waiting poll keeps this process alive, as Python's blocked thread does.
+      let release: (() => void) | undefined
+      const w = ch.addPoller(c.end, (ok, v) => {
+        release?.()
+        resume(ok ? Effect.succeed(v as boolean) : Effect.fail(v as PipeError))
+      }, ms)
+      if (!w.active) return
+      release = hold()
+      return Effect.sync(() => {
+        release!()
+        stop(w)
+        ch.pollers[c.end]!.delete(w)
+      })
     })
   })
 
@@ -1167,7 +1184,8 @@ export const wait = <W extends Waitable>(objects: ReadonlyArray<W>, timeout?: Du
     if (now.length > 0 || ms <= 0 || objects.length === 0) return now
     const first = Effect.raceAll(objects.map(whenReady))
     const waited = Number.isFinite(ms) ? Effect.timeoutOption(first, ms) : first
-    yield* waited
+    // Waiting on a process (a daemonic child is unref'd) keeps this process alive, as in Python.
+    yield* whileWaiting(waited)
     return yield* check
   })
 

@@ -45,6 +45,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { hold, whileWaiting } from "./internal/alive.ts"
 
 // ---- errors ---------------------------------------------------------------------------------
 
@@ -1127,8 +1128,17 @@ type PutOutcome = undefined | Failed | Effect.Effect<void, QueueError | Serializ
 /** Waits for room for an item already copied. */
 const waitPut = (core: Core, copy: unknown, ms: number): Effect.Effect<void, QueueError> =>
   Effect.callback<void, QueueError>((resume) => {
-    const p = core.addPutter(copy, settleTo(resume), ms)
-    return Effect.sync(() => stop(p))
+    // A waiting put keeps this process alive, as Python's blocked thread does.
+    const release = hold()
+    const settle = settleTo(resume)
+    const p = core.addPutter(copy, (ok, value) => {
+      release()
+      settle(ok, value)
+    }, ms)
+    return Effect.sync(() => {
+      release()
+      stop(p)
+    })
   })
 
 /**
@@ -1162,7 +1172,7 @@ export const tryPut = (q: QueueImpl<unknown>, item: unknown, options: BlockOptio
   }
   const block = options?.block ?? true
   if (q.maxsize > 0) {
-    return Effect.asVoid(ask(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 }))
+    return whileWaiting(Effect.asVoid(ask(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 })))
   }
   let prepared: unknown
   try {
@@ -1369,21 +1379,27 @@ export const waitGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined
   if (core !== undefined) {
     const ms = timeoutMs(options)
     return Effect.callback<unknown, QueueError>((resume) => {
+      // A waiting get keeps this process alive, as Python's blocked thread does.
+      const release = hold()
       const g = core.addGetter((ok, value) => {
+        release()
         if (!ok || max === undefined) return resume(ok ? Effect.succeed(value) : Effect.fail(value as QueueError))
         const rest = max > 1 ? core.takeMany(max - 1) : NONE
         if (rest === NONE || rest instanceof Failed) return resume(Effect.succeed([value]))
         ;(rest as Array<unknown>).unshift(value)
         resume(Effect.succeed(rest))
       }, ms)
-      return Effect.sync(() => stop(g))
+      return Effect.sync(() => {
+        release()
+        stop(g)
+      })
     })
   }
   const m: Msg = max === undefined
     ? { op: "get", block, ms: block ? timeoutMs(options) : 0 }
     : { op: "getMany", x: max, block, ms: block ? timeoutMs(options) : 0 }
   return Effect.uninterruptibleMask((restore) =>
-    Effect.map(restore(ask<[number, unknown]>(q, m)), ([token, item]) => {
+    Effect.map(restore(whileWaiting(ask<[number, unknown]>(q, m))), ([token, item]) => {
       // Acknowledge: from here on the item is this process's, even if it dies.
       try {
         kernelTell(q, { op: "ack", x: token })
@@ -1631,15 +1647,23 @@ export const join = <A>(queue: JoinableQueue<A>): Effect.Effect<void, QueueError
     if (core === null) return Effect.fail(shutDownError())
     if (core) {
       return Effect.callback<void, QueueError>((resume) => {
-        const w = core.addJoiner(settleTo(resume))
+        const settle = settleTo<void>(resume)
+        let release: (() => void) | undefined
+        const w = core.addJoiner((ok, value) => {
+          release?.()
+          settle(ok, value)
+        })
         if (!w) return resume(Effect.void)
+        // A waiting join keeps this process alive, as Python's blocked thread does.
+        release = hold()
         return Effect.sync(() => {
+          release!()
           stop(w)
           core.joiners.delete(w)
         })
       })
     }
-    return Effect.catchTag(Effect.asVoid(ask(q, { op: "join" })), "SerializationError", Effect.die)
+    return whileWaiting(Effect.catchTag(Effect.asVoid(ask(q, { op: "join" })), "SerializationError", Effect.die))
   })
 
 /** Options of {@link stream}. */
