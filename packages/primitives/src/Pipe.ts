@@ -30,6 +30,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { hold, whileWaiting } from "./internal/alive.ts"
+import * as Net from "./Connection.ts"
 import * as Bytes from "./internal/bytes.ts"
 import * as Process from "./Process.ts"
 import { Deque } from "./Queue.ts"
@@ -1145,24 +1146,31 @@ export const close = (conn: Connection): Effect.Effect<void> =>
     control(c.ref, c.id, { op: "release", end: c.end, x: c.token })
   })
 
-/** What {@link wait} waits on: connections and processes (Python's `Process.sentinel`). */
-export type Waitable = Connection | Process.Process<any, any>
+/**
+ * What {@link wait} waits on: pipe connections, network connections (`Connection.connect` /
+ * `accept`) and processes (Python's `Process.sentinel`).
+ */
+export type Waitable = Connection | Net.Connection | Process.Process<any, any>
 
 const isImpl = (u: unknown): u is ConnectionImpl => u instanceof ConnectionImpl
 
 const readyNow = (w: Waitable): Effect.Effect<boolean> =>
   isImpl(w)
     ? (w.closed ? Effect.succeed(false) : Effect.orElseSucceed(poll(w, 0), () => true))
+    : Net.isConnection(w)
+    ? (w.closed ? Effect.succeed(false) : Effect.orElseSucceed(Net.poll(w), () => true))
     : Effect.sync(() => (w as Process.Process<any, any>).exitCode !== undefined)
 
 const whenReady = (w: Waitable): Effect.Effect<void> =>
   isImpl(w)
     ? (w.closed ? Effect.never : Effect.asVoid(Effect.orElseSucceed(poll(w, null), () => true)))
+    : Net.isConnection(w)
+    ? (w.closed ? Effect.never : Effect.asVoid(Effect.orElseSucceed(Net.poll(w, null), () => true)))
     : Effect.asVoid(Effect.orElseSucceed(Process.join(w as Process.Process<any, any>), () => 0))
 
 /**
- * Waits until at least one of the objects is ready (a connection with something to receive or at
- * end-of-file, a process that ended) and returns the ready ones; `[]` after `timeout`.
+ * Waits until at least one of the objects is ready (a pipe or network connection with something to
+ * receive or at end-of-file, a process that ended) and returns the ready ones; `[]` after `timeout`.
  *
  * Python equivalent: `multiprocessing.connection.wait(object_list, timeout=None)`.
  *

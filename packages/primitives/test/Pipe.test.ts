@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Pipe, Pool, Process } from "@multiproc/primitives"
+import { Connection, Pipe, Pool, Process } from "@multiproc/primitives"
 import * as PP from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
 import * as T from "./fixtures/pipe-tasks.ts"
@@ -79,6 +79,33 @@ describe("Pipe (in one process)", () => {
       expect(e2.reason).toBe("NotReadable")
       yield* Pipe.send(writer, "ok")
       expect(yield* Pipe.recv(reader)).toBe("ok")
+    })))
+
+  it.live("wait takes network connections too, mixed with pipes (Python's wait takes any connection)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({})
+      const client = yield* Connection.connect(listener.address)
+      const served = yield* Connection.accept(listener)
+      const [a, b] = yield* Pipe.make()
+      expect(yield* Pipe.wait([served, a], 50)).toEqual([])
+      yield* Connection.send(client, "over the network")
+      expect(yield* Pipe.wait([a, served], "5 seconds")).toEqual([served])
+      expect(yield* Connection.recv(served)).toBe("over the network")
+      yield* Effect.forkChild(Effect.delay(Pipe.send(b, "over the pipe"), 50))
+      expect(yield* Pipe.wait([served, a], "5 seconds")).toEqual([a])
+      yield* Connection.close(client)
+      expect(yield* Pipe.wait([served], "5 seconds")).toEqual([served])
+      const [ca, cb] = PP.Pipe()
+      const [facadeServed] = yield* Effect.promise(async () => {
+        const { Client, Listener } = PP
+        const l = await Listener.listen({})
+        const c = await Client(l.address)
+        const s = await l.accept()
+        await c.send(1)
+        return [s, c, l] as const
+      })
+      expect(yield* Effect.promise(() => PP.wait([ca, facadeServed], "5 seconds"))).toEqual([facadeServed])
+      cb.close()
     })))
 
   it.live("the promise facade", () =>
