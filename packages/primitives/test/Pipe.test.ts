@@ -154,7 +154,7 @@ describe.each(backends)("Pipe across processes (%s backend)", (backend) => {
   it.live("a 16 MiB message round-trips", () =>
     Effect.scoped(Effect.gen(function*() {
       const [parent, child] = yield* Pipe.make()
-      const p = yield* Process.make({ target: T.echoUntilEof, args: [child], backend })
+      const p = yield* Process.make({ target: T.echoBytesUntilEof, args: [child], backend })
       yield* Process.start(p)
       const big = new Uint8Array(16 << 20)
       for (let i = 0; i < big.length; i += 4099) big[i] = i & 255
@@ -165,6 +165,35 @@ describe.each(backends)("Pipe across processes (%s backend)", (backend) => {
       yield* Pipe.close(parent)
       yield* Process.join(p)
     })), 60_000)
+
+  it.live("a message is its bytes (Python's test_connection): values echoed as bytes come back as values", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const [conn, child] = yield* Pipe.make()
+      const p = yield* Process.make({ target: T.echoBytesUntilEof, args: [child], backend })
+      yield* Process.start(p)
+      yield* Pipe.close(child)
+      const seq = [1, 2.25, null, { a: [new Map([[1, "x"]])] }]
+      yield* Pipe.send(conn, seq)
+      expect(yield* Pipe.recv(conn)).toEqual(seq)
+      // A value's bytes taken here and sent on as bytes are received as the value.
+      const [x, y] = yield* Pipe.make()
+      yield* Pipe.send(x, "relayed")
+      yield* Pipe.sendBytes(conn, yield* Pipe.recvBytes(y))
+      expect(yield* Pipe.recv(conn)).toBe("relayed")
+      const arr = new Int32Array([0, 1, 2, 3])
+      yield* Pipe.sendBytes(conn, arr)
+      const buffer = new Int32Array(10)
+      expect(yield* Pipe.recvBytesInto(conn, buffer, 3 * 4)).toBe(16)
+      expect([...buffer]).toEqual([0, 0, 0, 0, 1, 2, 3, 0, 0, 0])
+      // Bytes that are no encoded value: recv fails with InvalidMessage (Python: an unpickling
+      // error) and the next message still arrives.
+      yield* Pipe.sendBytes(conn, text("hello"))
+      expect((yield* Effect.flip(Pipe.recv(conn))).reason).toBe("InvalidMessage")
+      yield* Pipe.send(conn, null)
+      expect(yield* Pipe.recv(conn)).toBe(null)
+      yield* Pipe.close(conn)
+      expect(yield* Process.result(p)).toBe(5)
+    })))
 
   it.live("end-of-file when the child closes, and when a child dies holding the other end", () =>
     Effect.scoped(Effect.gen(function*() {
