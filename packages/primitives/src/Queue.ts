@@ -771,7 +771,8 @@ class Core {
       case "put":
         this.enqueueBatch(m.x as Uint8Array)
         this.pump()
-        return
+        // (a no-op for the usual tell; a producer's first batch is a request)
+        return req.reply(null)
       case "ack":
         this.held.delete(m.x as number)
         return
@@ -862,6 +863,14 @@ class Producer {
   sent = 0
   syncing = false
   ownerGone = false
+  /**
+   * From another OS process, the first batch goes as a request, to learn whether anyone receives
+   * this queue's puts: an owner that died or shut the queue down before this process first put
+   * (its death was announced before this producer listened) answers with a failure, and the put
+   * fails with `Unavailable` instead of vanishing. (Threads of the owner's process see the
+   * control block instead.)
+   */
+  probe: { ok: boolean | undefined; readonly waiters: Array<() => void> } | undefined = undefined
 
   constructor(q: QueueImpl<unknown>) {
     this.q = q
@@ -913,6 +922,15 @@ class Producer {
       this.mode = MAILBOX
     }
     this.sent++
+    if (!this.ctrl && !this.probe) {
+      const probe: NonNullable<Producer["probe"]> = this.probe = { ok: undefined, waiters: [] }
+      Actor.askUnsafe(this.q.ref, { op: "put", x: batch }, (ok) => {
+        if (!ok) this.ownerGone = true
+        probe.ok = ok
+        for (const w of probe.waiters.splice(0)) w()
+      })
+      return
+    }
     try {
       kernelTell(this.q, { op: "put", x: batch })
     } catch {
@@ -935,6 +953,22 @@ class Producer {
       else this.sync()
     })
   }
+}
+
+/** Whether this process's next put into the queue is its first from another OS process. */
+const firstPut = (producer: Producer): boolean => !producer.ctrl && !producer.probe
+
+/** After this process's first put: sends it now and waits for the probe's answer. */
+const probed = (producer: Producer, first: boolean): PutOutcome => {
+  if (!first) return undefined
+  producer.flush()
+  const probe = producer.probe as NonNullable<Producer["probe"]> | undefined
+  if (!probe) return undefined
+  return Effect.callback<void, QueueError>((resume) => {
+    const done = () => resume(probe.ok ? Effect.void : Effect.fail(error("Unavailable", "the queue's owner is gone")))
+    if (probe.ok !== undefined) return done()
+    probe.waiters.push(done)
+  })
 }
 
 const kernelTell = (q: QueueImpl<unknown>, m: Msg): void => {
@@ -1182,8 +1216,9 @@ export const tryPut = (q: QueueImpl<unknown>, item: unknown, options: BlockOptio
   }
   const producer = q.producer ?? producerOf(q)
   if (producer.gone()) return new Failed(error("Unavailable", "the queue's owner is gone"))
+  const first = firstPut(producer)
   producer.put(prepared)
-  return undefined
+  return probed(producer, first)
 }
 
 /**
@@ -1238,8 +1273,9 @@ export const tryPutMany = (q: QueueImpl<unknown>, items: Iterable<unknown>, opti
   }
   const producer = q.producer ?? producerOf(q)
   if (producer.gone()) return new Failed(error("Unavailable", "the queue's owner is gone"))
+  const first = firstPut(producer)
   for (let i = 0; i < prepared.length; i++) producer.put(prepared[i])
-  return undefined
+  return probed(producer, first)
 }
 
 const runPut = (outcome: PutOutcome): Effect.Effect<void, QueueError | SerializationError> =>
