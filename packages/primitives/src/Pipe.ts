@@ -904,26 +904,30 @@ export interface MakeOptions {
 export const make = (options: MakeOptions = {}): Effect.Effect<readonly [Connection, Connection], never, Scope.Scope> =>
   Effect.gen(function*() {
     const id = `${kernel.self.address || "main"}/${kernel.self.pid}/${++pipes}`
-    let core: Core | undefined
-    const handle = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        Actor.makeUnsafe(Protocol, {
+    // Everything is made in the acquire: a Scope that is already closed releases at once, and
+    // then finds a pipe to shut down (whose use fails with `Unavailable`).
+    const { core, ref } = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        let core: Core | undefined
+        const handle = Actor.makeUnsafe(Protocol, {
           receive: (m, req) => core!.receive(m as Msg, req),
           down: (dead) => core!.down(dead),
           abandoned: (m, value) => core!.abandoned(m as Msg, value)
         })
-      ),
-      (h) =>
+        const ref = handle.ref as Actor.ActorRef<Msg>
+        const ch = Channel.create(id, ref)
+        channels.set(id, new WeakRef(ch))
+        core = new Core(id, ch)
+        cores.set(id, core)
+        return { handle, core, ref }
+      }),
+      ({ core, handle }) =>
         Effect.sync(() => {
-          core!.shutdown()
-          h.close()
+          core.shutdown()
+          handle.close()
         })
     )
-    const ref = handle.ref as Actor.ActorRef<Msg>
-    const ch = Channel.create(id, ref)
-    channels.set(id, new WeakRef(ch))
-    core = new Core(id, ch)
-    cores.set(id, core)
+    const ch = core.ch
     const duplex = options.duplex ?? true
     const a = new ConnectionImpl(id, ref, 0, true, duplex, newToken(), ch)
     const b = new ConnectionImpl(id, ref, 1, duplex, true, newToken(), ch)

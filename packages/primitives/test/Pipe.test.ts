@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Connection, Pipe, Pool, Process } from "@multiproc/primitives"
 import * as PP from "@multiproc/primitives/promise"
-import { Effect, Fiber } from "effect"
+import { Effect, Exit, Fiber, Scope } from "effect"
 import * as T from "./fixtures/pipe-tasks.ts"
 
 const backends = ["thread", "process"] as const
@@ -107,6 +107,17 @@ describe("Pipe (in one process)", () => {
       expect(yield* Effect.promise(() => PP.wait([ca, facadeServed], "5 seconds"))).toEqual([facadeServed])
       cb.close()
     })))
+
+  it.live("a pipe made in a Scope that is already closed is shut at once (use fails with Unavailable, no defect)", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Effect.exit(Scope.provide(scope)(Pipe.make()))
+      expect(exit._tag).toBe("Success")
+      const [a, b] = (exit as Exit.Success<readonly [Pipe.Connection, Pipe.Connection]>).value
+      expect((yield* Effect.flip(Pipe.send(a, 1))).reason).toBe("Unavailable")
+      expect((yield* Effect.flip(Pipe.recv(b))).reason).toBe("Unavailable")
+    }))
 
   it.live("the promise facade", () =>
     Effect.promise(async () => {
