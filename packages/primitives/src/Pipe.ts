@@ -1202,6 +1202,7 @@ const whenReady = (w: Waitable): Effect.Effect<void> =>
 /**
  * Waits until at least one of the objects is ready (a pipe or network connection with something to
  * receive or at end-of-file, a process that ended) and returns the ready ones; `[]` after `timeout`.
+ * A connection closed here fails it with `Closed`, as Python's `OSError: handle is closed`.
  *
  * Python equivalent: `multiprocessing.connection.wait(object_list, timeout=None)`.
  *
@@ -1215,8 +1216,11 @@ const whenReady = (w: Waitable): Effect.Effect<void> =>
  * @category operations
  * @since 0.1.0
  */
-export const wait = <W extends Waitable>(objects: ReadonlyArray<W>, timeout?: Duration.Input | null): Effect.Effect<Array<W>> =>
+export const wait = <W extends Waitable>(objects: ReadonlyArray<W>, timeout?: Duration.Input | null): Effect.Effect<Array<W>, PipeError> =>
   Effect.gen(function*() {
+    for (const w of objects) {
+      if ((isImpl(w) || Net.isConnection(w)) && w.closed) return yield* Effect.fail(error("Closed", "handle is closed"))
+    }
     const ms = millis(timeout, Infinity)
     const check = Effect.map(Effect.forEach(objects, readyNow, { concurrency: "unbounded" }), (flags) => objects.filter((_, i) => flags[i]))
     const now = yield* check

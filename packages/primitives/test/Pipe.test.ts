@@ -257,5 +257,8 @@ describe.each(backends)("Pipe across processes (%s backend)", (backend) => {
       const t0 = Date.now()
       expect(yield* Pipe.wait([idle], "150 millis")).toEqual([])
       expect(Date.now() - t0).toBeGreaterThanOrEqual(130)
+      // A closed connection is an error, as Python's OSError (not an object never ready).
+      yield* Pipe.close(readers[0]!)
+      expect((yield* Effect.flip(Pipe.wait([idle, readers[0]!], 0))).reason).toBe("Closed")
     })))
 })
