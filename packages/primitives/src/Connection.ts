@@ -286,6 +286,19 @@ class ConnectionImpl implements Connection {
 export const fromSocket = (socket: wire.FrameSocket, peer: Address | UnixAddress): Connection => new ConnectionImpl(socket, peer)
 
 /**
+ * Whether a value is a network connection (what {@link connect} and {@link accept} give).
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@multiproc/primitives"
+ * Connection.isConnection({}) // false
+ * ```
+ * @category guards
+ * @since 0.2.0
+ */
+export const isConnection = (u: unknown): u is Connection => u instanceof ConnectionImpl
+
+/**
  * A listening socket that hands out authenticated connections.
  *
  * Python equivalent: `multiprocessing.connection.Listener`.

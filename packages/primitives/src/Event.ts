@@ -15,6 +15,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { whileWaiting } from "./internal/alive.ts"
 import { timeoutMillis } from "./internal/permits.ts"
 
 /**
@@ -241,5 +242,6 @@ export const isSet = (e: Event): Effect.Effect<boolean, EventError> =>
 export const wait = (e: Event, timeout?: Duration.Input): Effect.Effect<boolean, EventError> =>
   Effect.suspend(() => {
     if (e.flag && Atomics.load(e.flag, 0) === 1) return Effect.succeed(true)
-    return ask<boolean>(e, { op: "wait", timeout: timeoutMillis(true, timeout) })
+    // A waiting wait keeps this process alive, as Python's blocked thread does.
+    return whileWaiting(ask<boolean>(e, { op: "wait", timeout: timeoutMillis(true, timeout) }))
   })

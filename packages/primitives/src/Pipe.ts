@@ -8,7 +8,10 @@
  * receive never freezes a thread). Another OS process sends through the home's mailbox and
  * receives by one request that the home answers from the ring. Messages too big for a ring, or
  * sent while it is full, are kept by the home and handed out in order. Message boundaries are
- * kept (an empty message is a message), and nothing is ever split or merged.
+ * kept (an empty message is a message), and nothing is ever split or merged. As in Python, a
+ * message is bytes: `send` sends a value's encoding and `recv` decodes, `sendBytes` /
+ * `recvBytes` move the bytes as they are, so the two mix (bytes taken by `recvBytes` and sent on
+ * by `sendBytes` are received by `recv` as the value).
  *
  * End-of-file follows Python's descriptor semantics: every process that received an end holds it
  * (a copy travelling to another process is a new holder), and a reader gets end-of-file once its
@@ -29,6 +32,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { hold, whileWaiting } from "./internal/alive.ts"
+import * as Net from "./Connection.ts"
 import * as Bytes from "./internal/bytes.ts"
 import * as Process from "./Process.ts"
 import { Deque } from "./Queue.ts"
@@ -104,14 +109,14 @@ export interface Connection {
 }
 
 interface Msg {
-  readonly op: "send" | "put" | "sync" | "recv" | "poll" | "hold" | "claim" | "release"
+  readonly op: "send" | "sendBytes" | "put" | "sync" | "recv" | "poll" | "hold" | "claim" | "release"
   readonly end: number
   readonly x?: unknown
   readonly ms?: number
 }
 
 const Protocol = Schema.Struct({
-  op: Schema.Literals(["send", "put", "sync", "recv", "poll", "hold", "claim", "release"]),
+  op: Schema.Literals(["send", "sendBytes", "put", "sync", "recv", "poll", "hold", "claim", "release"]),
   end: Schema.Number,
   x: Schema.optionalKey(Schema.Unknown),
   ms: Schema.optionalKey(Schema.Number)
@@ -245,6 +250,8 @@ interface Waiter {
   readonly settle: (ok: boolean, value: unknown) => void
   /** Runs when the waiter is stopped (its receive fetching from the home is given up). */
   onStop?: (() => void) | undefined
+  /** A receiver of the message's bytes as they were sent (`recvBytes`), not of their decoding. */
+  raw?: boolean | undefined
 }
 
 const stop = (w: Waiter): void => {
@@ -472,8 +479,8 @@ export class Channel {
 
   // ---- readers of this thread ----
 
-  addReceiver(end: number, settle: Waiter["settle"]): Waiter {
-    const w: Waiter = { active: true, timer: undefined, settle }
+  addReceiver(end: number, settle: Waiter["settle"], raw = false): Waiter {
+    const w: Waiter = { active: true, timer: undefined, settle, raw }
     this.receivers[end]!.push(w)
     this.pump(end)
     return w
@@ -544,6 +551,10 @@ export class Channel {
       }
       stop(r)
       const bytes = typeof rec === "number" ? this.core!.unstash(rec) : rec
+      if (r.raw) {
+        r.settle(true, bytes)
+        continue
+      }
       let value: unknown
       try {
         value = decodeBytes(bytes)
@@ -573,7 +584,7 @@ export class Channel {
    */
   private fetch(end: number, r: Waiter): void {
     this.asking[end] = true
-    const fiber = Effect.runFork(Actor.ask<Msg, unknown, PipeError>(this.ref, { op: "recv", end }))
+    const fiber = Effect.runFork(Actor.ask<Msg, unknown, PipeError>(this.ref, r.raw ? { op: "recv", end, x: true } : { op: "recv", end }))
     r.onStop = () => fiber.interruptUnsafe()
     fiber.addObserver((exit) => {
       this.asking[end] = false
@@ -749,11 +760,11 @@ class Core {
     return bytes ?? new Uint8Array(0)
   }
 
-  /** Puts a message a reader gave back at the head of the ring of `end`. */
-  giveBack(end: number, value: unknown): void {
+  /** Puts a message a reader gave back (its value, or its bytes when `raw`) at the head of the ring of `end`. */
+  giveBack(end: number, value: unknown, raw: boolean): void {
     let bytes: Uint8Array
     try {
-      bytes = encodeBytes(value)
+      bytes = raw ? value as Uint8Array : encodeBytes(value)
     } catch {
       return
     }
@@ -795,6 +806,10 @@ class Core {
         }
         return this.put(1 - end, bytes)
       }
+      case "sendBytes":
+        // From another OS process: the bytes as they were sent, on the other end's ring.
+        if (this.ch.holderless(1 - end) || !(m.x instanceof Uint8Array)) return
+        return this.put(1 - end, m.x)
       case "put":
         // From a thread whose ring write did not fit: `end` is the ring.
         if (m.x instanceof Uint8Array) this.put(end, m.x)
@@ -803,7 +818,7 @@ class Core {
         if (this.pending[end]!.length === 0) return req.reply(null)
         return this.holdBack(end, () => req.reply(null))
       case "recv": {
-        const w = this.ch.addReceiver(end, (ok, v) => ok ? req.reply(v) : req.fail(v))
+        const w = this.ch.addReceiver(end, (ok, v) => ok ? req.reply(v) : req.fail(v), m.x === true)
         req.onCancel(() => stop(w))
         return
       }
@@ -838,7 +853,7 @@ class Core {
 
   abandoned(m: Msg, value: unknown): void {
     if (m.op !== "recv" || this.closed) return
-    this.giveBack(m.end === 1 ? 1 : 0, value)
+    this.giveBack(m.end === 1 ? 1 : 0, value, m.x === true)
   }
 
   shutdown(): void {
@@ -889,26 +904,30 @@ export interface MakeOptions {
 export const make = (options: MakeOptions = {}): Effect.Effect<readonly [Connection, Connection], never, Scope.Scope> =>
   Effect.gen(function*() {
     const id = `${kernel.self.address || "main"}/${kernel.self.pid}/${++pipes}`
-    let core: Core | undefined
-    const handle = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        Actor.makeUnsafe(Protocol, {
+    // Everything is made in the acquire: a Scope that is already closed releases at once, and
+    // then finds a pipe to shut down (whose use fails with `Unavailable`).
+    const { core, ref } = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        let core: Core | undefined
+        const handle = Actor.makeUnsafe(Protocol, {
           receive: (m, req) => core!.receive(m as Msg, req),
           down: (dead) => core!.down(dead),
           abandoned: (m, value) => core!.abandoned(m as Msg, value)
         })
-      ),
-      (h) =>
+        const ref = handle.ref as Actor.ActorRef<Msg>
+        const ch = Channel.create(id, ref)
+        channels.set(id, new WeakRef(ch))
+        core = new Core(id, ch)
+        cores.set(id, core)
+        return { handle, core, ref }
+      }),
+      ({ core, handle }) =>
         Effect.sync(() => {
-          core!.shutdown()
-          h.close()
+          core.shutdown()
+          handle.close()
         })
     )
-    const ref = handle.ref as Actor.ActorRef<Msg>
-    const ch = Channel.create(id, ref)
-    channels.set(id, new WeakRef(ch))
-    core = new Core(id, ch)
-    cores.set(id, core)
+    const ch = core.ch
     const duplex = options.duplex ?? true
     const a = new ConnectionImpl(id, ref, 0, true, duplex, newToken(), ch)
     const b = new ConnectionImpl(id, ref, 1, duplex, true, newToken(), ch)
@@ -954,6 +973,14 @@ const millis = (timeout: Duration.Input | null | undefined, whenUndefined: numbe
  * @since 0.1.0
  */
 export const send = (conn: Connection, value: unknown): Effect.Effect<void, PipeError | SerializationError> =>
+  sendMessage(conn, value, false)
+
+/**
+ * Sends one message: `value` encoded, or (`raw`) `value`'s bytes as they are. A message is its
+ * bytes, as in Python (`send(obj)` is `send_bytes(dumps(obj))`), so what `recvBytes` took can be
+ * sent on with `sendBytes` and still be received as the value.
+ */
+const sendMessage = (conn: Connection, value: unknown, raw: boolean): Effect.Effect<void, PipeError | SerializationError> =>
   Effect.suspend(() => {
     const c = impl(conn)
     const bad = check(c, "write")
@@ -964,18 +991,20 @@ export const send = (conn: Connection, value: unknown): Effect.Effect<void, Pipe
       if (ch.holderless(1 - c.end)) return Effect.fail(error("BrokenPipe", "the other end is closed"))
       let bytes: Uint8Array
       try {
-        bytes = encodeBytes(value)
+        bytes = raw ? value as Uint8Array : encodeBytes(value)
       } catch (e) {
         return e instanceof CodecError ? Effect.fail(fromCodecError(e)) : Effect.die(e)
       }
       ch.send(c.end, bytes)
       return Effect.void
     }
-    return Effect.catchTag(Actor.tell(c.ref, { op: "send", end: c.end, x: value }), "SerializationError", (e) => Effect.fail(e))
+    return Effect.catchTag(Actor.tell(c.ref, { op: raw ? "sendBytes" : "send", end: c.end, x: value }), "SerializationError", (e) => Effect.fail(e))
   })
 
 /**
  * Receives the next message, waiting for one; `EOF` once the other end is closed and nothing is left.
+ * The message's bytes are decoded: bytes sent by `sendBytes` that are no value's encoding fail
+ * with `InvalidMessage` (Python: an unpickling error), and the message is dropped.
  *
  * Python equivalent: `Connection.recv()`.
  *
@@ -988,16 +1017,29 @@ export const send = (conn: Connection, value: unknown): Effect.Effect<void, Pipe
  * @category operations
  * @since 0.1.0
  */
-export const recv = (conn: Connection): Effect.Effect<unknown, PipeError> =>
+export const recv = (conn: Connection): Effect.Effect<unknown, PipeError> => receive(conn, false)
+
+/** Receives the next message: its value, or (`raw`) its bytes as they were sent. */
+const receive = (conn: Connection, raw: boolean): Effect.Effect<unknown, PipeError> =>
   Effect.suspend(() => {
     const c = impl(conn)
     const bad = check(c, "read")
     if (bad) return Effect.fail(bad)
     const ch = c.channel
-    if (!ch) return ask<unknown>(c, { op: "recv", end: c.end })
+    if (!ch) return whileWaiting(ask<unknown>(c, raw ? { op: "recv", end: c.end, x: true } : { op: "recv", end: c.end }))
     return Effect.callback<unknown, PipeError>((resume) => {
-      const w = ch.addReceiver(c.end, (ok, v) => resume(ok ? Effect.succeed(v) : Effect.fail(v as PipeError)))
-      if (w.active) return Effect.sync(() => stop(w))
+      // A waiting receive keeps this process alive, as Python's blocked thread does.
+      let release: (() => void) | undefined
+      const w = ch.addReceiver(c.end, (ok, v) => {
+        release?.()
+        resume(ok ? Effect.succeed(v) : Effect.fail(v as PipeError))
+      }, raw)
+      if (!w.active) return
+      release = hold()
+      return Effect.sync(() => {
+        release!()
+        stop(w)
+      })
     })
   })
 
@@ -1023,22 +1065,28 @@ export const poll = (conn: Connection, timeout?: Duration.Input | null): Effect.
     if (bad) return Effect.fail(bad)
     const ms = millis(timeout, 0)
     const ch = c.channel
-    if (!ch) return ask<boolean>(c, Number.isFinite(ms) ? { op: "poll", end: c.end, ms } : { op: "poll", end: c.end })
+    if (!ch) return whileWaiting(ask<boolean>(c, Number.isFinite(ms) ? { op: "poll", end: c.end, ms } : { op: "poll", end: c.end }))
     if (ch.shut()) return Effect.fail(c.ref.address === kernel.self.address ? unavailable() : gone())
     if (ch.ready(c.end) || ms <= 0) return Effect.succeed(ch.ready(c.end))
     return Effect.callback<boolean, PipeError>((resume) => {
-      const w = ch.addPoller(c.end, (ok, v) => resume(ok ? Effect.succeed(v as boolean) : Effect.fail(v as PipeError)), ms)
-      if (w.active) {
-        return Effect.sync(() => {
-          stop(w)
-          ch.pollers[c.end]!.delete(w)
-        })
-      }
+      // A waiting poll keeps this process alive, as Python's blocked thread does.
+      let release: (() => void) | undefined
+      const w = ch.addPoller(c.end, (ok, v) => {
+        release?.()
+        resume(ok ? Effect.succeed(v as boolean) : Effect.fail(v as PipeError))
+      }, ms)
+      if (!w.active) return
+      release = hold()
+      return Effect.sync(() => {
+        release!()
+        stop(w)
+        ch.pollers[c.end]!.delete(w)
+      })
     })
   })
 
 /**
- * Sends bytes as one message: `size` bytes from `offset` (defaults: all of it).
+ * Sends bytes as one message, as they are: `size` bytes from `offset` (defaults: all of it).
  *
  * Python equivalent: `Connection.send_bytes(buf, offset=0, size=None)`.
  *
@@ -1057,13 +1105,14 @@ export const sendBytes = (
   offset = 0,
   size?: number
 ): Effect.Effect<void, PipeError | SerializationError> =>
-  // `send` may keep the value it is given: it gets a copy.
-  Bytes.sendBytes(buf, offset, size, (view) => send(conn, view.slice()), fromProblem)
+  // The message keeps the bytes it is given: it gets a copy.
+  Bytes.sendBytes(buf, offset, size, (view) => sendMessage(conn, view.slice(), true), fromProblem)
 
-const asBytes = (value: unknown): Uint8Array => value instanceof Uint8Array ? value : encodeBytes(value)
+const receiveBytes = (conn: Connection): Effect.Effect<Uint8Array, PipeError> => receive(conn, true) as Effect.Effect<Uint8Array, PipeError>
 
 /**
- * Receives one message as bytes; `MessageTooLong` if it exceeds `maxlength`.
+ * Receives one message as the bytes that were sent (a value sent by `send` gives its encoding);
+ * `MessageTooLong` if it exceeds `maxlength`.
  *
  * Python equivalent: `Connection.recv_bytes(maxlength=None)`.
  *
@@ -1077,7 +1126,7 @@ const asBytes = (value: unknown): Uint8Array => value instanceof Uint8Array ? va
  * @since 0.1.0
  */
 export const recvBytes = (conn: Connection, maxlength?: number): Effect.Effect<Uint8Array, PipeError> =>
-  Bytes.recvBytes(Effect.map(recv(conn), asBytes), maxlength, fromProblem)
+  Bytes.recvBytes(receiveBytes(conn), maxlength, fromProblem)
 
 /**
  * Receives one message into `buf` at byte `offset` and returns its length; a message that does
@@ -1100,7 +1149,7 @@ export const recvBytesInto = (
   buf: Uint8Array | ArrayBufferView | ArrayBuffer,
   offset = 0
 ): Effect.Effect<number, PipeError> =>
-  Bytes.recvBytesInto(Effect.map(recv(conn), asBytes), buf, offset, fromProblem)
+  Bytes.recvBytesInto(receiveBytes(conn), buf, offset, fromProblem)
 
 /**
  * Closes this connection: further use of it fails with `Closed`; the peer gets end-of-file once
@@ -1128,24 +1177,32 @@ export const close = (conn: Connection): Effect.Effect<void> =>
     control(c.ref, c.id, { op: "release", end: c.end, x: c.token })
   })
 
-/** What {@link wait} waits on: connections and processes (Python's `Process.sentinel`). */
-export type Waitable = Connection | Process.Process<any, any>
+/**
+ * What {@link wait} waits on: pipe connections, network connections (`Connection.connect` /
+ * `accept`) and processes (Python's `Process.sentinel`).
+ */
+export type Waitable = Connection | Net.Connection | Process.Process<any, any>
 
 const isImpl = (u: unknown): u is ConnectionImpl => u instanceof ConnectionImpl
 
 const readyNow = (w: Waitable): Effect.Effect<boolean> =>
   isImpl(w)
     ? (w.closed ? Effect.succeed(false) : Effect.orElseSucceed(poll(w, 0), () => true))
+    : Net.isConnection(w)
+    ? (w.closed ? Effect.succeed(false) : Effect.orElseSucceed(Net.poll(w), () => true))
     : Effect.sync(() => (w as Process.Process<any, any>).exitCode !== undefined)
 
 const whenReady = (w: Waitable): Effect.Effect<void> =>
   isImpl(w)
     ? (w.closed ? Effect.never : Effect.asVoid(Effect.orElseSucceed(poll(w, null), () => true)))
+    : Net.isConnection(w)
+    ? (w.closed ? Effect.never : Effect.asVoid(Effect.orElseSucceed(Net.poll(w, null), () => true)))
     : Effect.asVoid(Effect.orElseSucceed(Process.join(w as Process.Process<any, any>), () => 0))
 
 /**
- * Waits until at least one of the objects is ready (a connection with something to receive or at
- * end-of-file, a process that ended) and returns the ready ones; `[]` after `timeout`.
+ * Waits until at least one of the objects is ready (a pipe or network connection with something to
+ * receive or at end-of-file, a process that ended) and returns the ready ones; `[]` after `timeout`.
+ * A connection closed here fails it with `Closed`, as Python's `OSError: handle is closed`.
  *
  * Python equivalent: `multiprocessing.connection.wait(object_list, timeout=None)`.
  *
@@ -1159,15 +1216,19 @@ const whenReady = (w: Waitable): Effect.Effect<void> =>
  * @category operations
  * @since 0.1.0
  */
-export const wait = <W extends Waitable>(objects: ReadonlyArray<W>, timeout?: Duration.Input | null): Effect.Effect<Array<W>> =>
+export const wait = <W extends Waitable>(objects: ReadonlyArray<W>, timeout?: Duration.Input | null): Effect.Effect<Array<W>, PipeError> =>
   Effect.gen(function*() {
+    for (const w of objects) {
+      if ((isImpl(w) || Net.isConnection(w)) && w.closed) return yield* Effect.fail(error("Closed", "handle is closed"))
+    }
     const ms = millis(timeout, Infinity)
     const check = Effect.map(Effect.forEach(objects, readyNow, { concurrency: "unbounded" }), (flags) => objects.filter((_, i) => flags[i]))
     const now = yield* check
     if (now.length > 0 || ms <= 0 || objects.length === 0) return now
     const first = Effect.raceAll(objects.map(whenReady))
     const waited = Number.isFinite(ms) ? Effect.timeoutOption(first, ms) : first
-    yield* waited
+    // Waiting on a process (a daemonic child is unref'd) keeps this process alive, as in Python.
+    yield* whileWaiting(waited)
     return yield* check
   })
 

@@ -24,6 +24,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as os from "node:os"
+import { whileWaiting } from "./internal/alive.ts"
 
 /**
  * Misuse of a process, or a process that could not run.
@@ -451,7 +452,8 @@ const requireStarted = <A, E>(p: Process<A, E>): Effect.Effect<Internal<A, E>, P
  */
 export const join = <A, E>(p: Process<A, E>, timeout?: Duration.Input): Effect.Effect<number | undefined, ProcessError> =>
   Effect.flatMap(requireStarted(p), (i) => {
-    const wait = Deferred.await(i.ended)
+    // Waiting keeps this process alive (a daemonic child does not), as Python's blocked join does.
+    const wait = whileWaiting(Deferred.await(i.ended))
     if (timeout === undefined) return wait
     const d = Duration.fromInputUnsafe(timeout)
     if (Duration.toMillis(d) <= 0) return Effect.sync(() => p.exitCode)
@@ -474,7 +476,7 @@ export const join = <A, E>(p: Process<A, E>, timeout?: Duration.Input): Effect.E
  * @since 0.1.0
  */
 export const result = <A, E>(p: Process<A, E>): Effect.Effect<A, E | ProcessError> =>
-  Effect.flatMap(requireStarted(p), (i) => Fiber.join(i.fiber!))
+  Effect.flatMap(requireStarted(p), (i) => whileWaiting(Fiber.join(i.fiber!)))
 
 /**
  * Sends SIGTERM (the thread backend terminates the worker and reports -15).

@@ -45,6 +45,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { hold, whileWaiting } from "./internal/alive.ts"
 
 // ---- errors ---------------------------------------------------------------------------------
 
@@ -770,7 +771,8 @@ class Core {
       case "put":
         this.enqueueBatch(m.x as Uint8Array)
         this.pump()
-        return
+        // (a no-op for the usual tell; a producer's first batch is a request)
+        return req.reply(null)
       case "ack":
         this.held.delete(m.x as number)
         return
@@ -861,6 +863,14 @@ class Producer {
   sent = 0
   syncing = false
   ownerGone = false
+  /**
+   * From another OS process, the first batch goes as a request, to learn whether anyone receives
+   * this queue's puts: an owner that died or shut the queue down before this process first put
+   * (its death was announced before this producer listened) answers with a failure, and the put
+   * fails with `Unavailable` instead of vanishing. (Threads of the owner's process see the
+   * control block instead.)
+   */
+  probe: { ok: boolean | undefined; readonly waiters: Array<() => void> } | undefined = undefined
 
   constructor(q: QueueImpl<unknown>) {
     this.q = q
@@ -912,6 +922,15 @@ class Producer {
       this.mode = MAILBOX
     }
     this.sent++
+    if (!this.ctrl && !this.probe) {
+      const probe: NonNullable<Producer["probe"]> = this.probe = { ok: undefined, waiters: [] }
+      Actor.askUnsafe(this.q.ref, { op: "put", x: batch }, (ok) => {
+        if (!ok) this.ownerGone = true
+        probe.ok = ok
+        for (const w of probe.waiters.splice(0)) w()
+      })
+      return
+    }
     try {
       kernelTell(this.q, { op: "put", x: batch })
     } catch {
@@ -934,6 +953,22 @@ class Producer {
       else this.sync()
     })
   }
+}
+
+/** Whether this process's next put into the queue is its first from another OS process. */
+const firstPut = (producer: Producer): boolean => !producer.ctrl && !producer.probe
+
+/** After this process's first put: sends it now and waits for the probe's answer. */
+const probed = (producer: Producer, first: boolean): PutOutcome => {
+  if (!first) return undefined
+  producer.flush()
+  const probe = producer.probe as NonNullable<Producer["probe"]> | undefined
+  if (!probe) return undefined
+  return Effect.callback<void, QueueError>((resume) => {
+    const done = () => resume(probe.ok ? Effect.void : Effect.fail(error("Unavailable", "the queue's owner is gone")))
+    if (probe.ok !== undefined) return done()
+    probe.waiters.push(done)
+  })
 }
 
 const kernelTell = (q: QueueImpl<unknown>, m: Msg): void => {
@@ -1127,8 +1162,17 @@ type PutOutcome = undefined | Failed | Effect.Effect<void, QueueError | Serializ
 /** Waits for room for an item already copied. */
 const waitPut = (core: Core, copy: unknown, ms: number): Effect.Effect<void, QueueError> =>
   Effect.callback<void, QueueError>((resume) => {
-    const p = core.addPutter(copy, settleTo(resume), ms)
-    return Effect.sync(() => stop(p))
+    // A waiting put keeps this process alive, as Python's blocked thread does.
+    const release = hold()
+    const settle = settleTo(resume)
+    const p = core.addPutter(copy, (ok, value) => {
+      release()
+      settle(ok, value)
+    }, ms)
+    return Effect.sync(() => {
+      release()
+      stop(p)
+    })
   })
 
 /**
@@ -1162,7 +1206,7 @@ export const tryPut = (q: QueueImpl<unknown>, item: unknown, options: BlockOptio
   }
   const block = options?.block ?? true
   if (q.maxsize > 0) {
-    return Effect.asVoid(ask(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 }))
+    return whileWaiting(Effect.asVoid(ask(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 })))
   }
   let prepared: unknown
   try {
@@ -1172,8 +1216,9 @@ export const tryPut = (q: QueueImpl<unknown>, item: unknown, options: BlockOptio
   }
   const producer = q.producer ?? producerOf(q)
   if (producer.gone()) return new Failed(error("Unavailable", "the queue's owner is gone"))
+  const first = firstPut(producer)
   producer.put(prepared)
-  return undefined
+  return probed(producer, first)
 }
 
 /**
@@ -1228,8 +1273,9 @@ export const tryPutMany = (q: QueueImpl<unknown>, items: Iterable<unknown>, opti
   }
   const producer = q.producer ?? producerOf(q)
   if (producer.gone()) return new Failed(error("Unavailable", "the queue's owner is gone"))
+  const first = firstPut(producer)
   for (let i = 0; i < prepared.length; i++) producer.put(prepared[i])
-  return undefined
+  return probed(producer, first)
 }
 
 const runPut = (outcome: PutOutcome): Effect.Effect<void, QueueError | SerializationError> =>
@@ -1369,21 +1415,27 @@ export const waitGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined
   if (core !== undefined) {
     const ms = timeoutMs(options)
     return Effect.callback<unknown, QueueError>((resume) => {
+      // A waiting get keeps this process alive, as Python's blocked thread does.
+      const release = hold()
       const g = core.addGetter((ok, value) => {
+        release()
         if (!ok || max === undefined) return resume(ok ? Effect.succeed(value) : Effect.fail(value as QueueError))
         const rest = max > 1 ? core.takeMany(max - 1) : NONE
         if (rest === NONE || rest instanceof Failed) return resume(Effect.succeed([value]))
         ;(rest as Array<unknown>).unshift(value)
         resume(Effect.succeed(rest))
       }, ms)
-      return Effect.sync(() => stop(g))
+      return Effect.sync(() => {
+        release()
+        stop(g)
+      })
     })
   }
   const m: Msg = max === undefined
     ? { op: "get", block, ms: block ? timeoutMs(options) : 0 }
     : { op: "getMany", x: max, block, ms: block ? timeoutMs(options) : 0 }
   return Effect.uninterruptibleMask((restore) =>
-    Effect.map(restore(ask<[number, unknown]>(q, m)), ([token, item]) => {
+    Effect.map(restore(whileWaiting(ask<[number, unknown]>(q, m))), ([token, item]) => {
       // Acknowledge: from here on the item is this process's, even if it dies.
       try {
         kernelTell(q, { op: "ack", x: token })
@@ -1631,15 +1683,23 @@ export const join = <A>(queue: JoinableQueue<A>): Effect.Effect<void, QueueError
     if (core === null) return Effect.fail(shutDownError())
     if (core) {
       return Effect.callback<void, QueueError>((resume) => {
-        const w = core.addJoiner(settleTo(resume))
+        const settle = settleTo<void>(resume)
+        let release: (() => void) | undefined
+        const w = core.addJoiner((ok, value) => {
+          release?.()
+          settle(ok, value)
+        })
         if (!w) return resume(Effect.void)
+        // A waiting join keeps this process alive, as Python's blocked thread does.
+        release = hold()
         return Effect.sync(() => {
+          release!()
           stop(w)
           core.joiners.delete(w)
         })
       })
     }
-    return Effect.catchTag(Effect.asVoid(ask(q, { op: "join" })), "SerializationError", Effect.die)
+    return whileWaiting(Effect.catchTag(Effect.asVoid(ask(q, { op: "join" })), "SerializationError", Effect.die))
   })
 
 /** Options of {@link stream}. */

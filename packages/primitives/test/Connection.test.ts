@@ -68,6 +68,21 @@ describe("Connection (Listener / Client)", () => {
       expect((yield* Effect.flip(Connection.send(conn, 1)))._tag).toBe("ConnectionError")
     })))
 
+  it.live("a poll that a frame woke, then a receive and a new poll at once: the new poll waits for the next frame", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({})
+      const client = yield* Connection.connect(listener.address)
+      const served = yield* Connection.accept(listener)
+      yield* Effect.forkChild(Effect.delay(Connection.send(client, "x"), 20))
+      expect(yield* Connection.poll(served, null)).toBe(true)
+      // The fiber resumes inside the frame's delivery: this receive and poll run there too.
+      expect(yield* Connection.recv(served)).toBe("x")
+      expect(yield* Connection.poll(served, 150)).toBe(false)
+      yield* Connection.send(client, "y")
+      expect(yield* Connection.poll(served, "5 seconds")).toBe(true)
+      expect(yield* Connection.recv(served)).toBe("y")
+    })))
+
   it.live("a wrong authkey fails on both sides with AuthenticationError, and the listener keeps serving", () =>
     Effect.scoped(Effect.gen(function*() {
       const listener = yield* Connection.listen({ authkey: "right" })

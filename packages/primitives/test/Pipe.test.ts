@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Pipe, Pool, Process } from "@multiproc/primitives"
+import { Connection, Pipe, Pool, Process } from "@multiproc/primitives"
 import * as PP from "@multiproc/primitives/promise"
-import { Effect, Fiber } from "effect"
+import { Effect, Exit, Fiber, Scope } from "effect"
 import * as T from "./fixtures/pipe-tasks.ts"
 
 const backends = ["thread", "process"] as const
@@ -81,6 +81,44 @@ describe("Pipe (in one process)", () => {
       expect(yield* Pipe.recv(reader)).toBe("ok")
     })))
 
+  it.live("wait takes network connections too, mixed with pipes (Python's wait takes any connection)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const listener = yield* Connection.listen({})
+      const client = yield* Connection.connect(listener.address)
+      const served = yield* Connection.accept(listener)
+      const [a, b] = yield* Pipe.make()
+      expect(yield* Pipe.wait([served, a], 50)).toEqual([])
+      yield* Connection.send(client, "over the network")
+      expect(yield* Pipe.wait([a, served], "5 seconds")).toEqual([served])
+      expect(yield* Connection.recv(served)).toBe("over the network")
+      yield* Effect.forkChild(Effect.delay(Pipe.send(b, "over the pipe"), 50))
+      expect(yield* Pipe.wait([served, a], "5 seconds")).toEqual([a])
+      yield* Connection.close(client)
+      expect(yield* Pipe.wait([served], "5 seconds")).toEqual([served])
+      const [ca, cb] = PP.Pipe()
+      const [facadeServed] = yield* Effect.promise(async () => {
+        const { Client, Listener } = PP
+        const l = await Listener.listen({})
+        const c = await Client(l.address)
+        const s = await l.accept()
+        await c.send(1)
+        return [s, c, l] as const
+      })
+      expect(yield* Effect.promise(() => PP.wait([ca, facadeServed], "5 seconds"))).toEqual([facadeServed])
+      cb.close()
+    })))
+
+  it.live("a pipe made in a Scope that is already closed is shut at once (use fails with Unavailable, no defect)", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Effect.exit(Scope.provide(scope)(Pipe.make()))
+      expect(exit._tag).toBe("Success")
+      const [a, b] = (exit as Exit.Success<readonly [Pipe.Connection, Pipe.Connection]>).value
+      expect((yield* Effect.flip(Pipe.send(a, 1))).reason).toBe("Unavailable")
+      expect((yield* Effect.flip(Pipe.recv(b))).reason).toBe("Unavailable")
+    }))
+
   it.live("the promise facade", () =>
     Effect.promise(async () => {
       const [a, b] = PP.Pipe()
@@ -127,7 +165,7 @@ describe.each(backends)("Pipe across processes (%s backend)", (backend) => {
   it.live("a 16 MiB message round-trips", () =>
     Effect.scoped(Effect.gen(function*() {
       const [parent, child] = yield* Pipe.make()
-      const p = yield* Process.make({ target: T.echoUntilEof, args: [child], backend })
+      const p = yield* Process.make({ target: T.echoBytesUntilEof, args: [child], backend })
       yield* Process.start(p)
       const big = new Uint8Array(16 << 20)
       for (let i = 0; i < big.length; i += 4099) big[i] = i & 255
@@ -138,6 +176,35 @@ describe.each(backends)("Pipe across processes (%s backend)", (backend) => {
       yield* Pipe.close(parent)
       yield* Process.join(p)
     })), 60_000)
+
+  it.live("a message is its bytes (Python's test_connection): values echoed as bytes come back as values", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const [conn, child] = yield* Pipe.make()
+      const p = yield* Process.make({ target: T.echoBytesUntilEof, args: [child], backend })
+      yield* Process.start(p)
+      yield* Pipe.close(child)
+      const seq = [1, 2.25, null, { a: [new Map([[1, "x"]])] }]
+      yield* Pipe.send(conn, seq)
+      expect(yield* Pipe.recv(conn)).toEqual(seq)
+      // A value's bytes taken here and sent on as bytes are received as the value.
+      const [x, y] = yield* Pipe.make()
+      yield* Pipe.send(x, "relayed")
+      yield* Pipe.sendBytes(conn, yield* Pipe.recvBytes(y))
+      expect(yield* Pipe.recv(conn)).toBe("relayed")
+      const arr = new Int32Array([0, 1, 2, 3])
+      yield* Pipe.sendBytes(conn, arr)
+      const buffer = new Int32Array(10)
+      expect(yield* Pipe.recvBytesInto(conn, buffer, 3 * 4)).toBe(16)
+      expect([...buffer]).toEqual([0, 0, 0, 0, 1, 2, 3, 0, 0, 0])
+      // Bytes that are no encoded value: recv fails with InvalidMessage (Python: an unpickling
+      // error) and the next message still arrives.
+      yield* Pipe.sendBytes(conn, text("hello"))
+      expect((yield* Effect.flip(Pipe.recv(conn))).reason).toBe("InvalidMessage")
+      yield* Pipe.send(conn, null)
+      expect(yield* Pipe.recv(conn)).toBe(null)
+      yield* Pipe.close(conn)
+      expect(yield* Process.result(p)).toBe(5)
+    })))
 
   it.live("end-of-file when the child closes, and when a child dies holding the other end", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -190,5 +257,8 @@ describe.each(backends)("Pipe across processes (%s backend)", (backend) => {
       const t0 = Date.now()
       expect(yield* Pipe.wait([idle], "150 millis")).toEqual([])
       expect(Date.now() - t0).toBeGreaterThanOrEqual(130)
+      // A closed connection is an error, as Python's OSError (not an object never ready).
+      yield* Pipe.close(readers[0]!)
+      expect((yield* Effect.flip(Pipe.wait([idle, readers[0]!], 0))).reason).toBe("Closed")
     })))
 })

@@ -238,6 +238,17 @@ describe.each(backends)("Queue across processes (%s backend)", (backend) => {
       expect(yield* Queue.qsize(q)).toBe(7)
     })))
 
+  it.live("putting into a queue whose owner is gone fails with Unavailable (the item is not silently lost)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const p = yield* Process.make({ target: T.madeAndGone, backend })
+      yield* Process.start(p)
+      const q = yield* Process.result(p)
+      yield* Process.join(p)
+      expect((yield* Effect.flip(Queue.put(q, 2))).reason).toBe("Unavailable")
+      expect((yield* Effect.flip(Queue.put(q, 3))).reason).toBe("Unavailable")
+      expect((yield* Effect.flip(Queue.get(q, { timeout: 1000 }))).reason).toBe("Unavailable")
+    })))
+
   it.live("a child consumes what the parent puts; bounded put from a child gets Full; unserialisable put in a child", () =>
     Effect.scoped(Effect.gen(function*() {
       const q = yield* Queue.make<unknown>({ maxsize: 3 })

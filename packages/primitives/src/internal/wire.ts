@@ -114,7 +114,7 @@ export class FrameSocket {
     if (w) w.resolve(frame)
     else {
       this.frames.push(frame)
-      for (const p of this.pollers) p()
+      this.wakePollers()
     }
   }
 
@@ -136,7 +136,19 @@ export class FrameSocket {
     this.chunks = []
     this.buffered = 0
     for (const w of this.waiters.splice(0)) w.reject(error)
-    for (const p of this.pollers) p()
+    this.wakePollers()
+  }
+
+  /**
+   * Wakes the current pollers only: a woken poll can resume its fiber at once, which may receive
+   * the frame and poll again; a Set's iteration would visit that new poller too and wake it for a
+   * frame that is already gone.
+   */
+  private wakePollers(): void {
+    if (this.pollers.size === 0) return
+    const now = [...this.pollers]
+    // (one may have been withdrawn by another's fiber meanwhile)
+    for (const p of now) if (this.pollers.has(p)) p()
   }
 
   /** Frames ready to read without waiting. */

@@ -13,6 +13,7 @@ import * as Scope from "effect/Scope"
 import { run, runSync, scope } from "../internal/facade.ts"
 import * as P from "../Pipe.ts"
 import type * as Proc from "../Process.ts"
+import { Connection as NetConnection } from "./Connection.ts"
 
 /**
  * One end of a pipe.
@@ -100,11 +101,11 @@ export const Pipe = (options: P.MakeOptions = {}): [PipeConnection, PipeConnecti
   return [new PipeConnection(a), new PipeConnection(b)]
 }
 
-/** What {@link wait} accepts: connections and processes (facade or Effect-API ones). */
-export type Waitable = PipeConnection | { readonly process: Proc.Process<any, any> } | P.Waitable
+/** What {@link wait} accepts: pipe and network connections and processes (facade or Effect-API ones). */
+export type Waitable = PipeConnection | NetConnection | { readonly process: Proc.Process<any, any> } | P.Waitable
 
 const unwrap = (w: Waitable): P.Waitable =>
-  w instanceof PipeConnection ? w.connection : "process" in w && typeof (w as any).isAlive !== "function" ? (w as any).process : (w as any).process !== undefined && (w as any).start ? (w as any).process : w as P.Waitable
+  w instanceof PipeConnection || w instanceof NetConnection ? w.connection : "process" in w && typeof (w as any).isAlive !== "function" ? (w as any).process : (w as any).process !== undefined && (w as any).start ? (w as any).process : w as P.Waitable
 
 /**
  * Waits until at least one object is ready and returns the ready ones (`[]` after `timeout`).

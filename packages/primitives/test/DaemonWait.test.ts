@@ -1,0 +1,20 @@
+// A main program awaiting a queue, a pipe, `wait`, an event or a process that only a daemonic child
+// will satisfy stays alive until it is satisfied, as Python's blocked main thread does (daemonic
+// children do not keep Node's event loop alive; the wait itself must).
+import { describe, expect, it } from "vitest"
+import { execFile } from "node:child_process"
+
+const run = (backend: string) =>
+  new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+    execFile(process.execPath, [new URL("./fixtures/daemon-wait-main.ts", import.meta.url).pathname, backend], { timeout: 45_000 }, (error, stdout, stderr) =>
+      resolve({ stdout, stderr, code: error ? Number((error as any).code ?? 1) : 0 }))
+  })
+
+describe("waiting on a daemonic child keeps the program alive", () => {
+  it.each(["thread", "process"])("get, join, recv, poll, wait, Event.wait, Process.join and result return what the child did (%s)", async (backend) => {
+    const r = await run(backend)
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    expect(r.stdout.split("\n").filter(Boolean)).toEqual(["get item", "join joined", "recv message", "poll true", "wait 1 0", "event true 0", "result message 0"])
+  }, 60_000)
+})
