@@ -20,7 +20,6 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { fromCodecError, isCodecError, type SerializationError } from "./Codec.ts"
 import { stayAwakeWhile } from "./internal/awake.ts"
-import { bootstrapping } from "./internal/importing.ts"
 import { CodecError, registerErrorClass } from "./internal/codec.ts"
 import * as kernel from "./internal/kernel.ts"
 import * as P from "./internal/protocol.ts"
@@ -298,7 +297,7 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
         signal,
         ...(cause === undefined ? {} : { cause })
       })
-    const importing = bootstrapping()
+    const importing = Task.bootstrapping()
     if (importing !== undefined) {
       return yield* Effect.fail(errorOf("SpawnFailed", null, null, new Error(
         `this worker is still importing ${importing} to find a task, and that module's top-level code starts a process ` +

@@ -7,7 +7,6 @@
 import * as Task from "../Task.ts"
 import type * as Awake from "./awake.ts"
 import { CodecError, type Opaque } from "./codec.ts"
-import * as Importing from "./importing.ts"
 import * as kernel from "./kernel.ts"
 import { ipcEndpoint, Link, portEndpoint, receiveData } from "./link.ts"
 import * as P from "./protocol.ts"
@@ -120,7 +119,7 @@ let closing = false
  * for READY before it sends them). */
 let booted = false
 let inflight = 0
-Importing.setCallsRunning(() => inflight)
+Task.setCallsRunning(() => inflight)
 let exiting = false
 // After a reply, a service worker stays awake for a moment (see awake.ts): a caller that sends its
 // next call at once finds it polling, not asleep.
@@ -285,7 +284,7 @@ const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${
 const start = async (): Promise<void> => {
   try {
     if (AWAKE_MS > 0) stayAwake = (await importing(() => import("./awake.ts"))).stayAwake
-    for (const m of boot.preload ?? []) await importing(() => Importing.track(m, () => import(m)))
+    for (const m of boot.preload ?? []) await importing(() => Task.track(m, () => import(m)))
     link.send([P.READY, process.pid, threadId])
     booted = true
     startWaiting()
