@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { whileWaiting } from "./internal/alive.ts"
 import { timeoutMillis } from "./internal/permits.ts"
 
 /**
@@ -253,7 +254,9 @@ export const make = (options: Options): Effect.Effect<Barrier, never, Scope.Scop
  * @since 0.1.0
  */
 export const wait = (b: Barrier, timeout?: Duration.Input): Effect.Effect<number, BarrierError> =>
-  ask<number>(b, { op: "wait", timeout: timeout === undefined ? -2 : timeoutMillis(true, timeout) })
+  // A waiting party keeps this process alive, as Python's blocked thread does (the other parties
+  // may be daemonic children, which do not).
+  whileWaiting(ask<number>(b, { op: "wait", timeout: timeout === undefined ? -2 : timeoutMillis(true, timeout) }))
 
 /**
  * Breaks the barrier: current and future waiters fail until {@link reset}.

@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { whileWaiting } from "./internal/alive.ts"
 import * as P from "./internal/permits.ts"
 import * as Lock from "./Lock.ts"
 
@@ -303,7 +304,11 @@ export const wait = (
           local.depth = 0
         }
         yield* P.release(lock, lockErrors)
-        const woke = yield* Effect.exit(restore(ask<boolean>(c, { op: "sleep", id, timeout: P.timeoutMillis(true, timeout) })))
+        // A waiting wait keeps this process alive, as Python's blocked thread does (the notifier
+        // may be a daemonic child, which does not).
+        const woke = yield* Effect.exit(
+          restore(whileWaiting(ask<boolean>(c, { op: "sleep", id, timeout: P.timeoutMillis(true, timeout) })))
+        )
         yield* P.acquire(lock, -1, lockErrors)
         if (lock.kind === "RLock") {
           local.owner = owner

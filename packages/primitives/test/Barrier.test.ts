@@ -2,7 +2,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { Barrier, Process, Semaphore } from "@multiproc/primitives"
 import { Barrier as PBarrier } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
+import { execFile } from "node:child_process"
 import * as T from "./fixtures/sync-tasks.ts"
+
+/** Runs fixtures/sync-daemon-main.ts as a program; its lines of output. */
+const runMain = (what: string, backend: string) =>
+  new Promise<{ stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [new URL("./fixtures/sync-daemon-main.ts", import.meta.url).pathname, what, backend], { timeout: 45_000 }, (_error, stdout, stderr) =>
+      resolve({ stdout, stderr }))
+  })
 
 describe("Barrier", () => {
   it.live("parties pass in lockstep; indices distinct with one 0; action once per pass before release", () =>
@@ -105,4 +113,12 @@ describe.each(["thread", "process"] as const)("Barrier across processes (%s back
       const r = yield* Process.run({ target: T.barrierOnce, args: [b, 200], backend })
       expect(r).toEqual({ error: "Broken", why: "timeout" })
     })))
+})
+
+describe("Barrier: waiting keeps the program alive", () => {
+  it.each(["thread", "process"])("a main program waiting at a barrier only a daemonic child completes stays alive (%s)", async (backend) => {
+    const r = await runMain("barrier", backend)
+    expect(r.stderr).toBe("")
+    expect(r.stdout.trim()).toBe("barrier 0 0")
+  }, 60_000)
 })

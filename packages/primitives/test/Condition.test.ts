@@ -2,7 +2,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { Condition, Lock, Process, Semaphore } from "@multiproc/primitives"
 import { Condition as PCondition } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
+import { execFile } from "node:child_process"
 import * as T from "./fixtures/sync-tasks.ts"
+
+/** Runs fixtures/sync-daemon-main.ts as a program; its lines of output. */
+const runMain = (what: string, backend: string) =>
+  new Promise<{ stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [new URL("./fixtures/sync-daemon-main.ts", import.meta.url).pathname, what, backend], { timeout: 45_000 }, (_error, stdout, stderr) =>
+      resolve({ stdout, stderr }))
+  })
 
 describe("Condition", () => {
   it.live("the default lock is an RLock; wait(timeout) gives false; wait and notify need the lock", () =>
@@ -85,4 +93,12 @@ describe.each(["thread", "process"] as const)("Condition across processes (%s ba
       expect(yield* Semaphore.getValue(counter)).toBeGreaterThanOrEqual(3)
       expect(yield* Process.result(p)).toBe(3)
     })))
+})
+
+describe("Condition: waiting keeps the program alive", () => {
+  it.each(["thread", "process"])("a main program waiting on a condition only a daemonic child notifies stays alive (test_waitfor) (%s)", async (backend) => {
+    const r = await runMain("condition", backend)
+    expect(r.stderr).toBe("")
+    expect(r.stdout.trim()).toBe("condition true 0")
+  }, 60_000)
 })
