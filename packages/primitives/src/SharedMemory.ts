@@ -621,7 +621,8 @@ export interface SharedMemoryManager {
 }
 
 /**
- * A SharedMemoryManager for as long as the Scope lives.
+ * A SharedMemoryManager for as long as the Scope lives; once it has closed, creating fails with
+ * `SharedMemoryError` `Closed`.
  *
  * Python equivalent: `with SharedMemoryManager() as smm:`.
  *
@@ -640,10 +641,24 @@ export interface SharedMemoryManager {
 export const manager = (): Effect.Effect<SharedMemoryManager, never, Scope.Scope> =>
   Effect.gen(function*() {
     const created = new Set<string>()
-    yield* Effect.addFinalizer(() => Effect.forEach([...created], (name) => Effect.ignore(unlink(name)), { discard: true }))
+    let shutDown = false
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        shutDown = true
+        return Effect.forEach([...created], (name) => Effect.ignore(unlink(name)), { discard: true })
+      })
+    )
+    // After shutdown nothing would unlink a new block: refuse, as Python's manager (its server
+    // gone) does, instead of leaking it.
+    const open = <A>(make: Effect.Effect<A, SharedMemoryError>, name: (a: A) => string): Effect.Effect<A, SharedMemoryError> =>
+      Effect.suspend(() =>
+        shutDown
+          ? Effect.fail(new SharedMemoryError({ reason: "Closed", message: "the SharedMemoryManager was shut down" }))
+          : Effect.tap(make, (a) => Effect.sync(() => created.add(name(a))))
+      )
     return {
-      sharedMemory: (size) => Effect.tap(create({ size }), (b) => Effect.sync(() => created.add(b.name))),
-      shareableList: (items) => Effect.tap(shareableList(items), (l) => Effect.sync(() => created.add(l.shm.name))),
+      sharedMemory: (size) => open(create({ size }), (b) => b.name),
+      shareableList: (items) => open(shareableList(items), (l) => l.shm.name),
       names: () => [...created]
     }
   })

@@ -135,4 +135,14 @@ describe("SharedMemory", () => {
       }))
       for (const name of created) expect((yield* Effect.flip(SharedMemory.attach(name))).reason).toBe("FileNotFound")
     }))
+
+  it.live("a SharedMemoryManager that was shut down creates nothing (it would never unlink it)", () =>
+    Effect.gen(function*() {
+      const smm = yield* Effect.scoped(SharedMemory.manager())
+      const before = (yield* SharedMemory.names()).length
+      expect((yield* Effect.flip(smm.sharedMemory(16))).reason).toBe("Closed")
+      expect((yield* Effect.flip(smm.shareableList([1, 2]))).reason).toBe("Closed")
+      expect((yield* SharedMemory.names()).length).toBe(before)
+      expect(smm.names()).toEqual([])
+    }))
 })
