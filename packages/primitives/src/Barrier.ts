@@ -150,11 +150,14 @@ export const make = (options: Options): Effect.Effect<Barrier, never, Scope.Scop
     const defaultTimeout = options.timeout === undefined ? -1 : timeoutMillis(true, options.timeout)
     let waiting: Array<Party> = []
     let isBroken = false
+    // What broke it, told to those who arrive later as well.
+    let brokenWhy: BarrierError["why"] = "abort"
     let draining = false
     let early: Array<[Message & { op: "wait" }, Actor.Request]> = []
 
     const breakWith = (why: BarrierError["why"]): void => {
       isBroken = true
+      brokenWhy = why
       const parties_ = waiting
       waiting = []
       for (const p of parties_) {
@@ -179,7 +182,7 @@ export const make = (options: Options): Effect.Effect<Barrier, never, Scope.Scop
         early.push([m, request])
         return
       }
-      if (isBroken) return request.fail(brokenError("abort"))
+      if (isBroken) return request.fail(brokenError(brokenWhy))
       const party: Party = { request, index: waiting.length, timer: undefined }
       waiting.push(party)
       if (waiting.length === parties) {

@@ -63,6 +63,8 @@ describe("Barrier", () => {
       expect(e.why).toBe("timeout")
       expect((yield* Fiber.join(w)).reason).toBe("Broken")
       expect(yield* Barrier.broken(b)).toBe(true)
+      // a party arriving later (CPython's test_timeout: the late thread) is told the same
+      expect((yield* Effect.flip(Barrier.wait(b))).why).toBe("timeout")
     })))
 
   it.live("a failing action breaks it", () =>
