@@ -4,7 +4,15 @@ import { Lock as PLock, RLock as PRLock } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
 import * as P from "../src/internal/permits.ts"
 import { inspect } from "node:util"
+import { execFile } from "node:child_process"
 import * as T from "./fixtures/sync-tasks.ts"
+
+/** Runs fixtures/sync-daemon-main.ts as a program; its output. */
+const runMain = (what: string, backend: string) =>
+  new Promise<{ stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [new URL("./fixtures/sync-daemon-main.ts", import.meta.url).pathname, what, backend], { timeout: 45_000 }, (_error, stdout, stderr) =>
+      resolve({ stdout, stderr }))
+  })
 
 const backends = ["thread", "process"] as const
 
@@ -360,4 +368,12 @@ describe.each(backends)("Lock across processes (%s backend)", (backend) => {
       for (let i = 0; i < 1000 && (yield* Semaphore.getValue(sem)) !== 3; i++) yield* Effect.sleep(10)
       expect(yield* Semaphore.getValue(sem)).toBe(3)
     })))
+})
+
+describe("Lock: waiting keeps the program alive", () => {
+  it.each(["thread", "process"])("a main program waiting for a lock and a semaphore a daemonic child made and holds stays alive (%s)", async (backend) => {
+    const r = await runMain("lock", backend)
+    expect(r.stderr).toBe("")
+    expect(r.stdout.trim()).toBe("lock true true 0")
+  }, 60_000)
 })

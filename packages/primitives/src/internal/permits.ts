@@ -46,6 +46,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { whileWaiting } from "./alive.ts"
 
 // ---- shared memory layout ---------------------------------------------------------------------
 
@@ -501,8 +502,11 @@ const acquireNow = <E>(h: Permits, timeout: number, errors: Errors<E>): Effect.E
     if (timeout === 0) return FALSE
     return waitHere(h, slot, timeout, errors)
   }
+  // A wait through the actor keeps this process alive too, as Python's blocked thread does (the
+  // holder may be a daemonic child, which does not).
+  const ask = Actor.ask<typeof Message.Encoded, boolean, E>(h.ref, { op: "acquire", timeout })
   return Effect.uninterruptibleMask((restore) =>
-    restore(Actor.ask<typeof Message.Encoded, boolean, E>(h.ref, { op: "acquire", timeout })).pipe(
+    restore(timeout === 0 ? ask : whileWaiting(ask)).pipe(
       Effect.map((ok) => {
         if (ok) l.owned++
         return ok
