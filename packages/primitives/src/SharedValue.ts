@@ -575,8 +575,13 @@ export const value = <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
     }
   })
 
+/** An array or a typed array: indexable with a length, no need to copy it. */
+const isArrayLike = (u: unknown): u is ArrayLike<unknown> => globalThis.Array.isArray(u) || ArrayBuffer.isView(u)
+
 /**
- * A new shared array from a size (zero-filled) or from values, with a lock unless `lock: false`.
+ * A new shared array from a size (zero-filled) or from values (an array, a typed array, a string
+ * of characters, or any other iterable, as Python takes any sequence), with a lock unless
+ * `lock: false`.
  *
  * Python equivalent: `multiprocessing.Array(typecode, size_or_initializer, lock=True)`.
  *
@@ -590,19 +595,23 @@ export const value = <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
  */
 export const array = <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
   typecode: T,
-  sizeOrInit: number | ReadonlyArray<tc.Element<T> | number> | string,
+  sizeOrInit: number | Iterable<tc.Element<T> | number> | string,
   options: Options<Lk> = {}
 ): Effect.Effect<Array<tc.Element<T>, Lk>, SharedValueError> =>
   Effect.suspend(() => {
     const bad = checkLockOption(options)
     if (bad) return Effect.fail(bad)
     try {
-      const init = typeof sizeOrInit === "string" ? [...sizeOrInit] : sizeOrInit
+      const init: number | ArrayLike<unknown> = typeof sizeOrInit === "number" || isArrayLike(sizeOrInit)
+        ? sizeOrInit
+        : typeof sizeOrInit === "string" || (typeof sizeOrInit === "object" && sizeOrInit !== null && Symbol.iterator in sizeOrInit)
+        ? [...sizeOrInit]
+        : (sizeOrInit as number)
       const n = typeof init === "number" ? init : init.length
       if (!Number.isInteger(n) || n < 0) return Effect.fail(fail("ValueError", `array size must be a non-negative integer, not ${n}`))
       const { where, offset, lock } = allocate(typecode, n, options)
       const a = new Array<tc.Element<T>, Lk>(typecode, where, offset, n, lock)
-      if (typeof init !== "number") init.forEach((v, i) => a.set(i, v as tc.Element<T>))
+      if (typeof init !== "number") for (let i = 0; i < n; i++) a.set(i, init[i] as tc.Element<T>)
       return Effect.succeed(a)
     } catch (e) {
       return Effect.fail(fromThrown(e))
@@ -640,7 +649,7 @@ export const rawValue = <T extends tc.Typecode>(typecode: T, initial?: tc.Elemen
  */
 export const rawArray = <T extends tc.Typecode>(
   typecode: T,
-  sizeOrInit: number | ReadonlyArray<tc.Element<T> | number> | string
+  sizeOrInit: number | Iterable<tc.Element<T> | number> | string
 ): Effect.Effect<Array<tc.Element<T>>, SharedValueError> => array<T, SharedLock>(typecode, sizeOrInit, { lock: false })
 
 /**

@@ -135,6 +135,14 @@ describe("SharedValue semantics", () => {
       expect(rv.value).toBe(0)
       const ra = yield* SharedValue.rawArray("B", [1, 2, 300])
       expect(ra.toArray()).toEqual([1, 2, 44]) // ctypes wraps silently
+      // any iterable, as Python takes any sequence (CPython's test_getobj_getlock_obj: range(10))
+      const fromSet = yield* SharedValue.array("i", new Set([3, 1, 2]))
+      expect(fromSet.toArray()).toEqual([3, 1, 2])
+      const range = function*(n: number) {
+        for (let i = 0; i < n; i++) yield i
+      }
+      expect((yield* SharedValue.rawArray("i", range(10))).toArray()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      expect((yield* SharedValue.array("d", Float64Array.of(0.5, 1.5))).toArray()).toEqual([0.5, 1.5])
       const c = yield* SharedValue.array("c", "hello\x00world")
       expect(c.value).toBe("hello")
       expect(c.raw.length).toBe(11)

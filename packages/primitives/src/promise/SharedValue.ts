@@ -182,7 +182,7 @@ export class Array<A = any> {
   readonly handle!: SV.Array<A, SV.AnyLock>;
   /** `a[i]` / `a[i] = x` (negative indices count from the end). */
   [index: number]: A
-  constructor(typecode: SV.Typecode | SV.Array<A, SV.AnyLock>, sizeOrInit: number | ReadonlyArray<A> | string = 0, options: Options = {}) {
+  constructor(typecode: SV.Typecode | SV.Array<A, SV.AnyLock>, sizeOrInit: number | Iterable<A> | string = 0, options: Options = {}) {
     const handle = typeof typecode === "string"
       ? runSync(SV.array(typecode, sizeOrInit as any, { lock: toEffectLock(options.lock) })) as any
       : typecode
@@ -319,7 +319,7 @@ export const RawValue = <A = any>(typecode: SV.Typecode, initial?: A): Value<A> 
  * @category constructors
  * @since 0.1.0
  */
-export const RawArray = <A = any>(typecode: SV.Typecode, sizeOrInit: number | ReadonlyArray<A> | string): Array<A> =>
+export const RawArray = <A = any>(typecode: SV.Typecode, sizeOrInit: number | Iterable<A> | string): Array<A> =>
   new Array<A>(typecode, sizeOrInit, { lock: false })
 
 Codec.register<Value>({ tag: "multiproc/promise/Value", Class: Value, encode: (v) => v.handle, decode: (h: SV.Value<any, SV.AnyLock>) => new Value(h) })
