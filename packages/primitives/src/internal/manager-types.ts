@@ -132,9 +132,26 @@ export class SharedDict {
       })()
     this.setMany(entries)
   }
-  /** Python's `iter(d)`: the keys (served as an iterator). */
-  iter() {
-    return this.map.keys()
+  /** Python's `iter(d)`: the keys (served as an iterator). As Python's dict iterator, it fails
+   * with RuntimeError once the dict changed size, and keeps failing (a JavaScript Map's iterator
+   * would silently end after a `clear` or go on with keys added meanwhile). */
+  iter(): IterableIterator<unknown> {
+    const map = this.map
+    const size = map.size
+    const keys = map.keys()
+    let changed = false
+    return {
+      next() {
+        if (changed || map.size !== size) {
+          changed = true
+          throw pyError("RuntimeError", "dictionary changed size during iteration")
+        }
+        return keys.next()
+      },
+      [Symbol.iterator]() {
+        return this
+      }
+    }
   }
   copy() {
     return new Map(this.map)
