@@ -591,8 +591,11 @@ describe("Manager: custom registered types", () => {
       expect(Manager.isProxy(child)).toBe(true)
       expect(yield* (child as unknown as Manager.BaseProxy<T.Counter>).call("value")).toBe(50070)
       // A factory that is itself a generator function gives an iterator-like served object.
+      // Its proxy is an IteratorProxy (Python: `register('baz', baz, proxytype=IteratorProxy)`).
       const range = yield* Manager.create(m, "Range", 4)
+      expect(range).toBeInstanceOf(Manager.IteratorProxy)
       expect(yield* range.call("next")).toEqual({ done: false, value: 0 })
+      expect(yield* Manager.collect(range as Manager.IteratorProxy<number>)).toEqual([1, 4, 9])
       const unknown = yield* Effect.flip(Manager.create(m, "Nope"))
       expect(unknown.reason).toBe("UnknownType")
       const probe = yield* Manager.create(m, "Probe")
@@ -884,6 +887,14 @@ describe("Manager: async/await facade", () => {
       expect(keys).toEqual(["a", "b"])
     }
     await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
+  })
+
+  it("a registered generator's proxy is async-iterable (list(baz) of CPython's _TestMyManager)", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start({ types: { baz: { factory: T.makeRange } } })
+    const squares: Array<unknown> = []
+    for await (const x of await m.create("baz", 10) as unknown as AsyncIterable<number>) squares.push(x)
+    expect(squares).toEqual(Array.from({ length: 10 }, (_, i) => i * i))
   })
 
   it("Condition(lock) uses the given lock", async () => {
