@@ -889,6 +889,22 @@ describe("Manager: async/await facade", () => {
     await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
   })
 
+  it("proxies inside what a call returns are promisified too (CPython test_list: e[:] of a list of lists)", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start()
+    const a = await m.list<unknown>([0, 1]), b = await m.list<unknown>([2])
+    const e = await m.list<unknown>([a, b, 3])
+    const [ea, eb, three] = await e.getvalue() as [typeof a, typeof b, number]
+    await ea.append("hello")
+    expect([await a.getvalue(), await eb.getvalue(), three]).toEqual([[0, 1, "hello"], [2], 3])
+    const d = await m.dict<string, unknown>({ inner: a, n: 1 })
+    const fromItems = (await d.items() as Array<[string, typeof a]>)[0]![1]
+    expect(await fromItems.len()).toBe(3)
+    expect(await ((await d.copy()).get("inner") as typeof a).get(-1)).toBe("hello")
+    const ns = await m.Namespace({ l: b })
+    expect(await ((await ns.getvalue()).l as typeof b).len()).toBe(1)
+  })
+
   it("a registered generator's proxy is async-iterable (list(baz) of CPython's _TestMyManager)", async () => {
     const { Manager: PManager } = await import("@multiproc/primitives/promise")
     await using m = await PManager.start({ types: { baz: { factory: T.makeRange } } })

@@ -35,8 +35,37 @@ async function* iterate(proxy: M.ListProxy | M.DictProxy | M.IteratorProxy): Asy
   }
 }
 
-/** A proxy returned by a call (a nested container) is promisified too. */
-const promisifyResult = (x: unknown): unknown => x instanceof M.BaseProxy ? promisify(x) : x
+/** A proxy returned by a call (a nested container) is promisified too, also inside the arrays,
+ * Maps and plain objects a call returns (`getvalue()` of a list of lists, a dict's `items()`), as
+ * Python's `l[:]` gives proxies that work as such. The result is the caller's own decoded copy, so
+ * it is changed in place; a primitive result costs one `typeof`. */
+const promisifyResult = (x: unknown): unknown => {
+  if (typeof x !== "object" || x === null) return x
+  if (x instanceof M.BaseProxy) return promisify(x)
+  promisifyInside(x, new Set())
+  return x
+}
+
+const promisifyInside = (x: object, seen: Set<object>): void => {
+  if (seen.has(x)) return
+  seen.add(x)
+  const one = (v: unknown): unknown => {
+    if (typeof v !== "object" || v === null) return v
+    if (v instanceof M.BaseProxy) return promisify(v)
+    promisifyInside(v, seen)
+    return v
+  }
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) x[i] = one(x[i])
+  } else if (x instanceof Map) {
+    // Keys are never proxies (a served dict refuses unhashable keys); values may be.
+    for (const [k, v] of x) x.set(k, one(v))
+  } else {
+    const proto = Object.getPrototypeOf(x)
+    if (proto !== Object.prototype && proto !== null) return
+    for (const k of Object.keys(x)) (x as Record<string, unknown>)[k] = one((x as Record<string, unknown>)[k])
+  }
+}
 
 /**
  * Turns an Effect proxy into one whose methods return promises (it still crosses processes: the
