@@ -11,8 +11,9 @@
  *   only codec (msgpackr), never pickle: receiving cannot run code.
  * - Listeners bind `127.0.0.1` unless told otherwise, and an address in use is a clear error.
  * - Addresses are read as Python reads them: a string is a Unix socket path (on Linux, a name
- *   starting with `"\0"` is abstract), `[host, port]` or `{ host, port }` is TCP, and anything
- *   else fails with `BadArgument`. A listener on a path removes its socket file when it closes.
+ *   starting with `"\0"` is abstract; one starting with `\\` is a Windows named pipe, refused
+ *   elsewhere), `[host, port]` or `{ host, port }` is TCP, and anything else fails with
+ *   `BadArgument`. A listener on a path removes its socket file when it closes.
  *
  * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`).
  *
@@ -176,17 +177,24 @@ const badAddress = (address: unknown, why = "unrecognized"): ConnectionError =>
     message: `address type of ${show(address)} ${why}: pass a Unix socket path (a string or { path }), or a TCP address ({ host, port } or [host, port])`
   })
 
+/** A path starting with `\\` is a Windows named pipe (Python's `AF_PIPE`): elsewhere Python's
+ * Listener and Client refuse it (ValueError) rather than make a socket file of that name. */
+const pathOf = (path: string): Where | ConnectionError =>
+  path.startsWith("\\\\") && process.platform !== "win32"
+    ? badAddress(path, "is a Windows named pipe, which this platform does not have")
+    : { path }
+
 /** Python's `address_type`, strict: what is neither a path nor a TCP address is an error, never a default. */
 const where = (address: unknown, listening: boolean): Where | ConnectionError => {
   if (address === undefined && listening) return { host: "127.0.0.1", port: 0 }
-  if (typeof address === "string") return address.length > 0 ? { path: address } : badAddress(address, "is an empty path")
+  if (typeof address === "string") return address.length > 0 ? pathOf(address) : badAddress(address, "is an empty path")
   let host: unknown, port: unknown
   if (Array.isArray(address) && address.length === 2) [host, port] = address
   else if (typeof address === "object" && address !== null && !Array.isArray(address)) {
     const keys = Object.keys(address)
     if (keys.includes("path")) {
       const path = (address as UnixAddress).path
-      return keys.length === 1 && typeof path === "string" && path.length > 0 ? { path } : badAddress(address)
+      return keys.length === 1 && typeof path === "string" && path.length > 0 ? pathOf(path) : badAddress(address)
     }
     if (!keys.every((k) => k === "host" || k === "port")) return badAddress(address)
     ;({ host, port } = address as Partial<Address>)

@@ -373,6 +373,18 @@ describe("Connection (Listener / Client)", () => {
         (address) => Effect.scoped(Effect.flip(Connection.connect(address as any)))
       )
       expect(connects.map((e) => e.reason)).toEqual(Array(6).fill("BadArgument"))
+      // TestInvalidFamily: a Windows named pipe's address (Python's AF_PIPE) is refused elsewhere
+      // by both ends (Python: ValueError), not taken for a socket file of that name.
+      if (process.platform !== "win32") {
+        const pipe = "\\\\.\\test"
+        const refused = yield* Effect.all([
+          Effect.scoped(Effect.flip(Connection.listen({ address: pipe }))),
+          Effect.scoped(Effect.flip(Connection.listen({ address: { path: pipe } }))),
+          Effect.scoped(Effect.flip(Connection.connect(pipe)))
+        ])
+        expect(refused.map((e) => e.reason)).toEqual(["BadArgument", "BadArgument", "BadArgument"])
+        expect(refused[0]!.message).toContain("is a Windows named pipe, which this platform does not have")
+      }
       // Python's (host, port) tuple is a TCP address.
       yield* Effect.scoped(Effect.gen(function*() {
         const listener = yield* Connection.listen({ address: ["127.0.0.1", 0], authkey: "k" })
