@@ -3,9 +3,11 @@
  * processes outside the process tree (a remote manager, a service on another machine).
  *
  * - Every connection is authenticated both ways before any message is read: Python 3.12's HMAC
- *   challenge–response (SHA-256, constant-time comparison). A wrong key fails on both sides with
- *   `ConnectionError` reason `AuthenticationError`; nothing an unauthenticated peer sends reaches
- *   the program.
+ *   challenge–response (SHA-256, constant-time comparison; a peer running Python 3.11 or older,
+ *   which answers and challenges with a raw HMAC-MD5, is served as Python 3.12 serves it, so a
+ *   Python program's `Client` / `Listener` with the same key can talk bytes with ours). A wrong
+ *   key fails on both sides with `ConnectionError` reason `AuthenticationError`; nothing an
+ *   unauthenticated peer sends reaches the program.
  * - Messages are length-prefixed frames with a maximum size (64 MiB by default); a bigger frame
  *   ends the connection instead of exhausting memory. Values are encoded with the runtime's data
  *   only codec (msgpackr), never pickle: receiving cannot run code.

@@ -29,6 +29,24 @@ const rawPeer = (port: number) =>
     socket.once("error", reject)
   })
 
+/** Reads length-prefixed frames from a raw socket, one `next()` at a time. */
+const frames = (socket: net.Socket) => {
+  const queued: Array<Buffer> = []
+  const waiters: Array<(b: Buffer) => void> = []
+  let buf = Buffer.alloc(0)
+  socket.on("data", (c) => {
+    buf = Buffer.concat([buf, c])
+    while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+      const f = buf.subarray(4, 4 + buf.readUInt32BE(0))
+      buf = buf.subarray(4 + f.length)
+      const w = waiters.shift()
+      if (w) w(f)
+      else queued.push(f)
+    }
+  })
+  return () => new Promise<Buffer>((r) => queued.length ? r(queued.shift()!) : waiters.push(r))
+}
+
 describe("Connection (Listener / Client)", () => {
   it.live("round-trips values and raw bytes, keeps message boundaries, polls, and reports EOF", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -147,6 +165,48 @@ describe("Connection (Listener / Client)", () => {
       })
       expect(result).toBe(true)
       expect(Buffer.from(yield* Fiber.join(accepted)).toString()).toBe("payload")
+    })))
+
+  it.live("a legacy peer (Python 3.11 and older: raw HMAC-MD5, unprefixed challenge) is answered and accepted on both ends, as Python 3.12 does", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const md5 = (m: Buffer) => createHmac("md5", "k3y").update(m).digest()
+      // A legacy client of our Listener: answers the {sha256} challenge with a raw HMAC-MD5 of it.
+      const listener = yield* Connection.listen({ authkey: "k3y" })
+      const accepted = yield* Effect.forkChild(Effect.scoped(Effect.flatMap(Connection.accept(listener), Connection.recvBytes)))
+      const answered = yield* Effect.promise(async () => {
+        const socket = net.connect({ host: "127.0.0.1", port: listener.address.port })
+        const next = frames(socket)
+        await new Promise((r) => socket.once("connect", r))
+        socket.write(frame(md5((await next()).subarray(11))))
+        expect((await next()).toString()).toBe("#WELCOME#")
+        const mine = Buffer.alloc(20, 9)
+        socket.write(frame(Buffer.concat([Buffer.from("#CHALLENGE#"), mine])))
+        const ok = (await next()).equals(md5(mine))
+        socket.write(frame(Buffer.from(ok ? "#WELCOME#" : "#FAILURE#")))
+        socket.write(frame(Buffer.from("legacy client")))
+        return ok
+      })
+      expect(answered).toBe(true)
+      expect(Buffer.from(yield* Fiber.join(accepted)).toString()).toBe("legacy client")
+      // Our Client against a legacy server: a 20-byte unprefixed challenge, a raw HMAC-MD5 answer.
+      const server = net.createServer()
+      const got = new Promise<{ ok: boolean; payload: string }>((resolve) =>
+        server.on("connection", async (socket) => {
+          const next = frames(socket)
+          const mine = Buffer.alloc(20, 3)
+          socket.write(frame(Buffer.concat([Buffer.from("#CHALLENGE#"), mine])))
+          const ok = (await next()).equals(md5(mine))
+          socket.write(frame(Buffer.from(ok ? "#WELCOME#" : "#FAILURE#")))
+          socket.write(frame(md5((await next()).subarray(11))))
+          expect((await next()).toString()).toBe("#WELCOME#")
+          resolve({ ok, payload: (await next()).toString() })
+        })
+      )
+      yield* Effect.addFinalizer(() => Effect.sync(() => server.close()))
+      yield* Effect.promise(() => new Promise<void>((r) => server.listen(0, "127.0.0.1", r)))
+      const client = yield* Connection.connect({ host: "127.0.0.1", port: (server.address() as net.AddressInfo).port }, { authkey: "k3y" })
+      yield* Connection.sendBytes(client, Buffer.from("to a legacy server"))
+      expect(yield* Effect.promise(() => got)).toEqual({ ok: true, payload: "to a legacy server" })
     })))
 
   it.live("an unauthenticated peer's frames never reach accept; garbage, oversized and truncated frames are dropped", () =>
