@@ -1245,10 +1245,15 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
         }),
         Effect.andThen(
           Effect.ignore(Effect.timeout(transport.request({ op: "shutdown" }), "5 seconds")),
-          Effect.sync(() => {
-            servers.delete(info.serverId)
-            closedServers.add(info.serverId)
-          })
+          Effect.andThen(
+            Effect.sync(() => {
+              servers.delete(info.serverId)
+              closedServers.add(info.serverId)
+            }),
+            // As Python's shutdown, the server's process then exits by itself (exit code 0); the
+            // Scope terminates it only if it has not within a second (Python's shutdown_timeout).
+            Effect.andThen(child.close, Effect.ignore(Effect.timeout(child.exited, "1 second")))
+          )
         )
       )
     )

@@ -621,15 +621,17 @@ describe("Manager: custom registered types", () => {
       expect(yield* (yield* Manager.create<T.Counter>(m, "Counter", 2)).call("value")).toBe(2)
     })))
 
-  it.live("scoped shutdown: the manager's worker is gone and proxies fail with ServerGone", () =>
+  it.live.each(["thread", "process"] as const)("scoped shutdown: the manager's worker exits by itself (exit code 0, as Python's test_mymanager_context_prestarted) and proxies fail with ServerGone (%s)", (backend) =>
     Effect.gen(function*() {
       let child: Child.Child | undefined
       const d = yield* Effect.scoped(Effect.gen(function*() {
-        const m = yield* Manager.make({ backend: "process" })
+        const m = yield* Manager.make({ backend, types: counterType })
         child = m.child
+        expect(yield* (yield* Manager.create<T.Counter>(m, "Counter", 1)).call("value")).toBe(1)
         return yield* Manager.dict(m)
       }))
       expect(child!.isAlive()).toBe(false)
+      expect(child!.exitCode).toBe(0)
       const e = yield* Effect.flip(d.len())
       expect(e.reason).toBe("ServerGone")
     }))
