@@ -27,6 +27,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { randomBytes } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Bytes from "./internal/bytes.ts"
 import * as wire from "./internal/wire.ts"
 
@@ -140,6 +143,13 @@ export interface ListenOptions extends CommonOptions {
   readonly address?: Partial<Address> | UnixAddress | readonly [host: string, port: number] | string | undefined
   /** Python's `backlog`. Default 128. */
   readonly backlog?: number | undefined
+  /**
+   * Python's `family`, for a listener without `address`: `"AF_UNIX"` listens on a fresh socket
+   * file in the temporary directory (`listener-…`), `"AF_INET"` on `127.0.0.1` and a free port
+   * (the default: Python's default on Unix is `AF_UNIX`). `"AF_PIPE"` is Windows' (a named pipe).
+   * A family the address or the platform does not have fails with `BadArgument`.
+   */
+  readonly family?: "AF_INET" | "AF_UNIX" | "AF_PIPE" | undefined
 }
 
 /**
@@ -157,6 +167,7 @@ export interface ListenOptions extends CommonOptions {
  * @since 0.1.0
  */
 export type ListenAddress<O extends ListenOptions> = O extends { readonly address: string | UnixAddress } ? UnixAddress
+  : O extends { readonly family: "AF_UNIX" | "AF_PIPE" } ? UnixAddress
   : O extends { readonly address: Partial<Address> | readonly [string, number] | undefined } ? Address
   // No `address` at all is TCP; an `address` known only as ListenOptions' union could be either.
   : "address" extends keyof O ? Address | UnixAddress
@@ -185,6 +196,28 @@ const pathOf = (path: string): Where | ConnectionError =>
   path.startsWith("\\\\") && process.platform !== "win32"
     ? badAddress(path, "is a Windows named pipe, which this platform does not have")
     : { path }
+
+let arbitrary = 0
+
+/** Python's `Listener(address, family)`: a missing address is an arbitrary one of the family
+ * (Python's `arbitrary_address`); a family the platform or the address does not have is refused
+ * (Python: ValueError, or the socket's own error for a mismatched address). */
+const withFamily = (family: ListenOptions["family"], address: unknown): Where | ConnectionError => {
+  if (family === undefined) return where(address, true)
+  const windows = process.platform === "win32"
+  const known = family === "AF_INET" || (family === "AF_UNIX" && !windows) || (family === "AF_PIPE" && windows)
+  if (!known) {
+    return new ConnectionError({ reason: "BadArgument", message: `Family ${String(family)} is not recognized.` })
+  }
+  if (address === undefined) {
+    if (family === "AF_INET") return { host: "127.0.0.1", port: 0 }
+    const name = `listener-${process.pid}-${++arbitrary}-${randomBytes(4).toString("hex")}`
+    return { path: family === "AF_PIPE" ? `\\\\.\\pipe\\${name}` : join(tmpdir(), name) }
+  }
+  const w = where(address, true)
+  if (w instanceof ConnectionError || (w.path === undefined) === (family === "AF_INET")) return w
+  return badAddress(address, `is not an ${family} address`)
+}
 
 /** Python's `address_type`, strict: what is neither a path nor a TCP address is an error, never a default. */
 const where = (address: unknown, listening: boolean): Where | ConnectionError => {
@@ -368,7 +401,7 @@ export const listen = <const O extends ListenOptions = {}>(
       if (misplaced !== undefined) {
         return Effect.fail(badAddress({ [misplaced]: (o as Record<string, unknown>)[misplaced] }, "given outside `address`"))
       }
-      const w = where(o.address, true)
+      const w = withFamily(o.family, o.address)
       if (w instanceof ConnectionError) return Effect.fail(w)
       return Effect.tryPromise({
         try: async () => {

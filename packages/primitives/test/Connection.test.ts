@@ -265,6 +265,39 @@ describe("Connection (Listener / Client)", () => {
       }))
     }))
 
+  it.live.skipIf(process.platform === "win32")("Listener(family=...) without an address takes an arbitrary one of that family; binding it twice is AddressInUse (test_multiple_bind)", () =>
+    Effect.gen(function*() {
+      let unixPath = ""
+      yield* Effect.scoped(Effect.gen(function*() {
+        const unix = yield* Connection.listen({ family: "AF_UNIX", authkey: "k" })
+        unixPath = unix.address.path
+        expect(unixPath.startsWith(join(tmpdir(), "listener-"))).toBe(true)
+        expect(statSync(unixPath).isSocket()).toBe(true)
+        const inet = yield* Connection.listen({ family: "AF_INET" })
+        expect(inet.address.host).toBe("127.0.0.1")
+        for (const l of [unix, inet]) {
+          expect((yield* Effect.flip(Connection.listen({ address: l.address }))).reason).toBe("AddressInUse")
+        }
+        const client = yield* Connection.connect(unix.address, { authkey: "k" })
+        const server = yield* Connection.accept(unix)
+        yield* Connection.send(client, 1729)
+        expect(yield* Connection.recv(server)).toBe(1729)
+        // Another listener of the family gets another address.
+        expect((yield* Connection.listen({ family: "AF_UNIX" })).address.path).not.toBe(unixPath)
+      }))
+      expect(existsSync(unixPath)).toBe(false)
+      // A family this platform does not have, or that the address is not of, is refused.
+      const refused = yield* Effect.forEach([
+        { family: "AF_PIPE" },
+        { family: "AF_BLUETOOTH" },
+        { family: "AF_UNIX", address: { port: 0 } },
+        { family: "AF_INET", address: socketPath() }
+      ], (options) => Effect.scoped(Effect.flip(Connection.listen(options as any))))
+      expect(refused.map((e) => e.reason)).toEqual(Array(4).fill("BadArgument"))
+      expect(refused[0]!.message).toBe("Family AF_PIPE is not recognized.")
+      expect(refused[2]!.message).toContain("is not an AF_UNIX address")
+    }))
+
   it.live("a frame above the maximum size ends the connection on the receiver; the sender is refused up front", () =>
     Effect.scoped(Effect.gen(function*() {
       const listener = yield* Connection.listen({ authkey: "k", maxFrameSize: 1024 })
