@@ -168,6 +168,9 @@ describe("Manager: dict and list (CPython test_dict / test_list)", () => {
       const keys = yield* d.iter()
       expect(yield* Manager.collect(keys)).toEqual(["a", 3, "x", "y", "z"])
       expect(yield* keys.next()).toEqual({ done: true, value: undefined })
+      yield* d.set("late", 0)
+      expect(yield* keys.next()).toEqual({ done: true, value: undefined }) // exhausted stays so
+      yield* d.delete("late")
       // ... and, as Python's, an iterator of a dict that changed size fails with RuntimeError
       // (a cleared dict, a key added), again on every later next; a value changed is no change.
       const cleared = yield* d.iter()
