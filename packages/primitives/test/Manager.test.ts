@@ -910,6 +910,18 @@ describe("Manager: async/await facade", () => {
     expect(await ((await ns.getvalue()).l as typeof b).len()).toBe(1)
   })
 
+  it("await using a served Pool terminates it at the block's end, as Python's `with manager.Pool() as p:` (TestSyncManagerTypes.test_pool)", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start()
+    let outside: Awaited<ReturnType<typeof m.Pool>>
+    {
+      await using pool = await m.Pool({ processes: 2 })
+      outside = pool
+      expect(await pool.map(Lean.square, [1, 2, 3])).toEqual([1, 4, 9])
+    }
+    await expect(outside.map(Lean.square, [4])).rejects.toMatchObject({ remoteType: "PoolError" })
+  })
+
   it("a registered generator's proxy is async-iterable (list(baz) of CPython's _TestMyManager)", async () => {
     const { Manager: PManager } = await import("@multiproc/primitives/promise")
     await using m = await PManager.start({ types: { baz: { factory: T.makeRange } } })

@@ -22,6 +22,7 @@ export type Promisified<P> =
     readonly [K in keyof P]: P[K] extends (...args: infer A) => Effect.Effect<infer R, any, any> ? (...args: A) => Promise<R> : P[K]
   }
   & (P extends M.ListProxy<infer A> ? AsyncIterable<A> : P extends M.DictProxy<infer K, any> ? AsyncIterable<K> : P extends M.IteratorProxy<infer A> ? AsyncIterable<A> : unknown)
+  & (P extends M.PoolProxy ? AsyncDisposable : unknown)
 
 const wrapped = new WeakMap<object, object>()
 
@@ -90,6 +91,9 @@ export const promisify = <P extends M.BaseProxy>(proxy: P): Promisified<P> => {
       if (key === Symbol.asyncIterator && (target instanceof M.ListProxy || target instanceof M.DictProxy || target instanceof M.IteratorProxy)) {
         return () => iterate(target)
       }
+      // `await using pool = await manager.Pool()`: Python's `with manager.Pool() as pool:`, whose
+      // exit terminates the served pool.
+      if (key === Symbol.asyncDispose && target instanceof M.PoolProxy) return () => run(target.terminate())
       const v = Reflect.get(target, key, receiver)
       if (typeof v !== "function" || key === "constructor" || key === "toString") return v
       let method = methods.get(key)
