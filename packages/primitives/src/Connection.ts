@@ -3,16 +3,19 @@
  * processes outside the process tree (a remote manager, a service on another machine).
  *
  * - Every connection is authenticated both ways before any message is read: Python 3.12's HMAC
- *   challenge–response (SHA-256, constant-time comparison). A wrong key fails on both sides with
- *   `ConnectionError` reason `AuthenticationError`; nothing an unauthenticated peer sends reaches
- *   the program.
+ *   challenge–response (SHA-256, constant-time comparison; a peer running Python 3.11 or older,
+ *   which answers and challenges with a raw HMAC-MD5, is served as Python 3.12 serves it, so a
+ *   Python program's `Client` / `Listener` with the same key can talk bytes with ours). A wrong
+ *   key fails on both sides with `ConnectionError` reason `AuthenticationError`; nothing an
+ *   unauthenticated peer sends reaches the program.
  * - Messages are length-prefixed frames with a maximum size (64 MiB by default); a bigger frame
  *   ends the connection instead of exhausting memory. Values are encoded with the runtime's data
  *   only codec (msgpackr), never pickle: receiving cannot run code.
  * - Listeners bind `127.0.0.1` unless told otherwise, and an address in use is a clear error.
  * - Addresses are read as Python reads them: a string is a Unix socket path (on Linux, a name
- *   starting with `"\0"` is abstract), `[host, port]` or `{ host, port }` is TCP, and anything
- *   else fails with `BadArgument`. A listener on a path removes its socket file when it closes.
+ *   starting with `"\0"` is abstract; one starting with `\\` is a Windows named pipe, refused
+ *   elsewhere), `[host, port]` or `{ host, port }` is TCP, and anything else fails with
+ *   `BadArgument`. A listener on a path removes its socket file when it closes.
  *
  * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`).
  *
@@ -24,6 +27,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { randomBytes } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Bytes from "./internal/bytes.ts"
 import * as wire from "./internal/wire.ts"
 
@@ -137,6 +143,13 @@ export interface ListenOptions extends CommonOptions {
   readonly address?: Partial<Address> | UnixAddress | readonly [host: string, port: number] | string | undefined
   /** Python's `backlog`. Default 128. */
   readonly backlog?: number | undefined
+  /**
+   * Python's `family`, for a listener without `address`: `"AF_UNIX"` listens on a fresh socket
+   * file in the temporary directory (`listener-…`), `"AF_INET"` on `127.0.0.1` and a free port
+   * (the default: Python's default on Unix is `AF_UNIX`). `"AF_PIPE"` is Windows' (a named pipe).
+   * A family the address or the platform does not have fails with `BadArgument`.
+   */
+  readonly family?: "AF_INET" | "AF_UNIX" | "AF_PIPE" | undefined
 }
 
 /**
@@ -154,6 +167,7 @@ export interface ListenOptions extends CommonOptions {
  * @since 0.1.0
  */
 export type ListenAddress<O extends ListenOptions> = O extends { readonly address: string | UnixAddress } ? UnixAddress
+  : O extends { readonly family: "AF_UNIX" | "AF_PIPE" } ? UnixAddress
   : O extends { readonly address: Partial<Address> | readonly [string, number] | undefined } ? Address
   // No `address` at all is TCP; an `address` known only as ListenOptions' union could be either.
   : "address" extends keyof O ? Address | UnixAddress
@@ -176,17 +190,46 @@ const badAddress = (address: unknown, why = "unrecognized"): ConnectionError =>
     message: `address type of ${show(address)} ${why}: pass a Unix socket path (a string or { path }), or a TCP address ({ host, port } or [host, port])`
   })
 
+/** A path starting with `\\` is a Windows named pipe (Python's `AF_PIPE`): elsewhere Python's
+ * Listener and Client refuse it (ValueError) rather than make a socket file of that name. */
+const pathOf = (path: string): Where | ConnectionError =>
+  path.startsWith("\\\\") && process.platform !== "win32"
+    ? badAddress(path, "is a Windows named pipe, which this platform does not have")
+    : { path }
+
+let arbitrary = 0
+
+/** Python's `Listener(address, family)`: a missing address is an arbitrary one of the family
+ * (Python's `arbitrary_address`); a family the platform or the address does not have is refused
+ * (Python: ValueError, or the socket's own error for a mismatched address). */
+const withFamily = (family: ListenOptions["family"], address: unknown): Where | ConnectionError => {
+  if (family === undefined) return where(address, true)
+  const windows = process.platform === "win32"
+  const known = family === "AF_INET" || (family === "AF_UNIX" && !windows) || (family === "AF_PIPE" && windows)
+  if (!known) {
+    return new ConnectionError({ reason: "BadArgument", message: `Family ${String(family)} is not recognized.` })
+  }
+  if (address === undefined) {
+    if (family === "AF_INET") return { host: "127.0.0.1", port: 0 }
+    const name = `listener-${process.pid}-${++arbitrary}-${randomBytes(4).toString("hex")}`
+    return { path: family === "AF_PIPE" ? `\\\\.\\pipe\\${name}` : join(tmpdir(), name) }
+  }
+  const w = where(address, true)
+  if (w instanceof ConnectionError || (w.path === undefined) === (family === "AF_INET")) return w
+  return badAddress(address, `is not an ${family} address`)
+}
+
 /** Python's `address_type`, strict: what is neither a path nor a TCP address is an error, never a default. */
 const where = (address: unknown, listening: boolean): Where | ConnectionError => {
   if (address === undefined && listening) return { host: "127.0.0.1", port: 0 }
-  if (typeof address === "string") return address.length > 0 ? { path: address } : badAddress(address, "is an empty path")
+  if (typeof address === "string") return address.length > 0 ? pathOf(address) : badAddress(address, "is an empty path")
   let host: unknown, port: unknown
   if (Array.isArray(address) && address.length === 2) [host, port] = address
   else if (typeof address === "object" && address !== null && !Array.isArray(address)) {
     const keys = Object.keys(address)
     if (keys.includes("path")) {
       const path = (address as UnixAddress).path
-      return keys.length === 1 && typeof path === "string" && path.length > 0 ? { path } : badAddress(address)
+      return keys.length === 1 && typeof path === "string" && path.length > 0 ? pathOf(path) : badAddress(address)
     }
     if (!keys.every((k) => k === "host" || k === "port")) return badAddress(address)
     ;({ host, port } = address as Partial<Address>)
@@ -358,7 +401,7 @@ export const listen = <const O extends ListenOptions = {}>(
       if (misplaced !== undefined) {
         return Effect.fail(badAddress({ [misplaced]: (o as Record<string, unknown>)[misplaced] }, "given outside `address`"))
       }
-      const w = where(o.address, true)
+      const w = withFamily(o.family, o.address)
       if (w instanceof ConnectionError) return Effect.fail(w)
       return Effect.tryPromise({
         try: async () => {

@@ -13,14 +13,18 @@
  *   until it arrives. `drop()` frees it at once.
  * - Registered types expose only the methods you list; calling another one is a typed
  *   `NotExposed` error, an exception thrown by the served object arrives as `RemoteError` with its
- *   original type and message, and a method returning a generator gives an iterator proxy.
+ *   original type and message, and a method returning a generator gives an iterator proxy (so
+ *   does a type whose factory is a generator function, Python's `proxytype=IteratorProxy`).
  * - A child process's proxies talk to the manager over a Unix socket of their own (opened on first
  *   use, authenticated with the process tree's key), as Python's proxies do, not through the
  *   parent; threads use the process tree's links.
  * - A manager can also listen on TCP (`address` + `authkey`): other programs `connect` with the
  *   key (mutual HMAC handshake) and use the same proxies.
- * - Better than Python: locks and semaphores held by a process that dies are released; blocking
- *   calls are interruptible; the manager is scoped (it cannot outlive its Scope).
+ * - Better than Python: a Lock or RLock (a Condition's too) held by a process that dies is
+ *   released, where Python's stays locked for ever (its test_lock then releases it from the
+ *   parent, which here fails with RuntimeError); a semaphore's permits are not given back, as in
+ *   Python, since any process may release them. Blocking calls are interruptible; the manager is
+ *   scoped (it cannot outlive its Scope).
  *
  * Python equivalent: `multiprocessing.Manager()`, `multiprocessing.managers.BaseManager`.
  *
@@ -1241,10 +1245,15 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
         }),
         Effect.andThen(
           Effect.ignore(Effect.timeout(transport.request({ op: "shutdown" }), "5 seconds")),
-          Effect.sync(() => {
-            servers.delete(info.serverId)
-            closedServers.add(info.serverId)
-          })
+          Effect.andThen(
+            Effect.sync(() => {
+              servers.delete(info.serverId)
+              closedServers.add(info.serverId)
+            }),
+            // As Python's shutdown, the server's process then exits by itself (exit code 0); the
+            // Scope terminates it only if it has not within a second (Python's shutdown_timeout).
+            Effect.andThen(child.close, Effect.ignore(Effect.timeout(child.exited, "1 second")))
+          )
         )
       )
     )

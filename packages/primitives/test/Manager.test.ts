@@ -165,7 +165,29 @@ describe("Manager: dict and list (CPython test_dict / test_list)", () => {
       expect(copy).toEqual(new Map<unknown, unknown>([["a", 1], [3, "three"], ["x", 1], ["y", 2], ["z", 3]]))
       expect((yield* Effect.flip(d.set({} as any, 1))).remoteType).toBe("TypeError")
       // test_dict_iter: iterating a dict proxy gives its keys.
-      expect(yield* Manager.collect(yield* d.iter())).toEqual(["a", 3, "x", "y", "z"])
+      const keys = yield* d.iter()
+      expect(yield* Manager.collect(keys)).toEqual(["a", 3, "x", "y", "z"])
+      expect(yield* keys.next()).toEqual({ done: true, value: undefined })
+      yield* d.set("late", 0)
+      expect(yield* keys.next()).toEqual({ done: true, value: undefined }) // exhausted stays so
+      yield* d.delete("late")
+      // ... and, as Python's, an iterator of a dict that changed size fails with RuntimeError
+      // (a cleared dict, a key added), again on every later next; a value changed is no change.
+      const cleared = yield* d.iter()
+      yield* d.set("x", 10)
+      expect(yield* cleared.next()).toEqual({ done: false, value: "a" })
+      yield* d.delete("a")
+      const changed = yield* Effect.flip(cleared.next())
+      expect([changed.remoteType, changed.message]).toEqual(["RuntimeError", "dictionary changed size during iteration"])
+      yield* d.set("a", 1)
+      expect((yield* Effect.flip(cleared.next())).remoteType).toBe("RuntimeError")
+      const grown = yield* d.iter()
+      yield* d.set("w", 0)
+      expect((yield* Effect.flip(grown.next())).remoteType).toBe("RuntimeError")
+      const emptied = yield* d.iter()
+      yield* d.clear()
+      expect((yield* Effect.flip(emptied.next())).remoteType).toBe("RuntimeError")
+      yield* d.update([["a", 1]])
       yield* d.delete("a")
       yield* d.clear()
       expect(yield* d.len()).toBe(0)
@@ -572,8 +594,11 @@ describe("Manager: custom registered types", () => {
       expect(Manager.isProxy(child)).toBe(true)
       expect(yield* (child as unknown as Manager.BaseProxy<T.Counter>).call("value")).toBe(50070)
       // A factory that is itself a generator function gives an iterator-like served object.
+      // Its proxy is an IteratorProxy (Python: `register('baz', baz, proxytype=IteratorProxy)`).
       const range = yield* Manager.create(m, "Range", 4)
+      expect(range).toBeInstanceOf(Manager.IteratorProxy)
       expect(yield* range.call("next")).toEqual({ done: false, value: 0 })
+      expect(yield* Manager.collect(range as Manager.IteratorProxy<number>)).toEqual([1, 4, 9])
       const unknown = yield* Effect.flip(Manager.create(m, "Nope"))
       expect(unknown.reason).toBe("UnknownType")
       const probe = yield* Manager.create(m, "Probe")
@@ -599,15 +624,17 @@ describe("Manager: custom registered types", () => {
       expect(yield* (yield* Manager.create<T.Counter>(m, "Counter", 2)).call("value")).toBe(2)
     })))
 
-  it.live("scoped shutdown: the manager's worker is gone and proxies fail with ServerGone", () =>
+  it.live.each(["thread", "process"] as const)("scoped shutdown: the manager's worker exits by itself (exit code 0, as Python's test_mymanager_context_prestarted) and proxies fail with ServerGone (%s)", (backend) =>
     Effect.gen(function*() {
       let child: Child.Child | undefined
       const d = yield* Effect.scoped(Effect.gen(function*() {
-        const m = yield* Manager.make({ backend: "process" })
+        const m = yield* Manager.make({ backend, types: counterType })
         child = m.child
+        expect(yield* (yield* Manager.create<T.Counter>(m, "Counter", 1)).call("value")).toBe(1)
         return yield* Manager.dict(m)
       }))
       expect(child!.isAlive()).toBe(false)
+      expect(child!.exitCode).toBe(0)
       const e = yield* Effect.flip(d.len())
       expect(e.reason).toBe("ServerGone")
     }))
@@ -865,6 +892,42 @@ describe("Manager: async/await facade", () => {
       expect(keys).toEqual(["a", "b"])
     }
     await expect(d.len()).rejects.toMatchObject({ reason: "ServerGone" })
+  })
+
+  it("proxies inside what a call returns are promisified too (CPython test_list: e[:] of a list of lists)", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start()
+    const a = await m.list<unknown>([0, 1]), b = await m.list<unknown>([2])
+    const e = await m.list<unknown>([a, b, 3])
+    const [ea, eb, three] = await e.getvalue() as [typeof a, typeof b, number]
+    await ea.append("hello")
+    expect([await a.getvalue(), await eb.getvalue(), three]).toEqual([[0, 1, "hello"], [2], 3])
+    const d = await m.dict<string, unknown>({ inner: a, n: 1 })
+    const fromItems = (await d.items() as Array<[string, typeof a]>)[0]![1]
+    expect(await fromItems.len()).toBe(3)
+    expect(await ((await d.copy()).get("inner") as typeof a).get(-1)).toBe("hello")
+    const ns = await m.Namespace({ l: b })
+    expect(await ((await ns.getvalue()).l as typeof b).len()).toBe(1)
+  })
+
+  it("await using a served Pool terminates it at the block's end, as Python's `with manager.Pool() as p:` (TestSyncManagerTypes.test_pool)", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start()
+    let outside: Awaited<ReturnType<typeof m.Pool>>
+    {
+      await using pool = await m.Pool({ processes: 2 })
+      outside = pool
+      expect(await pool.map(Lean.square, [1, 2, 3])).toEqual([1, 4, 9])
+    }
+    await expect(outside.map(Lean.square, [4])).rejects.toMatchObject({ remoteType: "PoolError" })
+  })
+
+  it("a registered generator's proxy is async-iterable (list(baz) of CPython's _TestMyManager)", async () => {
+    const { Manager: PManager } = await import("@multiproc/primitives/promise")
+    await using m = await PManager.start({ types: { baz: { factory: T.makeRange } } })
+    const squares: Array<unknown> = []
+    for await (const x of await m.create("baz", 10) as unknown as AsyncIterable<number>) squares.push(x)
+    expect(squares).toEqual(Array.from({ length: 10 }, (_, i) => i * i))
   })
 
   it("Condition(lock) uses the given lock", async () => {

@@ -317,6 +317,9 @@ class Server {
     void (async () => {
       try {
         const obj = await factory(...args)
+        // A factory that gives an iterator (a generator function) is served as one, so its proxy
+        // is an IteratorProxy, as Python's `register(typeid, gen, proxytype=IteratorProxy)`.
+        if (t.exposed === undefined && t.methodToTypeid === undefined && isIterator(obj)) return req.reply(this.registerAs(obj, "Iterator"))
         req.reply(this.register(obj, typeid, t.exposed ?? null, t.methodToTypeid ?? null))
       } catch (e) {
         req.fail(remoteError(e))

@@ -132,9 +132,30 @@ export class SharedDict {
       })()
     this.setMany(entries)
   }
-  /** Python's `iter(d)`: the keys (served as an iterator). */
-  iter() {
-    return this.map.keys()
+  /** Python's `iter(d)`: the keys (served as an iterator). As Python's dict iterator, it fails
+   * with RuntimeError once the dict changed size, and keeps failing (a JavaScript Map's iterator
+   * would silently end after a `clear` or go on with keys added meanwhile); once exhausted, it
+   * stays exhausted whatever the dict does. */
+  iter(): IterableIterator<unknown> {
+    const map = this.map
+    const size = map.size
+    const keys = map.keys()
+    let state: "open" | "changed" | "done" = "open"
+    return {
+      next() {
+        if (state === "done") return { done: true, value: undefined }
+        if (state === "changed" || map.size !== size) {
+          state = "changed"
+          throw pyError("RuntimeError", "dictionary changed size during iteration")
+        }
+        const r = keys.next()
+        if (r.done) state = "done"
+        return r
+      },
+      [Symbol.iterator]() {
+        return this
+      }
+    }
   }
   copy() {
     return new Map(this.map)

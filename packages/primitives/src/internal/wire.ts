@@ -1,6 +1,7 @@
 /**
  * The lean core of `multiprocessing.connection` over TCP or a Unix socket: length-prefixed frames
- * with a maximum frame size, and Python 3.12's mutual HMAC-SHA256 challenge–response. No `effect`
+ * with a maximum frame size, and Python 3.12's mutual HMAC-SHA256 challenge–response (which also
+ * answers and accepts the legacy HMAC-MD5 of Python 3.11 and older, as Python 3.12 does). No `effect`
  * import: the manager server and the Effect API (`Connection.ts`) both build on it.
  *
  * Frame: a 4-byte big-endian length, then that many bytes (Python's `send_bytes` framing for
@@ -228,18 +229,44 @@ export class FrameSocket {
 
 // ---- the handshake ----------------------------------------------------------------------------
 
-const hmac = (key: Buffer, message: Buffer): Buffer => createHmac("sha256", key).update(message).digest()
+const hmac = (digest: string, key: Buffer, message: Buffer): Buffer => createHmac(digest, key).update(message).digest()
 
 const startsWith = (b: Buffer, prefix: Buffer): boolean => b.length >= prefix.length && b.subarray(0, prefix.length).equals(prefix)
 
-/** Sends a challenge and checks the answer; tells the peer WELCOME or FAILURE. */
+/** The digests Python 3.12 accepts in a `{name}` prefix, by Node's names for them. */
+const DIGESTS: Record<string, string> = { md5: "md5", sha256: "sha256", sha384: "sha384", sha3_256: "sha3-256", sha3_384: "sha3-384" }
+/** An unprefixed HMAC-MD5 (16 bytes) or a legacy challenge (20 bytes): Python 3.11 and older. */
+const LEGACY_LENGTHS = [16, 20]
+const MD5_ONLY_MESSAGE_LENGTH = 20
+
+/** Python's `_get_digest_name_and_payload`: the digest a challenge or an answer names (`""` for the
+ * legacy HMAC-MD5 of Python 3.11 and older, which has no prefix) and what follows its prefix. */
+const digestOf = (message: Buffer): [digest: string, payload: Buffer] => {
+  if (LEGACY_LENGTHS.includes(message.length)) return ["", message]
+  if (message[0] === 0x7b) {
+    const curly = message.indexOf(0x7d, 1)
+    const name = curly > 0 && curly < 10 ? message.subarray(1, curly).toString("latin1") : ""
+    if (Object.hasOwn(DIGESTS, name)) return [name, message.subarray(curly + 1)]
+  }
+  throw new WireError("AuthenticationError", "unsupported message length, missing digest prefix, or unsupported digest")
+}
+
+/** Sends a challenge and checks the answer; tells the peer WELCOME or FAILURE. The answer may use
+ * any digest Python accepts (it covers the `{sha256}` prefix, so it cannot be swapped), or be a
+ * legacy peer's raw HMAC-MD5, as Python 3.12's `deliver_challenge` allows. */
 export const deliverChallenge = async (conn: FrameSocket, key: Buffer): Promise<void> => {
   const message = Buffer.concat([DIGEST, randomBytes(MESSAGE_LENGTH)])
   conn.send(Buffer.concat([CHALLENGE, message]))
   const response = await conn.recv()
-  const expected = Buffer.concat([DIGEST, hmac(key, message)])
-  // Lengths are public; the digest comparison is constant-time.
-  const ok = response.length === expected.length && timingSafeEqual(response, expected)
+  let ok = false
+  try {
+    const [digest, mac] = digestOf(response)
+    const expected = hmac(DIGESTS[digest || "md5"]!, key, message)
+    // Lengths are public; the digest comparison is constant-time.
+    ok = mac.length === expected.length && timingSafeEqual(mac, expected)
+  } catch {
+    // an answer of no known form is a wrong one
+  }
   if (!ok) {
     try {
       conn.send(FAILURE)
@@ -251,15 +278,18 @@ export const deliverChallenge = async (conn: FrameSocket, key: Buffer): Promise<
   conn.send(WELCOME)
 }
 
-/** Answers the peer's challenge; fails unless the peer welcomes the answer. */
+/** Answers the peer's challenge; fails unless the peer welcomes the answer. A prefixed challenge
+ * is answered with its digest, prefixed; a legacy one (Python 3.11 and older) with a raw HMAC-MD5,
+ * as Python 3.12's `answer_challenge` does. */
 export const answerChallenge = async (conn: FrameSocket, key: Buffer): Promise<void> => {
   const challenge = await conn.recv()
   if (!startsWith(challenge, CHALLENGE)) {
     throw new WireError("AuthenticationError", "protocol error: expected a challenge")
   }
   const message = challenge.subarray(CHALLENGE.length)
-  if (!startsWith(message, DIGEST)) throw new WireError("AuthenticationError", "unsupported digest (only sha256 is accepted)")
-  conn.send(Buffer.concat([DIGEST, hmac(key, message)]))
+  if (message.length < MD5_ONLY_MESSAGE_LENGTH) throw new WireError("AuthenticationError", `challenge too short: ${message.length} bytes`)
+  const [digest] = digestOf(message)
+  conn.send(digest === "" ? hmac("md5", key, message) : Buffer.concat([Buffer.from(`{${digest}}`), hmac(DIGESTS[digest]!, key, message)]))
   const verdict = await conn.recv()
   if (!verdict.equals(WELCOME)) throw new WireError("AuthenticationError", "digest sent was rejected")
 }

@@ -22,6 +22,7 @@ export type Promisified<P> =
     readonly [K in keyof P]: P[K] extends (...args: infer A) => Effect.Effect<infer R, any, any> ? (...args: A) => Promise<R> : P[K]
   }
   & (P extends M.ListProxy<infer A> ? AsyncIterable<A> : P extends M.DictProxy<infer K, any> ? AsyncIterable<K> : P extends M.IteratorProxy<infer A> ? AsyncIterable<A> : unknown)
+  & (P extends M.PoolProxy ? AsyncDisposable : unknown)
 
 const wrapped = new WeakMap<object, object>()
 
@@ -35,8 +36,37 @@ async function* iterate(proxy: M.ListProxy | M.DictProxy | M.IteratorProxy): Asy
   }
 }
 
-/** A proxy returned by a call (a nested container) is promisified too. */
-const promisifyResult = (x: unknown): unknown => x instanceof M.BaseProxy ? promisify(x) : x
+/** A proxy returned by a call (a nested container) is promisified too, also inside the arrays,
+ * Maps and plain objects a call returns (`getvalue()` of a list of lists, a dict's `items()`), as
+ * Python's `l[:]` gives proxies that work as such. The result is the caller's own decoded copy, so
+ * it is changed in place; a primitive result costs one `typeof`. */
+const promisifyResult = (x: unknown): unknown => {
+  if (typeof x !== "object" || x === null) return x
+  if (x instanceof M.BaseProxy) return promisify(x)
+  promisifyInside(x, new Set())
+  return x
+}
+
+const promisifyInside = (x: object, seen: Set<object>): void => {
+  if (seen.has(x)) return
+  seen.add(x)
+  const one = (v: unknown): unknown => {
+    if (typeof v !== "object" || v === null) return v
+    if (v instanceof M.BaseProxy) return promisify(v)
+    promisifyInside(v, seen)
+    return v
+  }
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) x[i] = one(x[i])
+  } else if (x instanceof Map) {
+    // Keys are never proxies (a served dict refuses unhashable keys); values may be.
+    for (const [k, v] of x) x.set(k, one(v))
+  } else {
+    const proto = Object.getPrototypeOf(x)
+    if (proto !== Object.prototype && proto !== null) return
+    for (const k of Object.keys(x)) (x as Record<string, unknown>)[k] = one((x as Record<string, unknown>)[k])
+  }
+}
 
 /**
  * Turns an Effect proxy into one whose methods return promises (it still crosses processes: the
@@ -61,6 +91,9 @@ export const promisify = <P extends M.BaseProxy>(proxy: P): Promisified<P> => {
       if (key === Symbol.asyncIterator && (target instanceof M.ListProxy || target instanceof M.DictProxy || target instanceof M.IteratorProxy)) {
         return () => iterate(target)
       }
+      // `await using pool = await manager.Pool()`: Python's `with manager.Pool() as pool:`, whose
+      // exit terminates the served pool.
+      if (key === Symbol.asyncDispose && target instanceof M.PoolProxy) return () => run(target.terminate())
       const v = Reflect.get(target, key, receiver)
       if (typeof v !== "function" || key === "constructor" || key === "toString") return v
       let method = methods.get(key)
