@@ -132,20 +132,7 @@ describe("Connection (Listener / Client)", () => {
       })))
       const result = yield* Effect.promise(async () => {
         const socket = net.connect({ host: "127.0.0.1", port: listener.address.port })
-        const frames: Array<Buffer> = []
-        let buf = Buffer.alloc(0)
-        const waiters: Array<(b: Buffer) => void> = []
-        socket.on("data", (c) => {
-          buf = Buffer.concat([buf, c])
-          while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
-            const f = buf.subarray(4, 4 + buf.readUInt32BE(0))
-            buf = buf.subarray(4 + f.length)
-            const w = waiters.shift()
-            if (w) w(f)
-            else frames.push(f)
-          }
-        })
-        const next = () => new Promise<Buffer>((r) => frames.length ? r(frames.shift()!) : waiters.push(r))
+        const next = frames(socket)
         await new Promise((r) => socket.once("connect", r))
         const challenge = await next()
         expect(challenge.subarray(0, 11).toString()).toBe("#CHALLENGE#")
