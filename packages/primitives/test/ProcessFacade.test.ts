@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { activeChildren, cpuCount, currentProcess, parentProcess, Process } from "@multiproc/primitives/promise"
+import { activeChildren, cpuCount, currentProcess, parentProcess, Process, Queue } from "@multiproc/primitives/promise"
+import * as S from "./fixtures/process-subclasses.ts"
 import * as T from "./fixtures/tasks.ts"
 
 describe("Process facade (async/await)", () => {
@@ -72,5 +73,59 @@ describe("Process facade (async/await)", () => {
     expect(currentProcess().name).toBe("MainProcess")
     expect(parentProcess()).toBeUndefined()
     expect(cpuCount()).toBeGreaterThan(0)
+  })
+})
+
+describe("Process facade subclasses (class P(Process): def run(self))", () => {
+  for (const backend of ["thread", "process"] as const) {
+    it(`runs the overridden run() with the instance's fields, a Queue among them (${backend})`, async () => {
+      const q = new Queue<number>()
+      const p = new S.Doubler(21, q, { backend })
+      expect(p.name).toMatch(/^Process-\d+$/)
+      await p.start()
+      expect(await q.get()).toBe(42)
+      expect(await p.join()).toBe(0)
+      expect(p.exitCode).toBe(0)
+      expect(await p.result()).toBe(42)
+    })
+
+    it(`this.name, this.pid, this.daemon describe the child; run() throwing gives exitcode 1 (${backend})`, async () => {
+      const p = new S.Introspect(backend)
+      await p.start()
+      const seen = await p.result() as any
+      expect(seen).toMatchObject({ name: "Introspector", daemon: true, alive: true, exitCode: undefined, tag: "x", own: ["tag"] })
+      expect(seen.pid).toBe(backend === "process" ? p.pid : process.pid)
+
+      const f = new S.Failing(backend)
+      await f.start()
+      expect(await f.join()).toBe(1)
+      await expect(f.result()).rejects.toThrow("run failed")
+    })
+  }
+
+  it("the class is found by its name among the module's exports; an unexported one fails with a resolution error", async () => {
+    const a = new S.RenamedAliased()
+    await a.start()
+    expect(await a.result()).toBe("aliased")
+
+    const h = S.makeHidden()
+    await h.start()
+    expect(await h.join()).toBe(1)
+    const e = await h.result().catch((e) => e)
+    expect(e).toMatchObject({ _tag: "ProcessError", reason: "InvalidArgument" })
+    expect(e.message).toMatch(/^cannot resolve class "Hidden" in file:.*process-subclasses\.ts: no exported Process subclass by that name/)
+  })
+
+  it("typed errors: neither target nor run(), no module, a field that cannot cross (start() rejects, unstarted)", async () => {
+    expect(() => new Process({} as any)).toThrow(expect.objectContaining({ reason: "InvalidArgument", message: expect.stringMatching(/needs a target/) }))
+    expect(() => new S.NoModule()).toThrow(expect.objectContaining({ reason: "InvalidArgument", message: expect.stringMatching(/NoModule overrides run\(\): pass \{ module: import.meta \}/) }))
+    const bad = new S.Unsendable()
+    await expect(bad.start()).rejects.toMatchObject({ _tag: "SerializationError", path: "fields.f" })
+    expect(bad.isAlive()).toBe(false)
+    await expect(bad.join()).rejects.toMatchObject({ reason: "NotStarted" })
+    // Fixed, it starts: the failed start left it unstarted.
+    bad.f = undefined
+    await bad.start()
+    expect(await bad.result()).toBe("no f")
   })
 })
