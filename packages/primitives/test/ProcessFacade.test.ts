@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { activeChildren, cpuCount, currentProcess, parentProcess, Process, Queue } from "@multiproc/primitives/promise"
+import { activeChildren, cpuCount, currentProcess, Lock, parentProcess, Process, Queue } from "@multiproc/primitives/promise"
 import * as S from "./fixtures/process-subclasses.ts"
 import * as T from "./fixtures/tasks.ts"
 
@@ -89,6 +89,15 @@ describe("Process facade subclasses (class P(Process): def run(self))", () => {
       expect(await p.result()).toBe(42)
     })
 
+    it(`a Lock field is the parent's lock; super.run() runs the target (${backend})`, async () => {
+      const lock = new Lock()
+      await lock.acquire()
+      const p = new S.Guarded(lock, backend)
+      await p.start()
+      expect(await p.result()).toEqual({ got: false, target: 49 })
+      await lock.release()
+    })
+
     it(`this.name, this.pid, this.daemon describe the child; run() throwing gives exitcode 1 (${backend})`, async () => {
       const p = new S.Introspect(backend)
       await p.start()
@@ -117,6 +126,7 @@ describe("Process facade subclasses (class P(Process): def run(self))", () => {
   })
 
   it("typed errors: neither target nor run(), no module, a field that cannot cross (start() rejects, unstarted)", async () => {
+    expect(new Process({ target: T.square, args: [6] }).run()).toBe(36) // Python's p.run(): the target, here
     expect(() => new Process({} as any)).toThrow(expect.objectContaining({ reason: "InvalidArgument", message: expect.stringMatching(/needs a target/) }))
     expect(() => new S.NoModule()).toThrow(expect.objectContaining({ reason: "InvalidArgument", message: expect.stringMatching(/NoModule overrides run\(\): pass \{ module: import.meta \}/) }))
     const bad = new S.Unsendable()
