@@ -113,20 +113,24 @@ interface Msg {
   readonly end: number
   readonly x?: unknown
   readonly ms?: number
+  /** `claim` from another OS process: the kernel port that hears when the other end is closed. */
+  readonly port?: number
 }
 
 const Protocol = Schema.Struct({
   op: Schema.Literals(["send", "sendBytes", "put", "sync", "recv", "poll", "hold", "claim", "release"]),
   end: Schema.Number,
   x: Schema.optionalKey(Schema.Unknown),
-  ms: Schema.optionalKey(Schema.Number)
+  ms: Schema.optionalKey(Schema.Number),
+  port: Schema.optionalKey(Schema.Number)
 })
 
 let tokens = 0
 const newToken = () => `${kernel.self.address}#${kernel.self.pid}#${++tokens}`
 
-// Decoded copies that are dropped without close release their hold when collected.
-const collected = new FinalizationRegistry<{ readonly ref: Actor.ActorRef<Msg>; readonly id: string; readonly end: number; readonly token: string }>((h) => {
+// Decoded copies that are dropped without close release their hold (and their port) when collected.
+const collected = new FinalizationRegistry<{ readonly ref: Actor.ActorRef<Msg>; readonly id: string; readonly end: number; readonly token: string; readonly port: number | undefined }>((h) => {
+  if (h.port !== undefined) kernel.closePort(h.port)
   if (released.has(h.token)) return
   released.add(h.token)
   control(h.ref, h.id, { op: "release", end: h.end, x: h.token })
@@ -158,6 +162,10 @@ export class ConnectionImpl implements Connection {
   /** The shared rings, when this thread shares memory with the pipe's home. */
   readonly channel: Channel | undefined
   closed = false
+  /** In another OS process than the home: the port that hears when the other end is closed
+   * (then `peerClosed`), so a send there fails with `BrokenPipe` as Python's does. */
+  notices: number | undefined
+  peerClosed = false
   constructor(id: string, ref: Actor.ActorRef<Msg>, end: number, readable: boolean, writable: boolean, token: string, channel: Channel | undefined) {
     this.id = id
     this.ref = ref
@@ -197,8 +205,16 @@ registerCustom<ConnectionImpl>({
   decode: (p: [string, string, number, number, boolean, boolean, string, SharedArrayBuffer | null]) => {
     const channel = p[7] ? channelOf(p[0], p[7], { address: p[1], port: p[2] }) : undefined
     const c = new ConnectionImpl(p[0], { address: p[1], port: p[2] }, p[3], p[4], p[5], p[6], channel)
-    control(c.ref, c.id, { op: "claim", end: c.end, x: c.token })
-    collected.register(c, { ref: c.ref, id: c.id, end: c.end, token: c.token }, c)
+    if (!channel && c.writable) {
+      // (A weak reference: the port must not keep a dropped connection from being collected.)
+      const self = new WeakRef(c)
+      c.notices = kernel.openPort(() => {
+        const x = self.deref()
+        if (x) x.peerClosed = true
+      })
+    }
+    control(c.ref, c.id, c.notices === undefined ? { op: "claim", end: c.end, x: c.token } : { op: "claim", end: c.end, x: c.token, port: c.notices })
+    collected.register(c, { ref: c.ref, id: c.id, end: c.end, token: c.token, port: c.notices }, c)
     return c
   }
 })
@@ -784,9 +800,27 @@ class Core {
     Atomics.store(this.ch.w, HOLDERLESS + end, none)
     this.ch.ring(0)
     this.ch.ring(1)
+    if (none === 1) for (const token of this.holders[1 - end]!.keys()) this.notifyClosed(1 - end, token)
+  }
+
+  /** Ports of holders in other OS processes, by token (see `ConnectionImpl.notices`). */
+  private readonly notices = new Map<string, number>()
+
+  /** Tells the holder `token` of `end`, if it is in another OS process, that the other end is closed. */
+  private notifyClosed(end: number, token: string): void {
+    const port = this.notices.get(token)
+    const at = this.holders[end]!.get(token)
+    if (port === undefined || at == null) return
+    this.notices.delete(token)
+    try {
+      kernel.send(at, port, 1)
+    } catch {
+      // that process is gone
+    }
   }
 
   release(end: number, token: string): void {
+    this.notices.delete(token)
     if (!this.holders[end]!.delete(token)) return
     this.holdersChanged(end)
   }
@@ -837,6 +871,10 @@ class Core {
       }
       case "claim":
         this.holders[end]!.set(m.x as string, req.from)
+        if (typeof m.port === "number") {
+          this.notices.set(m.x as string, m.port)
+          if (this.ch.holderless(1 - end)) this.notifyClosed(end, m.x as string)
+        }
         return this.holdersChanged(end)
       case "release":
         return this.release(end, m.x as string)
@@ -998,6 +1036,7 @@ const sendMessage = (conn: Connection, value: unknown, raw: boolean): Effect.Eff
       ch.send(c.end, bytes)
       return Effect.void
     }
+    if (c.peerClosed) return Effect.fail(error("BrokenPipe", "the other end is closed"))
     return Effect.catchTag(Actor.tell(c.ref, { op: raw ? "sendBytes" : "send", end: c.end, x: value }), "SerializationError", (e) => Effect.fail(e))
   })
 
@@ -1171,6 +1210,7 @@ export const close = (conn: Connection): Effect.Effect<void> =>
     const c = impl(conn)
     if (c.closed) return
     c.closed = true
+    if (c.notices !== undefined) kernel.closePort(c.notices)
     collected.unregister(c)
     if (released.has(c.token)) return
     released.add(c.token)

@@ -147,6 +147,17 @@ describe.each(backends)("Pipe across processes (%s backend)", (backend) => {
       expect(yield* Process.result(p)).toBe(messages.length)
     })))
 
+  it.live("a send to an end nobody holds any more fails with BrokenPipe, as Python's BrokenPipeError", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const [r, w] = yield* Pipe.make()
+      const [goOut, goIn] = yield* Pipe.make()
+      const p = yield* Process.make({ target: T.sendWhenTold, args: [w, goIn], backend })
+      yield* Process.start(p)
+      yield* Pipe.close(r)
+      yield* Pipe.send(goOut, "go")
+      expect(yield* Process.result(p)).toBe("BrokenPipe")
+    })))
+
   it.live("a connection as the argument of a Pool task: echoed until the parent closes its end", () =>
     Effect.scoped(Effect.gen(function*() {
       const [a, b] = yield* Pipe.make()
