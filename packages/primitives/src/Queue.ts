@@ -355,13 +355,16 @@ interface Msg {
   readonly x?: unknown
   readonly block?: boolean
   readonly ms?: number
+  /** A producer's first `put` from another OS process: the kernel port that hears of a shutdown. */
+  readonly port?: number
 }
 
 const Protocol = Schema.Struct({
   op: Schema.Literals(["put", "putOne", "get", "getMany", "ack", "sync", "size", "taskDone", "join"]),
   x: Schema.optionalKey(Schema.Unknown),
   block: Schema.optionalKey(Schema.Boolean),
-  ms: Schema.optionalKey(Schema.Number)
+  ms: Schema.optionalKey(Schema.Number),
+  port: Schema.optionalKey(Schema.Number)
 })
 
 /**
@@ -746,10 +749,22 @@ class Core {
     for (let i = items.length - 1; i >= 0; i--) this.buffer.unshift(items[i])
   }
 
+  /** Producers in other OS processes, by address: the port each listens on for a shutdown. */
+  private readonly remoteProducers = new Map<string, number>()
+
   shutdown(): void {
     if (this.closed) return
     this.closed = true
     cores.delete(this.id)
+    // Their puts are tells: without a word they would vanish from here on.
+    for (const [at, port] of this.remoteProducers) {
+      try {
+        kernel.send(at, port, 1)
+      } catch {
+        // that process is gone
+      }
+    }
+    this.remoteProducers.clear()
     Atomics.store(this.ctrl, SHUT, 1)
     Atomics.add(this.ctrl, BELL, 1)
     Atomics.notify(this.ctrl, BELL)
@@ -769,6 +784,7 @@ class Core {
     this.drain()
     switch (m.op) {
       case "put":
+        if (typeof m.port === "number") this.remoteProducers.set(req.from, m.port)
         this.enqueueBatch(m.x as Uint8Array)
         this.pump()
         // (a no-op for the usual tell; a producer's first batch is a request)
@@ -924,7 +940,14 @@ class Producer {
     this.sent++
     if (!this.ctrl && !this.probe) {
       const probe: NonNullable<Producer["probe"]> = this.probe = { ok: undefined, waiters: [] }
-      Actor.askUnsafe(this.q.ref, { op: "put", x: batch }, (ok) => {
+      // The owner tells this port if it shuts the queue down while this process still puts.
+      const self = new WeakRef(this)
+      const port = kernel.openPort(() => {
+        const producer = self.deref()
+        if (producer) producer.ownerGone = true
+      })
+      producerPorts.register(this, port)
+      Actor.askUnsafe(this.q.ref, { op: "put", x: batch, port }, (ok) => {
         if (!ok) this.ownerGone = true
         probe.ok = ok
         for (const w of probe.waiters.splice(0)) w()
@@ -954,6 +977,9 @@ class Producer {
     })
   }
 }
+
+/** A producer's shutdown port is closed with it. */
+const producerPorts = new FinalizationRegistry<number>((port) => kernel.closePort(port))
 
 /** Whether this process's next put into the queue is its first from another OS process. */
 const firstPut = (producer: Producer): boolean => !producer.ctrl && !producer.probe

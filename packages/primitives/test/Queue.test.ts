@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Pool, Process, Queue } from "@multiproc/primitives"
 import * as PQ from "@multiproc/primitives/promise"
-import { Effect, Fiber, Schema, Stream } from "effect"
+import { Effect, Exit, Fiber, Schema, Scope, Stream } from "effect"
 import * as fc from "fast-check"
 import * as T from "./fixtures/queue-tasks.ts"
 
@@ -247,6 +247,19 @@ describe.each(backends)("Queue across processes (%s backend)", (backend) => {
       expect((yield* Effect.flip(Queue.put(q, 2))).reason).toBe("Unavailable")
       expect((yield* Effect.flip(Queue.put(q, 3))).reason).toBe("Unavailable")
       expect((yield* Effect.flip(Queue.get(q, { timeout: 1000 }))).reason).toBe("Unavailable")
+    })))
+
+  it.live("a child's puts into a queue its owner has shut down fail with Unavailable (not lost), also after earlier puts", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const go = yield* Queue.make<string>()
+      const scope = yield* Scope.make()
+      const q = yield* Scope.provide(scope)(Queue.make<number>())
+      const p = yield* Process.make({ target: T.putWaitPut, args: [q, go], backend })
+      yield* Process.start(p)
+      expect(yield* Queue.get(q)).toBe(1)
+      yield* Scope.close(scope, Exit.void)
+      yield* Queue.put(go, "go")
+      expect(yield* Process.result(p)).toBe("Unavailable")
     })))
 
   it.live("a child consumes what the parent puts; bounded put from a child gets Full; unserialisable put in a child", () =>
