@@ -2,15 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Condition, Lock, Process, Semaphore } from "@multiproc/primitives"
 import { Condition as PCondition } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
-import { execFile } from "node:child_process"
+import { runProgram } from "./program.ts"
 import * as T from "./fixtures/sync-tasks.ts"
 
-/** Runs fixtures/sync-daemon-main.ts as a program; its lines of output. */
-const runMain = (what: string, backend: string) =>
-  new Promise<{ stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [new URL("./fixtures/sync-daemon-main.ts", import.meta.url).pathname, what, backend], { timeout: 45_000 }, (_error, stdout, stderr) =>
-      resolve({ stdout, stderr }))
-  })
+/** Runs fixtures/sync-daemon-main.ts as a program. */
+const runMain = (what: string, backend: string) => runProgram("sync-daemon-main.ts", [what, backend], 45_000)
 
 describe("Condition", () => {
   it.live("the default lock is an RLock; wait(timeout) gives false; wait and notify need the lock", () =>

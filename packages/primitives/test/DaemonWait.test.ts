@@ -2,13 +2,9 @@
 // will satisfy stays alive until it is satisfied, as Python's blocked main thread does (daemonic
 // children do not keep Node's event loop alive; the wait itself must).
 import { describe, expect, it } from "vitest"
-import { execFile } from "node:child_process"
+import { runProgram } from "./program.ts"
 
-const run = (backend: string) =>
-  new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
-    execFile(process.execPath, [new URL("./fixtures/daemon-wait-main.ts", import.meta.url).pathname, backend], { timeout: 45_000 }, (error, stdout, stderr) =>
-      resolve({ stdout, stderr, code: error ? Number((error as any).code ?? 1) : 0 }))
-  })
+const run = (backend: string) => runProgram("daemon-wait-main.ts", [backend], 45_000)
 
 describe("waiting on a daemonic child keeps the program alive", () => {
   it.each(["thread", "process"])("get, join, recv, poll, wait, Event.wait, Process.join and result return what the child did (%s)", async (backend) => {

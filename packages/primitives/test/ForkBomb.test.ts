@@ -2,17 +2,11 @@
 // `if (import.meta.main)`) fails in the child with a clear error instead of starting processes
 // without end.
 import { describe, expect, it } from "vitest"
-import { execFile } from "node:child_process"
-
-const run = (file: string, ...args: Array<string>) =>
-  new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
-    execFile(process.execPath, [new URL(file, import.meta.url).pathname, ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ stdout, stderr, code: error ? Number((error as any).code ?? 1) : 0 }))
-  })
+import { runProgram } from "./program.ts"
 
 describe("no fork bomb", () => {
   it.each(["thread", "process"])("an unguarded program's child fails at import, exit code 1 (%s)", async (backend) => {
-    const r = await run("./fixtures/fork-bomb.ts", backend)
+    const r = await runProgram("fork-bomb.ts", [backend])
     expect(r.stdout).toBe("")
     expect(r.code).toBe(1)
     expect(r.stderr).toContain("Process Process-1:")
@@ -21,7 +15,7 @@ describe("no fork bomb", () => {
   })
 
   it("an unguarded program's pool works; the pools its workers would start fail", async () => {
-    const r = await run("./fixtures/fork-bomb-pool.ts")
+    const r = await runProgram("fork-bomb-pool.ts")
     expect(r.stderr).toBe("")
     expect(r.code).toBe(0)
     const lines = r.stdout.split("\n").filter(Boolean)

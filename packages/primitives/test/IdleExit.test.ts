@@ -1,13 +1,9 @@
 // Unclosed pools and managers do not keep a program alive (Python terminates them at exit), but
 // work in flight does, and what pool workers printed is not lost at exit.
 import { describe, expect, it } from "vitest"
-import { execFile } from "node:child_process"
+import { runProgram } from "./program.ts"
 
-const run = (backend: string) =>
-  new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
-    execFile(process.execPath, [new URL("./fixtures/idle-exit-main.ts", import.meta.url).pathname, backend], { timeout: 45_000 }, (error, stdout, stderr) =>
-      resolve({ stdout, stderr, code: error ? Number((error as any).code ?? 1) : 0 }))
-  })
+const run = (backend: string) => runProgram("idle-exit-main.ts", [backend], 45_000)
 
 describe("idle pool and manager workers", () => {
   it.each(["thread", "process"])("a program with an unclosed Pool and Manager ends when main is done (%s)", async (backend) => {

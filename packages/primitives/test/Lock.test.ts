@@ -4,15 +4,11 @@ import { Lock as PLock, RLock as PRLock } from "@multiproc/primitives/promise"
 import { Effect, Fiber } from "effect"
 import * as P from "../src/internal/permits.ts"
 import { inspect } from "node:util"
-import { execFile } from "node:child_process"
+import { runProgram } from "./program.ts"
 import * as T from "./fixtures/sync-tasks.ts"
 
-/** Runs fixtures/sync-daemon-main.ts as a program; its output. */
-const runMain = (what: string, backend: string) =>
-  new Promise<{ stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [new URL("./fixtures/sync-daemon-main.ts", import.meta.url).pathname, what, backend], { timeout: 45_000 }, (_error, stdout, stderr) =>
-      resolve({ stdout, stderr }))
-  })
+/** Runs fixtures/sync-daemon-main.ts as a program. */
+const runMain = (what: string, backend: string) => runProgram("sync-daemon-main.ts", [what, backend], 45_000)
 
 const backends = ["thread", "process"] as const
 

@@ -1,20 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { execFile } from "node:child_process"
+import { runProgram } from "./program.ts"
 
-const runProgram = (file: string, ...args: Array<string>) =>
-  Effect.promise(() =>
-    new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-      execFile(process.execPath, [new URL(file, import.meta.url).pathname, ...args], { timeout: 120_000 }, (error, stdout, stderr) =>
-        resolve({ stdout, stderr, code: error ? (error as any).code ?? 1 : 0 })
-      )
-    })
-  )
+const run = (file: string, ...args: Array<string>) => Effect.promise(() => runProgram(file, args, 120_000))
 
 describe("Logging", () => {
   it.live.each(["thread", "process"])("log_to_stderr: lifecycle records of every process, annotated with its name (%s)", (backend) =>
     Effect.gen(function*() {
-      const { stdout, stderr, code } = yield* runProgram("./fixtures/logging-main.ts", backend)
+      const { stdout, stderr, code } = yield* run("logging-main.ts", backend)
       expect(code).toBe(0)
       expect(stdout.split("\n").filter(Boolean).sort()).toEqual(["10", "foxtrot", "tango"])
       const lines = stderr.split("\n").filter(Boolean)
@@ -34,7 +27,7 @@ describe("Logging", () => {
 
   it.live("Logging.layer sends child records through Effect's logger with processName", () =>
     Effect.gen(function*() {
-      const { stderr, code } = yield* runProgram("./fixtures/logging-effect.ts")
+      const { stderr, code } = yield* run("logging-effect.ts")
       expect(code).toBe(0)
       expect(stderr).toContain("[INFO/MainProcess] from the parent")
       expect(stderr).toContain("[WARNING/Worker-A] from the child")
