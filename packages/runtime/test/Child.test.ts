@@ -133,11 +133,20 @@ describe.each(backends)("Child (%s backend)", (backend) => {
           yield* child.call(L.sleep, [150])
           return performance.eventLoopUtilization(before)
         })
-      const a = yield* use(polling)
-      const b = yield* use(quiet)
-      expect(a.active).toBeGreaterThanOrEqual(30)
-      expect(a.idle).toBeGreaterThanOrEqual(50)
-      expect(b.active).toBeLessThan(25)
+      // A loaded machine can make a sleeping loop look busy, or keep a polling one from
+      // reaching its sleep in time (seen once at load average 9: no idle time at all), never
+      // make a polling loop look idle while it polls: three tries.
+      let pollingIdle = 0
+      let quietActive = Infinity
+      for (let attempt = 0; attempt < 3 && (pollingIdle < 50 || quietActive >= 25); attempt++) {
+        const a = yield* use(polling)
+        const b = yield* use(quiet)
+        expect(a.active).toBeGreaterThanOrEqual(30)
+        pollingIdle = a.idle
+        quietActive = b.active
+      }
+      expect(pollingIdle).toBeGreaterThanOrEqual(50)
+      expect(quietActive).toBeLessThan(25)
     })))
 
   it.live("values cross both ways exactly", () =>
