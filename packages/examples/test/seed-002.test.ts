@@ -26,7 +26,7 @@ describe("seed 002: multiprocessing python package", () => {
       `parent process: ${process.pid}`,
       `process id: ${r.pid}`,
       "function f",
-      "module name: __mp_main__",
+      "module name: __main__", // as with Python's fork, the seed's start method
       `parent process: ${r.pid}`,
       expect.stringMatching(/^process id: \d+$/),
       "hello bob"

@@ -235,6 +235,22 @@ const internalOf = <A, E>(p: Process<A, E>): Internal<A, E> => internals.get(p)!
 
 const children = new Set<Process<any, any>>()
 
+/** Per Scope, the processes started in it; once it closes, those still running at that moment.
+ * Python's exit handler lists `active_children()` once, then logs "calling join()" for and joins
+ * each of them, even one that ends while an earlier one is joined: the finalizers decide from the
+ * list taken when the first of them runs. */
+const startedIn = new WeakMap<Scope.Scope, Set<Process<any, any>>>()
+const runningAtClose = new WeakMap<Scope.Scope, Set<Process<any, any>>>()
+/** Whether `p` (started in `scope`) was running when the scope's first process finalizer ran. */
+const wasRunningAtClose = (scope: Scope.Scope, p: Process<any, any>): boolean => {
+  let running = runningAtClose.get(scope)
+  if (running === undefined) {
+    running = new Set([...startedIn.get(scope) ?? []].filter((q) => q.isAlive() || internalOf(q).child === undefined))
+    runningAtClose.set(scope, running)
+  }
+  return running.has(p)
+}
+
 class ProcessImpl<A, E> implements Process<A, E> {
   name: string
   readonly daemon: boolean
@@ -343,6 +359,8 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError 
     }
     i.state = "started"
     const scope = yield* Effect.scope
+    const started = startedIn.get(scope) ?? new Set()
+    startedIn.set(scope, started.add(p))
     const spawned = yield* Deferred.make<Child.Child, ProcessError | Codec.SerializationError>()
     const run = Effect.scoped(Effect.gen(function*() {
       const child = yield* Child.spawn({
@@ -406,11 +424,12 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError 
     // Runs before the fiber's own interruption (finalizers run in reverse order).
     yield* Scope.addFinalizerExit(scope, (exit) =>
       Effect.gen(function*() {
-        if (!p.isAlive() && i.child !== undefined) return
+        if (!wasRunningAtClose(scope, p)) return
         if (p.daemon || Exit.isFailure(exit)) yield* Fiber.interrupt(fiber)
         else {
           kernel.log(20, `calling join() for process ${p.name}`)
-          yield* Fiber.await(fiber)
+          // Held: the child may not keep the event loop alive (see `joinAtExitUnsafe`).
+          yield* whileWaiting(Fiber.await(fiber))
         }
       })
     )
@@ -427,6 +446,28 @@ export const start = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError 
       )
     )
   })
+
+/**
+ * Lets the event loop exit while `p` runs, as a daemonic child's does, for an owner that joins it
+ * when the program is done: the async/await facade closes its Scope at 'beforeExit' (Node's
+ * "nothing left to do"), and a running child that keeps the loop alive would put that moment
+ * after the child's end. Unref'd, 'beforeExit' comes when the main program is done, where Python's
+ * exit handler runs (it logs "calling join() for process …" and joins the children still alive).
+ * Waits on `p` hold the loop themselves.
+ *
+ * Python equivalent: none (the main thread's end).
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * declare const p: Process.Process
+ * Process.joinAtExitUnsafe(p) // after `start`, in a Scope closed when the program is done
+ * ```
+ * @internal
+ */
+export const joinAtExitUnsafe = <A, E>(p: Process<A, E>): void => {
+  internalOf(p).child?.unref()
+}
 
 const requireStarted = <A, E>(p: Process<A, E>): Effect.Effect<Internal<A, E>, ProcessError> => {
   const i = internalOf(p)

@@ -14,3 +14,12 @@ describe("waiting on a daemonic child keeps the program alive", () => {
     expect(r.stdout.split("\n").filter(Boolean)).toEqual(["get item", "join joined", "recv message", "poll true", "wait 1 0", "event true 0", "result message 0"])
   }, 60_000)
 })
+
+describe("a call answered by a running child keeps the program alive", () => {
+  it.each([["thread", ""], ["process", ""], ["thread", "daemon"], ["process", "daemon"]])("locked() of a lock the child made, then a new queue (%s %s)", async (backend, daemon) => {
+    const r = await runProgram("call-alive-main.ts", daemon ? [backend, daemon] : [backend], 45_000)
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    expect(r.stdout.split("\n").filter(Boolean)).toEqual(["locked true", "later queue 1"])
+  }, 60_000)
+})

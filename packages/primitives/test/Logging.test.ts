@@ -25,6 +25,35 @@ describe("Logging", () => {
       ])
     }))
 
+  it.live.each(["thread", "process"])("children still running when the program is done are joined then, logged as Python's exit handler does (%s)", (backend) =>
+    Effect.gen(function*() {
+      const { stdout, stderr, code } = yield* run("logging-exit-join.ts", backend)
+      expect(code).toBe(0)
+      expect(stdout).toBe("slow done\nslow done\n")
+      const lines = stderr.split("\n").filter(Boolean)
+      const of = (name: string) => lines.filter((l) => l.startsWith(`[INFO/${name}] `)).map((l) => l.slice(`[INFO/${name}] `.length))
+      // The main program is done at once: it shuts down and joins both children (in no set order,
+      // as Python's active_children() is a set) while they still run.
+      const main = of("MainProcess")
+      expect(main[0]).toBe("process shutting down")
+      expect(main.slice(1).sort()).toEqual(["calling join() for process Process-1", "calling join() for process Process-2"])
+      expect(lines.indexOf("[INFO/MainProcess] process shutting down")).toBeLessThan(
+        lines.indexOf("[INFO/Process-1] process exiting with exitcode 0")
+      )
+      // A child shuts down, then joins its own child, then exits.
+      expect(of("Process-2")).toEqual([
+        "child process calling self.run()",
+        "process shutting down",
+        "calling join() for process Process-2:1",
+        "process exiting with exitcode 0"
+      ])
+      expect(of("Process-2:1")).toEqual([
+        "child process calling self.run()",
+        "process shutting down",
+        "process exiting with exitcode 0"
+      ])
+    }))
+
   it.live("Logging.layer sends child records through Effect's logger with processName", () =>
     Effect.gen(function*() {
       const { stderr, code } = yield* run("logging-effect.ts")

@@ -1,14 +1,11 @@
 // Seed 001, Logging: the Lock example with multiprocessing's logger sent to stderr at INFO.
 // Python: `multiprocessing.log_to_stderr()`, `logger = multiprocessing.get_logger()`,
 // `logger.setLevel(logging.INFO)`. Every child logs its lifecycle ("child process calling
-// self.run()", "process shutting down", "process exiting with exitcode 0") as `[INFO/Process-N]`,
-// and the parent logs "[INFO/MainProcess] process shutting down" at exit.
-//
-// One difference in the records: Python runs its exit handler as soon as the main script ends,
-// while children may still run, and logs "calling join() for process Process-N" for each of them.
-// Node has no such moment: a program ends when nothing is left to do, and running non-daemonic
-// children are something to do. So the implicit join happens first, and MainProcess logs
-// "process shutting down" after the children are gone (no "calling join()" lines).
+// self.run()", "process shutting down", "process exiting with exitcode 0") as `[INFO/Process-N]`.
+// As in Python, the parent's exit handler runs once the main program is done, while the children
+// may still run: it logs "[INFO/MainProcess] process shutting down", then "calling join() for
+// process Process-N" for each child still running then, and joins them (the seed has no join).
+// Which children are still running at that moment depends on timing, in Python too.
 import { Lock } from "@multiproc/primitives/promise/Lock"
 import { Process } from "@multiproc/primitives/promise/Process"
 import * as Logging from "@multiproc/runtime/Logging"

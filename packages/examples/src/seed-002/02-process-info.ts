@@ -2,16 +2,18 @@
 // pid, from the main process and then from a child running `f('bob')`.
 //
 // The child runs on the "process" backend, so that it has its own pid and its parent is this
-// program, as in Python. Python's `__name__` is `'__main__'` in the program; in a child it is
-// `'__main__'` with the fork start method (as in the seed's output) and `'__mp_main__'` with
-// spawn. A child here imports this module like spawn does, so it prints `__mp_main__`.
+// program, as in Python. Python's `__name__` in the child depends on the start method: `'__main__'`
+// with fork (Linux's default up to Python 3.13, the seed's output), `'__mp_main__'` with spawn and
+// forkserver. A child here imports this module afresh, as spawn does (`import.meta.main` is false
+// there, which is what keeps it from running the main block), but the program prints what the
+// seed's does: `module name: __main__` in both processes.
 //
 // Workers import this module to find the task, so it imports only the lean Task module at the
 // top and the facade in the main block: a worker then boots in ~50 ms instead of ~500 ms.
 import * as Task from "@multiproc/runtime/Task"
 import { print } from "../internal/py.ts"
 
-const __name__ = import.meta.main ? "__main__" : "__mp_main__"
+const __name__ = "__main__"
 
 const info = (title: string) => {
   print(title)

@@ -9,6 +9,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
+import { hold } from "./alive.ts"
 import { runDirect } from "./direct.ts"
 
 let globalScope: Scope.Closeable | undefined
@@ -50,10 +51,17 @@ export function run<A, E>(effect: Effect.Effect<A, E, Scope.Scope>, map?: (a: A)
   return map === undefined ? runFiber(effect) : runFiber(effect).then(map)
 }
 
-const runFiber = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A> =>
-  Effect.runPromiseExit(Scope.provide(scope())(effect)).then((exit) =>
-    Exit.isSuccess(exit) ? exit.value : Promise.reject(squash(exit.cause))
-  )
+const runFiber = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): Promise<A> => {
+  // A call keeps the program alive until it is answered, as Python's main thread in any call
+  // does: the process that answers it (a child that made the lock or queue, say) may not keep the
+  // event loop alive itself, and the program must not reach 'beforeExit' (its exit handler) in
+  // the middle of its own call. (Proxy calls, run directly, are kept alive by their manager.)
+  const release = hold()
+  return Effect.runPromiseExit(Scope.provide(scope())(effect)).then((exit) => {
+    release()
+    return Exit.isSuccess(exit) ? exit.value : Promise.reject(squash(exit.cause))
+  })
+}
 
 /** Runs a synchronous Effect; throws the original error. */
 export const runSync = <A, E>(effect: Effect.Effect<A, E>): A => {

@@ -207,12 +207,15 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
   /** Python's `start()`; resolves once the worker exists. */
   start(): Promise<void> {
     const sub = subclassed.get(this)
-    if (sub === undefined) return run(P.start(this.process))
+    // The facade joins its children when the program is done (its Scope closes at 'beforeExit'),
+    // so a running child must not keep the event loop alive itself: see `joinAtExitUnsafe`.
+    const started = () => P.joinAtExitUnsafe(this.process)
+    if (sub === undefined) return run(P.start(this.process)).then(started)
     const fields: Record<string, unknown> = {}
     for (const key of Object.keys(this)) if (!internalFields.has(key)) fields[key] = (this as any)[key]
     const t = targets.get(this)
     sub.payload.splice(0, sub.payload.length, fields, sub.module, sub.key, t?.target, t?.args ?? [])
-    return run(P.start(this.process)).catch((e) => Promise.reject(renamePath(e)))
+    return run(P.start(this.process)).then(started, (e) => Promise.reject(renamePath(e)))
   }
   /** Python's `join(timeout)`; resolves with the exitcode, or `undefined` on timeout. */
   join(timeout?: Duration.Input): Promise<number | undefined> {

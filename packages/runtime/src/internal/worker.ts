@@ -140,11 +140,11 @@ const allDone = (): boolean => booted && inflight === 0 && waitingRuns.length ==
 const exit = async (code: number): Promise<void> => {
   if (exiting) return
   exiting = true
+  // Python's order: "process shutting down", then the exit handlers (which join this process's
+  // own children, logging "calling join() for process …"), then the exit code.
+  if (boot.mode === "once") kernel.log(P.levels.INFO, "process shutting down")
   await kernel.runExitHandlers()
-  if (boot.mode === "once") {
-    kernel.log(P.levels.INFO, "process shutting down")
-    kernel.log(P.levels.INFO, `process exiting with exitcode ${code}`)
-  }
+  if (boot.mode === "once") kernel.log(P.levels.INFO, `process exiting with exitcode ${code}`)
   if (isThread) {
     link.flush()
     process.exit(code)
