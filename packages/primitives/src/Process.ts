@@ -198,7 +198,9 @@ type State = "initial" | "started" | "closed"
 export interface Process<A = unknown, E = never> {
   /** Settable, for identification only (Python's `name`). */
   name: string
-  readonly daemon: boolean
+  /** Settable until the process starts (Python's `daemon`); setting it afterwards throws
+   * `ProcessError` `AlreadyStarted`, as Python's assertion "process has already started". */
+  daemon: boolean
   readonly backend: Backend
   readonly identity: ReadonlyArray<number>
   /** The OS pid once started; on the thread backend, the hosting process's pid. */
@@ -210,7 +212,8 @@ export interface Process<A = unknown, E = never> {
   /** Python's `authkey`, hex-encoded: the key of the process tree, which the child inherits. */
   readonly authkey: string
   /** Python's `sentinel`: something `Pipe.wait` accepts, ready once the process has ended
-   * (here the process object itself; Python's is a file descriptor). */
+   * (here the process object itself; Python's is a file descriptor). Throws `ProcessError`
+   * `NotStarted` before `start` and `Closed` after `close`, as Python's raises ValueError. */
   readonly sentinel: Process<A, E>
   /** `undefined` until the process has ended (Python's `None`); then 0, 1, N or -signal. */
   readonly exitCode: number | undefined
@@ -222,6 +225,7 @@ export interface Process<A = unknown, E = never> {
 
 interface Internal<A, E> {
   state: State
+  daemon: boolean
   readonly task: Task.Task<any, any, any>
   readonly args: ReadonlyArray<unknown>
   readonly options: Options<any>
@@ -237,15 +241,31 @@ const children = new Set<Process<any, any>>()
 
 class ProcessImpl<A, E> implements Process<A, E> {
   name: string
-  readonly daemon: boolean
   readonly backend: Backend
   readonly identity: ReadonlyArray<number>
   constructor(options: Options<any>, backend: Backend, ended: Deferred.Deferred<number>, identity?: ReadonlyArray<number>) {
     this.identity = identity ?? kernel.nextIdentity()
     this.name = options.name ?? `Process-${this.identity.join(":")}`
-    this.daemon = options.daemon ?? kernel.self.daemon
     this.backend = backend
-    internals.set(this, { state: "initial", task: options.target, args: options.args ?? [], options, child: undefined, fiber: undefined, ended })
+    internals.set(this, {
+      state: "initial",
+      daemon: options.daemon ?? kernel.self.daemon,
+      task: options.target,
+      args: options.args ?? [],
+      options,
+      child: undefined,
+      fiber: undefined,
+      ended
+    })
+  }
+  get daemon(): boolean {
+    return internalOf<A, E>(this).daemon
+  }
+  set daemon(value: boolean) {
+    const i = internalOf<A, E>(this)
+    // The worker is spawned daemonic or not: the flag is fixed from start() on.
+    if (i.state !== "initial") throw misuse(this, "AlreadyStarted", "process has already started")
+    i.daemon = value
   }
   get pid(): number | undefined {
     return internalOf<A, E>(this).child?.pid
@@ -257,6 +277,10 @@ class ProcessImpl<A, E> implements Process<A, E> {
     return kernel.self.authkey
   }
   get sentinel(): Process<A, E> {
+    // Python: ValueError before start() (there is nothing to wait for yet) and once closed.
+    const state = internalOf<A, E>(this).state
+    if (state === "initial") throw misuse(this, "NotStarted", "process not started")
+    if (state === "closed") throw misuse(this, "Closed", "process object is closed")
     return this
   }
   get threadId(): number | undefined {
@@ -583,6 +607,10 @@ export const run = <T extends Task.Task<any, any, any>>(
 export interface ProcessInfo {
   readonly name: string
   readonly pid: number
+  /** Python's `ident`: the same as {@link pid}. */
+  readonly ident: number
+  /** Python's `exitcode`: `undefined` (None), as the process described has not ended here. */
+  readonly exitCode: number | undefined
   readonly threadId: number
   readonly identity: ReadonlyArray<number>
   readonly daemon: boolean
@@ -608,6 +636,8 @@ export interface ProcessInfo {
 export const currentProcess = (): ProcessInfo => ({
   name: kernel.self.name,
   pid: kernel.self.pid,
+  ident: kernel.self.pid,
+  exitCode: undefined,
   threadId: kernel.self.threadId,
   identity: kernel.self.identity,
   daemon: kernel.self.daemon,
@@ -634,6 +664,8 @@ export const parentProcess = (): ProcessInfo | undefined =>
   kernel.self.backend === "main" ? undefined : {
     name: kernel.self.parentName ?? "MainProcess",
     pid: kernel.self.parentPid ?? 0,
+    ident: kernel.self.parentPid ?? 0,
+    exitCode: undefined,
     threadId: 0,
     identity: kernel.self.identity.slice(0, -1),
     daemon: false,
