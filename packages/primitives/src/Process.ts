@@ -675,8 +675,8 @@ export const parentProcess = (): ProcessInfo | undefined =>
   }
 
 /**
- * The live children started by this process, pools' workers included, as in Python (finished
- * ones are dropped as a side effect).
+ * The live children started by this process, pools' workers and managers' processes included, as
+ * in Python (finished ones are dropped as a side effect).
  *
  * Python equivalent: `multiprocessing.active_children()`.
  *
@@ -699,8 +699,8 @@ export const activeChildren = (): Effect.Effect<ReadonlyArray<Process<any, any>>
   })
 
 /**
- * Lists a worker started by another primitive (a pool's) among {@link activeChildren}, as Python
- * lists a pool's worker processes: a started process object over the worker, dropped from the
+ * Lists a worker started by another primitive (a pool's, a manager's) among {@link activeChildren},
+ * as Python lists a pool's worker processes and a manager's process: a started process object over the worker, dropped from the
  * list when the worker exits. Its `result` is `undefined` on exitcode 0, else `Exited`. @internal
  *
  * @example

@@ -2,7 +2,7 @@
 // _TestSubclassingProcess, _TestAtExit, TestStdinBadfiledescriptor, TestTimeouts, TestIgnoreEINTR,
 // TestStartMethod, MiscTestCase, ...), ported to both APIs and both backends.
 import { describe, expect, it } from "@effect/vitest"
-import { Connection, Event, Pipe, Process, Queue } from "@multiproc/primitives"
+import { Connection, Event, Manager, Pipe, Process, Queue } from "@multiproc/primitives"
 import * as F from "@multiproc/primitives/promise"
 import { Duration, Effect } from "effect"
 import { execFile } from "node:child_process"
@@ -288,6 +288,20 @@ describe.each(backends)("_TestProcess (%s backend)", (backend) => {
       while (!(yield* Queue.empty(q))) results.add(yield* Queue.get(q))
       expect(results).toEqual(new Set([2, 1]))
     })))
+
+  it.live("TestSyncManagerTypes.wait_proc_exit: a manager's process is among active_children (SyncManager-N) until shut down", () =>
+    Effect.gen(function*() {
+      const isManager = (p: { readonly name: string }) => /^SyncManager-\d+$/.test(p.name)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const m = yield* Manager.make({ backend })
+        const managers = (yield* Process.activeChildren()).filter(isManager)
+        expect(managers.length).toBe(1)
+        expect(F.activeChildren().filter(isManager).length).toBe(1)
+        const d = yield* Manager.dict<string, number>(m)
+        yield* d.set("x", 1)
+      }))
+      expect((yield* Process.activeChildren()).filter(isManager)).toEqual([])
+    }))
 })
 
 describe("_TestProcess (process backend only)", () => {
