@@ -2,7 +2,7 @@
 // _TestSubclassingProcess, _TestAtExit, TestStdinBadfiledescriptor, TestTimeouts, TestIgnoreEINTR,
 // TestStartMethod, MiscTestCase, ...), ported to both APIs and both backends.
 import { describe, expect, it } from "@effect/vitest"
-import { Connection, Event, Manager, Pipe, Process, Queue } from "@multiproc/primitives"
+import { Connection, Event, Manager, Pipe, Pool, Process, Queue } from "@multiproc/primitives"
 import * as F from "@multiproc/primitives/promise"
 import { Duration, Effect } from "effect"
 import { execFile } from "node:child_process"
@@ -338,6 +338,29 @@ describe("_TestProcess (process backend only)", () => {
       // The handler ran (how many times by then is up to the OS's delivery).
       expect(yield* Process.result(p)).toBeGreaterThanOrEqual(1)
       expect(p.exitCode).toBe(0)
+    })))
+})
+
+describe.each(backends)("TestCloseFds, TestPoolNotLeakOnFailure (%s backend)", (backend) => {
+  it.live("TestCloseFds.test_closefd: a process child does not inherit the parent's file descriptors (EBADF); a thread shares them, as Python's fork", () =>
+    Effect.gen(function*() {
+      const fd = fs.openSync(new URL(import.meta.url).pathname, "r")
+      try {
+        const error = yield* Process.run({ target: C.useFd, args: [fd], backend })
+        expect(error).toBe(backend === "process" ? "EBADF" : null)
+      } finally {
+        fs.closeSync(fd)
+      }
+    }))
+
+  it.live("test_release_unused_processes: a pool whose workers cannot start fails its work and leaves no worker behind", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const isWorker = (p: { readonly name: string }) => /PoolWorker-/.test(p.name)
+      const before = (yield* Process.activeChildren()).filter(isWorker).length
+      const pool = yield* Pool.make({ processes: 3, backend, maxBootAttempts: 3, bootBackoff: 20, worker: { execArgv: ["--no-such-node-option"] } })
+      const error = yield* Effect.flip(Pool.map(pool, T.square, [1, 2, 3]))
+      expect(error).toMatchObject({ _tag: "PoolError", reason: "BootFailed" })
+      expect((yield* Process.activeChildren()).filter(isWorker).length).toBe(before)
     })))
 })
 
