@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Connection, Event, Manager, Pipe, Pool, Process, Queue } from "@multiproc/primitives"
 import * as F from "@multiproc/primitives/promise"
 import { Duration, Effect } from "effect"
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -21,6 +21,24 @@ const runWithInput = (file: string, args: ReadonlyArray<string>, input: string) 
     const child = execFile(process.execPath, [new URL(`./fixtures/${file}`, import.meta.url).pathname, ...args], { timeout: 20_000 }, (error, stdout, stderr) =>
       resolve({ stdout, stderr, code: error ? Number((error as any).code ?? 1) : 0 }))
     child.stdin!.write(input)
+  })
+
+/** Runs a fixture program whose stdout is read only after `delay` ms (a reader that is behind). */
+const runReadingLate = (file: string, args: ReadonlyArray<string>, delay: number) =>
+  new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+    const child = spawn(process.execPath, [new URL(`./fixtures/${file}`, import.meta.url).pathname, ...args], { timeout: 20_000 })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8")
+    child.stderr.setEncoding("utf8")
+    // Listening at once (else Node drops unread output when the program exits), paused at once.
+    child.stdout.on("data", (chunk) => stdout += chunk).pause()
+    setTimeout(() => child.stdout.resume(), delay)
+    child.stderr.on("data", (chunk) => stderr += chunk)
+    // 'end' once all of stdout was read ('close' may come before that).
+    const ended = new Promise((end) => child.stdout.on("end", end))
+    const exited = new Promise<number>((exit) => child.on("exit", (code) => exit(code ?? 1)))
+    void Promise.all([ended, exited]).then(([, code]) => resolve({ stdout, stderr, code }))
   })
 
 /** How long an Effect took, in milliseconds. */
@@ -362,6 +380,23 @@ describe.each(backends)("TestCloseFds, TestPoolNotLeakOnFailure (%s backend)", (
       expect(error).toMatchObject({ _tag: "PoolError", reason: "BootFailed" })
       expect((yield* Process.activeChildren()).filter(isWorker).length).toBe(before)
     })))
+})
+
+describe.each(backends)("_TestSubclassingProcess.test_stderr_flush / test_sys_exit (%s backend)", (backend) => {
+  // More than a pipe holds (64 KiB): the child ends while most of it is still to be read. (Except
+  // for an explicit `process.exit()`, which drops what is still queued, as in any Node program.)
+  it.each([["return", 0, 200_000], ["throw", 1, 200_000], ["exit-message", 1, 200_000], ["exit", 0, 1000]] as const)("a child's stdout and stderr reach the terminal in full when it ends by %s (exitcode %i, %i bytes)", async (how, code, size) => {
+    const { stdout, stderr } = await runReadingLate("stdio-main.ts", [backend, how, String(size)], 1500)
+    const lines = stdout.split("\n")
+    expect(lines[0]).toHaveLength(size)
+    expect(lines.slice(1).filter(Boolean)).toEqual(["all written", `exitcode ${code}`])
+    expect(stderr).toContain("stderr marker\n")
+    if (how === "throw") {
+      // Python prints "Process Process-1:" and the whole traceback.
+      expect(stderr).toMatch(/Process Process-\d+:\nRangeError: division by zero # MARKER\n\s+at writeThenEnd \(file:.*stdio-main\.ts:\d+:\d+\)/)
+    }
+    if (how === "exit-message") expect(stderr).toContain("ignore this")
+  })
 })
 
 describe.each(backends)("TestStdinBadfiledescriptor (%s backend)", (backend) => {
