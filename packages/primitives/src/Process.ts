@@ -294,11 +294,22 @@ class ProcessImpl<A, E> implements Process<A, E> {
     const c: Child.Child | undefined = internalOf<A, E>(this).child
     return c !== undefined && c.isAlive()
   }
+  /** Python's repr: `<Process name='Process-1' pid=123 parent=122 stopped exitcode=-SIGTERM daemon>`. */
   toString() {
     const i = internalOf<A, E>(this)
-    const status = i.state === "initial" ? "initial" : i.state === "closed" ? "closed" : this.isAlive() ? "started" : `stopped exitcode=${this.exitCode}`
-    return `<Process name='${this.name}' ${status}${this.daemon ? " daemon" : ""}>`
+    const status = i.state === "initial" ? "initial" : i.state === "closed" ? "closed" : this.isAlive() ? "started" : `stopped exitcode=${exitCodeName(this.exitCode)}`
+    return `<Process name='${this.name}'${i.child ? ` pid=${i.child.pid}` : ""} parent=${kernel.self.pid} ${status}${this.daemon ? " daemon" : ""}>`
   }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
+}
+
+/** Python's `_exitcode_to_name`: minus a signal's number is printed as `-SIGTERM`. */
+const exitCodeName = (code: number | undefined): string => {
+  if (code === undefined || code >= 0) return String(code)
+  const name = Object.entries(os.constants.signals).find(([, n]) => n === -code)?.[0]
+  return name === undefined ? String(code) : `-${name}`
 }
 
 /**

@@ -9,6 +9,7 @@ import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { inspect } from "node:util"
 import * as C from "./fixtures/cpython-process-tasks.ts"
 import * as S from "./fixtures/process-subclasses.ts"
 import * as T from "./fixtures/tasks.ts"
@@ -208,6 +209,33 @@ describe.each(backends)("_TestProcess (%s backend)", (backend) => {
     await event.set()
     await p.join()
     expect(await F.wait([p.sentinel], 1000)).toEqual([p.sentinel])
+  })
+
+  it.live("repr: Python's <Process name=… pid=… parent=… status exitcode=… daemon>, signals by name", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const p = yield* Process.make({ target: T.sleep, args: [30_000], name: "Sleeper", daemon: true, backend })
+      const parent = `parent=${process.pid}`
+      expect(String(p)).toBe(`<Process name='Sleeper' ${parent} initial daemon>`)
+      yield* Process.start(p)
+      expect(String(p)).toBe(`<Process name='Sleeper' pid=${p.pid} ${parent} started daemon>`)
+      yield* Process.terminate(p)
+      yield* Process.join(p)
+      expect(String(p)).toBe(`<Process name='Sleeper' pid=${p.pid} ${parent} stopped exitcode=-SIGTERM daemon>`)
+      expect(inspect(p)).toBe(String(p))
+      yield* Process.close(p)
+      expect(String(p)).toBe(`<Process name='Sleeper' pid=${p.pid} ${parent} closed daemon>`)
+      const ok = yield* Process.make({ target: T.square, args: [2], backend })
+      yield* Process.start(ok)
+      yield* Process.join(ok)
+      expect(String(ok)).toBe(`<Process name='${ok.name}' pid=${ok.pid} ${parent} stopped exitcode=0>`)
+    })))
+
+  it("repr (async/await): a subclass is named after its class, also in the child", async () => {
+    const p = new S.Introspect(backend)
+    expect(String(p)).toBe(`<Introspect name='Introspector' parent=${process.pid} initial daemon>`)
+    await p.start()
+    expect((await p.result() as { repr: string }).repr).toBe(`<Introspect name='Introspector' parent=${process.pid} started daemon>`)
+    expect(String(p)).toBe(`<Introspect name='Introspector' pid=${p.pid} parent=${process.pid} stopped exitcode=0 daemon>`)
   })
 
   it.live("test_close: refused while running; afterwards is_alive, join and terminate fail, close again is fine", () =>

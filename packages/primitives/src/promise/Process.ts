@@ -260,7 +260,13 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
   }
   toString(): string {
     const self = selves.get(this)
-    return self === undefined ? String(this.process) : `<Process name='${self.name}' started${self.daemon ? " daemon" : ""}>`
+    // Named after the class, as Python's `type(self).__name__`.
+    if (self === undefined) return String(this.process).replace(/^<Process /, `<${this.constructor.name} `)
+    // In the child, as Python's repr of the running process: started, its parent's pid.
+    return `<${this.constructor.name} name='${self.name}' parent=${P.parentProcess()?.pid} started${self.daemon ? " daemon" : ""}>`
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
   }
   /** `await using`: a daemon is terminated, otherwise the process is joined. Not closed: its
    * `exitCode` stays readable after the block (a closed object throws, as in Python). */
