@@ -4,6 +4,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Connection, Event, Manager, Pipe, Pool, Process, Queue } from "@multiproc/primitives"
 import * as F from "@multiproc/primitives/promise"
+import { Logging } from "@multiproc/runtime"
 import { Duration, Effect } from "effect"
 import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -309,6 +310,20 @@ describe.each(backends)("_TestProcess (%s backend)", (backend) => {
     await uppercaser.stop()
     expect(await uppercaser.join()).toBe(0)
   })
+
+  it.live("_TestLogging.test_level: a child starts with its parent's logger level", () =>
+    Effect.gen(function*() {
+      const logger = Logging.getLogger()
+      const before = logger.getLevel()
+      try {
+        for (const level of [32, 37]) {
+          logger.setLevel(level)
+          expect(yield* Process.run({ target: C.loggerLevel, backend })).toBe(level)
+        }
+      } finally {
+        logger.setLevel(before)
+      }
+    }))
 
   it.live("TestTimeouts: a pipe and an AF_INET listener, the child answering after a second", () =>
     Effect.scoped(Effect.gen(function*() {
