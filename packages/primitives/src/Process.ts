@@ -616,7 +616,9 @@ export const run = <T extends Task.Task<any, any, any>>(
 
 /** What {@link currentProcess} and {@link parentProcess} describe. */
 export interface ProcessInfo {
-  readonly name: string
+  /** Settable on {@link currentProcess} (Python's `current_process().name = …`): it names this
+   * process in log records and to the children it starts afterwards. */
+  name: string
   readonly pid: number
   /** Python's `ident`: the same as {@link pid}. */
   readonly ident: number
@@ -640,12 +642,18 @@ export interface ProcessInfo {
  * ```ts
  * import { Process } from "@multiproc/primitives"
  * Process.currentProcess().name // "MainProcess", or "Process-1" in a child
+ * Process.currentProcess().name = "Coordinator" // renames this process (logs, children's parent)
  * ```
  * @category accessors
  * @since 0.1.0
  */
 export const currentProcess = (): ProcessInfo => ({
-  name: kernel.self.name,
+  get name() {
+    return kernel.self.name
+  },
+  set name(value: string) {
+    kernel.self.name = value
+  },
   pid: kernel.self.pid,
   ident: kernel.self.pid,
   exitCode: undefined,

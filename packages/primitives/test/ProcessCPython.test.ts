@@ -58,6 +58,22 @@ describe.each(backends)("_TestProcess (%s backend)", (backend) => {
     }
   })
 
+  it.live("current_process().name = …: renames this process, as its children see it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const current = Process.currentProcess()
+      current.name = "Coordinator"
+      try {
+        expect(Process.currentProcess().name).toBe("Coordinator")
+        expect(F.currentProcess().name).toBe("Coordinator")
+        const [r, w] = yield* Pipe.make({ duplex: false })
+        yield* Process.run({ target: C.parentOfChild, args: [w], backend })
+        expect(((yield* Pipe.recv(r)) as Array<unknown>)[1]).toBe("Coordinator")
+      } finally {
+        current.name = "MainProcess"
+      }
+      expect(Process.currentProcess().name).toBe("MainProcess")
+    })))
+
   it.live("test_daemon_argument: the creator's daemon flag by default, else the one given", () =>
     Effect.gen(function*() {
       expect((yield* Process.make({ target: T.square, backend })).daemon).toBe(Process.currentProcess().daemon)
