@@ -170,6 +170,10 @@ describe.each(backends)("_TestProcess (%s backend)", (backend) => {
         expect(p.isAlive()).toBe(false)
         expect(yield* Process.activeChildren()).not.toContain(p)
         expect(p.exitCode).toBe(signal)
+        // Python: terminate() / kill() of an ended process do nothing.
+        yield* Process.terminate(p)
+        yield* Process.kill(p)
+        expect(yield* Process.join(p)).toBe(signal)
       })))
   }
 
