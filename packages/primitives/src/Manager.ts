@@ -51,7 +51,7 @@ import {
 import { serveManager, type TypeConfig } from "./internal/manager-server.ts"
 import * as Direct from "./internal/direct.ts"
 import * as wire from "./internal/wire.ts"
-import { resolveBackend } from "./Process.ts"
+import { adoptUnsafe, resolveBackend } from "./Process.ts"
 import * as tc from "./internal/typecodes.ts"
 
 export { ManagerError } from "./internal/manager-common.ts"
@@ -1195,9 +1195,13 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
   Effect.gen(function*() {
     yield* validate(options)
     const backend = yield* resolveBackend(options.backend)
-    const child = yield* Child.spawn({ backend, mode: "service", name: "SyncManager" }).pipe(
+    // Named as Python names its manager's process (`SyncManager-1`: the class, then the identity).
+    const identity = kernel.nextIdentity()
+    const child = yield* Child.spawn({ backend, mode: "service", name: `SyncManager-${identity.join(":")}`, identity }).pipe(
       Effect.mapError((e) => new ManagerError({ reason: "StartFailed", message: `the manager's process failed to start: ${e.message}`, cause: e }))
     )
+    // Python's manager runs in a child process, which `active_children()` lists.
+    adoptUnsafe(child, false)
     const info = yield* child.call(serveManager, [{
       types: options.types ?? {},
       initializer: options.initializer,

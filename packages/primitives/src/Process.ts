@@ -198,7 +198,9 @@ type State = "initial" | "started" | "closed"
 export interface Process<A = unknown, E = never> {
   /** Settable, for identification only (Python's `name`). */
   name: string
-  readonly daemon: boolean
+  /** Settable until the process starts (Python's `daemon`); setting it afterwards throws
+   * `ProcessError` `AlreadyStarted`, as Python's assertion "process has already started". */
+  daemon: boolean
   readonly backend: Backend
   readonly identity: ReadonlyArray<number>
   /** The OS pid once started; on the thread backend, the hosting process's pid. */
@@ -210,7 +212,8 @@ export interface Process<A = unknown, E = never> {
   /** Python's `authkey`, hex-encoded: the key of the process tree, which the child inherits. */
   readonly authkey: string
   /** Python's `sentinel`: something `Pipe.wait` accepts, ready once the process has ended
-   * (here the process object itself; Python's is a file descriptor). */
+   * (here the process object itself; Python's is a file descriptor). Throws `ProcessError`
+   * `NotStarted` before `start` and `Closed` after `close`, as Python's raises ValueError. */
   readonly sentinel: Process<A, E>
   /** `undefined` until the process has ended (Python's `None`); then 0, 1, N or -signal. */
   readonly exitCode: number | undefined
@@ -222,6 +225,7 @@ export interface Process<A = unknown, E = never> {
 
 interface Internal<A, E> {
   state: State
+  daemon: boolean
   readonly task: Task.Task<any, any, any>
   readonly args: ReadonlyArray<unknown>
   readonly options: Options<any>
@@ -253,15 +257,31 @@ const wasRunningAtClose = (scope: Scope.Scope, p: Process<any, any>): boolean =>
 
 class ProcessImpl<A, E> implements Process<A, E> {
   name: string
-  readonly daemon: boolean
   readonly backend: Backend
   readonly identity: ReadonlyArray<number>
   constructor(options: Options<any>, backend: Backend, ended: Deferred.Deferred<number>, identity?: ReadonlyArray<number>) {
     this.identity = identity ?? kernel.nextIdentity()
     this.name = options.name ?? `Process-${this.identity.join(":")}`
-    this.daemon = options.daemon ?? kernel.self.daemon
     this.backend = backend
-    internals.set(this, { state: "initial", task: options.target, args: options.args ?? [], options, child: undefined, fiber: undefined, ended })
+    internals.set(this, {
+      state: "initial",
+      daemon: options.daemon ?? kernel.self.daemon,
+      task: options.target,
+      args: options.args ?? [],
+      options,
+      child: undefined,
+      fiber: undefined,
+      ended
+    })
+  }
+  get daemon(): boolean {
+    return internalOf<A, E>(this).daemon
+  }
+  set daemon(value: boolean) {
+    const i = internalOf<A, E>(this)
+    // The worker is spawned daemonic or not: the flag is fixed from start() on.
+    if (i.state !== "initial") throw misuse(this, "AlreadyStarted", "process has already started")
+    i.daemon = value
   }
   get pid(): number | undefined {
     return internalOf<A, E>(this).child?.pid
@@ -273,6 +293,10 @@ class ProcessImpl<A, E> implements Process<A, E> {
     return kernel.self.authkey
   }
   get sentinel(): Process<A, E> {
+    // Python: ValueError before start() (there is nothing to wait for yet) and once closed.
+    const state = internalOf<A, E>(this).state
+    if (state === "initial") throw misuse(this, "NotStarted", "process not started")
+    if (state === "closed") throw misuse(this, "Closed", "process object is closed")
     return this
   }
   get threadId(): number | undefined {
@@ -286,11 +310,22 @@ class ProcessImpl<A, E> implements Process<A, E> {
     const c: Child.Child | undefined = internalOf<A, E>(this).child
     return c !== undefined && c.isAlive()
   }
+  /** Python's repr: `<Process name='Process-1' pid=123 parent=122 stopped exitcode=-SIGTERM daemon>`. */
   toString() {
     const i = internalOf<A, E>(this)
-    const status = i.state === "initial" ? "initial" : i.state === "closed" ? "closed" : this.isAlive() ? "started" : `stopped exitcode=${this.exitCode}`
-    return `<Process name='${this.name}' ${status}${this.daemon ? " daemon" : ""}>`
+    const status = i.state === "initial" ? "initial" : i.state === "closed" ? "closed" : this.isAlive() ? "started" : `stopped exitcode=${exitCodeName(this.exitCode)}`
+    return `<Process name='${this.name}'${i.child ? ` pid=${i.child.pid}` : ""} parent=${kernel.self.pid} ${status}${this.daemon ? " daemon" : ""}>`
   }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
+}
+
+/** Python's `_exitcode_to_name`: minus a signal's number is printed as `-SIGTERM`. */
+const exitCodeName = (code: number | undefined): string => {
+  if (code === undefined || code >= 0) return String(code)
+  const name = Object.entries(os.constants.signals).find(([, n]) => n === -code)?.[0]
+  return name === undefined ? String(code) : `-${name}`
 }
 
 /**
@@ -622,8 +657,14 @@ export const run = <T extends Task.Task<any, any, any>>(
 
 /** What {@link currentProcess} and {@link parentProcess} describe. */
 export interface ProcessInfo {
-  readonly name: string
+  /** Settable on {@link currentProcess} (Python's `current_process().name = …`): it names this
+   * process in log records and to the children it starts afterwards. */
+  name: string
   readonly pid: number
+  /** Python's `ident`: the same as {@link pid}. */
+  readonly ident: number
+  /** Python's `exitcode`: `undefined` (None), as the process described has not ended here. */
+  readonly exitCode: number | undefined
   readonly threadId: number
   readonly identity: ReadonlyArray<number>
   readonly daemon: boolean
@@ -642,13 +683,21 @@ export interface ProcessInfo {
  * ```ts
  * import { Process } from "@multiproc/primitives"
  * Process.currentProcess().name // "MainProcess", or "Process-1" in a child
+ * Process.currentProcess().name = "Coordinator" // renames this process (logs, children's parent)
  * ```
  * @category accessors
  * @since 0.1.0
  */
 export const currentProcess = (): ProcessInfo => ({
-  name: kernel.self.name,
+  get name() {
+    return kernel.self.name
+  },
+  set name(value: string) {
+    kernel.self.name = value
+  },
   pid: kernel.self.pid,
+  ident: kernel.self.pid,
+  exitCode: undefined,
   threadId: kernel.self.threadId,
   identity: kernel.self.identity,
   daemon: kernel.self.daemon,
@@ -675,6 +724,8 @@ export const parentProcess = (): ProcessInfo | undefined =>
   kernel.self.backend === "main" ? undefined : {
     name: kernel.self.parentName ?? "MainProcess",
     pid: kernel.self.parentPid ?? 0,
+    ident: kernel.self.parentPid ?? 0,
+    exitCode: undefined,
     threadId: 0,
     identity: kernel.self.identity.slice(0, -1),
     daemon: false,
@@ -684,8 +735,8 @@ export const parentProcess = (): ProcessInfo | undefined =>
   }
 
 /**
- * The live children started by this process, pools' workers included, as in Python (finished
- * ones are dropped as a side effect).
+ * The live children started by this process, pools' workers and managers' processes included, as
+ * in Python (finished ones are dropped as a side effect).
  *
  * Python equivalent: `multiprocessing.active_children()`.
  *
@@ -708,8 +759,8 @@ export const activeChildren = (): Effect.Effect<ReadonlyArray<Process<any, any>>
   })
 
 /**
- * Lists a worker started by another primitive (a pool's) among {@link activeChildren}, as Python
- * lists a pool's worker processes: a started process object over the worker, dropped from the
+ * Lists a worker started by another primitive (a pool's, a manager's) among {@link activeChildren},
+ * as Python lists a pool's worker processes and a manager's process: a started process object over the worker, dropped from the
  * list when the worker exits. Its `result` is `undefined` on exitcode 0, else `Exited`. @internal
  *
  * @example

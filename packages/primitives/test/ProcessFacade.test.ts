@@ -26,10 +26,10 @@ describe("Process facade (async/await)", () => {
     const p = new Process({ target: T.sleep, args: [30_000], backend: "process" })
     await p.start()
     expect(await p.join(100)).toBeUndefined()
-    expect(activeChildren()).toContain(p.process)
+    expect(activeChildren()).toContain(p)
     await p.terminate()
     expect(await p.join()).toBe(-15)
-    expect(activeChildren()).not.toContain(p.process)
+    expect(activeChildren()).not.toContain(p)
   })
 
   it("await using joins a process, terminates a daemon", async () => {
@@ -56,9 +56,10 @@ describe("Process facade (async/await)", () => {
     await expect(bad.join()).rejects.toMatchObject({ reason: "NotStarted" })
 
     const p = new Process({ target: T.square, args: [3], backend: "process" })
-    expect(p.sentinel).toBe(p.process)
+    expect(() => p.sentinel).toThrow(/process not started/)
     expect(p.authkey).toBe(currentProcess().authkey)
     await p.start()
+    expect(p.sentinel).toBe(p.process)
     expect(p.ident).toBe(p.pid)
     expect(p.pid).not.toBe(process.pid)
     await p.join()

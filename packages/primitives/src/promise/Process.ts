@@ -12,6 +12,9 @@ import type * as Duration from "effect/Duration"
 import * as P from "../Process.ts"
 import { run, runSync } from "../internal/facade.ts"
 
+/** The error of a process (Python's `multiprocessing.ProcessError` is the base of its errors). */
+export { ProcessError } from "../Process.ts"
+
 /** Options of a {@link Process} subclass that overrides `run()`: no `target`, but the module that
  * exports the class, so the child can import it (Python pickles the class by qualified name). */
 export interface SubclassOptions {
@@ -38,6 +41,21 @@ const subclassed = new WeakMap<object, Subclass>()
 const targets = new WeakMap<object, { readonly target: Task.Task<any, any, any>; readonly args: ReadonlyArray<unknown> }>()
 /** The instance a child runs: it is the current process (Python: `self is current_process()`). */
 const selves = new WeakMap<object, P.ProcessInfo>()
+
+/** The object of this API for each Effect-API process, so `activeChildren()` lists the objects
+ * the program made (Python: `p in active_children()`). */
+const facades = new WeakMap<P.Process<any, any>, Process>()
+
+/** The facade object of an Effect-API process (one made for a pool's worker on first demand). */
+const facadeOf = (p: P.Process<any, any>): Process => {
+  let f = facades.get(p)
+  if (f === undefined) {
+    f = Object.create(Process.prototype) as Process
+    Object.defineProperty(f, "process", { value: p, enumerable: true })
+    facades.set(p, f)
+  }
+  return f
+}
 
 /** The facade's own fields, not part of a subclass's state. */
 const internalFields = new Set(["process"])
@@ -139,6 +157,7 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
         throw invalid(name, "Process needs a target (a Task), or a subclass that overrides run()")
       }
       this.process = runSync(P.make(options as P.Options<T>))
+      facades.set(this.process, this)
       return
     }
     const module = (options as Partial<SubclassOptions>).module
@@ -157,6 +176,7 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
     // they hold (Queue, Lock, …) are registered by the modules that module imports.
     const worker = { ...rest.worker, preload: [urlOf(module)] } as P.Options<any>["worker"]
     this.process = runSync(P.make({ ...rest, worker, target: runSubclass, args: payload as any })) as any
+    facades.set(this.process, this)
   }
   /** Python's `run()`: what the process runs. The base one calls `target(...args)` in this
    * process; override it in a subclass (see the class docs). */
@@ -172,8 +192,14 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
     if (self !== undefined) (self as { name: string }).name = value
     else this.process.name = value
   }
+  /** Settable until `start()` (Python's `daemon`); afterwards setting it throws `AlreadyStarted`. */
   get daemon(): boolean {
     return selves.get(this)?.daemon ?? this.process.daemon
+  }
+  set daemon(value: boolean) {
+    const self = selves.get(this)
+    if (self !== undefined) (self as { daemon: boolean }).daemon = value
+    else this.process.daemon = value
   }
   /** As in Python, `pid`, `ident`, `exitCode`, `sentinel` and `isAlive` throw (`Closed`) once
    * the object is closed. */
@@ -192,9 +218,10 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
   get authkey(): string {
     return selves.get(this)?.authkey ?? this.process.authkey
   }
-  /** Python's `sentinel`: pass it to `wait` to wait for the end of this process. */
+  /** Python's `sentinel`: pass it to `wait` to wait for the end of this process. Throws
+   * `NotStarted` before `start()`, as Python's raises ValueError. */
   get sentinel(): P.Process<Task.Success<T>, Task.Failure<T>> {
-    return this.open()
+    return this.open().sentinel
   }
   /** Python's `is_alive()`. */
   isAlive(): boolean {
@@ -236,7 +263,13 @@ export class Process<T extends Task.Task<any, any, any> = Task.Task<any, any, an
   }
   toString(): string {
     const self = selves.get(this)
-    return self === undefined ? String(this.process) : `<Process name='${self.name}' started${self.daemon ? " daemon" : ""}>`
+    // Named after the class, as Python's `type(self).__name__`.
+    if (self === undefined) return String(this.process).replace(/^<Process /, `<${this.constructor.name} `)
+    // In the child, as Python's repr of the running process: started, its parent's pid.
+    return `<${this.constructor.name} name='${self.name}' parent=${P.parentProcess()?.pid} started${self.daemon ? " daemon" : ""}>`
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
   }
   /** `await using`: a daemon is terminated, otherwise the process is joined. Not closed: its
    * `exitCode` stays readable after the block (a closed object throws, as in Python). */
@@ -275,7 +308,8 @@ export const currentProcess = P.currentProcess
 export const parentProcess = P.parentProcess
 
 /**
- * Python's `active_children()`.
+ * Python's `active_children()`: the live children, as the `Process` objects the program made
+ * (`activeChildren().includes(p)`); a pool's workers are listed too.
  *
  * @example
  * ```ts
@@ -285,7 +319,7 @@ export const parentProcess = P.parentProcess
  * @category accessors
  * @since 0.1.0
  */
-export const activeChildren = (): ReadonlyArray<P.Process<any, any>> => runSync(P.activeChildren())
+export const activeChildren = (): Array<Process> => runSync(P.activeChildren()).map(facadeOf)
 
 /**
  * Python's `cpu_count()`.

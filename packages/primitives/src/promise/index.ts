@@ -12,8 +12,11 @@ export {
   getStartMethod,
   parentProcess,
   Process,
+  ProcessError,
   setStartMethod
 } from "./Process.ts"
+/** Python's `multiprocessing.get_logger()` and `log_to_stderr()`. */
+export { getLogger, logToStderr } from "@multiproc/runtime/Logging"
 export { AsyncResult, Pool, PoolError } from "./Pool.ts"
 export { JoinableQueue, Queue, SimpleQueue } from "./Queue.ts"
 export { Pipe, PipeConnection, wait } from "./Pipe.ts"

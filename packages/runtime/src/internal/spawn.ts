@@ -85,7 +85,9 @@ export class ChildHandle {
       const child = fork(fileURLToPath(entry), [JSON.stringify(options.boot)], {
         serialization: "advanced",
         execArgv: [...(options.execArgv ?? inheritedExecArgv())],
-        stdio: ["inherit", "inherit", "inherit", "ipc"],
+        // stdin is /dev/null, as Python's child's (`os.devnull`): a child reading it gets
+        // end-of-file at once instead of taking the input meant for the main process.
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
         ...(options.env ? { env: { ...process.env, ...options.env } } : {})
       })
       this.child = child

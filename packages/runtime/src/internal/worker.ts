@@ -113,6 +113,37 @@ process.exit = ((...args: Parameters<typeof process.exit>) => {
   return exitNow(...args)
 }) as typeof process.exit
 
+// Python flushes the child's stdout and stderr when it ends. A forked child's stdout and stderr
+// are its parent's; when one is a pipe whose reader is behind, Node writes to it asynchronously
+// and `process.exit` would drop what is still queued: the worker waits for them before it exits.
+// Only the streams the task actually used (Node creates them on first use, which takes a few ms).
+const stdio: Array<NodeJS.WriteStream> = []
+if (!isThread) {
+  for (const name of ["stdout", "stderr"] as const) {
+    const descriptor = Object.getOwnPropertyDescriptor(process, name)
+    const get = descriptor?.get
+    if (get === undefined || !descriptor!.configurable) continue
+    Object.defineProperty(process, name, {
+      ...descriptor,
+      get() {
+        const stream = get.call(process) as NodeJS.WriteStream
+        if (!stdio.includes(stream)) stdio.push(stream)
+        return stream
+      }
+    })
+  }
+}
+
+/** Resolves once what was written to the used stdio streams has left this process. */
+const stdioFlushed = (): Promise<unknown> =>
+  Promise.all(stdio.map((stream) =>
+    new Promise<void>((resolve) => {
+      if (stream.writableLength === 0 || stream.destroyed || !stream.writable) return resolve()
+      // Called (also with an error, EPIPE say) once the writes before it are done.
+      stream.write("", () => resolve())
+    })
+  ))
+
 const running = new Map<number, () => void>()
 let closing = false
 /** Ready (preloads imported): calls that arrive earlier wait (a thread's parent does not wait
@@ -149,6 +180,7 @@ const exit = async (code: number): Promise<void> => {
     link.flush()
     process.exit(code)
   } else {
+    await stdioFlushed()
     link.flush(() => process.exit(code))
   }
 }
