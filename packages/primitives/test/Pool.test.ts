@@ -557,6 +557,22 @@ describe("Pool (scheduling of long calls)", () => {
       expect(yield* Fiber.join(fiber)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
     })), 20_000)
 
+  it.live("items of a few ms each, queued twice over for every worker: one more waits on each worker, so none waits for a round trip between items", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2 })
+      // Items of ~5 ms (long calls: over 2 ms), known after more calls than there are workers.
+      yield* Pool.starmap(pool, T.sleepThen, Array.from({ length: 4 }, (_, i) => [5, i] as const), { chunksize: 1 })
+      const items = Array.from({ length: 60 }, (_, i) => [5, i] as const)
+      const fiber = yield* Effect.forkChild(Pool.starmap(pool, T.sleepThen, items, { chunksize: 1 }))
+      let most = 0
+      for (let i = 0; i < 20 && most < 4; i++) {
+        yield* Effect.sleep("5 millis")
+        most = Math.max(most, Pool.statsUnsafe(pool).running)
+      }
+      expect(most).toBe(4)
+      expect(yield* Fiber.join(fiber)).toEqual(items.map(([, i]) => i))
+    })), 20_000)
+
   it.live("map's default chunks: Python's size for items not known to be long, one item each once they are", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 2 })
