@@ -561,8 +561,8 @@ describe("Pool (scheduling of long calls)", () => {
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 2 })
       // Items of ~5 ms (long calls: over 2 ms), known after more calls than there are workers.
-      yield* Pool.starmap(pool, T.sleepThen, Array.from({ length: 4 }, (_, i) => [5, i] as const), { chunksize: 1 })
-      const items = Array.from({ length: 60 }, (_, i) => [5, i] as const)
+      yield* Pool.starmap(pool, T.sleepThen, Array.from({ length: 4 }, (_, i): [number, number] => [5, i]), { chunksize: 1 })
+      const items = Array.from({ length: 60 }, (_, i): [number, number] => [5, i])
       const fiber = yield* Effect.forkChild(Pool.starmap(pool, T.sleepThen, items, { chunksize: 1 }))
       let most = 0
       for (let i = 0; i < 20 && most < 4; i++) {
