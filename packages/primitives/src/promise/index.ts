@@ -18,6 +18,7 @@ export {
 /** Python's `multiprocessing.get_logger()` and `log_to_stderr()`. */
 export { getLogger, logToStderr } from "@multiproc/runtime/Logging"
 export { AsyncResult, Pool, PoolError } from "./Pool.ts"
+export { Context, type ContextManager, getContext } from "./Context.ts"
 export { JoinableQueue, Queue, SimpleQueue } from "./Queue.ts"
 export { Pipe, PipeConnection, wait } from "./Pipe.ts"
 export { Lock, RLock } from "./Lock.ts"
