@@ -34,8 +34,10 @@ import { Actor, Child, Codec } from "@multiproc/runtime"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Task from "@multiproc/runtime/Task"
 import type { PoolOptions } from "./internal/manager-types.ts"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { type Address, keyOf } from "./Connection.ts"
 import {
@@ -1264,6 +1266,32 @@ export const make = (options: Options = {}): Effect.Effect<Manager, ManagerError
     return { serverId: info.serverId, address: info.tcp ?? undefined, types: info.types, child, transport } satisfies Manager
   })
 
+
+/**
+ * One manager shared by a whole program, as a service: `ManagerService.layer(options)` starts its
+ * server for the layer's lifetime (shut down when the layer ends, as `make`'s Scope), and any part
+ * of the program reaches it with `yield* ManagerService`.
+ *
+ * Python equivalent: a module-level `Manager()` that the program's functions share.
+ *
+ * @example
+ * ```ts
+ * import { Manager } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const manager = yield* Manager.ManagerService
+ *   const d = yield* Manager.dict<string, number>(manager)
+ *   yield* d.set("answer", 42)
+ * }).pipe(Effect.provide(Manager.ManagerService.layer()))
+ * ```
+ * @category services
+ * @since 0.1.0
+ */
+export class ManagerService extends Context.Service<ManagerService, Manager>()("@multiproc/primitives/Manager/ManagerService") {
+  /** A layer whose manager is started with `options` (see {@link make}) and lives as long as the layer. */
+  static readonly layer = (options: Options = {}): Layer.Layer<ManagerService, ManagerError> =>
+    Layer.effect(ManagerService, make(options))
+}
 /** Options of {@link connect}. */
 export interface ConnectOptions {
   /** The manager's key; defaults to this process tree's authkey. */

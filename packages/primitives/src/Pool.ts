@@ -26,9 +26,11 @@ import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Task from "@multiproc/runtime/Task"
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -1111,6 +1113,34 @@ const requireTask = (task: unknown): PoolError | undefined =>
 
 const defaultChunksize = (impl: PoolImpl, n: number): number => Math.max(1, Math.ceil(n / (impl.processes * 4)))
 
+
+/**
+ * One pool shared by a whole program, as a service: `PoolService.layer(options)` starts it for the
+ * layer's lifetime (closed and joined when the layer ends, terminated if it ends by failure or
+ * interruption, as `make`'s Scope), and any part of the program reaches it with `yield* PoolService`.
+ *
+ * Python equivalent: a module-level `Pool` that the program's functions share.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * import { Effect } from "effect"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * const squares = Effect.gen(function*() {
+ *   const pool = yield* Pool.PoolService
+ *   return yield* Pool.map(pool, square, [1, 2, 3])
+ * })
+ * const program = squares.pipe(Effect.provide(Pool.PoolService.layer({ processes: 2 }))) // [1, 4, 9]
+ * ```
+ * @category services
+ * @since 0.1.0
+ */
+export class PoolService extends Context.Service<PoolService, Pool>()("@multiproc/primitives/Pool/PoolService") {
+  /** A layer whose pool is made with `options` (see {@link make}) and lives as long as the layer. */
+  static readonly layer = <I extends AnyTask = AnyTask>(options: Options<I> = {}): Layer.Layer<PoolService, PoolError> =>
+    Layer.effect(PoolService, make(options))
+}
 /** A number per task: a worker is told a task's module and name once (see `PW.TASKS_PORT`). */
 const taskNumbers = new WeakMap<AnyTask, number>()
 let lastTaskNumber = -1

@@ -638,6 +638,25 @@ describe("Manager: custom registered types", () => {
       const e = yield* Effect.flip(d.len())
       expect(e.reason).toBe("ServerGone")
     }))
+
+  it.live("ManagerService.layer: one manager for the program, reached as a service; shut down when the layer ends", () =>
+    Effect.gen(function*() {
+      let child: Child.Child | undefined
+      const d = yield* Effect.gen(function*() {
+        const m = yield* Manager.ManagerService
+        child = m.child
+        expect(yield* Manager.ManagerService).toBe(m)
+        const d = yield* Manager.dict<string, number>(m)
+        yield* d.set("answer", 42)
+        expect(yield* d.get("answer")).toBe(42)
+        return d
+      }).pipe(Effect.provide(Manager.ManagerService.layer()))
+      expect(child!.isAlive()).toBe(false)
+      expect(child!.exitCode).toBe(0)
+      expect((yield* Effect.flip(d.len())).reason).toBe("ServerGone")
+      const bad = yield* Effect.flip(Effect.provide(Manager.ManagerService.use(Effect.succeed), Manager.ManagerService.layer({ initializer: "init" as any })))
+      expect(bad.reason).toBe("InvalidOptions")
+    }))
 })
 
 describe("Manager: remote managers over TCP", () => {

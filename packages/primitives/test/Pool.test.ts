@@ -238,6 +238,29 @@ describe.each(backends)("Pool (%s backend)", (backend) => {
       expect(new Set(seen.map((w) => w.name)).size).toBe(4)
     })))
 
+  it.live("PoolService.layer: one pool for the program, the same wherever it is asked for; closed and joined when the layer ends", () =>
+    Effect.gen(function*() {
+      const isWorker = (p: Process.Process<any, any>) => /PoolWorker-/.test(p.name)
+      const before = (yield* Process.activeChildren()).filter(isWorker).length
+      let pool: Pool.Pool | undefined
+      const squares = Effect.gen(function*() {
+        pool = yield* Pool.PoolService
+        return yield* Pool.map(pool, T.square, range(4), { chunksize: 1 })
+      })
+      const result = yield* Effect.gen(function*() {
+        const a = yield* squares
+        expect(yield* Pool.PoolService).toBe(pool)
+        expect((yield* Process.activeChildren()).filter(isWorker).length - before).toBe(2)
+        return a
+      }).pipe(Effect.provide(Pool.PoolService.layer({ processes: 2, backend })))
+      expect(result).toEqual([0, 1, 4, 9])
+      expect((yield* Process.activeChildren()).filter(isWorker).length).toBe(before)
+      expect(failureOf(yield* Effect.exit(Pool.map(pool!, T.square, [1])))).toMatchObject({ reason: "Closed" })
+      // Bad options fail the layer with the same typed error as `make`.
+      const bad = yield* Effect.flip(Effect.provide(Pool.PoolService.use(Effect.succeed), Pool.PoolService.layer({ processes: 0 })))
+      expect(bad.reason).toBe("InvalidOptions")
+    }))
+
   it.live("activeChildren lists the pool's live workers, as Python's active_children() does", () =>
     Effect.gen(function*() {
       const isWorker = (p: Process.Process<any, any>) => /PoolWorker-/.test(p.name)
