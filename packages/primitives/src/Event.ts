@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { whileWaiting } from "./internal/alive.ts"
 import { timeoutMillis } from "./internal/permits.ts"
+import { timeoutProblem } from "./internal/args.ts"
 
 /**
  * An event that cannot be reached.
@@ -33,7 +34,7 @@ import { timeoutMillis } from "./internal/permits.ts"
  * @since 0.1.0
  */
 export class EventError extends Schema.TaggedError<EventError>()("EventError", {
-  reason: Schema.Literals(["Gone"]),
+  reason: Schema.Literals(["Gone", "InvalidArgument"]),
   message: Schema.String
 }) {}
 
@@ -241,6 +242,8 @@ export const isSet = (e: Event): Effect.Effect<boolean, EventError> =>
  */
 export const wait = (e: Event, timeout?: Duration.Input): Effect.Effect<boolean, EventError> =>
   Effect.suspend(() => {
+    const bad = timeoutProblem(timeout)
+    if (bad !== undefined) return Effect.fail(new EventError({ reason: "InvalidArgument", message: bad }))
     if (e.flag && Atomics.load(e.flag, 0) === 1) return Effect.succeed(true)
     // A waiting wait keeps this process alive, as Python's blocked thread does.
     return whileWaiting(ask<boolean>(e, { op: "wait", timeout: timeoutMillis(true, timeout) }))

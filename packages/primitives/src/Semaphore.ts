@@ -18,6 +18,7 @@ import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as P from "./internal/permits.ts"
+import { timeoutProblem } from "./internal/args.ts"
 
 /**
  * Misuse of a semaphore, or one whose permit holder died.
@@ -37,7 +38,7 @@ import * as P from "./internal/permits.ts"
  * @since 0.1.0
  */
 export class SemaphoreError extends Schema.TaggedError<SemaphoreError>()("SemaphoreError", {
-  reason: Schema.Literals(["TooManyReleases", "OwnerDied", "Gone"]),
+  reason: Schema.Literals(["TooManyReleases", "OwnerDied", "Gone", "InvalidArgument"]),
   message: Schema.String
 }) {}
 
@@ -136,8 +137,11 @@ export const makeBounded = (value = 1, options: Options = {}): Effect.Effect<Bou
 export const acquire = (
   sem: Semaphore | BoundedSemaphore,
   options?: { readonly block?: boolean | undefined; readonly timeout?: Duration.Input | undefined }
-): Effect.Effect<boolean, SemaphoreError> =>
-  P.acquire(sem, options === undefined ? -1 : P.timeoutMillis(options.block, options.timeout), errors)
+): Effect.Effect<boolean, SemaphoreError> => {
+  const bad = timeoutProblem(options?.timeout)
+  if (bad !== undefined) return Effect.fail(new SemaphoreError({ reason: "InvalidArgument", message: bad }))
+  return P.acquire(sem, options === undefined ? -1 : P.timeoutMillis(options.block, options.timeout), errors)
+}
 
 /**
  * Gives a permit back (any process may release; a BoundedSemaphore fails past its initial value).

@@ -433,10 +433,13 @@ const waitTicket = (
 
 // ---- client side ----------------------------------------------------------------------------------
 
-/** Milliseconds for the wire: -1 forever, 0 try once (Python: a negative timeout is zero). */
-export const timeoutMillis = (block: boolean | undefined, timeout: Duration.Input | undefined): number => {
+/**
+ * Milliseconds for the wire: -1 forever, 0 try once (Python: a negative timeout is zero; `null` is
+ * Python's None). The caller has checked the timeout with `timeoutProblem`.
+ */
+export const timeoutMillis = (block: boolean | undefined, timeout: Duration.Input | null | undefined): number => {
   if (block === false) return 0
-  if (timeout === undefined) return -1
+  if (timeout == null) return -1
   const ms = Duration.toMillis(timeout)
   if (!Number.isFinite(ms)) return ms > 0 ? -1 : 0
   return ms <= 0 ? 0 : Math.max(1, Math.ceil(ms))

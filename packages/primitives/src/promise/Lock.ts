@@ -44,7 +44,7 @@ export type { Held } from "../internal/facade.ts"
  * const lock = makeIn(Lock.make()) // created in the facade's process-wide Scope
  * ```
  */
-export const makeIn = <A>(effect: Effect.Effect<A, never, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
+export const makeIn = <A, E = never>(effect: Effect.Effect<A, E, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
 
 abstract class Base {
   /** The Effect-API handle this object wraps. */
