@@ -1,0 +1,86 @@
+/**
+ * Bad input from a JS caller (no type checker) gets the module's typed error at the call where it
+ * enters, as Python raises ValueError / TypeError there: no raw exception, no silent zero, no hang.
+ */
+import { describe, expect, it } from "vitest"
+import { Barrier, Condition, Event, Lock, Pipe, Queue, Semaphore } from "../src/promise/index.ts"
+
+const rejects = async (p: () => unknown, tag: string, reason: string, message: RegExp) => {
+  let caught: any
+  try {
+    await p()
+  } catch (e) {
+    caught = e
+  }
+  expect(caught?._tag).toBe(tag)
+  expect(caught?.reason).toBe(reason)
+  expect(String(caught?.message)).toMatch(message)
+}
+
+describe("bad timeouts", () => {
+  it("NaN, a string that names no duration and {} are refused, null waits as Python's None", async () => {
+    const lock = new Lock()
+    await lock.acquire()
+    for (const t of [NaN, "x", {}]) {
+      await rejects(() => lock.acquire(true, t as any), "LockError", "InvalidArgument", /timeout must be/)
+      await rejects(() => new Semaphore(0).acquire(true, t as any), "SemaphoreError", "InvalidArgument", /timeout must be/)
+      await rejects(() => new Event().wait(t as any), "EventError", "InvalidArgument", /timeout must be/)
+      await rejects(() => new Barrier(2).wait(t as any), "BarrierError", "InvalidArgument", /timeout must be/)
+      await rejects(() => new Queue().get({ timeout: t as any }), "QueueError", "InvalidArgument", /timeout must be/)
+      await rejects(() => Pipe()[0].poll(t as any), "PipeError", "BadArgument", /timeout must be/)
+      const c = new Condition()
+      await c.acquire()
+      await rejects(() => c.wait(t as any), "ConditionError", "InvalidArgument", /timeout must be/)
+    }
+    // A negative timeout is zero, as in Python.
+    expect(await lock.acquire(true, -1)).toBe(false)
+    // null is Python's None: it waits (here until the event is set).
+    const e = new Event()
+    const waiting = e.wait(null as any)
+    await e.set()
+    expect(await waiting).toBe(true)
+  })
+})
+
+describe("bad counts", () => {
+  it("Barrier parties and action, Condition.notify(n)", async () => {
+    for (const n of [0, -1, 1.5, NaN, "x", null]) {
+      await rejects(() => new Barrier(n as any), "BarrierError", "InvalidArgument", /parties must be an integer >= 1/)
+    }
+    await rejects(() => new Barrier(2, "f" as any), "BarrierError", "InvalidArgument", /action must be/)
+    const c = new Condition()
+    await c.acquire()
+    for (const n of [NaN, -1, "x", 1.5]) {
+      await rejects(() => c.notify(n as any), "ConditionError", "InvalidArgument", /n must be an integer >= 0/)
+    }
+  })
+
+  it("Queue maxsize, positional get(false), getMany(max), putMany of a non-iterable", async () => {
+    for (const m of [NaN, "x", 1.5, {}]) {
+      await rejects(() => new Queue({ maxsize: m as any }), "QueueError", "InvalidArgument", /maxsize must be an integer/)
+    }
+    const q = new Queue<number>({ maxsize: -1 }) // unbounded, as in Python
+    await q.put(1)
+    await rejects(() => q.get(false as any), "QueueError", "InvalidArgument", /options must be an object/)
+    await rejects(() => q.getMany(NaN), "QueueError", "InvalidArgument", /max must be an integer >= 1/)
+    await rejects(() => q.putMany(5 as any), "QueueError", "InvalidArgument", /items must be iterable/)
+    expect(await q.get()).toBe(1) // nothing was lost
+  })
+})
+
+describe("bytes", () => {
+  it("sendBytes / recvBytesInto refuse what is not bytes; recvBytes checks maxlength before reading", async () => {
+    const [a, b] = Pipe()
+    for (const buf of ["abc", 5, null]) {
+      await rejects(() => b.sendBytes(buf as any), "PipeError", "BadArgument", /bytes-like object is required/)
+    }
+    await rejects(() => b.sendBytes(new Uint8Array(4), 1.5), "PipeError", "BadArgument", /offset must be an integer >= 0, got 1.5/)
+    await rejects(() => b.sendBytes(new Uint8Array(4), -1), "PipeError", "BadArgument", /^offset is negative$/)
+    await b.sendBytes(new Uint8Array([1, 2, 3]))
+    await rejects(() => a.recvBytesInto(5 as any), "PipeError", "BadArgument", /bytes-like object is required/)
+    await rejects(() => a.recvBytesInto(new Uint8Array(8), NaN), "PipeError", "BadArgument", /offset must be an integer/)
+    await rejects(() => a.recvBytes("x" as any), "PipeError", "BadArgument", /maxlength must be an integer/)
+    // null is Python's None: no limit; the message was not lost by the refused calls.
+    expect([...await a.recvBytes(null as any)]).toEqual([1, 2, 3])
+  })
+})
