@@ -18,7 +18,14 @@ import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as P from "./internal/permits.ts"
-import { timeoutProblem } from "./internal/args.ts"
+import { intProblem, timeoutProblem } from "./internal/args.ts"
+
+// Python's ValueError("semaphore initial value must be >= 0") / TypeError for a non-int, as a typed
+// failure (it was a RangeError defect, or a TypeError deep inside for a string).
+const badValue = (value: unknown, min: number): SemaphoreError | undefined => {
+  const bad = intProblem(value, "value", min, P.MAX_INITIAL)
+  return bad === undefined ? undefined : new SemaphoreError({ reason: "InvalidArgument", message: bad })
+}
 
 /**
  * Misuse of a semaphore, or one whose permit holder died.
@@ -93,8 +100,11 @@ export interface Options {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (value = 1, options: Options = {}): Effect.Effect<Semaphore, never, Scope.Scope> =>
-  P.make("Semaphore", value, 0, options.onOwnerDeath ?? "release", errors) as Effect.Effect<Semaphore, never, Scope.Scope>
+export const make = (value = 1, options: Options = {}): Effect.Effect<Semaphore, SemaphoreError, Scope.Scope> =>
+  Effect.suspend(() => {
+    const bad = badValue(value, 0)
+    return bad !== undefined ? Effect.fail(bad) : P.make("Semaphore", value, 0, options.onOwnerDeath ?? "release", errors)
+  }) as Effect.Effect<Semaphore, SemaphoreError, Scope.Scope>
 
 /**
  * Creates a bounded semaphore with `value` permits (default 1), owned by the current Scope.
@@ -113,12 +123,11 @@ export const make = (value = 1, options: Options = {}): Effect.Effect<Semaphore,
  * @category constructors
  * @since 0.1.0
  */
-export const makeBounded = (value = 1, options: Options = {}): Effect.Effect<BoundedSemaphore, never, Scope.Scope> =>
-  Effect.suspend(() =>
-    value < 1
-      ? Effect.die(new RangeError("a BoundedSemaphore needs an initial value of at least 1"))
-      : P.make("BoundedSemaphore", value, value, options.onOwnerDeath ?? "release", errors)
-  ) as Effect.Effect<BoundedSemaphore, never, Scope.Scope>
+export const makeBounded = (value = 1, options: Options = {}): Effect.Effect<BoundedSemaphore, SemaphoreError, Scope.Scope> =>
+  Effect.suspend(() => {
+    const bad = badValue(value, 1)
+    return bad !== undefined ? Effect.fail(bad) : P.make("BoundedSemaphore", value, value, options.onOwnerDeath ?? "release", errors)
+  }) as Effect.Effect<BoundedSemaphore, SemaphoreError, Scope.Scope>
 
 /**
  * Takes a permit: `true` once taken, `false` if none was free (`block: false`) or the timeout passed.

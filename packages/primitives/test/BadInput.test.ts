@@ -3,7 +3,7 @@
  * enters, as Python raises ValueError / TypeError there: no raw exception, no silent zero, no hang.
  */
 import { describe, expect, it } from "vitest"
-import { Barrier, Condition, Event, Lock, Pipe, Queue, Semaphore } from "../src/promise/index.ts"
+import { Barrier, BoundedSemaphore, Condition, Event, Lock, Pipe, Queue, Semaphore } from "../src/promise/index.ts"
 
 const rejects = async (p: () => unknown, tag: string, reason: string, message: RegExp) => {
   let caught: any
@@ -53,6 +53,14 @@ describe("bad counts", () => {
     for (const n of [NaN, -1, "x", 1.5]) {
       await rejects(() => c.notify(n as any), "ConditionError", "InvalidArgument", /n must be an integer >= 0/)
     }
+  })
+
+  it("Semaphore / BoundedSemaphore values", async () => {
+    for (const v of [-1, NaN, 1.5, "x", null, {}, Infinity]) {
+      await rejects(() => new Semaphore(v as any), "SemaphoreError", "InvalidArgument", /value must be an integer in 0\.\./)
+      await rejects(() => new BoundedSemaphore(v as any), "SemaphoreError", "InvalidArgument", /value must be an integer in 1\.\./)
+    }
+    expect(await new Semaphore(0).getValue()).toBe(0)
   })
 
   it("Queue maxsize, positional get(false), getMany(max), putMany of a non-iterable", async () => {

@@ -72,7 +72,8 @@ const RING_MASK = RING - 1
 const RING_SLACK = 64
 const CELL_WORDS = 3
 const WORDS = CELLS_AT + RING * CELL_WORDS
-const MAX_INITIAL = 1 << 30
+/** The largest initial count a semaphore takes. @internal */
+export const MAX_INITIAL = 1 << 30
 
 const stateAt = (slot: number) => SLOTS_AT + slot * SLOT_WORDS
 const heldAt = (slot: number) => SLOTS_AT + slot * SLOT_WORDS + 1
