@@ -3,7 +3,8 @@
  * enters, as Python raises ValueError / TypeError there: no raw exception, no silent zero, no hang.
  */
 import { describe, expect, it } from "vitest"
-import { Barrier, BoundedSemaphore, Condition, Event, Lock, Pipe, Queue, Semaphore } from "../src/promise/index.ts"
+import { Barrier, BoundedSemaphore, Condition, Event, Lock, Pipe, Pool, Queue, Semaphore } from "../src/promise/index.ts"
+import { add, square } from "./fixtures/pool-tasks.ts"
 
 const rejects = async (p: () => unknown, tag: string, reason: string, message: RegExp) => {
   let caught: any
@@ -90,5 +91,28 @@ describe("bytes", () => {
     await rejects(() => a.recvBytes("x" as any), "PipeError", "BadArgument", /maxlength must be an integer/)
     // null is Python's None: no limit; the message was not lost by the refused calls.
     expect([...await a.recvBytes(null as any)]).toEqual([1, 2, 3])
+  })
+})
+
+describe("Pool", () => {
+  it("map over a non-iterable, args that are not an array, callbacks that are not functions, bad get timeouts", async () => {
+    await using pool = new Pool({ processes: 1 })
+    for (const it of [5, null]) {
+      await rejects(() => pool.map(square, it as any), "PoolError", "InvalidOptions", /iterable must be iterable/)
+      await rejects(() => pool.mapAsync(square, it as any), "PoolError", "InvalidOptions", /iterable must be iterable/)
+    }
+    await rejects(async () => {
+      for await (const _ of pool.imap(square, 5 as any)) { /* nothing */ }
+    }, "PoolError", "InvalidOptions", /iterable must be iterable/)
+    await rejects(() => pool.apply(add, 5 as any), "PoolError", "InvalidOptions", /args must be an array/)
+    await rejects(() => pool.applyAsync(add, 5 as any), "PoolError", "InvalidOptions", /args must be an array/)
+    await rejects(() => pool.applyAsync(square, [2], { callback: "x" as any }), "PoolError", "InvalidOptions", /callback must be a function/)
+    await rejects(() => pool.mapAsync(square, [2], { errorCallback: 5 as any }), "PoolError", "InvalidOptions", /errorCallback must be a function/)
+    const r = pool.applyAsync(square, [3])
+    for (const t of [NaN, "x", {}]) {
+      await rejects(() => r.get(t as any), "PoolError", "InvalidOptions", /timeout must be/)
+    }
+    expect(await r.get(null as any)).toBe(9) // null is Python's None; the pool still runs
+    expect(await pool.map(square, [4])).toEqual([16])
   })
 })
