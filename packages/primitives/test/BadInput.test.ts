@@ -3,7 +3,20 @@
  * enters, as Python raises ValueError / TypeError there: no raw exception, no silent zero, no hang.
  */
 import { describe, expect, it } from "vitest"
-import { Barrier, BoundedSemaphore, Condition, Event, Lock, Pipe, Pool, Queue, Semaphore } from "../src/promise/index.ts"
+import {
+  Barrier,
+  BoundedSemaphore,
+  Client,
+  Condition,
+  Event,
+  Listener,
+  Lock,
+  Pipe,
+  Pool,
+  Process,
+  Queue,
+  Semaphore
+} from "../src/promise/index.ts"
 import { add, square } from "./fixtures/pool-tasks.ts"
 
 const rejects = async (p: () => unknown, tag: string, reason: string, message: RegExp) => {
@@ -114,5 +127,29 @@ describe("Pool", () => {
     }
     expect(await r.get(null as any)).toBe(9) // null is Python's None; the pool still runs
     expect(await pool.map(square, [4])).toEqual([16])
+  })
+})
+
+describe("Process, Connection, Condition", () => {
+  it("Process name that is not a string; join timeouts that are NaN, {} or no duration", async () => {
+    await rejects(() => new Process({ target: square, args: [1], name: 5 as any }), "ProcessError", "InvalidArgument", /name must be a string, got number/)
+    const p = new Process({ target: square, args: [2] })
+    await p.start()
+    for (const t of [NaN, "x", {}]) {
+      await rejects(() => p.join(t as any), "ProcessError", "InvalidArgument", /timeout must be/)
+    }
+    await p.join(null as any) // Python's None: waits
+    expect(p.exitCode).toBe(0)
+  })
+
+  it("Listener / Client authkey that is neither a string nor bytes", async () => {
+    await rejects(() => Listener.listen({ authkey: 5 as any }), "ConnectionError", "BadArgument", /authkey must be a string or a Uint8Array, got 5/)
+    await rejects(() => Client(["127.0.0.1", 1], { authkey: {} as any }), "ConnectionError", "BadArgument", /authkey must be/)
+  })
+
+  it("Condition over something that is not a lock", async () => {
+    await rejects(() => new Condition("x" as any), "ConditionError", "InvalidArgument", /lock must be a Lock or an RLock, got "x"/)
+    const c = new Condition(new Lock())
+    expect(await c.acquire()).toBe(true)
   })
 })
