@@ -129,8 +129,12 @@ interface Waiter {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (lock?: Lock.Lock | Lock.RLock): Effect.Effect<Condition, never, Scope.Scope> =>
+export const make = (lock?: Lock.Lock | Lock.RLock): Effect.Effect<Condition, ConditionError, Scope.Scope> =>
   Effect.gen(function*() {
+    // Anything but a Lock or RLock is refused here (Python fails at the first acquire).
+    if (lock != null && !Lock.isLock(lock)) {
+      return yield* Effect.fail(new ConditionError({ reason: "InvalidArgument", message: `lock must be a Lock or an RLock, got ${describe(lock)}` }))
+    }
     const theLock = lock ?? (yield* Lock.makeRLock())
     const waiters = new Map<number, Waiter>()
     let nextId = 0
