@@ -11,12 +11,14 @@ import {
   Event,
   Listener,
   Lock,
+  Manager,
   Pipe,
   Pool,
   Process,
   Queue,
   Semaphore
 } from "../src/promise/index.ts"
+import { makeCounter } from "./fixtures/manager-tasks.ts"
 import { add, square } from "./fixtures/pool-tasks.ts"
 
 const rejects = async (p: () => unknown, tag: string, reason: string, message: RegExp) => {
@@ -151,5 +153,13 @@ describe("Process, Connection, Condition", () => {
     await rejects(() => new Condition("x" as any), "ConditionError", "InvalidArgument", /lock must be a Lock or an RLock, got "x"/)
     const c = new Condition(new Lock())
     expect(await c.acquire()).toBe(true)
+  })
+})
+
+describe("Manager", () => {
+  it("a registered type with exposed that is not an array of names, or a type that is no object, fails before the server starts", async () => {
+    await rejects(() => Manager.start({ types: { C: { factory: makeCounter, exposed: "inc" as any } } }), "ManagerError", "InvalidOptions", /exposed methods of type 'C' must be an array/)
+    await rejects(() => Manager.start({ types: { C: { factory: makeCounter, exposed: [5] as any } } }), "ManagerError", "InvalidOptions", /exposed methods of type 'C'/)
+    await rejects(() => Manager.start({ types: { C: 5 as any } }), "ManagerError", "InvalidOptions", /the type 'C' must be an object/)
   })
 })
