@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest"
 import {
+  Array as SharedArray,
   Barrier,
   BoundedSemaphore,
   Client,
@@ -16,7 +17,9 @@ import {
   Pool,
   Process,
   Queue,
-  Semaphore
+  RawArray,
+  Semaphore,
+  Value
 } from "../src/promise/index.ts"
 import { makeCounter } from "./fixtures/manager-tasks.ts"
 import { add, square } from "./fixtures/pool-tasks.ts"
@@ -161,5 +164,18 @@ describe("Manager", () => {
     await rejects(() => Manager.start({ types: { C: { factory: makeCounter, exposed: "inc" as any } } }), "ManagerError", "InvalidOptions", /exposed methods of type 'C' must be an array/)
     await rejects(() => Manager.start({ types: { C: { factory: makeCounter, exposed: [5] as any } } }), "ManagerError", "InvalidOptions", /exposed methods of type 'C'/)
     await rejects(() => Manager.start({ types: { C: 5 as any } }), "ManagerError", "InvalidOptions", /the type 'C' must be an object/)
+  })
+})
+
+describe("SharedValue", () => {
+  it("slice indices that are no integers, a typecode that is no string", async () => {
+    const a = RawArray<number>("i", [1, 2, 3])
+    for (const i of ["x", NaN, 1.5]) {
+      expect(() => a.slice(i as any)).toThrow(/slice indices must be integers or None/)
+      await rejects(() => a.slice(0, 3, i as any), "SharedValueError", "TypeError", /slice indices must be integers/)
+    }
+    expect(a.slice(-Infinity, Infinity)).toEqual([1, 2, 3])
+    await rejects(() => new SharedArray(5 as any, 3), "SharedValueError", "TypeError", /bad typecode/)
+    await rejects(() => new Value(5 as any, 3), "SharedValueError", "TypeError", /bad typecode/)
   })
 })
