@@ -19,6 +19,7 @@ import {
   Queue,
   RawArray,
   Semaphore,
+  SharedMemory,
   Value
 } from "../src/promise/index.ts"
 import { makeCounter } from "./fixtures/manager-tasks.ts"
@@ -177,5 +178,12 @@ describe("SharedValue", () => {
     expect(a.slice(-Infinity, Infinity)).toEqual([1, 2, 3])
     await rejects(() => new SharedArray(5 as any, 3), "SharedValueError", "TypeError", /bad typecode/)
     await rejects(() => new Value(5 as any, 3), "SharedValueError", "TypeError", /bad typecode/)
+  })
+})
+
+describe("SharedMemory", () => {
+  it("a name that is not a string", async () => {
+    await rejects(() => SharedMemory.create({ name: 5 as any, size: 4 }), "SharedMemoryError", "ValueError", /name must be a string, got number/)
+    await rejects(() => SharedMemory.attach(5 as any), "SharedMemoryError", "ValueError", /name must be a string, got number/)
   })
 })
