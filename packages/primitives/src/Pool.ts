@@ -35,7 +35,12 @@ import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as PW from "./internal/pool-worker.ts"
 import { adoptUnsafe, resolveBackend } from "./Process.ts"
-import { describe, timeoutProblem } from "./internal/args.ts"
+import { describe, timeoutProblem, unknownOption } from "./internal/args.ts"
+
+const poolOptions = [
+  "processes", "backend", "initializer", "initargs", "maxTasksPerChild", "taskTimeout", "onInterrupt", "interruptGrace",
+  "maxBootAttempts", "bootBackoff", "pipeline", "maxBatch", "worker"
+]
 
 /**
  * Why a pool could not do what was asked.
@@ -1033,6 +1038,8 @@ const invalid = (message: string) => new PoolError({ reason: "InvalidOptions", m
 
 const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
   Effect.suspend(() => {
+    const unknown = unknownOption(options, poolOptions) ?? badTimeout(options.taskTimeout)?.message
+    if (unknown !== undefined) return Effect.fail(invalid(unknown))
     const processes = options.processes ?? cpuCount()
     if (!Number.isInteger(processes) || processes < 1) {
       return Effect.fail(invalid(`Number of processes must be at least 1 (got ${options.processes})`))

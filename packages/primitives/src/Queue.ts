@@ -46,7 +46,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { hold, whileWaiting } from "./internal/alive.ts"
-import { describe, timeoutProblem } from "./internal/args.ts"
+import { describe, timeoutProblem, unknownOption } from "./internal/args.ts"
 
 /**
  * @internal
@@ -1083,6 +1083,8 @@ export const badGetMany = (max: unknown, options: unknown): QueueError | undefin
 const makeKind = <A>(kind: Kind, options: MakeOptions<A>): Effect.Effect<any, QueueError, Scope.Scope> =>
   Effect.gen(function*() {
     // Python's TypeError for a maxsize that is no int; 0, a negative one, Infinity and null are unbounded.
+    const unknown = unknownOption(options, kind === "SimpleQueue" ? ["schema"] : ["maxsize", "schema"])
+    if (unknown !== undefined) return yield* Effect.fail(error("InvalidArgument", unknown))
     const m = options.maxsize as unknown
     if (kind !== "SimpleQueue" && m != null && m !== Infinity && !(typeof m === "number" && Number.isInteger(m))) {
       return yield* Effect.fail(error("InvalidArgument", `maxsize must be an integer, got ${describe(m)}`))

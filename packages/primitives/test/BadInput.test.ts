@@ -20,6 +20,7 @@ import {
   RawArray,
   Semaphore,
   SharedMemory,
+  SimpleQueue,
   Value
 } from "../src/promise/index.ts"
 import { makeCounter } from "./fixtures/manager-tasks.ts"
@@ -133,6 +134,15 @@ describe("Pool", () => {
     }
     expect(await r.get(null as any)).toBe(9) // null is Python's None; the pool still runs
     expect(await pool.map(square, [4])).toEqual([16])
+  })
+})
+
+describe("unknown option names", () => {
+  it("a misspelt Pool or Queue option is refused instead of ignored", async () => {
+    await rejects(() => new Pool({ proceses: 2 } as any), "PoolError", "InvalidOptions", /unknown option 'proceses'/)
+    await rejects(() => new Pool({ processes: 1, taskTimeout: "x" as any }), "PoolError", "InvalidOptions", /timeout must be/)
+    await rejects(() => new Queue({ maxsiz: 1 } as any), "QueueError", "InvalidArgument", /unknown option 'maxsiz'/)
+    await rejects(() => new SimpleQueue({ maxsize: 1 } as any), "QueueError", "InvalidArgument", /unknown option 'maxsize'/)
   })
 })
 

@@ -51,5 +51,15 @@ export const intProblem = (input: unknown, name: string, min: number, max = Numb
     ? undefined
     : `${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`}, got ${show(input)}`
 
+/**
+ * Why `options` has a key outside `known` (Python's "got an unexpected keyword argument"), or
+ * `undefined`: a misspelt option (`maxsiz`, `proceses`) would otherwise be ignored silently.
+ */
+export const unknownOption = (options: unknown, known: ReadonlyArray<string>): string | undefined => {
+  if (options == null || typeof options !== "object") return undefined
+  const extra = Object.keys(options).find((k) => !known.includes(k))
+  return extra === undefined ? undefined : `unknown option '${extra}' (known: ${known.join(", ")})`
+}
+
 /** A value's short description for messages. */
 export const describe = show
