@@ -26,6 +26,7 @@ import { describe, intProblem, timeoutProblem } from "./internal/args.ts"
  *
  * - `Broken`: aborted, reset, timed out, its action failed, or a party left; `why` says which.
  * - `Gone`: the barrier's actor is unreachable.
+ * - `InvalidArgument` (`why: "argument"`): bad parties, action or timeout (Python's ValueError).
  *
  * @example
  * ```ts

@@ -33,6 +33,7 @@ const badTimeout = (timeout: unknown): Effect.Effect<never, ConditionError> | un
  *
  * - `NotOwner`: `wait` or `notify` without holding the condition's lock (Python: `RuntimeError`).
  * - `Gone`: the condition's actor is unreachable.
+ * - `InvalidArgument`: a bad lock, timeout or `notify` count (Python's ValueError / TypeError).
  *
  * @example
  * ```ts

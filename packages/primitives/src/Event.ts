@@ -23,6 +23,7 @@ import { timeoutProblem } from "./internal/args.ts"
  * An event that cannot be reached.
  *
  * - `Gone`: the event's actor is unreachable (its creating process ended or closed it).
+ * - `InvalidArgument`: a bad timeout (Python's ValueError / TypeError).
  *
  * @example
  * ```ts

@@ -39,6 +39,7 @@ import { timeoutProblem } from "./internal/args.ts"
  * - `Gone`: the lock's actor is unreachable (its creating process ended or closed it).
  * - `NotShared`: a synchronous operation ({@link acquireUnsafe}) where the lock's memory is not
  *   shared (another OS process): use the Effect API there.
+ * - `InvalidArgument`: a bad timeout (Python's ValueError / TypeError).
  *
  * @example
  * ```ts

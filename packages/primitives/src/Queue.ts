@@ -79,6 +79,8 @@ export const badBlockOptions = (options: unknown): QueueError | undefined => {
  *
  * Python equivalent: `queue.Full`, `queue.Empty`, and the `ValueError`s of a closed queue and of
  * `task_done()` called too many times.
+ * `InvalidArgument`: a bad `maxsize`, option name, timeout, `getMany` count or `putMany` items (Python's
+ * TypeError / ValueError at the call).
  *
  * @example
  * ```ts

@@ -33,6 +33,7 @@ const badValue = (value: unknown, min: number): SemaphoreError | undefined => {
  * - `TooManyReleases`: a BoundedSemaphore released above its initial value (Python: `ValueError`).
  * - `OwnerDied`: a process holding permits died and the semaphore was made with `onOwnerDeath: "fail"`.
  * - `Gone`: the semaphore's actor is unreachable.
+ * - `InvalidArgument`: a bad initial value or timeout (Python's ValueError / TypeError).
  *
  * @example
  * ```ts
