@@ -53,6 +53,7 @@ describe("bad timeouts", () => {
       await c.acquire()
       await rejects(() => c.wait(t as any), "ConditionError", "InvalidArgument", /timeout must be/)
     }
+    await rejects(() => new Lock().acquire(true, "x" as any), "LockError", "InvalidArgument", /timeout must be/) // free, too
     // A negative timeout is zero, as in Python.
     expect(await lock.acquire(true, -1)).toBe(false)
     // null is Python's None: it waits (here until the event is set).
