@@ -19,12 +19,14 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { whileWaiting } from "./internal/alive.ts"
 import { timeoutMillis } from "./internal/permits.ts"
+import { describe, intProblem, timeoutProblem } from "./internal/args.ts"
 
 /**
  * The barrier is broken (Python's `BrokenBarrierError`), or unreachable.
  *
  * - `Broken`: aborted, reset, timed out, its action failed, or a party left; `why` says which.
  * - `Gone`: the barrier's actor is unreachable.
+ * - `InvalidArgument` (`why: "argument"`): bad parties, action or timeout (Python's ValueError).
  *
  * @example
  * ```ts
@@ -37,8 +39,8 @@ import { timeoutMillis } from "./internal/permits.ts"
  * @since 0.1.0
  */
 export class BarrierError extends Schema.TaggedError<BarrierError>()("BarrierError", {
-  reason: Schema.Literals(["Broken", "Gone"]),
-  why: Schema.Literals(["abort", "reset", "timeout", "action", "left", "gone"]),
+  reason: Schema.Literals(["Broken", "Gone", "InvalidArgument"]),
+  why: Schema.Literals(["abort", "reset", "timeout", "action", "left", "gone", "argument"]),
   message: Schema.String
 }) {}
 
@@ -140,12 +142,13 @@ interface Party {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: Options): Effect.Effect<Barrier, never, Scope.Scope> =>
+export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Scope.Scope> =>
   Effect.gen(function*() {
     const parties = options.parties
-    if (!Number.isInteger(parties) || parties < 1) {
-      return yield* Effect.die(new RangeError(`a Barrier needs at least one party, got ${parties}`))
-    }
+    // Python's ValueError("parties must be >= 1"), as a typed failure rather than a defect.
+    const bad = intProblem(parties, "parties", 1) ?? timeoutProblem(options.timeout) ??
+      (options.action === undefined || Effect.isEffect(options.action) ? undefined : `action must be an Effect, got ${describe(options.action)}`)
+    if (bad !== undefined) return yield* Effect.fail(new BarrierError({ reason: "InvalidArgument", why: "argument", message: bad }))
     const context = yield* Effect.context<never>()
     const defaultTimeout = options.timeout === undefined ? -1 : timeoutMillis(true, options.timeout)
     let waiting: Array<Party> = []
@@ -259,7 +262,12 @@ export const make = (options: Options): Effect.Effect<Barrier, never, Scope.Scop
 export const wait = (b: Barrier, timeout?: Duration.Input): Effect.Effect<number, BarrierError> =>
   // A waiting party keeps this process alive, as Python's blocked thread does (the other parties
   // may be daemonic children, which do not).
-  whileWaiting(ask<number>(b, { op: "wait", timeout: timeout === undefined ? -2 : timeoutMillis(true, timeout) }))
+  Effect.suspend(() => {
+    const bad = timeoutProblem(timeout)
+    return bad !== undefined
+      ? Effect.fail(new BarrierError({ reason: "InvalidArgument", why: "argument", message: bad }))
+      : whileWaiting(ask<number>(b, { op: "wait", timeout: timeout === undefined ? -2 : timeoutMillis(true, timeout) }))
+  })
 
 /**
  * Breaks the barrier: current and future waiters fail until {@link reset}.

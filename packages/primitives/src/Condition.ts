@@ -21,12 +21,19 @@ import type * as Scope from "effect/Scope"
 import { whileWaiting } from "./internal/alive.ts"
 import * as P from "./internal/permits.ts"
 import * as Lock from "./Lock.ts"
+import { describe, timeoutProblem } from "./internal/args.ts"
+
+const badTimeout = (timeout: unknown): Effect.Effect<never, ConditionError> | undefined => {
+  const bad = timeoutProblem(timeout)
+  return bad === undefined ? undefined : Effect.fail(new ConditionError({ reason: "InvalidArgument", message: bad }))
+}
 
 /**
  * Misuse of a condition.
  *
  * - `NotOwner`: `wait` or `notify` without holding the condition's lock (Python: `RuntimeError`).
  * - `Gone`: the condition's actor is unreachable.
+ * - `InvalidArgument`: a bad lock, timeout or `notify` count (Python's ValueError / TypeError).
  *
  * @example
  * ```ts
@@ -39,7 +46,7 @@ import * as Lock from "./Lock.ts"
  * @since 0.1.0
  */
 export class ConditionError extends Schema.TaggedError<ConditionError>()("ConditionError", {
-  reason: Schema.Literals(["NotOwner", "Gone"]),
+  reason: Schema.Literals(["NotOwner", "Gone", "InvalidArgument"]),
   message: Schema.String
 }) {}
 
@@ -123,8 +130,12 @@ interface Waiter {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (lock?: Lock.Lock | Lock.RLock): Effect.Effect<Condition, never, Scope.Scope> =>
+export const make = (lock?: Lock.Lock | Lock.RLock): Effect.Effect<Condition, ConditionError, Scope.Scope> =>
   Effect.gen(function*() {
+    // Anything but a Lock or RLock is refused here (Python fails at the first acquire).
+    if (lock != null && !Lock.isLock(lock)) {
+      return yield* Effect.fail(new ConditionError({ reason: "InvalidArgument", message: `lock must be a Lock or an RLock, got ${describe(lock)}` }))
+    }
     const theLock = lock ?? (yield* Lock.makeRLock())
     const waiters = new Map<number, Waiter>()
     let nextId = 0
@@ -285,7 +296,7 @@ export const wait = (
   timeout?: Duration.Input,
   options?: OwnerOptions
 ): Effect.Effect<boolean, ConditionError | Lock.LockError> =>
-  Effect.flatMap(ownerOf(options), (owner) => {
+  badTimeout(timeout) ?? Effect.flatMap(ownerOf(options), (owner) => {
     const lock = c.lock
     const local = P.localOf(lock)
     const mine = lock.kind === "RLock" ? local.owner === owner && local.depth > 0 : P.heldHere(lock) > 0
@@ -341,8 +352,8 @@ export const waitFor = <E, R>(
   timeout?: Duration.Input,
   options?: OwnerOptions
 ): Effect.Effect<boolean, E | ConditionError | Lock.LockError, R> =>
-  Effect.gen(function*() {
-    const deadline = timeout === undefined ? undefined : Date.now() + Duration.toMillis(timeout)
+  badTimeout(timeout) ?? Effect.gen(function*() {
+    const deadline = timeout == null ? undefined : Date.now() + Duration.toMillis(timeout)
     let result = yield* predicate
     while (!result) {
       let wait_: Duration.Input | undefined = undefined
@@ -372,7 +383,10 @@ export const waitFor = <E, R>(
  * @since 0.1.0
  */
 export const notify = (c: Condition, n = 1, options?: OwnerOptions): Effect.Effect<number, ConditionError> =>
-  Effect.flatMap(Lock.isMine(c.lock, options ?? {}), (mine) => mine ? ask<number>(c, { op: "notify", n }) : notOwner("notify"))
+  // Python's notify(n) takes a count: NaN, -1 or "x" are refused there, not read as zero.
+  typeof n !== "number" || Number.isNaN(n) || n < 0 || (n !== Infinity && !Number.isInteger(n))
+    ? Effect.fail(new ConditionError({ reason: "InvalidArgument", message: `n must be an integer >= 0, got ${describe(n)}` }))
+    : Effect.flatMap(Lock.isMine(c.lock, options ?? {}), (mine) => mine ? ask<number>(c, { op: "notify", n }) : notOwner("notify"))
 
 /**
  * Wakes every waiter; must hold the lock.
@@ -388,4 +402,5 @@ export const notify = (c: Condition, n = 1, options?: OwnerOptions): Effect.Effe
  * @category operations
  * @since 0.1.0
  */
-export const notifyAll = (c: Condition, options?: OwnerOptions): Effect.Effect<number, ConditionError> => notify(c, -1, options)
+export const notifyAll = (c: Condition, options?: OwnerOptions): Effect.Effect<number, ConditionError> =>
+  Effect.flatMap(Lock.isMine(c.lock, options ?? {}), (mine) => mine ? ask<number>(c, { op: "notify", n: -1 }) : notOwner("notify"))

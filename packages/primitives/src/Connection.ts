@@ -32,6 +32,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Bytes from "./internal/bytes.ts"
 import * as wire from "./internal/wire.ts"
+import { describe } from "./internal/args.ts"
 
 /**
  * Why a connection could not do what was asked.
@@ -270,6 +271,13 @@ const fromWire = (e: unknown): ConnectionError =>
  * const key = Connection.keyOf("secret") // the bytes used for the HMAC handshake
  * ```
  */
+// Python's TypeError "authkey should be a byte string", where a number failed deep in the
+// handshake as ConnectFailed with Node's own message.
+const badAuthkey = (authkey: unknown): ConnectionError | undefined =>
+  authkey == null || typeof authkey === "string" || authkey instanceof Uint8Array
+    ? undefined
+    : new ConnectionError({ reason: "BadArgument", message: `authkey must be a string or a Uint8Array, got ${describe(authkey)}` })
+
 export const keyOf = (authkey: string | Uint8Array | undefined): Buffer => wire.toKey(authkey ?? kernel.self.authkey)
 
 const fromProblem = (p: Bytes.Problem): ConnectionError => new ConnectionError(p)
@@ -401,7 +409,7 @@ export const listen = <const O extends ListenOptions = {}>(
       if (misplaced !== undefined) {
         return Effect.fail(badAddress({ [misplaced]: (o as Record<string, unknown>)[misplaced] }, "given outside `address`"))
       }
-      const w = withFamily(o.family, o.address)
+      const w = badAuthkey(o.authkey) ?? withFamily(o.family, o.address)
       if (w instanceof ConnectionError) return Effect.fail(w)
       return Effect.tryPromise({
         try: async () => {
@@ -496,7 +504,7 @@ export interface ConnectOptions extends CommonOptions {}
 export const connect = (address: AddressInput, options: ConnectOptions = {}): Effect.Effect<Connection, ConnectionError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.suspend(() => {
-      const w = where(address, false)
+      const w = badAuthkey(options.authkey) ?? where(address, false)
       if (w instanceof ConnectionError) return Effect.fail(w)
       return Effect.tryPromise({
         try: async () => {

@@ -17,11 +17,13 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { whileWaiting } from "./internal/alive.ts"
 import { timeoutMillis } from "./internal/permits.ts"
+import { timeoutProblem } from "./internal/args.ts"
 
 /**
  * An event that cannot be reached.
  *
  * - `Gone`: the event's actor is unreachable (its creating process ended or closed it).
+ * - `InvalidArgument`: a bad timeout (Python's ValueError / TypeError).
  *
  * @example
  * ```ts
@@ -33,7 +35,7 @@ import { timeoutMillis } from "./internal/permits.ts"
  * @since 0.1.0
  */
 export class EventError extends Schema.TaggedError<EventError>()("EventError", {
-  reason: Schema.Literals(["Gone"]),
+  reason: Schema.Literals(["Gone", "InvalidArgument"]),
   message: Schema.String
 }) {}
 
@@ -241,6 +243,8 @@ export const isSet = (e: Event): Effect.Effect<boolean, EventError> =>
  */
 export const wait = (e: Event, timeout?: Duration.Input): Effect.Effect<boolean, EventError> =>
   Effect.suspend(() => {
+    const bad = timeoutProblem(timeout)
+    if (bad !== undefined) return Effect.fail(new EventError({ reason: "InvalidArgument", message: bad }))
     if (e.flag && Atomics.load(e.flag, 0) === 1) return Effect.succeed(true)
     // A waiting wait keeps this process alive, as Python's blocked thread does.
     return whileWaiting(ask<boolean>(e, { op: "wait", timeout: timeoutMillis(true, timeout) }))

@@ -28,6 +28,7 @@ import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as P from "./internal/permits.ts"
+import { timeoutProblem } from "./internal/args.ts"
 
 /**
  * Misuse of a lock, or a lock whose owner died.
@@ -38,6 +39,7 @@ import * as P from "./internal/permits.ts"
  * - `Gone`: the lock's actor is unreachable (its creating process ended or closed it).
  * - `NotShared`: a synchronous operation ({@link acquireUnsafe}) where the lock's memory is not
  *   shared (another OS process): use the Effect API there.
+ * - `InvalidArgument`: a bad timeout (Python's ValueError / TypeError).
  *
  * @example
  * ```ts
@@ -50,7 +52,7 @@ import * as P from "./internal/permits.ts"
  * @since 0.1.0
  */
 export class LockError extends Schema.TaggedError<LockError>()("LockError", {
-  reason: Schema.Literals(["NotLocked", "NotOwner", "OwnerDied", "Gone", "NotShared"]),
+  reason: Schema.Literals(["NotLocked", "NotOwner", "OwnerDied", "Gone", "NotShared", "InvalidArgument"]),
   message: Schema.String
 }) {}
 
@@ -203,6 +205,8 @@ const releaseRLock = (lock: RLock, owner: number): Effect.Effect<void, LockError
  * @since 0.1.0
  */
 export const acquire = (lock: Lock | RLock, options?: AcquireOptions): Effect.Effect<boolean, LockError> => {
+  const bad = timeoutProblem(options?.timeout)
+  if (bad !== undefined) return Effect.fail(new LockError({ reason: "InvalidArgument", message: bad }))
   const timeout = options === undefined ? -1 : P.timeoutMillis(options.block, options.timeout)
   if (lock.kind !== "RLock") return P.acquire(lock, timeout, errors)
   return withOwner(options?.owner, (owner) => acquireRLock(lock as RLock, owner, timeout))

@@ -1169,7 +1169,17 @@ const validate = (options: Options): Effect.Effect<void, ManagerError> =>
     if (options.initializer !== undefined && !Task.isTask(options.initializer)) return invalid(`initializer ${notATask}`)
     if (options.initargs !== undefined && !Array.isArray(options.initargs)) return invalid("initargs must be an array")
     for (const [typeid, t] of Object.entries(options.types ?? {})) {
+      // Checked here: a string for `exposed` (Python's register iterates it into one-letter
+      // names) or a type that is no object only showed later as a proxy without the method.
+      if (t === null || typeof t !== "object") return invalid(`the type '${typeid}' must be an object ({ factory, exposed, methodToTypeid }), got ${typeof t}`)
       if (t.factory !== undefined && !Task.isTask(t.factory)) return invalid(`the factory of type '${typeid}' ${notATask}`)
+      if (t.exposed !== undefined && !(Array.isArray(t.exposed) && t.exposed.every((m) => typeof m === "string"))) {
+        return invalid(`the exposed methods of type '${typeid}' must be an array of method names`)
+      }
+      const m2t = t.methodToTypeid as unknown
+      if (m2t !== undefined && (m2t === null || typeof m2t !== "object" || !Object.values(m2t).every((v) => typeof v === "string"))) {
+        return invalid(`the methodToTypeid of type '${typeid}' must map method names to typeids`)
+      }
     }
     return Effect.void
   })

@@ -37,6 +37,7 @@ import * as Net from "./Connection.ts"
 import * as Bytes from "./internal/bytes.ts"
 import * as Process from "./Process.ts"
 import { Deque } from "./Queue.ts"
+import { timeoutProblem } from "./internal/args.ts"
 
 /**
  * Why a connection operation failed.
@@ -1102,6 +1103,8 @@ export const poll = (conn: Connection, timeout?: Duration.Input | null): Effect.
     const c = impl(conn)
     const bad = check(c, "read")
     if (bad) return Effect.fail(bad)
+    const wrong = timeoutProblem(timeout)
+    if (wrong !== undefined) return Effect.fail(error("BadArgument", wrong))
     const ms = millis(timeout, 0)
     const ch = c.channel
     if (!ch) return whileWaiting(ask<boolean>(c, Number.isFinite(ms) ? { op: "poll", end: c.end, ms } : { op: "poll", end: c.end }))

@@ -37,6 +37,12 @@ import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as PW from "./internal/pool-worker.ts"
 import { adoptUnsafe, resolveBackend } from "./Process.ts"
+import { describe, timeoutProblem, unknownOption } from "./internal/args.ts"
+
+const poolOptions = [
+  "processes", "backend", "initializer", "initargs", "maxTasksPerChild", "taskTimeout", "onInterrupt", "interruptGrace",
+  "maxBootAttempts", "bootBackoff", "pipeline", "maxBatch", "worker"
+]
 
 /**
  * Why a pool could not do what was asked.
@@ -1034,6 +1040,8 @@ const invalid = (message: string) => new PoolError({ reason: "InvalidOptions", m
 
 const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
   Effect.suspend(() => {
+    const unknown = unknownOption(options, poolOptions) ?? badTimeout(options.taskTimeout)?.message
+    if (unknown !== undefined) return Effect.fail(invalid(unknown))
     const processes = options.processes ?? cpuCount()
     if (!Number.isInteger(processes) || processes < 1) {
       return Effect.fail(invalid(`Number of processes must be at least 1 (got ${options.processes})`))
@@ -1099,8 +1107,35 @@ const awaitJoined = (impl: PoolImpl): Effect.Effect<void> =>
     return Effect.sync(cancel)
   })
 
-const items = <A>(iterable: Iterable<A>): Effect.Effect<Array<A>> =>
+// Python's TypeError "'int' object is not iterable" at the call: Array.from(5) would silently
+// map nothing, and null threw a raw TypeError.
+const badIterable = (iterable: unknown): PoolError | undefined =>
+  iterable != null && typeof (iterable as Iterable<unknown>)[Symbol.iterator] === "function"
+    ? undefined
+    : invalid(`iterable must be iterable, got ${describe(iterable)}`)
+
+// A task's arguments are spread into the call: anything but an array threw a raw TypeError.
+const badArgs = (args: unknown): PoolError | undefined =>
+  Array.isArray(args) ? undefined : invalid(`args must be an array of the task's arguments, got ${describe(args)}`)
+
+// Checked at submission: a callback that is not a function would only warn once the result came.
+const badCallbacks = (options: Callbacks<any> | undefined): PoolError | undefined => {
+  for (const k of ["callback", "errorCallback"] as const) {
+    const cb = options?.[k]
+    if (cb != null && typeof cb !== "function") return invalid(`${k} must be a function, got ${describe(cb)}`)
+  }
+  return undefined
+}
+
+const badTimeout = (timeout: unknown): PoolError | undefined => {
+  const bad = timeoutProblem(timeout)
+  return bad === undefined ? undefined : invalid(bad)
+}
+
+const items = <A>(iterable: Iterable<A>): Effect.Effect<Array<A>, PoolError> =>
   Effect.suspend(() => {
+    const bad = badIterable(iterable)
+    if (bad) return Effect.fail(bad)
     try {
       return Effect.succeed(Array.isArray(iterable) ? iterable as Array<A> : Array.from(iterable))
     } catch (e) {
@@ -1376,7 +1411,9 @@ export class AsyncResult<A, E = unknown> {
       const off = this.listen((exit) => resume(exit))
       return Effect.sync(off)
     })
-    if (timeout === undefined) return wait
+    if (timeout == null) return wait
+    const bad = badTimeout(timeout)
+    if (bad) return Effect.fail(bad)
     const d = Duration.fromInputUnsafe(timeout)
     return Effect.timeoutOrElse(wait, {
       duration: d,
@@ -1384,12 +1421,14 @@ export class AsyncResult<A, E = unknown> {
     })
   }
   /** Waits until settled or the timeout passes; never fails (Python's `wait`). */
-  wait(timeout?: Duration.Input): Effect.Effect<void> {
+  wait(timeout?: Duration.Input): Effect.Effect<void, PoolError> {
+    const bad = badTimeout(timeout)
+    if (bad) return Effect.fail(bad)
     const wait = Effect.callback<void>((resume) => {
       const off = this.listen(() => resume(Effect.void))
       return Effect.sync(off)
     })
-    return timeout === undefined ? wait : Effect.asVoid(Effect.timeoutOption(wait, Duration.fromInputUnsafe(timeout)))
+    return timeout == null ? wait : Effect.asVoid(Effect.timeoutOption(wait, Duration.fromInputUnsafe(timeout)))
   }
   /** Whether it has settled (Python's `ready()`). */
   ready(): boolean {
@@ -1435,7 +1474,7 @@ export const applyAsync = <T extends AnyTask>(
   options: ApplyOptions<Task.Success<T>> = {}
 ): Effect.Effect<AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError>, PoolError> =>
   Effect.suspend(() => {
-    const refusal = implOf(pool).refusal()
+    const refusal = implOf(pool).refusal() ?? badArgs(args) ?? badCallbacks(options)
     return refusal ? Effect.fail(refusal) : Effect.succeed(applyAsyncUnsafe(pool, task, args, options))
   })
 
@@ -1459,7 +1498,7 @@ export const applyAsyncUnsafe = <T extends AnyTask>(
   options: ApplyOptions<Task.Success<T>> = {}
 ): AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> => {
   const impl = implOf(pool)
-  const refusal = impl.refusal()
+  const refusal = impl.refusal() ?? badArgs(args) ?? badCallbacks(options)
   if (refusal) throw refusal
   const result = new AsyncResult<Task.Success<T>, any>(options)
   const bad = requireTask(task)
@@ -1497,7 +1536,7 @@ export const apply = <T extends AnyTask>(
 ): Effect.Effect<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
   Effect.suspend(() => {
     const impl = implOf(pool)
-    const bad = requireTask(task) ?? impl.refusal()
+    const bad = requireTask(task) ?? impl.refusal() ?? badArgs(args)
     if (bad) return Effect.fail(bad)
     return Effect.callback<Task.Success<T>, any>((resume) => {
       const job = makeJob(task, 1, [args], true, (values, failures) => {
@@ -1516,7 +1555,7 @@ const asyncMap = <A>(
   iterable: Iterable<unknown>,
   options: MapOptions & Callbacks<Array<A>>
 ): AsyncResult<Array<A>, any> => {
-  const refusal = implOf(pool).refusal()
+  const refusal = implOf(pool).refusal() ?? badIterable(iterable) ?? badCallbacks(options)
   if (refusal) throw refusal
   const result = new AsyncResult<Array<A>, any>(options)
   let all: Array<unknown>
@@ -1624,7 +1663,8 @@ const imapStream = <A>(
   Stream.fromChannel(Channel.fromTransform((_upstream: any, scope: Scope.Scope) =>
     Effect.suspend(() => {
       const impl = implOf(pool)
-      const refusal = requireTask(task) ?? impl.refusal()
+      const refusal = requireTask(task) ?? impl.refusal() ??
+        (iterable != null && typeof (iterable as any)[Symbol.asyncIterator] === "function" ? undefined : badIterable(iterable))
       if (refusal) return Effect.fail(refusal)
       const size = options.chunksize ?? 1
       if (!Number.isInteger(size) || size < 1) return Effect.fail(invalid(`chunksize must be a positive integer (got ${size})`))

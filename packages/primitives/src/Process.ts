@@ -25,6 +25,7 @@ import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as os from "node:os"
 import { whileWaiting } from "./internal/alive.ts"
+import { timeoutProblem } from "./internal/args.ts"
 
 /**
  * Misuse of a process, or a process that could not run.
@@ -347,6 +348,10 @@ export const make = <T extends Task.Task<any, any, any>>(
   options: Options<T>
 ): Effect.Effect<Process<Task.Success<T>, Task.Failure<T>>, ProcessError> =>
   Effect.gen(function*() {
+    // Python's "name must be a string"; a number here failed the error's own schema instead.
+    if (options.name != null && typeof options.name !== "string") {
+      return yield* new ProcessError({ reason: "InvalidArgument", message: `name must be a string, got ${describe(options.name)}`, name: "Process" })
+    }
     const name = options.name ?? "Process"
     if (!Task.isTask(options.target)) {
       return yield* new ProcessError({
@@ -529,8 +534,10 @@ const requireStarted = <A, E>(p: Process<A, E>): Effect.Effect<Internal<A, E>, P
 export const join = <A, E>(p: Process<A, E>, timeout?: Duration.Input): Effect.Effect<number | undefined, ProcessError> =>
   Effect.flatMap(requireStarted(p), (i) => {
     // Waiting keeps this process alive (a daemonic child does not), as Python's blocked join does.
+    const bad = timeoutProblem(timeout)
+    if (bad !== undefined) return Effect.fail(new ProcessError({ reason: "InvalidArgument", message: bad, name: p.name }))
     const wait = whileWaiting(Deferred.await(i.ended))
-    if (timeout === undefined) return wait
+    if (timeout == null) return wait
     const d = Duration.fromInputUnsafe(timeout)
     if (Duration.toMillis(d) <= 0) return Effect.sync(() => p.exitCode)
     return Effect.map(Effect.timeoutOption(wait, d), Option.getOrUndefined)

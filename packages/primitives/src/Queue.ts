@@ -46,6 +46,22 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { hold, whileWaiting } from "./internal/alive.ts"
+import { describe, timeoutProblem, unknownOption } from "./internal/args.ts"
+
+/**
+ * @internal
+ * Why `options` are not blocking options (`{ block, timeout }`), checked where a call enters: a
+ * positional `get(false)` (Python's `get(False)`) would otherwise block for ever, a timeout of "x"
+ * throw a plain Error, and NaN read as zero.
+ */
+export const badBlockOptions = (options: unknown): QueueError | undefined => {
+  if (options == null) return undefined
+  if (typeof options !== "object") {
+    return error("InvalidArgument", `options must be an object ({ block, timeout }), got ${describe(options)}`)
+  }
+  const bad = timeoutProblem((options as BlockOptions).timeout)
+  return bad === undefined ? undefined : error("InvalidArgument", bad)
+}
 
 // ---- errors ---------------------------------------------------------------------------------
 
@@ -63,6 +79,8 @@ import { hold, whileWaiting } from "./internal/alive.ts"
  *
  * Python equivalent: `queue.Full`, `queue.Empty`, and the `ValueError`s of a closed queue and of
  * `task_done()` called too many times.
+ * `InvalidArgument`: a bad `maxsize`, option name, timeout, `getMany` count or `putMany` items (Python's
+ * TypeError / ValueError at the call).
  *
  * @example
  * ```ts
@@ -77,7 +95,7 @@ import { hold, whileWaiting } from "./internal/alive.ts"
  * @since 0.1.0
  */
 export class QueueError extends Schema.TaggedError<QueueError>()("QueueError", {
-  reason: Schema.Literals(["Full", "Empty", "Closed", "InvalidItem", "TooManyTaskDone", "NotClosed", "Unavailable"]),
+  reason: Schema.Literals(["Full", "Empty", "Closed", "InvalidItem", "TooManyTaskDone", "NotClosed", "Unavailable", "InvalidArgument"]),
   message: Schema.String
 }) {}
 
@@ -1044,14 +1062,35 @@ export interface BlockOptions {
 }
 
 const timeoutMs = (options: BlockOptions | undefined): number => {
-  if (options?.timeout === undefined) return Infinity
+  if (options?.timeout == null) return Infinity
   return Math.max(0, Duration.toMillis(Duration.fromInputUnsafe(options.timeout)))
 }
 
 // ---- constructors -----------------------------------------------------------------------------
 
-const makeKind = <A>(kind: Kind, options: MakeOptions<A>): Effect.Effect<any, never, Scope.Scope> =>
+/** `putMany`'s arguments checked (the async/await facade calls it too). @internal */
+export const badPutMany = (items: unknown, options: unknown): QueueError | undefined =>
+  badBlockOptions(options) ??
+    (items != null && typeof (items as Iterable<unknown>)[Symbol.iterator] === "function"
+      ? undefined
+      : error("InvalidArgument", `items must be iterable, got ${describe(items)}`))
+
+/** `getMany`'s arguments checked (the async/await facade calls it too). @internal */
+export const badGetMany = (max: unknown, options: unknown): QueueError | undefined =>
+  badBlockOptions(options) ??
+    (typeof max === "number" && max >= 1 && (Number.isInteger(max) || max === Infinity)
+      ? undefined
+      : error("InvalidArgument", `max must be an integer >= 1, got ${describe(max)}`))
+
+const makeKind = <A>(kind: Kind, options: MakeOptions<A>): Effect.Effect<any, QueueError, Scope.Scope> =>
   Effect.gen(function*() {
+    // Python's TypeError for a maxsize that is no int; 0, a negative one, Infinity and null are unbounded.
+    const unknown = unknownOption(options, kind === "SimpleQueue" ? ["schema"] : ["maxsize", "schema"])
+    if (unknown !== undefined) return yield* Effect.fail(error("InvalidArgument", unknown))
+    const m = options.maxsize as unknown
+    if (kind !== "SimpleQueue" && m != null && m !== Infinity && !(typeof m === "number" && Number.isInteger(m))) {
+      return yield* Effect.fail(error("InvalidArgument", `maxsize must be an integer, got ${describe(m)}`))
+    }
     const id = `${kernel.self.address || "main"}/${kernel.self.pid}/${++queueCounter}`
     const maxsize = kind === "SimpleQueue" ? 0 : Math.max(0, Math.floor(options.maxsize ?? 0))
     const core = new Core(id, maxsize, kind, options.schema as Schema.ConstraintDecoder<unknown> | undefined)
@@ -1091,7 +1130,7 @@ const makeKind = <A>(kind: Kind, options: MakeOptions<A>): Effect.Effect<any, ne
  * @category constructors
  * @since 0.1.0
  */
-export const make = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<Queue<A>, never, Scope.Scope> =>
+export const make = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<Queue<A>, QueueError, Scope.Scope> =>
   makeKind<A>("Queue", options)
 
 /**
@@ -1114,7 +1153,7 @@ export const make = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<Q
  * @category constructors
  * @since 0.1.0
  */
-export const makeJoinable = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<JoinableQueue<A>, never, Scope.Scope> =>
+export const makeJoinable = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<JoinableQueue<A>, QueueError, Scope.Scope> =>
   makeKind<A>("JoinableQueue", options)
 
 /**
@@ -1135,7 +1174,7 @@ export const makeJoinable = <A = unknown>(options: MakeOptions<A> = {}): Effect.
  * @category constructors
  * @since 0.1.0
  */
-export const makeSimple = <A = unknown>(options: Pick<MakeOptions<A>, "schema"> = {}): Effect.Effect<SimpleQueue<A>, never, Scope.Scope> =>
+export const makeSimple = <A = unknown>(options: Pick<MakeOptions<A>, "schema"> = {}): Effect.Effect<SimpleQueue<A>, QueueError, Scope.Scope> =>
   makeKind<A>("SimpleQueue", options)
 
 // ---- operations -------------------------------------------------------------------------------
@@ -1327,7 +1366,10 @@ export const put = <A>(
   item: A,
   options?: BlockOptions
 ): Effect.Effect<void, QueueError | SerializationError> =>
-  Effect.suspend(() => runPut(tryPut(impl(queue) as QueueImpl<unknown>, item, options)))
+  Effect.suspend(() => {
+    const bad = badBlockOptions(options)
+    return bad !== undefined ? Effect.fail(bad) : runPut(tryPut(impl(queue) as QueueImpl<unknown>, item, options))
+  })
 
 /**
  * Puts several items in order, as one batch where it can: an item that cannot be sent fails the
@@ -1350,7 +1392,10 @@ export const putMany = <A>(
   items: Iterable<A>,
   options?: BlockOptions
 ): Effect.Effect<void, QueueError | SerializationError> =>
-  Effect.suspend(() => runPut(tryPutMany(impl(queue) as QueueImpl<unknown>, items, options)))
+  Effect.suspend(() => {
+    const bad = badPutMany(items, options)
+    return bad !== undefined ? Effect.fail(bad) : runPut(tryPutMany(impl(queue) as QueueImpl<unknown>, items, options))
+  })
 
 /**
  * Puts without waiting: `Full` at once if there is no room.
@@ -1490,6 +1535,8 @@ export const waitGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined
  */
 export const get = <A>(queue: AnyQueue<A>, options?: BlockOptions): Effect.Effect<A, QueueError | SerializationError> =>
   Effect.suspend(() => {
+    const bad = badBlockOptions(options)
+    if (bad !== undefined) return Effect.fail(bad)
     const q = impl(queue) as QueueImpl<unknown>
     const now = tryGet(q, options)
     if (now === WAIT) return waitGet(q, options)
@@ -1514,6 +1561,8 @@ export const get = <A>(queue: AnyQueue<A>, options?: BlockOptions): Effect.Effec
  */
 export const getMany = <A>(queue: AnyQueue<A>, max: number, options?: BlockOptions): Effect.Effect<Array<A>, QueueError | SerializationError> =>
   Effect.suspend(() => {
+    const bad = badGetMany(max, options)
+    if (bad !== undefined) return Effect.fail(bad)
     const q = impl(queue) as QueueImpl<unknown>
     const n = Math.max(1, Math.floor(max) || 1)
     const now = tryGetMany(q, n, options)

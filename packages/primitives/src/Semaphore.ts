@@ -18,6 +18,14 @@ import { dual } from "effect/Function"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as P from "./internal/permits.ts"
+import { intProblem, timeoutProblem } from "./internal/args.ts"
+
+// Python's ValueError("semaphore initial value must be >= 0") / TypeError for a non-int, as a typed
+// failure (it was a RangeError defect, or a TypeError deep inside for a string).
+const badValue = (value: unknown, min: number): SemaphoreError | undefined => {
+  const bad = intProblem(value, "value", min, P.MAX_INITIAL)
+  return bad === undefined ? undefined : new SemaphoreError({ reason: "InvalidArgument", message: bad })
+}
 
 /**
  * Misuse of a semaphore, or one whose permit holder died.
@@ -25,6 +33,7 @@ import * as P from "./internal/permits.ts"
  * - `TooManyReleases`: a BoundedSemaphore released above its initial value (Python: `ValueError`).
  * - `OwnerDied`: a process holding permits died and the semaphore was made with `onOwnerDeath: "fail"`.
  * - `Gone`: the semaphore's actor is unreachable.
+ * - `InvalidArgument`: a bad initial value or timeout (Python's ValueError / TypeError).
  *
  * @example
  * ```ts
@@ -37,7 +46,7 @@ import * as P from "./internal/permits.ts"
  * @since 0.1.0
  */
 export class SemaphoreError extends Schema.TaggedError<SemaphoreError>()("SemaphoreError", {
-  reason: Schema.Literals(["TooManyReleases", "OwnerDied", "Gone"]),
+  reason: Schema.Literals(["TooManyReleases", "OwnerDied", "Gone", "InvalidArgument"]),
   message: Schema.String
 }) {}
 
@@ -92,8 +101,11 @@ export interface Options {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (value = 1, options: Options = {}): Effect.Effect<Semaphore, never, Scope.Scope> =>
-  P.make("Semaphore", value, 0, options.onOwnerDeath ?? "release", errors) as Effect.Effect<Semaphore, never, Scope.Scope>
+export const make = (value = 1, options: Options = {}): Effect.Effect<Semaphore, SemaphoreError, Scope.Scope> =>
+  Effect.suspend(() => {
+    const bad = badValue(value, 0)
+    return bad !== undefined ? Effect.fail(bad) : P.make("Semaphore", value, 0, options.onOwnerDeath ?? "release", errors)
+  }) as Effect.Effect<Semaphore, SemaphoreError, Scope.Scope>
 
 /**
  * Creates a bounded semaphore with `value` permits (default 1), owned by the current Scope.
@@ -112,12 +124,11 @@ export const make = (value = 1, options: Options = {}): Effect.Effect<Semaphore,
  * @category constructors
  * @since 0.1.0
  */
-export const makeBounded = (value = 1, options: Options = {}): Effect.Effect<BoundedSemaphore, never, Scope.Scope> =>
-  Effect.suspend(() =>
-    value < 1
-      ? Effect.die(new RangeError("a BoundedSemaphore needs an initial value of at least 1"))
-      : P.make("BoundedSemaphore", value, value, options.onOwnerDeath ?? "release", errors)
-  ) as Effect.Effect<BoundedSemaphore, never, Scope.Scope>
+export const makeBounded = (value = 1, options: Options = {}): Effect.Effect<BoundedSemaphore, SemaphoreError, Scope.Scope> =>
+  Effect.suspend(() => {
+    const bad = badValue(value, 1)
+    return bad !== undefined ? Effect.fail(bad) : P.make("BoundedSemaphore", value, value, options.onOwnerDeath ?? "release", errors)
+  }) as Effect.Effect<BoundedSemaphore, SemaphoreError, Scope.Scope>
 
 /**
  * Takes a permit: `true` once taken, `false` if none was free (`block: false`) or the timeout passed.
@@ -136,8 +147,11 @@ export const makeBounded = (value = 1, options: Options = {}): Effect.Effect<Bou
 export const acquire = (
   sem: Semaphore | BoundedSemaphore,
   options?: { readonly block?: boolean | undefined; readonly timeout?: Duration.Input | undefined }
-): Effect.Effect<boolean, SemaphoreError> =>
-  P.acquire(sem, options === undefined ? -1 : P.timeoutMillis(options.block, options.timeout), errors)
+): Effect.Effect<boolean, SemaphoreError> => {
+  const bad = timeoutProblem(options?.timeout)
+  if (bad !== undefined) return Effect.fail(new SemaphoreError({ reason: "InvalidArgument", message: bad }))
+  return P.acquire(sem, options === undefined ? -1 : P.timeoutMillis(options.block, options.timeout), errors)
+}
 
 /**
  * Gives a permit back (any process may release; a BoundedSemaphore fails past its initial value).

@@ -253,6 +253,7 @@ export const create = (options: CreateOptions): Effect.Effect<SharedMemory, Shar
     if (!Number.isInteger(options.size) || options.size <= 0) {
       return Effect.fail(fail("ValueError", "'size' must be a positive number different from zero"))
     }
+    if (options.name != null && typeof options.name !== "string") return Effect.fail(badName(options.name))
     const name = options.name ?? `psm_${randomBytes(8).toString("hex")}`
     return ask<SharedMemory>(registry, { op: "create", name, size: options.size })
   })
@@ -270,7 +271,14 @@ export const create = (options: CreateOptions): Effect.Effect<SharedMemory, Shar
  * @category constructors
  * @since 0.1.0
  */
-export const attach = (name: string): Effect.Effect<SharedMemory, SharedMemoryError> => ask<SharedMemory>(registry, { op: "attach", name })
+export const attach = (name: string): Effect.Effect<SharedMemory, SharedMemoryError> =>
+  typeof name === "string" ? ask<SharedMemory>(registry, { op: "attach", name }) : Effect.fail(badName(name))
+
+// Python's TypeError for a name that is no str, where a number gave a bare "bad request" (create)
+// or looked the number up as a name (attach).
+function badName(name: unknown): SharedMemoryError {
+  return fail("ValueError", `name must be a string, got ${typeof name}`)
+}
 
 /**
  * Removes the block's name (handles keep working until closed); a second unlink is `FileNotFound`.

@@ -72,7 +72,8 @@ const RING_MASK = RING - 1
 const RING_SLACK = 64
 const CELL_WORDS = 3
 const WORDS = CELLS_AT + RING * CELL_WORDS
-const MAX_INITIAL = 1 << 30
+/** The largest initial count a semaphore takes. @internal */
+export const MAX_INITIAL = 1 << 30
 
 const stateAt = (slot: number) => SLOTS_AT + slot * SLOT_WORDS
 const heldAt = (slot: number) => SLOTS_AT + slot * SLOT_WORDS + 1
@@ -433,10 +434,13 @@ const waitTicket = (
 
 // ---- client side ----------------------------------------------------------------------------------
 
-/** Milliseconds for the wire: -1 forever, 0 try once (Python: a negative timeout is zero). */
-export const timeoutMillis = (block: boolean | undefined, timeout: Duration.Input | undefined): number => {
+/**
+ * Milliseconds for the wire: -1 forever, 0 try once (Python: a negative timeout is zero; `null` is
+ * Python's None). The caller has checked the timeout with `timeoutProblem`.
+ */
+export const timeoutMillis = (block: boolean | undefined, timeout: Duration.Input | null | undefined): number => {
   if (block === false) return 0
-  if (timeout === undefined) return -1
+  if (timeout == null) return -1
   const ms = Duration.toMillis(timeout)
   if (!Number.isFinite(ms)) return ms > 0 ? -1 : 0
   return ms <= 0 ? 0 : Math.max(1, Math.ceil(ms))

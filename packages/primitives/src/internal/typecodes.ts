@@ -157,6 +157,16 @@ const describe = (value: unknown): string => {
 
 /** Python's slice resolution: (start, stop, step) into the indices it selects. */
 export const sliceIndices = (length: number, start?: number | null, stop?: number | null, step?: number | null): Array<number> => {
+  // Python's TypeError for a slice index that is no int: "x" or NaN would select nothing, 1.5
+  // positions between cells. ±Infinity is kept as "past the end" (the clamp below).
+  for (const i of [start, stop]) {
+    if (i != null && !(typeof i === "number" && (Number.isInteger(i) || i === Infinity || i === -Infinity))) {
+      throw new TypecodeError("TypeError", "slice indices must be integers or None")
+    }
+  }
+  if (step != null && !(typeof step === "number" && Number.isInteger(step))) {
+    throw new TypecodeError("TypeError", "slice indices must be integers or None")
+  }
   const st = step ?? 1
   if (st === 0) throw new TypecodeError("ValueError", "slice step cannot be zero")
   const clamp = (i: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, i))

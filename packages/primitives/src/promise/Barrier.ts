@@ -32,7 +32,8 @@ export class Barrier {
   constructor(parties: number | B.Barrier, action?: () => unknown, timeout?: Duration.Input) {
     this.handle = parties instanceof B.Barrier ? parties : makeIn(B.make({
       parties,
-      action: action ? Effect.tryPromise(async () => await action()) : undefined,
+      // Not a function: handed on as is, so make refuses it (Python would fail only at the pass).
+      action: typeof action === "function" ? Effect.tryPromise(async () => await action()) : action as undefined,
       timeout
     }))
   }

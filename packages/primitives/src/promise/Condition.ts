@@ -32,7 +32,10 @@ export class Condition {
   /** The Effect-API handle this object wraps. */
   readonly handle: C.Condition
   constructor(lock?: Lock | RLock | C.Condition) {
-    this.handle = lock instanceof C.Condition ? lock : makeIn(C.make(lock?.handle))
+    // A facade lock gives its handle; anything else goes to make as is, which refuses it.
+    this.handle = lock instanceof C.Condition
+      ? lock
+      : makeIn(C.make(lock instanceof Lock || lock instanceof RLock ? lock.handle : lock as undefined))
   }
   /** Python's `acquire(block=True, timeout=None)`. */
   acquire(block = true, timeout?: Duration.Input): Promise<boolean> {

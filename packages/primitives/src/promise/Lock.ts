@@ -15,6 +15,7 @@ import * as Scope from "effect/Scope"
 import { held, type Held, run, runSync, scope } from "../internal/facade.ts"
 import * as P from "../internal/permits.ts"
 import * as L from "../Lock.ts"
+import { timeoutProblem } from "../internal/args.ts"
 
 /**
  * The owner of an RLock in async/await code: the process itself. @internal
@@ -44,7 +45,7 @@ export type { Held } from "../internal/facade.ts"
  * const lock = makeIn(Lock.make()) // created in the facade's process-wide Scope
  * ```
  */
-export const makeIn = <A>(effect: Effect.Effect<A, never, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
+export const makeIn = <A, E = never>(effect: Effect.Effect<A, E, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
 
 abstract class Base {
   /** The Effect-API handle this object wraps. */
@@ -52,6 +53,8 @@ abstract class Base {
   /** Python's `acquire(block=True, timeout=None)`: `true` once held, `false` otherwise. A free
    * lock is taken without running an Effect. */
   acquire(block = true, timeout?: Duration.Input): Promise<boolean> {
+    // A bad timeout is refused even when the lock is free, as Python parses it first.
+    if (timeout != null && timeoutProblem(timeout) !== undefined) return run(L.acquire(this.handle, { block, timeout, owner: PROCESS_OWNER }))
     const now = this.trySync()
     if (now === true) return TRUE
     if (now === false && block === false) return FALSE

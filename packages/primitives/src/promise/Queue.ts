@@ -13,25 +13,31 @@ import * as Scope from "effect/Scope"
 import { run, runSync, scope } from "../internal/facade.ts"
 import * as Q from "../Queue.ts"
 
-const makeIn = <A>(effect: Effect.Effect<A, never, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
+const makeIn = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>): A => runSync(Scope.provide(scope())(effect))
 
 const impl = (q: Q.AnyQueue<any>): Q.QueueImpl<unknown> => q as unknown as Q.QueueImpl<unknown>
 
 // Operations that need not wait complete without running an Effect (the hot path of a loop of
 // `await q.put(x)` / `await q.get()`); the others run the Effect API.
 const putNow = (queue: Q.AnyQueue<any>, item: unknown, options: Q.BlockOptions | undefined): Promise<void> => {
+  const bad = Q.badBlockOptions(options)
+  if (bad !== undefined) return Promise.reject(bad)
   const r = Q.tryPut(impl(queue), item, options)
   if (r === undefined) return Promise.resolve()
   return r instanceof Q.Failed ? Promise.reject(r.error) : run(r)
 }
 
 const putManyNow = (queue: Q.AnyQueue<any>, items: Iterable<unknown>, options: Q.BlockOptions | undefined): Promise<void> => {
+  const bad = Q.badPutMany(items, options)
+  if (bad !== undefined) return Promise.reject(bad)
   const r = Q.tryPutMany(impl(queue), items, options)
   if (r === undefined) return Promise.resolve()
   return r instanceof Q.Failed ? Promise.reject(r.error) : run(r)
 }
 
 const getNow = <A>(queue: Q.AnyQueue<A>, options: Q.BlockOptions | undefined): Promise<A> => {
+  const bad = Q.badBlockOptions(options)
+  if (bad !== undefined) return Promise.reject(bad)
   const q = impl(queue)
   const r = Q.tryGet(q, options)
   if (r === Q.WAIT) return run(Q.waitGet(q, options))
@@ -39,6 +45,8 @@ const getNow = <A>(queue: Q.AnyQueue<A>, options: Q.BlockOptions | undefined): P
 }
 
 const getManyNow = <A>(queue: Q.AnyQueue<A>, max: number, options: Q.BlockOptions | undefined): Promise<Array<A>> => {
+  const bad = Q.badGetMany(max, options)
+  if (bad !== undefined) return Promise.reject(bad)
   const q = impl(queue)
   const n = Math.max(1, Math.floor(max) || 1)
   const r = Q.tryGetMany(q, n, options)

@@ -65,7 +65,9 @@ export class Semaphore extends Base {
   readonly handle: S.Semaphore
   constructor(value: number | S.Semaphore = 1, options: S.Options = {}) {
     super()
-    this.handle = typeof value === "number" ? makeIn(S.make(value, options)) : value
+    // Anything but a handle goes to make, which refuses a value that is no count (a string was
+    // taken for a handle and failed deep inside).
+    this.handle = S.isSemaphore(value) ? value as S.Semaphore : makeIn(S.make(value as number, options))
   }
 }
 
@@ -87,7 +89,7 @@ export class BoundedSemaphore extends Base {
   readonly handle: S.BoundedSemaphore
   constructor(value: number | S.BoundedSemaphore = 1, options: S.Options = {}) {
     super()
-    this.handle = typeof value === "number" ? makeIn(S.makeBounded(value, options)) : value
+    this.handle = S.isSemaphore(value) ? value as S.BoundedSemaphore : makeIn(S.makeBounded(value as number, options))
   }
 }
 

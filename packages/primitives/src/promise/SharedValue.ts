@@ -119,9 +119,11 @@ export class Value<A = any> {
   /** The Effect-API value. */
   readonly handle: SV.Value<A, SV.AnyLock>
   constructor(typecode: SV.Typecode | SV.Value<A, SV.AnyLock>, initial?: A, options: Options = {}) {
-    this.handle = typeof typecode === "string"
-      ? runSync(SV.value(typecode, initial as any, { lock: toEffectLock(options.lock) })) as any
-      : typecode
+    // Anything but a handle goes to SV.value, which refuses a bad typecode (a number was taken
+    // for a handle, giving an object whose every call failed).
+    this.handle = typecode instanceof SV.Value
+      ? typecode
+      : runSync(SV.value(typecode, initial as any, { lock: toEffectLock(options.lock) })) as any
   }
   get typecode(): SV.Typecode {
     return this.handle.typecode
@@ -183,9 +185,9 @@ export class Array<A = any> {
   /** `a[i]` / `a[i] = x` (negative indices count from the end). */
   [index: number]: A
   constructor(typecode: SV.Typecode | SV.Array<A, SV.AnyLock>, sizeOrInit: number | Iterable<A> | string = 0, options: Options = {}) {
-    const handle = typeof typecode === "string"
-      ? runSync(SV.array(typecode, sizeOrInit as any, { lock: toEffectLock(options.lock) })) as any
-      : typecode
+    const handle = typecode instanceof SV.Array
+      ? typecode
+      : runSync(SV.array(typecode, sizeOrInit as any, { lock: toEffectLock(options.lock) })) as any
     Object.defineProperty(this, "handle", { value: handle, enumerable: false })
     return new Proxy(this, {
       get(target, key, receiver) {

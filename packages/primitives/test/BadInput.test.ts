@@ -1,0 +1,200 @@
+/**
+ * Bad input from a JS caller (no type checker) gets the module's typed error at the call where it
+ * enters, as Python raises ValueError / TypeError there: no raw exception, no silent zero, no hang.
+ */
+import { describe, expect, it } from "vitest"
+import {
+  Array as SharedArray,
+  Barrier,
+  BoundedSemaphore,
+  Client,
+  Condition,
+  Event,
+  Listener,
+  Lock,
+  Manager,
+  Pipe,
+  Pool,
+  Process,
+  Queue,
+  RawArray,
+  Semaphore,
+  SharedMemory,
+  SimpleQueue,
+  Value
+} from "../src/promise/index.ts"
+import { makeCounter } from "./fixtures/manager-tasks.ts"
+import { add, square } from "./fixtures/pool-tasks.ts"
+
+const rejects = async (p: () => unknown, tag: string, reason: string, message: RegExp) => {
+  let caught: any
+  try {
+    await p()
+  } catch (e) {
+    caught = e
+  }
+  expect(caught?._tag).toBe(tag)
+  expect(caught?.reason).toBe(reason)
+  expect(String(caught?.message)).toMatch(message)
+}
+
+describe("bad timeouts", () => {
+  it("NaN, a string that names no duration and {} are refused, null waits as Python's None", async () => {
+    const lock = new Lock()
+    await lock.acquire()
+    for (const t of [NaN, "x", {}]) {
+      await rejects(() => lock.acquire(true, t as any), "LockError", "InvalidArgument", /timeout must be/)
+      await rejects(() => new Semaphore(0).acquire(true, t as any), "SemaphoreError", "InvalidArgument", /timeout must be/)
+      await rejects(() => new Event().wait(t as any), "EventError", "InvalidArgument", /timeout must be/)
+      await rejects(() => new Barrier(2).wait(t as any), "BarrierError", "InvalidArgument", /timeout must be/)
+      await rejects(() => new Queue().get({ timeout: t as any }), "QueueError", "InvalidArgument", /timeout must be/)
+      await rejects(() => Pipe()[0].poll(t as any), "PipeError", "BadArgument", /timeout must be/)
+      const c = new Condition()
+      await c.acquire()
+      await rejects(() => c.wait(t as any), "ConditionError", "InvalidArgument", /timeout must be/)
+    }
+    await rejects(() => new Lock().acquire(true, "x" as any), "LockError", "InvalidArgument", /timeout must be/) // free, too
+    // A negative timeout is zero, as in Python.
+    expect(await lock.acquire(true, -1)).toBe(false)
+    // null is Python's None: it waits (here until the event is set).
+    const e = new Event()
+    const waiting = e.wait(null as any)
+    await e.set()
+    expect(await waiting).toBe(true)
+  })
+})
+
+describe("bad counts", () => {
+  it("Barrier parties and action, Condition.notify(n)", async () => {
+    for (const n of [0, -1, 1.5, NaN, "x", null]) {
+      await rejects(() => new Barrier(n as any), "BarrierError", "InvalidArgument", /parties must be an integer >= 1/)
+    }
+    await rejects(() => new Barrier(2, "f" as any), "BarrierError", "InvalidArgument", /action must be/)
+    const c = new Condition()
+    await c.acquire()
+    for (const n of [NaN, -1, "x", 1.5]) {
+      await rejects(() => c.notify(n as any), "ConditionError", "InvalidArgument", /n must be an integer >= 0/)
+    }
+  })
+
+  it("Semaphore / BoundedSemaphore values", async () => {
+    for (const v of [-1, NaN, 1.5, "x", null, {}, Infinity]) {
+      await rejects(() => new Semaphore(v as any), "SemaphoreError", "InvalidArgument", /value must be an integer in 0\.\./)
+      await rejects(() => new BoundedSemaphore(v as any), "SemaphoreError", "InvalidArgument", /value must be an integer in 1\.\./)
+    }
+    expect(await new Semaphore(0).getValue()).toBe(0)
+  })
+
+  it("Queue maxsize, positional get(false), getMany(max), putMany of a non-iterable", async () => {
+    for (const m of [NaN, "x", 1.5, {}]) {
+      await rejects(() => new Queue({ maxsize: m as any }), "QueueError", "InvalidArgument", /maxsize must be an integer/)
+    }
+    const q = new Queue<number>({ maxsize: -1 }) // unbounded, as in Python
+    await q.put(1)
+    await rejects(() => q.get(false as any), "QueueError", "InvalidArgument", /options must be an object/)
+    await rejects(() => q.getMany(NaN), "QueueError", "InvalidArgument", /max must be an integer >= 1/)
+    await rejects(() => q.putMany(5 as any), "QueueError", "InvalidArgument", /items must be iterable/)
+    expect(await q.get()).toBe(1) // nothing was lost
+  })
+})
+
+describe("bytes", () => {
+  it("sendBytes / recvBytesInto refuse what is not bytes; recvBytes checks maxlength before reading", async () => {
+    const [a, b] = Pipe()
+    for (const buf of ["abc", 5, null]) {
+      await rejects(() => b.sendBytes(buf as any), "PipeError", "BadArgument", /bytes-like object is required/)
+    }
+    await rejects(() => b.sendBytes(new Uint8Array(4), 1.5), "PipeError", "BadArgument", /offset must be an integer >= 0, got 1.5/)
+    await rejects(() => b.sendBytes(new Uint8Array(4), -1), "PipeError", "BadArgument", /^offset is negative$/)
+    await b.sendBytes(new Uint8Array([1, 2, 3]))
+    await rejects(() => a.recvBytesInto(5 as any), "PipeError", "BadArgument", /bytes-like object is required/)
+    await rejects(() => a.recvBytesInto(new Uint8Array(8), NaN), "PipeError", "BadArgument", /offset must be an integer/)
+    await rejects(() => a.recvBytes("x" as any), "PipeError", "BadArgument", /maxlength must be an integer/)
+    // null is Python's None: no limit; the message was not lost by the refused calls.
+    expect([...await a.recvBytes(null as any)]).toEqual([1, 2, 3])
+  })
+})
+
+describe("Pool", () => {
+  it("map over a non-iterable, args that are not an array, callbacks that are not functions, bad get timeouts", async () => {
+    await using pool = new Pool({ processes: 1 })
+    for (const it of [5, null]) {
+      await rejects(() => pool.map(square, it as any), "PoolError", "InvalidOptions", /iterable must be iterable/)
+      await rejects(() => pool.mapAsync(square, it as any), "PoolError", "InvalidOptions", /iterable must be iterable/)
+    }
+    await rejects(async () => {
+      for await (const _ of pool.imap(square, 5 as any)) { /* nothing */ }
+    }, "PoolError", "InvalidOptions", /iterable must be iterable/)
+    await rejects(() => pool.apply(add, 5 as any), "PoolError", "InvalidOptions", /args must be an array/)
+    await rejects(() => pool.applyAsync(add, 5 as any), "PoolError", "InvalidOptions", /args must be an array/)
+    await rejects(() => pool.applyAsync(square, [2], { callback: "x" as any }), "PoolError", "InvalidOptions", /callback must be a function/)
+    await rejects(() => pool.mapAsync(square, [2], { errorCallback: 5 as any }), "PoolError", "InvalidOptions", /errorCallback must be a function/)
+    const r = pool.applyAsync(square, [3])
+    for (const t of [NaN, "x", {}]) {
+      await rejects(() => r.get(t as any), "PoolError", "InvalidOptions", /timeout must be/)
+    }
+    expect(await r.get(null as any)).toBe(9) // null is Python's None; the pool still runs
+    expect(await pool.map(square, [4])).toEqual([16])
+  })
+})
+
+describe("unknown option names", () => {
+  it("a misspelt Pool or Queue option is refused instead of ignored", async () => {
+    await rejects(() => new Pool({ proceses: 2 } as any), "PoolError", "InvalidOptions", /unknown option 'proceses'/)
+    await rejects(() => new Pool({ processes: 1, taskTimeout: "x" as any }), "PoolError", "InvalidOptions", /timeout must be/)
+    await rejects(() => new Queue({ maxsiz: 1 } as any), "QueueError", "InvalidArgument", /unknown option 'maxsiz'/)
+    await rejects(() => new SimpleQueue({ maxsize: 1 } as any), "QueueError", "InvalidArgument", /unknown option 'maxsize'/)
+  })
+})
+
+describe("Process, Connection, Condition", () => {
+  it("Process name that is not a string; join timeouts that are NaN, {} or no duration", async () => {
+    await rejects(() => new Process({ target: square, args: [1], name: 5 as any }), "ProcessError", "InvalidArgument", /name must be a string, got number/)
+    const p = new Process({ target: square, args: [2] })
+    await p.start()
+    for (const t of [NaN, "x", {}]) {
+      await rejects(() => p.join(t as any), "ProcessError", "InvalidArgument", /timeout must be/)
+    }
+    await p.join(null as any) // Python's None: waits
+    expect(p.exitCode).toBe(0)
+  })
+
+  it("Listener / Client authkey that is neither a string nor bytes", async () => {
+    await rejects(() => Listener.listen({ authkey: 5 as any }), "ConnectionError", "BadArgument", /authkey must be a string or a Uint8Array, got 5/)
+    await rejects(() => Client(["127.0.0.1", 1], { authkey: {} as any }), "ConnectionError", "BadArgument", /authkey must be/)
+  })
+
+  it("Condition over something that is not a lock", async () => {
+    await rejects(() => new Condition("x" as any), "ConditionError", "InvalidArgument", /lock must be a Lock or an RLock, got "x"/)
+    const c = new Condition(new Lock())
+    expect(await c.acquire()).toBe(true)
+  })
+})
+
+describe("Manager", () => {
+  it("a registered type with exposed that is not an array of names, or a type that is no object, fails before the server starts", async () => {
+    await rejects(() => Manager.start({ types: { C: { factory: makeCounter, exposed: "inc" as any } } }), "ManagerError", "InvalidOptions", /exposed methods of type 'C' must be an array/)
+    await rejects(() => Manager.start({ types: { C: { factory: makeCounter, exposed: [5] as any } } }), "ManagerError", "InvalidOptions", /exposed methods of type 'C'/)
+    await rejects(() => Manager.start({ types: { C: 5 as any } }), "ManagerError", "InvalidOptions", /the type 'C' must be an object/)
+  })
+})
+
+describe("SharedValue", () => {
+  it("slice indices that are no integers, a typecode that is no string", async () => {
+    const a = RawArray<number>("i", [1, 2, 3])
+    for (const i of ["x", NaN, 1.5]) {
+      expect(() => a.slice(i as any)).toThrow(/slice indices must be integers or None/)
+      await rejects(() => a.slice(0, 3, i as any), "SharedValueError", "TypeError", /slice indices must be integers/)
+    }
+    expect(a.slice(-Infinity, Infinity)).toEqual([1, 2, 3])
+    await rejects(() => new SharedArray(5 as any, 3), "SharedValueError", "TypeError", /bad typecode/)
+    await rejects(() => new Value(5 as any, 3), "SharedValueError", "TypeError", /bad typecode/)
+  })
+})
+
+describe("SharedMemory", () => {
+  it("a name that is not a string", async () => {
+    await rejects(() => SharedMemory.create({ name: 5 as any, size: 4 }), "SharedMemoryError", "ValueError", /name must be a string, got number/)
+    await rejects(() => SharedMemory.attach(5 as any), "SharedMemoryError", "ValueError", /name must be a string, got number/)
+  })
+})
