@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 
 const durationKeys = new Set(["weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"])
 
