@@ -925,7 +925,7 @@ export interface MakeOptions {
 /**
  * Creates a pipe living for as long as the Scope: two connected connections.
  *
- * Python equivalent: `multiprocessing.Pipe(duplex=True)`.
+ * Python equivalent: `multiprocessing.Pipe(duplex=True)`; `Pipe.make(false)` is `Pipe(False)`.
  *
  * @example
  * ```ts
@@ -940,7 +940,7 @@ export interface MakeOptions {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: MakeOptions = {}): Effect.Effect<readonly [Connection, Connection], never, Scope.Scope> =>
+export const make = (options: MakeOptions | boolean = {}): Effect.Effect<readonly [Connection, Connection], never, Scope.Scope> =>
   Effect.gen(function*() {
     const id = `${kernel.self.address || "main"}/${kernel.self.pid}/${++pipes}`
     // Everything is made in the acquire: a Scope that is already closed releases at once, and
@@ -967,7 +967,9 @@ export const make = (options: MakeOptions = {}): Effect.Effect<readonly [Connect
         })
     )
     const ch = core.ch
-    const duplex = options.duplex ?? true
+    // A boolean is Python's positional `duplex` (`Pipe(False)` is one-way); any other value is
+    // read as Python reads `if duplex:`.
+    const duplex = typeof options === "boolean" ? options : options?.duplex === undefined ? true : Boolean(options.duplex)
     const a = new ConnectionImpl(id, ref, 0, true, duplex, newToken(), ch)
     const b = new ConnectionImpl(id, ref, 1, duplex, true, newToken(), ch)
     core.holders[0].set(a.token, kernel.self.address)

@@ -81,6 +81,20 @@ describe("Pipe (in one process)", () => {
       expect(yield* Pipe.recv(reader)).toBe("ok")
     })))
 
+  it.live("Pipe.make(false) is Python's positional Pipe(False): one-way; true and {} are two-way", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const [reader, writer] = yield* Pipe.make(false)
+      expect([reader.readable, reader.writable, writer.readable, writer.writable]).toEqual([true, false, false, true])
+      yield* Pipe.send(writer, "ok")
+      expect(yield* Pipe.recv(reader)).toBe("ok")
+      for (const options of [true, {}, { duplex: true }] as const) {
+        const [a, b] = yield* Pipe.make(options)
+        expect([a.readable, a.writable, b.readable, b.writable]).toEqual([true, true, true, true])
+      }
+      const [r] = PP.Pipe(false)
+      expect([r.readable, r.writable]).toEqual([true, false])
+    })))
+
   it.live("wait takes network connections too, mixed with pipes (Python's wait takes any connection)", () =>
     Effect.scoped(Effect.gen(function*() {
       const listener = yield* Connection.listen({})

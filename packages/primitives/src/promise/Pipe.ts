@@ -82,7 +82,8 @@ export class PipeConnection {
 }
 
 /**
- * Creates a pipe; with `duplex: false` the first connection only receives and the second only sends.
+ * Creates a pipe; with `duplex: false` (or `Pipe(false)`, Python's positional form) the first
+ * connection only receives and the second only sends.
  *
  * Python equivalent: `multiprocessing.Pipe(duplex=True)`.
  *
@@ -96,7 +97,7 @@ export class PipeConnection {
  * @category constructors
  * @since 0.1.0
  */
-export const Pipe = (options: P.MakeOptions = {}): [PipeConnection, PipeConnection] => {
+export const Pipe = (options: P.MakeOptions | boolean = {}): [PipeConnection, PipeConnection] => {
   const [a, b] = runSync(Scope.provide(scope())(P.make(options)))
   return [new PipeConnection(a), new PipeConnection(b)]
 }
