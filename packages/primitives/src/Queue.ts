@@ -1082,8 +1082,13 @@ export const badGetMany = (max: unknown, options: unknown): QueueError | undefin
       ? undefined
       : error("InvalidArgument", `max must be an integer >= 1, got ${describe(max)}`))
 
-const makeKind = <A>(kind: Kind, options: MakeOptions<A>): Effect.Effect<any, QueueError, Scope.Scope> =>
+const makeKind = <A>(kind: Kind, given: MakeOptions<A> | number): Effect.Effect<any, QueueError, Scope.Scope> =>
   Effect.gen(function*() {
+    // A number is Python's positional maxsize (`Queue(5)`); it was read as no options at all.
+    const options: MakeOptions<A> = typeof given === "number" && kind !== "SimpleQueue" ? { maxsize: given } : given as MakeOptions<A>
+    if (options === null || typeof options !== "object") {
+      return yield* Effect.fail(error("InvalidArgument", `options must be an object${kind === "SimpleQueue" ? "" : " or a maxsize"}, got ${describe(given)}`))
+    }
     // Python's TypeError for a maxsize that is no int; 0, a negative one, Infinity and null are unbounded.
     const unknown = unknownOption(options, kind === "SimpleQueue" ? ["schema"] : ["maxsize", "schema"])
     if (unknown !== undefined) return yield* Effect.fail(error("InvalidArgument", unknown))
@@ -1115,7 +1120,7 @@ const makeKind = <A>(kind: Kind, options: MakeOptions<A>): Effect.Effect<any, Qu
 /**
  * Creates a queue owned by this process for as long as the Scope lives.
  *
- * Python equivalent: `multiprocessing.Queue(maxsize)`.
+ * Python equivalent: `multiprocessing.Queue(maxsize)`; `Queue.make(5)` is `Queue(5)`.
  *
  * @example
  * ```ts
@@ -1130,13 +1135,13 @@ const makeKind = <A>(kind: Kind, options: MakeOptions<A>): Effect.Effect<any, Qu
  * @category constructors
  * @since 0.1.0
  */
-export const make = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<Queue<A>, QueueError, Scope.Scope> =>
+export const make = <A = unknown>(options: MakeOptions<A> | number = {}): Effect.Effect<Queue<A>, QueueError, Scope.Scope> =>
   makeKind<A>("Queue", options)
 
 /**
  * Creates a joinable queue: consumers call {@link taskDone} per item, {@link join} waits for all.
  *
- * Python equivalent: `multiprocessing.JoinableQueue(maxsize)`.
+ * Python equivalent: `multiprocessing.JoinableQueue(maxsize)`; `makeJoinable(5)` is `JoinableQueue(5)`.
  *
  * @example
  * ```ts
@@ -1153,7 +1158,7 @@ export const make = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<Q
  * @category constructors
  * @since 0.1.0
  */
-export const makeJoinable = <A = unknown>(options: MakeOptions<A> = {}): Effect.Effect<JoinableQueue<A>, QueueError, Scope.Scope> =>
+export const makeJoinable = <A = unknown>(options: MakeOptions<A> | number = {}): Effect.Effect<JoinableQueue<A>, QueueError, Scope.Scope> =>
   makeKind<A>("JoinableQueue", options)
 
 /**

@@ -10,6 +10,7 @@ import {
   Client,
   Condition,
   Event,
+  JoinableQueue,
   Listener,
   Lock,
   Manager,
@@ -95,6 +96,19 @@ describe("bad counts", () => {
     await rejects(() => q.getMany(NaN), "QueueError", "InvalidArgument", /max must be an integer >= 1/)
     await rejects(() => q.putMany(5 as any), "QueueError", "InvalidArgument", /items must be iterable/)
     expect(await q.get()).toBe(1) // nothing was lost
+  })
+
+  it("Queue(5) and JoinableQueue(5): a number is Python's positional maxsize (it was read as no options: unbounded)", async () => {
+    const q = new Queue<number>(2)
+    expect(q.maxsize).toBe(2)
+    await q.put(1)
+    await q.put(2)
+    expect(await q.full()).toBe(true)
+    await rejects(() => q.put(3, { block: false }), "QueueError", "Full", /./)
+    expect(new JoinableQueue<number>(3).maxsize).toBe(3)
+    await rejects(() => new Queue("5" as any), "QueueError", "InvalidArgument", /options must be an object or a maxsize/)
+    await rejects(() => new Queue(1.5), "QueueError", "InvalidArgument", /maxsize must be an integer/)
+    await rejects(() => new SimpleQueue(5 as any), "QueueError", "InvalidArgument", /options must be an object, got 5/)
   })
 })
 

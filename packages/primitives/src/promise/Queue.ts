@@ -75,8 +75,8 @@ export type BlockOptions = Q.BlockOptions
 export class Queue<A = unknown> {
   /** The Effect-API handle. */
   readonly queue: Q.Queue<A>
-  constructor(options: Q.MakeOptions<A> | Q.Queue<A> = {}) {
-    this.queue = Q.isQueue(options) ? options as Q.Queue<A> : makeIn(Q.make<A>(options as Q.MakeOptions<A>))
+  constructor(options: Q.MakeOptions<A> | number | Q.Queue<A> = {}) {
+    this.queue = Q.isQueue(options) ? options as Q.Queue<A> : makeIn(Q.make<A>(options as Q.MakeOptions<A> | number))
   }
   get maxsize(): number {
     return this.queue.maxsize
@@ -163,8 +163,8 @@ export class Queue<A = unknown> {
  */
 export class JoinableQueue<A = unknown> extends Queue<A> {
   declare readonly queue: Q.JoinableQueue<A>
-  constructor(options: Q.MakeOptions<A> | Q.JoinableQueue<A> = {}) {
-    super(Q.isQueue(options) ? options : makeIn(Q.makeJoinable<A>(options as Q.MakeOptions<A>)))
+  constructor(options: Q.MakeOptions<A> | number | Q.JoinableQueue<A> = {}) {
+    super(Q.isQueue(options) ? options : makeIn(Q.makeJoinable<A>(options as Q.MakeOptions<A> | number)))
   }
   /** Python's `task_done()`. */
   taskDone(): Promise<void> {
