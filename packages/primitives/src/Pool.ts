@@ -1066,7 +1066,8 @@ const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
  * Creates a pool owned by the current Scope. Closing the scope closes the pool and joins it
  * (queued work finishes); closing it on failure or interruption terminates it.
  *
- * Python equivalent: `Pool(processes, initializer, initargs, maxtasksperchild)` (whose `with`
+ * Python equivalent: `Pool(processes, initializer, initargs, maxtasksperchild)` (`Pool.make(4)` is
+ * `Pool(4)`; whose `with`
  * block terminates on exit; this one drains on success).
  *
  * @example
@@ -1083,8 +1084,13 @@ const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
  * @category constructors
  * @since 0.1.0
  */
-export const make = <I extends AnyTask = AnyTask>(options: Options<I> = {}): Effect.Effect<Pool, PoolError, Scope.Scope> =>
-  Effect.acquireRelease(
+export const make = <I extends AnyTask = AnyTask>(given: Options<I> | number = {}): Effect.Effect<Pool, PoolError, Scope.Scope> => {
+  // A number is Python's positional `processes` (`Pool(4)`); it was read as no options at all.
+  const options = (typeof given === "number" ? { processes: given } : given) as Options<I>
+  if (options === null || typeof options !== "object") {
+    return Effect.fail(invalid(`options must be an object or a number of processes, got ${describe(given)}`))
+  }
+  return Effect.acquireRelease(
     Effect.map(Effect.all([validate(options), resolveBackend(options.backend)]), ([processes, backend]) => {
       const impl = new PoolImpl({ ...options, backend } as Options, processes)
       impl.startWorkers()
@@ -1100,6 +1106,7 @@ export const make = <I extends AnyTask = AnyTask>(options: Options<I> = {}): Eff
       }).pipe(Effect.onInterrupt(() => Effect.sync(() => impl.terminate())))
     }
   )
+}
 
 const awaitJoined = (impl: PoolImpl): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
@@ -1173,7 +1180,7 @@ const defaultChunksize = (impl: PoolImpl, n: number): number => Math.max(1, Math
  */
 export class PoolService extends Context.Service<PoolService, Pool>()("@multiproc/primitives/Pool/PoolService") {
   /** A layer whose pool is made with `options` (see {@link make}) and lives as long as the layer. */
-  static readonly layer = <I extends AnyTask = AnyTask>(options: Options<I> = {}): Layer.Layer<PoolService, PoolError> =>
+  static readonly layer = <I extends AnyTask = AnyTask>(options: Options<I> | number = {}): Layer.Layer<PoolService, PoolError> =>
     Layer.effect(PoolService, make(options))
 }
 /** A number per task: a worker is told a task's module and name once (see `PW.TASKS_PORT`). */

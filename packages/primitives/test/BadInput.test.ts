@@ -10,6 +10,7 @@ import {
   Client,
   Condition,
   Event,
+  getContext,
   JoinableQueue,
   Listener,
   Lock,
@@ -96,6 +97,16 @@ describe("bad counts", () => {
     await rejects(() => q.getMany(NaN), "QueueError", "InvalidArgument", /max must be an integer >= 1/)
     await rejects(() => q.putMany(5 as any), "QueueError", "InvalidArgument", /items must be iterable/)
     expect(await q.get()).toBe(1) // nothing was lost
+  })
+
+  it("Pool(1): a number is Python's positional processes (it was read as no options: cpuCount workers)", async () => {
+    await using pool = new Pool(1)
+    expect(pool.processes).toBe(1)
+    expect(await pool.map(square, [1, 2, 3])).toEqual([1, 4, 9])
+    await using ctxPool = new (getContext("thread").Pool)(1)
+    expect(ctxPool.processes).toBe(1)
+    await rejects(() => new Pool("2" as any), "PoolError", "InvalidOptions", /options must be an object or a number of processes/)
+    await rejects(() => new Pool(0), "PoolError", "InvalidOptions", /at least 1/)
   })
 
   it("Queue(5) and JoinableQueue(5): a number is Python's positional maxsize (it was read as no options: unbounded)", async () => {

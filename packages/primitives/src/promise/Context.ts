@@ -46,7 +46,8 @@ const processClass = (method: Proc.Backend): typeof Process => {
 /** A `Pool` class whose pools default to `method`. */
 const poolClass = (method: Proc.Backend): typeof Pool => {
   const C = class extends Pool {
-    constructor(options: PoolOptions.Options = {}) {
+    constructor(given: PoolOptions.Options | number = {}) {
+      const options = typeof given === "number" ? { processes: given } : given
       super({ ...options, backend: options.backend ?? method })
     }
   }

@@ -105,7 +105,7 @@ export class Pool {
   /** The Effect-API pool this object wraps. */
   readonly pool: P.Pool
   private readonly scope: Scope.Closeable
-  constructor(options: P.Options = {}) {
+  constructor(options: P.Options | number = {}) {
     // A child of the facade's process-wide Scope: a pool still open when the program ends is
     // closed and joined then (Python terminates it at exit; its idle workers exit either way, and
     // this way what they printed is flushed first).
