@@ -330,6 +330,12 @@ export const wait = (
     )
   })
 
+// Python's TypeError "'str' object is not callable" at the call, not a defect from inside the loop.
+const badPredicate = (predicate: unknown): Effect.Effect<never, ConditionError> | undefined =>
+  Effect.isEffect(predicate)
+    ? undefined
+    : Effect.fail(new ConditionError({ reason: "InvalidArgument", message: `predicate must be an Effect, got ${describe(predicate)}` }))
+
 /**
  * Waits until `predicate` succeeds with `true` (checked first, then after every notification);
  * returns the last value of the predicate (`false` if the timeout passed first).
@@ -352,7 +358,7 @@ export const waitFor = <E, R>(
   timeout?: Duration.Input,
   options?: OwnerOptions
 ): Effect.Effect<boolean, E | ConditionError | Lock.LockError, R> =>
-  badTimeout(timeout) ?? Effect.gen(function*() {
+  badTimeout(timeout) ?? badPredicate(predicate) ?? Effect.gen(function*() {
     const deadline = timeout == null ? undefined : Date.now() + Duration.toMillis(timeout)
     let result = yield* predicate
     while (!result) {

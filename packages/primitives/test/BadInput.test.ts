@@ -77,6 +77,10 @@ describe("bad counts", () => {
     for (const n of [NaN, -1, "x", 1.5]) {
       await rejects(() => c.notify(n as any), "ConditionError", "InvalidArgument", /n must be an integer >= 0/)
     }
+    // Python's TypeError "'str' object is not callable"; it was a raw TypeError from inside the loop.
+    await rejects(() => c.waitFor("nf" as any, 10), "ConditionError", "InvalidArgument", /predicate must be a function, got string/)
+    expect(await c.waitFor(() => true)).toBe(true)
+    await c.release()
   })
 
   it("Semaphore / BoundedSemaphore values", async () => {

@@ -9,6 +9,14 @@ import * as T from "./fixtures/sync-tasks.ts"
 const runMain = (what: string, backend: string) => runProgram("sync-daemon-main.ts", [what, backend], 45_000)
 
 describe("Condition", () => {
+  it.live("waitFor with a predicate that is not an Effect fails InvalidArgument at the call", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const c = yield* Condition.make()
+      const e = (yield* Effect.flip(Condition.waitFor(c, "nf" as unknown as Effect.Effect<boolean>))) as Condition.ConditionError
+      expect(e._tag === "ConditionError" && e.reason).toBe("InvalidArgument")
+      expect(e.message).toMatch(/predicate must be an Effect/)
+    })))
+
   it.live("the default lock is an RLock; wait(timeout) gives false; wait and notify need the lock", () =>
     Effect.scoped(Effect.gen(function*() {
       const cond = yield* Condition.make()

@@ -55,6 +55,9 @@ export class Condition {
   }
   /** Python's `wait_for(predicate, timeout=None)`. */
   waitFor(predicate: () => boolean | Promise<boolean>, timeout?: Duration.Input): Promise<boolean> {
+    if (typeof predicate !== "function") {
+      return Promise.reject(new C.ConditionError({ reason: "InvalidArgument", message: `predicate must be a function, got ${predicate === null ? "null" : typeof predicate}` }))
+    }
     return run(C.waitFor(this.handle, Effect.promise(async () => await predicate()), timeout, owner))
   }
   /** Python's `notify(n=1)`; resolves with how many waiters were woken. */
