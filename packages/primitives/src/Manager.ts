@@ -435,6 +435,14 @@ setRefSender((route, refs) => {
 
 // ---- proxies ----------------------------------------------------------------------------------
 
+/** Values a Python method takes as any iterable (`l.extend(range(3))`, a generator, a Set), as an
+ * array: a generator cannot cross to the server. A Map, an array and anything not iterable go as
+ * they are (the server answers TypeError for the last). */
+const seq = <A>(values: A): A | Array<unknown> =>
+  Array.isArray(values) || values instanceof Map || typeof (values as any)?.[Symbol.iterator] !== "function" || typeof values === "string"
+    ? values
+    : Array.from(values as Iterable<unknown>)
+
 const ms = (d: Duration.Input | undefined): number | null =>
   d === undefined ? null : Duration.isFinite(Duration.fromInputUnsafe(d)) ? Duration.toMillis(Duration.fromInputUnsafe(d)) : null
 
@@ -550,8 +558,9 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   setdefault(key: K, dflt: V): Effect.Effect<V, ManagerError> {
     return this.invoke("setdefault", key, dflt)
   }
-  update(other: Map<K, V> | ReadonlyArray<readonly [K, V]> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
-    return this.invoke("update", other)
+  /** `d.update(other)`: a Map, an object, or any iterable of `[key, value]` pairs (one request). */
+  update(other: Map<K, V> | Iterable<readonly [K, V]> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
+    return this.invoke("update", seq(other))
   }
   /** Python's `iter(d)`: an iterator proxy over the keys (read it with {@link collect} or `next`). */
   iter(): Effect.Effect<IteratorProxy<K>, ManagerError> {
@@ -599,8 +608,9 @@ export class ListProxy<A = unknown> extends BaseProxy {
   append(value: A): Effect.Effect<void, ManagerError> {
     return this.invoke("append", value)
   }
-  extend(values: ReadonlyArray<A>): Effect.Effect<void, ManagerError> {
-    return this.invoke("extend", values)
+  /** `l.extend(values)` (also `l += values`): any iterable, as in Python. */
+  extend(values: Iterable<A>): Effect.Effect<void, ManagerError> {
+    return this.invoke("extend", seq(values))
   }
   insert(index: number, value: A): Effect.Effect<void, ManagerError> {
     return this.invoke("insert", index, value)
@@ -630,9 +640,9 @@ export class ListProxy<A = unknown> extends BaseProxy {
   slice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<Array<A>, ManagerError> {
     return this.invoke("slice", start ?? null, stop ?? null, step ?? null)
   }
-  /** `l[start:stop:step] = values`. */
-  setSlice(start: number | null, stop: number | null, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, ManagerError> {
-    return this.invoke("setSlice", start, stop, values, step ?? null)
+  /** `l[start:stop:step] = values` (any iterable). */
+  setSlice(start: number | null, stop: number | null, values: Iterable<A>, step?: number | null): Effect.Effect<void, ManagerError> {
+    return this.invoke("setSlice", start, stop, seq(values), step ?? null)
   }
   /** `del l[start:stop:step]`. */
   deleteSlice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<void, ManagerError> {
@@ -758,8 +768,9 @@ export class ArrayProxy<A = unknown> extends BaseProxy {
   slice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<Array<A>, ManagerError> {
     return this.invoke("slice", start ?? null, stop ?? null, step ?? null)
   }
-  setSlice(start: number | null, stop: number | null, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, ManagerError> {
-    return this.invoke("setSlice", start, stop, values, step ?? null)
+  /** `a[start:stop:step] = values` (any iterable of the slice's size). */
+  setSlice(start: number | null, stop: number | null, values: Iterable<A>, step?: number | null): Effect.Effect<void, ManagerError> {
+    return this.invoke("setSlice", start, stop, seq(values), step ?? null)
   }
   override getvalue(): Effect.Effect<Array<A>, ManagerError> {
     return this.invoke("getvalue")
@@ -1399,8 +1410,8 @@ const make_ = <P>(manager: Manager, typeid: string, args: ReadonlyArray<unknown>
  */
 export const dict = <K = unknown, V = unknown>(
   manager: Manager,
-  init?: Map<K, V> | ReadonlyArray<readonly [K, V]> | Record<string, V>
-): Effect.Effect<DictProxy<K, V>, ManagerError> => make_(manager, "dict", init === undefined ? [] : [init])
+  init?: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>
+): Effect.Effect<DictProxy<K, V>, ManagerError> => make_(manager, "dict", init === undefined ? [] : [seq(init)])
 
 /**
  * A new shared list.
@@ -1417,7 +1428,7 @@ export const dict = <K = unknown, V = unknown>(
  * @since 0.1.0
  */
 export const list = <A = unknown>(manager: Manager, init?: Iterable<A>): Effect.Effect<ListProxy<A>, ManagerError> =>
-  make_(manager, "list", init === undefined ? [] : [[...init]])
+  make_(manager, "list", init === undefined ? [] : [seq(init)])
 
 /**
  * A new shared Namespace.
@@ -1470,8 +1481,8 @@ export const value = <T extends tc.Typecode>(manager: Manager, typecode: T, init
 export const array = <T extends tc.Typecode>(
   manager: Manager,
   typecode: T,
-  sizeOrInit: number | ReadonlyArray<tc.Element<T> | number>
-): Effect.Effect<ArrayProxy<tc.Element<T>>, ManagerError> => make_(manager, "Array", [typecode, sizeOrInit])
+  sizeOrInit: number | Iterable<tc.Element<T> | number>
+): Effect.Effect<ArrayProxy<tc.Element<T>>, ManagerError> => make_(manager, "Array", [typecode, seq(sizeOrInit)])
 
 /**
  * A new served lock (non-recursive).
