@@ -443,6 +443,15 @@ const seq = <A>(values: A): A | Array<unknown> =>
     ? values
     : Array.from(values as Iterable<unknown>)
 
+/** What Python iterates when a list, array or dict proxy is given where it takes any iterable
+ * (`l.extend(other)`, `d.update(other)`): its items, a dict's keys or (for `update`) its entries,
+ * read first in one request (Python reads item after item; `l.extend(l)` never ends there). The
+ * method is called unbound, so a promisified proxy, whose own methods give promises, works too. */
+const contentsOf = (p: unknown, dict: "keys" | "getvalue"): Effect.Effect<unknown, ManagerError> | undefined => {
+  const call = BaseProxy.prototype.call as (this: unknown, method: string) => Effect.Effect<unknown, ManagerError>
+  return p instanceof ListProxy || p instanceof ArrayProxy ? call.call(p, "getvalue") : p instanceof DictProxy ? call.call(p, dict) : undefined
+}
+
 const ms = (d: Duration.Input | undefined): number | null =>
   d === undefined ? null : Duration.isFinite(Duration.fromInputUnsafe(d)) ? Duration.toMillis(Duration.fromInputUnsafe(d)) : null
 
@@ -559,8 +568,9 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
     return this.invoke("setdefault", key, dflt)
   }
   /** `d.update(other)`: a Map, an object, or any iterable of `[key, value]` pairs (one request). */
-  update(other: Map<K, V> | Iterable<readonly [K, V]> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
-    return this.invoke("update", seq(other))
+  update(other: Map<K, V> | Iterable<readonly [K, V]> | DictProxy<K, V> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
+    const from = contentsOf(other, "getvalue")
+    return from ? Effect.flatMap(from, (entries) => this.invoke("update", entries)) : this.invoke("update", seq(other))
   }
   /** Python's `iter(d)`: an iterator proxy over the keys (read it with {@link collect} or `next`). */
   iter(): Effect.Effect<IteratorProxy<K>, ManagerError> {
@@ -608,9 +618,11 @@ export class ListProxy<A = unknown> extends BaseProxy {
   append(value: A): Effect.Effect<void, ManagerError> {
     return this.invoke("append", value)
   }
-  /** `l.extend(values)` (also `l += values`): any iterable, as in Python. */
-  extend(values: Iterable<A>): Effect.Effect<void, ManagerError> {
-    return this.invoke("extend", seq(values))
+  /** `l.extend(values)` (also `l += values`): any iterable, as in Python, a list, array or dict
+   * proxy included (its items, its keys). */
+  extend(values: Iterable<A> | ListProxy<A> | ArrayProxy<A> | DictProxy<A, unknown>): Effect.Effect<void, ManagerError> {
+    const from = contentsOf(values, "keys")
+    return from ? Effect.flatMap(from, (vs) => this.invoke("extend", vs)) : this.invoke("extend", seq(values))
   }
   insert(index: number, value: A): Effect.Effect<void, ManagerError> {
     return this.invoke("insert", index, value)
@@ -640,9 +652,12 @@ export class ListProxy<A = unknown> extends BaseProxy {
   slice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<Array<A>, ManagerError> {
     return this.invoke("slice", start ?? null, stop ?? null, step ?? null)
   }
-  /** `l[start:stop:step] = values` (any iterable). */
-  setSlice(start: number | null, stop: number | null, values: Iterable<A>, step?: number | null): Effect.Effect<void, ManagerError> {
-    return this.invoke("setSlice", start, stop, seq(values), step ?? null)
+  /** `l[start:stop:step] = values` (any iterable, a list, array or dict proxy included). */
+  setSlice(start: number | null, stop: number | null, values: Iterable<A> | ListProxy<A> | ArrayProxy<A> | DictProxy<A, unknown>, step?: number | null): Effect.Effect<void, ManagerError> {
+    const from = contentsOf(values, "keys")
+    return from
+      ? Effect.flatMap(from, (vs) => this.invoke("setSlice", start, stop, vs, step ?? null))
+      : this.invoke("setSlice", start, stop, seq(values), step ?? null)
   }
   /** `del l[start:stop:step]`. */
   deleteSlice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<void, ManagerError> {

@@ -135,6 +135,24 @@ layer(Manager.ManagerService.layer(), { excludeTestServices: true })("CPython _T
       expect(yield* (yield* b.getItem(0)).get()).toBe(456)
     }))
 
+  it.effect("a proxy where Python takes any iterable: extend by a list, an array, a dict (its keys), itself; update by a dict proxy", () =>
+    Effect.gen(function*() {
+      const m = yield* Manager.ManagerService
+      const a = yield* Manager.list<unknown>(m, [1, 2])
+      const other = yield* Manager.list<unknown>(m, ["x"])
+      yield* a.extend(other)
+      yield* a.extend(yield* Manager.array(m, "i", [3]))
+      yield* a.extend((yield* Manager.dict<string, number>(m, { k: 0 })) as unknown as Manager.DictProxy<unknown, unknown>)
+      expect(yield* a.getvalue()).toEqual([1, 2, "x", 3, "k"])
+      yield* a.extend(a) // Python's `l.extend(l)` through a proxy never ends; here it doubles the list
+      expect(yield* a.len()).toBe(10)
+      yield* a.setSlice(0, 10, other)
+      expect(yield* a.getvalue()).toEqual(["x"])
+      const d = yield* Manager.dict<string, number>(m, { a: 1 })
+      yield* d.update(yield* Manager.dict<string, number>(m, { b: 2 }))
+      expect(yield* d.getvalue()).toEqual(new Map([["a", 1], ["b", 2]]))
+    }))
+
   it.effect("setSlice, ArrayProxy and Array() take any iterable too", () =>
     Effect.gen(function*() {
       const m = yield* Manager.ManagerService
@@ -159,6 +177,10 @@ describe("CPython _TestContainers: async/await", () => {
     const d = await m.dict<string, number>()
     await d.update(new Map([["a", 1]]).entries())
     expect(await d.items()).toEqual([["a", 1]])
+    // A promisified proxy works as an argument too (typed as the Effect proxy it wraps).
+    await b.extend(await m.list<number>([5]) as any)
+    await d.update(await m.dict<string, number>({ b: 2 }) as any)
+    expect([await b.get(-1), await d.getItem("b")]).toEqual([5, 2])
     const q = await m.Queue<number>()
     const a = await m.list<unknown>([q])
     await (await a.get(0) as typeof q).put(123)
