@@ -305,7 +305,7 @@ function badName(name: unknown): SharedMemoryError | undefined {
  */
 export const unlink = (block: SharedMemory | string): Effect.Effect<void, SharedMemoryError> =>
   Effect.suspend(() => {
-    const name = block instanceof SharedMemory ? block.name : block
+    const name = typeof block === "string" ? block : block?.name
     const bad = badName(name)
     return bad ? Effect.fail(bad) : ask<void>(registry, { op: "unlink", name })
   })
