@@ -435,6 +435,23 @@ setRefSender((route, refs) => {
 
 // ---- proxies ----------------------------------------------------------------------------------
 
+/** Values a Python method takes as any iterable (`l.extend(range(3))`, a generator, a Set), as an
+ * array: a generator cannot cross to the server. A Map, an array and anything not iterable go as
+ * they are (the server answers TypeError for the last). */
+const seq = <A>(values: A): A | Array<unknown> =>
+  Array.isArray(values) || values instanceof Map || typeof (values as any)?.[Symbol.iterator] !== "function" || typeof values === "string"
+    ? values
+    : Array.from(values as Iterable<unknown>)
+
+/** What Python iterates when a list, array or dict proxy is given where it takes any iterable
+ * (`l.extend(other)`, `d.update(other)`): its items, a dict's keys or (for `update`) its entries,
+ * read first in one request (Python reads item after item; `l.extend(l)` never ends there). The
+ * method is called unbound, so a promisified proxy, whose own methods give promises, works too. */
+const contentsOf = (p: unknown, dict: "keys" | "getvalue"): Effect.Effect<unknown, ManagerError> | undefined => {
+  const call = BaseProxy.prototype.call as (this: unknown, method: string) => Effect.Effect<unknown, ManagerError>
+  return p instanceof ListProxy || p instanceof ArrayProxy ? call.call(p, "getvalue") : p instanceof DictProxy ? call.call(p, dict) : undefined
+}
+
 const ms = (d: Duration.Input | undefined): number | null =>
   d === undefined ? null : Duration.isFinite(Duration.fromInputUnsafe(d)) ? Duration.toMillis(Duration.fromInputUnsafe(d)) : null
 
@@ -550,8 +567,10 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   setdefault(key: K, dflt: V): Effect.Effect<V, ManagerError> {
     return this.invoke("setdefault", key, dflt)
   }
-  update(other: Map<K, V> | ReadonlyArray<readonly [K, V]> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
-    return this.invoke("update", other)
+  /** `d.update(other)`: a Map, an object, or any iterable of `[key, value]` pairs (one request). */
+  update(other: Map<K, V> | Iterable<readonly [K, V]> | DictProxy<K, V> | (K extends string ? Record<K, V> : never)): Effect.Effect<void, ManagerError> {
+    const from = contentsOf(other, "getvalue")
+    return from ? Effect.flatMap(from, (entries) => this.invoke("update", entries)) : this.invoke("update", seq(other))
   }
   /** Python's `iter(d)`: an iterator proxy over the keys (read it with {@link collect} or `next`). */
   iter(): Effect.Effect<IteratorProxy<K>, ManagerError> {
@@ -599,8 +618,11 @@ export class ListProxy<A = unknown> extends BaseProxy {
   append(value: A): Effect.Effect<void, ManagerError> {
     return this.invoke("append", value)
   }
-  extend(values: ReadonlyArray<A>): Effect.Effect<void, ManagerError> {
-    return this.invoke("extend", values)
+  /** `l.extend(values)` (also `l += values`): any iterable, as in Python, a list, array or dict
+   * proxy included (its items, its keys). */
+  extend(values: Iterable<A> | ListProxy<A> | ArrayProxy<A> | DictProxy<A, unknown>): Effect.Effect<void, ManagerError> {
+    const from = contentsOf(values, "keys")
+    return from ? Effect.flatMap(from, (vs) => this.invoke("extend", vs)) : this.invoke("extend", seq(values))
   }
   insert(index: number, value: A): Effect.Effect<void, ManagerError> {
     return this.invoke("insert", index, value)
@@ -630,9 +652,12 @@ export class ListProxy<A = unknown> extends BaseProxy {
   slice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<Array<A>, ManagerError> {
     return this.invoke("slice", start ?? null, stop ?? null, step ?? null)
   }
-  /** `l[start:stop:step] = values`. */
-  setSlice(start: number | null, stop: number | null, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, ManagerError> {
-    return this.invoke("setSlice", start, stop, values, step ?? null)
+  /** `l[start:stop:step] = values` (any iterable, a list, array or dict proxy included). */
+  setSlice(start: number | null, stop: number | null, values: Iterable<A> | ListProxy<A> | ArrayProxy<A> | DictProxy<A, unknown>, step?: number | null): Effect.Effect<void, ManagerError> {
+    const from = contentsOf(values, "keys")
+    return from
+      ? Effect.flatMap(from, (vs) => this.invoke("setSlice", start, stop, vs, step ?? null))
+      : this.invoke("setSlice", start, stop, seq(values), step ?? null)
   }
   /** `del l[start:stop:step]`. */
   deleteSlice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<void, ManagerError> {
@@ -758,8 +783,9 @@ export class ArrayProxy<A = unknown> extends BaseProxy {
   slice(start?: number | null, stop?: number | null, step?: number | null): Effect.Effect<Array<A>, ManagerError> {
     return this.invoke("slice", start ?? null, stop ?? null, step ?? null)
   }
-  setSlice(start: number | null, stop: number | null, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, ManagerError> {
-    return this.invoke("setSlice", start, stop, values, step ?? null)
+  /** `a[start:stop:step] = values` (any iterable of the slice's size). */
+  setSlice(start: number | null, stop: number | null, values: Iterable<A>, step?: number | null): Effect.Effect<void, ManagerError> {
+    return this.invoke("setSlice", start, stop, seq(values), step ?? null)
   }
   override getvalue(): Effect.Effect<Array<A>, ManagerError> {
     return this.invoke("getvalue")
@@ -1399,8 +1425,8 @@ const make_ = <P>(manager: Manager, typeid: string, args: ReadonlyArray<unknown>
  */
 export const dict = <K = unknown, V = unknown>(
   manager: Manager,
-  init?: Map<K, V> | ReadonlyArray<readonly [K, V]> | Record<string, V>
-): Effect.Effect<DictProxy<K, V>, ManagerError> => make_(manager, "dict", init === undefined ? [] : [init])
+  init?: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>
+): Effect.Effect<DictProxy<K, V>, ManagerError> => make_(manager, "dict", init === undefined ? [] : [seq(init)])
 
 /**
  * A new shared list.
@@ -1417,7 +1443,7 @@ export const dict = <K = unknown, V = unknown>(
  * @since 0.1.0
  */
 export const list = <A = unknown>(manager: Manager, init?: Iterable<A>): Effect.Effect<ListProxy<A>, ManagerError> =>
-  make_(manager, "list", init === undefined ? [] : [[...init]])
+  make_(manager, "list", init === undefined ? [] : [seq(init)])
 
 /**
  * A new shared Namespace.
@@ -1470,8 +1496,8 @@ export const value = <T extends tc.Typecode>(manager: Manager, typecode: T, init
 export const array = <T extends tc.Typecode>(
   manager: Manager,
   typecode: T,
-  sizeOrInit: number | ReadonlyArray<tc.Element<T> | number>
-): Effect.Effect<ArrayProxy<tc.Element<T>>, ManagerError> => make_(manager, "Array", [typecode, sizeOrInit])
+  sizeOrInit: number | Iterable<tc.Element<T> | number>
+): Effect.Effect<ArrayProxy<tc.Element<T>>, ManagerError> => make_(manager, "Array", [typecode, seq(sizeOrInit)])
 
 /**
  * A new served lock (non-recursive).

@@ -253,7 +253,10 @@ export const create = (options: CreateOptions): Effect.Effect<SharedMemory, Shar
     if (!Number.isInteger(options.size) || options.size <= 0) {
       return Effect.fail(fail("ValueError", "'size' must be a positive number different from zero"))
     }
-    if (options.name != null && typeof options.name !== "string") return Effect.fail(badName(options.name))
+    if (options.name != null) {
+      const bad = badName(options.name)
+      if (bad) return Effect.fail(bad)
+    }
     const name = options.name ?? `psm_${randomBytes(8).toString("hex")}`
     return ask<SharedMemory>(registry, { op: "create", name, size: options.size })
   })
@@ -272,12 +275,18 @@ export const create = (options: CreateOptions): Effect.Effect<SharedMemory, Shar
  * @since 0.1.0
  */
 export const attach = (name: string): Effect.Effect<SharedMemory, SharedMemoryError> =>
-  typeof name === "string" ? ask<SharedMemory>(registry, { op: "attach", name }) : Effect.fail(badName(name))
+  Effect.suspend(() => {
+    const bad = badName(name)
+    return bad ? Effect.fail(bad) : ask<SharedMemory>(registry, { op: "attach", name })
+  })
 
 // Python's TypeError for a name that is no str, where a number gave a bare "bad request" (create)
-// or looked the number up as a name (attach).
-function badName(name: unknown): SharedMemoryError {
-  return fail("ValueError", `name must be a string, got ${typeof name}`)
+// or looked the number up as a name (attach); and its ValueError for a name with a NUL in it (no
+// OS takes one), which was created here as a name no Python process could ever open.
+function badName(name: unknown): SharedMemoryError | undefined {
+  if (typeof name !== "string") return fail("ValueError", `name must be a string, got ${typeof name}`)
+  if (name.includes("\0")) return fail("ValueError", "embedded null character")
+  return undefined
 }
 
 /**
@@ -295,7 +304,11 @@ function badName(name: unknown): SharedMemoryError {
  * @since 0.1.0
  */
 export const unlink = (block: SharedMemory | string): Effect.Effect<void, SharedMemoryError> =>
-  ask<void>(registry, { op: "unlink", name: typeof block === "string" ? block : block.name })
+  Effect.suspend(() => {
+    const name = typeof block === "string" ? block : block?.name
+    const bad = badName(name)
+    return bad ? Effect.fail(bad) : ask<void>(registry, { op: "unlink", name })
+  })
 
 /**
  * The names of the blocks that exist now.
@@ -391,8 +404,18 @@ const decodeItem = (type: number, data: Uint8Array): Item => {
 }
 
 // Python allocates `8 * (len // 8 + 1)` bytes for a str / bytes (so "howdy" gets 8, an 8-byte
-// item 16); the same here, counting encoded bytes (Python counts a str's characters).
+// item 16); the same here (a str: see strCapacity).
 const capacityOf = (n: number) => 8 * (Math.floor(n / 8) + 1)
+
+/** A str's slot: Python's (from its characters) whenever its UTF-8 bytes fit there, so `format` is
+ * Python's for what Python stores whole ('encodés', 7 characters in 8 bytes, gets `8s`); from its
+ * bytes otherwise, where Python would silently cut the str short. */
+const strCapacity = (s: string, bytes: number) => {
+  let chars = 0
+  for (const _ of s) chars++
+  const python = capacityOf(chars)
+  return bytes <= python ? python : capacityOf(bytes)
+}
 
 /** The struct format of an item of this type in a slot of this capacity (Python's `_types_mapping`). */
 const formatOf = (type: number, capacity: number): string => {
@@ -525,8 +548,15 @@ export class ShareableList {
   }
 }
 
+// Python's ==, for the items a list holds: bytes by content, and an int whichever way it is held
+// (a safe integer reads back as a number even if written as a bigint: count(5n) finds it). A
+// bool is not an int here, as JavaScript has it (Python's True == 1 is not copied).
 const same = (a: Item, b: Item) =>
-  a instanceof Uint8Array && b instanceof Uint8Array ? a.length === b.length && a.every((x, i) => x === b[i]) : a === b || (typeof a !== "object" && typeof b !== "object" && a == b && typeof a === typeof b)
+  a instanceof Uint8Array && b instanceof Uint8Array
+    ? a.length === b.length && a.every((x, i) => x === b[i])
+    : a === b || (isInt(a) && isInt(b) && BigInt(a) === BigInt(b))
+
+const isInt = (x: Item): x is number | bigint => typeof x === "bigint" || Number.isSafeInteger(x)
 
 Codec.register({
   tag: "multiproc/SharedMemory/ShareableList",
@@ -577,7 +607,7 @@ export const shareableList = (source: Source, options: { readonly name?: string 
   Effect.gen(function*() {
     const items = yield* itemsOf(source)
     const encoded = yield* Effect.try({ try: () => items.map(encodeItem), catch: (e) => e as SharedMemoryError })
-    const caps = encoded.map(([type, d]) => type === T_STR || type === T_BYTES ? capacityOf(d.length) : 8)
+    const caps = encoded.map(([type, d], i) => type === T_STR ? strCapacity(items[i] as string, d.length) : type === T_BYTES ? capacityOf(d.length) : 8)
     const size = HEADER + SLOT * items.length + caps.reduce((a, b) => a + b, 0)
     const shm = yield* create({ size, ...(options.name ? { name: options.name } : {}) })
     const head = new Uint8Array(HEADER)

@@ -338,9 +338,10 @@ export type AnyLock = SharedLock | RealLock.Lock | RealLock.RLock
 
 /** Options of the constructors. */
 export interface Options<Lk extends AnyLock = SharedLock> {
-  /** `true` (default): a new recursive shared-memory lock; `false`: none (a raw value); or a lock
-   * to use (a {@link SharedLock}, or a `Lock` / `RLock` of the `Lock` module). */
-  readonly lock?: boolean | Lk | undefined
+  /** `true` (default; `null` too, Python's `lock=None`): a new recursive shared-memory lock;
+   * `false`: none (a raw value); or a lock to use (a {@link SharedLock}, or a `Lock` / `RLock` of
+   * the `Lock` module). */
+  readonly lock?: boolean | Lk | null | undefined
 }
 
 abstract class Cells<Lk extends AnyLock = SharedLock> {
@@ -475,13 +476,15 @@ export class Array<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<L
       throw fromThrown(e)
     }
   }
-  /** `a[start:stop:step] = values` (same size only, as ctypes arrays). */
-  setSlice(start: number | null | undefined, stop: number | null | undefined, values: ReadonlyArray<A>, step?: number | null): void {
+  /** `a[start:stop:step] = values` (same size only, as ctypes arrays; any iterable, as Python
+   * takes any sequence: `a.setSlice(null, null, range(10))`). */
+  setSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A> | ArrayLike<A>, step?: number | null): void {
     const cells = this.local()
     try {
       const idx = tc.sliceIndices(this.length, start, stop, step)
-      if (idx.length !== values.length) throw new tc.TypecodeError("ValueError", "Can only assign sequence of same size")
-      const raw = values.map((v) => tc.toRaw(this.spec, v))
+      const vs = valuesOf(values)
+      if (idx.length !== vs.length) throw new tc.TypecodeError("ValueError", "Can only assign sequence of same size")
+      const raw = vs.map((v) => tc.toRaw(this.spec, v))
       idx.forEach((j, k) => cells[j] = raw[k] as never)
     } catch (e) {
       throw fromThrown(e)
@@ -530,7 +533,7 @@ Codec.register({
 
 const allocate = <Lk extends AnyLock>(typecode: tc.Typecode, length: number, options: Options<Lk>) => {
   const spec = tc.specOf(typecode)
-  const ownLock = options.lock === undefined || options.lock === true
+  const ownLock = options.lock == null || options.lock === true
   // [lock words (16 bytes) when the lock is our own][cells, 8-aligned]
   const base = ownLock ? L.LOCK_BYTES : 0
   const sab = new SharedArrayBuffer(base + Math.max(spec.size * length, 1))
@@ -540,7 +543,7 @@ const allocate = <Lk extends AnyLock>(typecode: tc.Typecode, length: number, opt
 }
 
 const checkLockOption = (options: Options<AnyLock>): SharedValueError | undefined =>
-  options.lock === undefined || typeof options.lock === "boolean" || options.lock instanceof SharedLock || RealLock.isLock(options.lock)
+  options.lock == null || typeof options.lock === "boolean" || options.lock instanceof SharedLock || RealLock.isLock(options.lock)
     ? undefined
     : fail("TypeError", `'${String(options.lock)}' has no attribute 'acquire'`)
 
@@ -577,6 +580,16 @@ export const value = <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
 
 /** An array or a typed array: indexable with a length, no need to copy it. */
 const isArrayLike = (u: unknown): u is ArrayLike<unknown> => globalThis.Array.isArray(u) || ArrayBuffer.isView(u)
+
+/** The values of a slice assignment as a plain array (Python's any sequence: `range(10)`, a Set,
+ * a typed array); anything else is Python's TypeError. */
+const valuesOf = (values: unknown): globalThis.Array<unknown> => {
+  if (globalThis.Array.isArray(values)) return values
+  if (typeof values === "object" && values !== null && Symbol.iterator in values) {
+    return globalThis.Array.from(values as Iterable<unknown>)
+  }
+  throw new tc.TypecodeError("TypeError", "can only assign an iterable")
+}
 
 /**
  * A new shared array from a size (zero-filled) or from values (an array, a typed array, a string
@@ -846,16 +859,24 @@ export const getSlice = <A>(a: Array<A, any>, start?: number | null, stop?: numb
  * @category accessors
  * @since 0.1.0
  */
-export const setSlice = <A>(a: Array<A, any>, start: number | null | undefined, stop: number | null | undefined, values: ReadonlyArray<A>, step?: number | null): Effect.Effect<void, SharedValueError> =>
+export const setSlice = <A>(
+  a: Array<A, any>,
+  start: number | null | undefined,
+  stop: number | null | undefined,
+  values: Iterable<A> | ArrayLike<A>,
+  step?: number | null
+): Effect.Effect<void, SharedValueError> =>
   Effect.suspend(() => {
     let idx: globalThis.Array<number>
+    let vs: ReadonlyArray<unknown>
     try {
       idx = tc.sliceIndices(a.length, start, stop, step)
+      vs = valuesOf(values)
     } catch (e) {
       return Effect.fail(fromThrown(e))
     }
-    if (idx.length !== values.length) return Effect.fail(fail("ValueError", "Can only assign sequence of same size"))
-    return writeMany(a, idx, values)
+    if (idx.length !== vs.length) return Effect.fail(fail("ValueError", "Can only assign sequence of same size"))
+    return writeMany(a, idx, vs)
   })
 
 /**

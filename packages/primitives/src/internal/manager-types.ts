@@ -59,6 +59,16 @@ const repr = (k: unknown): string => typeof k === "string" ? `'${k}'` : String(k
 
 // ---- dict -------------------------------------------------------------------------------------
 
+/** The entries of `dict.update(list)`, checked as Python checks them (a non-pair was silently
+ * read as a key without a value, or failed with a JavaScript message). */
+const pairs = (xs: Array<unknown>): Array<[unknown, unknown]> => {
+  xs.forEach((x, i) => {
+    if (!Array.isArray(x)) throw pyError("TypeError", `cannot convert dictionary update sequence element #${i} to a sequence`)
+    if (x.length !== 2) throw pyError("ValueError", `dictionary update sequence element #${i} has length ${x.length}; 2 is required`)
+  })
+  return xs as Array<[unknown, unknown]>
+}
+
 export class SharedDict {
   readonly map: Map<unknown, unknown>
   constructor(init?: unknown) {
@@ -124,7 +134,7 @@ export class SharedDict {
     const entries: Array<[unknown, unknown]> = other instanceof Map
       ? [...other]
       : Array.isArray(other)
-      ? other as Array<[unknown, unknown]>
+      ? pairs(other)
       : typeof other === "object" && other !== null
       ? Object.entries(other)
       : (() => {

@@ -100,7 +100,9 @@ export const specOf = (code: unknown): Spec => {
 export const toRaw = (s: Spec, value: unknown): number | bigint => {
   switch (s.kind) {
     case "int":
-      if (typeof value === "bigint") return Number(BigInt.asIntN(64, value))
+      // The low 32 bits first: a bigint past 2 ** 53 is no exact number, so Number() of it would
+      // round away the bits the cell keeps (ctypes' c_int(2 ** 60 + 5) is 5).
+      if (typeof value === "bigint") return Number(BigInt.asIntN(32, value))
       if (typeof value === "boolean") return value ? 1 : 0
       if (typeof value !== "number" || !Number.isInteger(value)) {
         throw new TypecodeError("TypeError", `int expected instead of ${describe(value)}`)

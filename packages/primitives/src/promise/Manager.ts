@@ -156,7 +156,7 @@ export class Manager {
   get address(): Address | undefined {
     return this.manager.address
   }
-  dict<K = unknown, V = unknown>(init?: Map<K, V> | ReadonlyArray<readonly [K, V]> | Record<string, V>) {
+  dict<K = unknown, V = unknown>(init?: Map<K, V> | Iterable<readonly [K, V]> | Record<string, V>) {
     return run(M.dict<K, V>(this.manager, init)).then(promisify)
   }
   list<A = unknown>(init?: Iterable<A>) {
@@ -168,7 +168,7 @@ export class Manager {
   Value<T extends Parameters<typeof M.value>[1]>(typecode: T, initial?: unknown) {
     return run(M.value(this.manager, typecode, initial as any)).then(promisify)
   }
-  Array<T extends Parameters<typeof M.array>[1]>(typecode: T, sizeOrInit: number | ReadonlyArray<any>) {
+  Array<T extends Parameters<typeof M.array>[1]>(typecode: T, sizeOrInit: number | Iterable<any>) {
     return run(M.array(this.manager, typecode, sizeOrInit)).then(promisify)
   }
   Lock() {

@@ -79,12 +79,12 @@ export class ValueLock {
 }
 
 /** What `lock` accepts: `true` (a new lock), `false` (none), or a lock to use. */
-export type LockOption = boolean | ValueLock | Lock | RLock | SV.AnyLock
+export type LockOption = boolean | null | ValueLock | Lock | RLock | SV.AnyLock
 
 /** The lock `getLock` returns. */
 export type AnyLock = ValueLock | Lock | RLock
 
-const toEffectLock = (lock: LockOption | undefined): boolean | SV.AnyLock | undefined =>
+const toEffectLock = (lock: LockOption | undefined): boolean | SV.AnyLock | null | undefined =>
   lock instanceof ValueLock ? lock.lock : lock instanceof Lock || lock instanceof RLock ? lock.handle : lock
 
 const toFacadeLock = (lock: SV.AnyLock): AnyLock =>
@@ -96,8 +96,8 @@ const toFacadeLock = (lock: SV.AnyLock): AnyLock =>
 
 /** Options of the constructors. */
 export interface Options {
-  /** `true` (default): a new recursive lock in shared memory; `false`: none; or a lock to use
-   * (`v.getLock()` of another value, or a `Lock` / `RLock`). */
+  /** `true` (default; `null` too, Python's `lock=None`): a new recursive lock in shared memory;
+   * `false`: none; or a lock to use (`v.getLock()` of another value, or a `Lock` / `RLock`). */
   readonly lock?: LockOption | undefined
 }
 
@@ -232,7 +232,7 @@ export class Array<A = any> {
     return this.handle.slice(start, stop, step)
   }
   /** `a[start:stop:step] = values` (same size only; shared handles). */
-  setSlice(start: number | null | undefined, stop: number | null | undefined, values: ReadonlyArray<A>, step?: number | null): void {
+  setSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A> | ArrayLike<A>, step?: number | null): void {
     this.handle.setSlice(start, stop, values, step)
   }
   /** For `c` arrays: the bytes up to the first NUL (Python's `.value`). */
@@ -256,7 +256,7 @@ export class Array<A = any> {
     return run(SV.getSlice(this.handle, start, stop, step))
   }
   /** `a[start:stop:step] = values` on any handle. */
-  assignSlice(start: number | null | undefined, stop: number | null | undefined, values: ReadonlyArray<A>, step?: number | null): Promise<void> {
+  assignSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A> | ArrayLike<A>, step?: number | null): Promise<void> {
     return run(SV.setSlice(this.handle, start, stop, values, step))
   }
   /** `a[:]` on any handle. */
