@@ -158,15 +158,20 @@ export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Sco
     let draining = false
     let early: Array<[Message & { op: "wait" }, Actor.Request]> = []
 
-    const breakWith = (why: BarrierError["why"]): void => {
-      isBroken = true
-      brokenWhy = why
+    // The state is settled before anyone is told: a party in this process may arrive again from
+    // inside `fail` (a fiber that catches the error and waits again), and must see the new state.
+    const failWaiting = (why: BarrierError["why"]): void => {
       const parties_ = waiting
       waiting = []
       for (const p of parties_) {
         if (p.timer !== undefined) clearTimeout(p.timer)
         p.request.fail(brokenError(why))
       }
+    }
+    const breakWith = (why: BarrierError["why"]): void => {
+      isBroken = true
+      brokenWhy = why
+      failWaiting(why)
     }
     const releaseAll = (): void => {
       const parties_ = waiting
@@ -223,8 +228,9 @@ export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Sco
             breakWith("abort")
             return request.reply(undefined)
           case "reset":
-            if (waiting.length > 0) breakWith("reset")
+            // Those waiting now fail; the barrier itself is not broken (Python's resetting state).
             isBroken = false
+            failWaiting("reset")
             return request.reply(undefined)
           case "state":
             return request.reply([isBroken, draining ? 0 : waiting.length])
