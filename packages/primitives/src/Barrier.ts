@@ -253,6 +253,7 @@ export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Sco
 /**
  * Waits for all parties; returns this party's arrival index (0 .. parties-1, distinct, exactly one 0).
  * Fails with `BarrierError` `Broken` if the barrier is or becomes broken (the timeout breaks it).
+ * Without a timeout (`undefined` or `null`, Python's None) the barrier's own timeout applies.
  *
  * Python equivalent: `barrier.wait(timeout=None)`.
  *
@@ -272,7 +273,7 @@ export const wait = (b: Barrier, timeout?: Duration.Input): Effect.Effect<number
     const bad = timeoutProblem(timeout)
     return bad !== undefined
       ? Effect.fail(new BarrierError({ reason: "InvalidArgument", why: "argument", message: bad }))
-      : whileWaiting(ask<number>(b, { op: "wait", timeout: timeout === undefined ? -2 : timeoutMillis(true, timeout) }))
+      : whileWaiting(ask<number>(b, { op: "wait", timeout: timeout == null ? -2 : timeoutMillis(true, timeout) }))
   })
 
 /**

@@ -187,6 +187,19 @@ describe("_TestBarrier", () => {
       })
       yield* Effect.all(Array.from({ length: 5 }, () => party), { concurrency: "unbounded" })
     })))
+
+  it.live("test_default_timeout: a wait without a timeout (or null, Python's None) uses the barrier's own", () =>
+    Effect.scoped(Effect.gen(function*() {
+      for (const timeout of [undefined, null]) {
+        const b = yield* Barrier.make({ parties: 2, timeout: 100 })
+        const [e, took] = yield* timed(Effect.flip(Barrier.wait(b, timeout as any)))
+        expect(e.why).toBe("timeout")
+        expect(took).toBeGreaterThanOrEqual(90)
+        expect(took).toBeLessThan(5_000)
+      }
+      const f = new F.Barrier(2, undefined, 100)
+      yield* Effect.promise(() => expect(f.wait(null as any)).rejects.toMatchObject({ reason: "Broken", why: "timeout" }))
+    })), 10_000)
 })
 
 describe.each(backends)("_TestBarrier, 5 parties: this process and 4 children (%s backend)", (backend) => {
