@@ -126,7 +126,8 @@ interface Party {
 }
 
 /**
- * Creates a barrier for `parties` parties, owned by the current Scope.
+ * Creates a barrier for `parties` parties, owned by the current Scope (a number is Python's
+ * positional `parties`: `Barrier.make(3)`).
  *
  * Python equivalent: `multiprocessing.Barrier(parties, action=None, timeout=None)`.
  *
@@ -142,8 +143,10 @@ interface Party {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Scope.Scope> =>
+export const make = (input: Options | number): Effect.Effect<Barrier, BarrierError, Scope.Scope> =>
   Effect.gen(function*() {
+    // Python's Barrier(3): a number is the positional parties (it was read as an object without them).
+    const options: Options = typeof input === "number" ? { parties: input } : input
     const parties = options.parties
     // Python's ValueError("parties must be >= 1"), as a typed failure rather than a defect.
     const bad = intProblem(parties, "parties", 1) ?? timeoutProblem(options.timeout) ??

@@ -200,6 +200,14 @@ describe("_TestBarrier", () => {
       const f = new F.Barrier(2, undefined, 100)
       yield* Effect.promise(() => expect(f.wait(null as any)).rejects.toMatchObject({ reason: "Broken", why: "timeout" }))
     })), 10_000)
+
+  it.live("Barrier.make(n): a number is Python's positional parties", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const b = yield* Barrier.make(2)
+      expect(b.parties).toBe(2)
+      const r = yield* Effect.all([Barrier.wait(b), Barrier.wait(b)], { concurrency: 2 })
+      expect([...r].sort()).toEqual([0, 1])
+    })))
 })
 
 describe.each(backends)("_TestBarrier, 5 parties: this process and 4 children (%s backend)", (backend) => {
