@@ -126,7 +126,8 @@ interface Party {
 }
 
 /**
- * Creates a barrier for `parties` parties, owned by the current Scope.
+ * Creates a barrier for `parties` parties, owned by the current Scope (a number is Python's
+ * positional `parties`: `Barrier.make(3)`).
  *
  * Python equivalent: `multiprocessing.Barrier(parties, action=None, timeout=None)`.
  *
@@ -142,8 +143,10 @@ interface Party {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Scope.Scope> =>
+export const make = (input: Options | number): Effect.Effect<Barrier, BarrierError, Scope.Scope> =>
   Effect.gen(function*() {
+    // Python's Barrier(3): a number is the positional parties (it was read as an object without them).
+    const options: Options = typeof input === "number" ? { parties: input } : input
     const parties = options.parties
     // Python's ValueError("parties must be >= 1"), as a typed failure rather than a defect.
     const bad = intProblem(parties, "parties", 1) ?? timeoutProblem(options.timeout) ??
@@ -158,15 +161,20 @@ export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Sco
     let draining = false
     let early: Array<[Message & { op: "wait" }, Actor.Request]> = []
 
-    const breakWith = (why: BarrierError["why"]): void => {
-      isBroken = true
-      brokenWhy = why
+    // The state is settled before anyone is told: a party in this process may arrive again from
+    // inside `fail` (a fiber that catches the error and waits again), and must see the new state.
+    const failWaiting = (why: BarrierError["why"]): void => {
       const parties_ = waiting
       waiting = []
       for (const p of parties_) {
         if (p.timer !== undefined) clearTimeout(p.timer)
         p.request.fail(brokenError(why))
       }
+    }
+    const breakWith = (why: BarrierError["why"]): void => {
+      isBroken = true
+      brokenWhy = why
+      failWaiting(why)
     }
     const releaseAll = (): void => {
       const parties_ = waiting
@@ -223,8 +231,9 @@ export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Sco
             breakWith("abort")
             return request.reply(undefined)
           case "reset":
-            if (waiting.length > 0) breakWith("reset")
+            // Those waiting now fail; the barrier itself is not broken (Python's resetting state).
             isBroken = false
+            failWaiting("reset")
             return request.reply(undefined)
           case "state":
             return request.reply([isBroken, draining ? 0 : waiting.length])
@@ -247,6 +256,7 @@ export const make = (options: Options): Effect.Effect<Barrier, BarrierError, Sco
 /**
  * Waits for all parties; returns this party's arrival index (0 .. parties-1, distinct, exactly one 0).
  * Fails with `BarrierError` `Broken` if the barrier is or becomes broken (the timeout breaks it).
+ * Without a timeout (`undefined` or `null`, Python's None) the barrier's own timeout applies.
  *
  * Python equivalent: `barrier.wait(timeout=None)`.
  *
@@ -266,7 +276,7 @@ export const wait = (b: Barrier, timeout?: Duration.Input): Effect.Effect<number
     const bad = timeoutProblem(timeout)
     return bad !== undefined
       ? Effect.fail(new BarrierError({ reason: "InvalidArgument", why: "argument", message: bad }))
-      : whileWaiting(ask<number>(b, { op: "wait", timeout: timeout === undefined ? -2 : timeoutMillis(true, timeout) }))
+      : whileWaiting(ask<number>(b, { op: "wait", timeout: timeout == null ? -2 : timeoutMillis(true, timeout) }))
   })
 
 /**

@@ -650,6 +650,9 @@ export class Channel {
   /** Sends encoded bytes on `end` (into the ring of the other end). */
   send(end: number, bytes: Uint8Array): void {
     const peer = 1 - end
+    // What this process held back (a queue's puts) is sent first (through the shared ring this
+    // message may still arrive before them: sent first, not there first).
+    kernel.flushHeldBack()
     if (this.core) return this.core.put(peer, bytes)
     if (this.mode[end] === DIRECT && this.write(peer, bytes)) return
     // No room now (or too big for the ring): through the home, which keeps it, until it caught up.

@@ -930,10 +930,13 @@ class Producer {
     else if (!this.scheduled) {
       this.scheduled = true
       queueMicrotask(this.flushTask)
+      // Whatever this process sends next (an event's set, a pipe's message) goes after these puts.
+      kernel.holdBack(this.flushTask)
     }
   }
 
   private readonly flushTask = () => {
+    if (!this.scheduled) return
     this.scheduled = false
     this.flush()
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Pool, Process, Queue } from "@multiproc/primitives"
+import { Event, Lock, Pipe, Pool, Process, Queue, Semaphore } from "@multiproc/primitives"
 import * as PQ from "@multiproc/primitives/promise"
 import { Effect, Exit, Fiber, Schema, Scope, Stream } from "effect"
 import * as fc from "fast-check"
@@ -237,6 +237,38 @@ describe.each(backends)("Queue across processes (%s backend)", (backend) => {
       expect(yield* Process.result(sizer)).toBe(7)
       expect(yield* Queue.qsize(q)).toBe(7)
     })))
+
+  // A signal through shared memory (a thread-backend child's pipe, lock or semaphore) can still
+  // overtake the puts, which travel as messages; one through the process tree's links cannot.
+  it.live.each(backend === "thread" ? ["event"] as const : ["event", "pipe", "semaphore", "lock"] as const)(
+    "a child's puts are in the queue before its next signal (%s) reaches the parent (CPython's test_get sleeps instead)",
+    (how) =>
+      Effect.scoped(Effect.gen(function*() {
+        const q = yield* Queue.make<number>()
+        const [r, w] = yield* Pipe.make({ duplex: false })
+        const s: T.Signals = {
+          event: yield* Event.make(),
+          pipe: w,
+          sem: yield* Semaphore.make(0),
+          lock: yield* Lock.make(),
+          lockHeld: yield* Event.make(),
+          done: yield* Event.make()
+        }
+        const p = yield* Process.make({ target: T.putsThenSignal, args: [q, how, s], backend })
+        yield* Process.start(p)
+        if (how === "event") yield* Event.wait(s.event)
+        if (how === "pipe") yield* Pipe.recv(r)
+        if (how === "semaphore") yield* Semaphore.acquire(s.sem)
+        if (how === "lock") {
+          yield* Event.wait(s.lockHeld)
+          yield* Lock.acquire(s.lock)
+        }
+        expect(yield* Queue.qsize(q)).toBe(2)
+        expect(yield* Queue.getMany(q, 5, { block: false })).toEqual([1, 2])
+        yield* Event.set(s.done)
+        yield* Process.join(p)
+      }))
+  )
 
   it.live("putting into a queue whose owner is gone fails with Unavailable (the item is not silently lost)", () =>
     Effect.scoped(Effect.gen(function*() {

@@ -305,6 +305,9 @@ const grantOne = (h: Permits, w: Int32Array): void => {
 
 /** Releases a permit held by `slot`. */
 const releaseSlot = (h: Permits, w: Int32Array, slot: number): void => {
+  // What this process held back (a queue's puts) is sent first. Through shared memory the next
+  // holder may still be woken before those messages arrive: sent first, not there first.
+  kernel.flushHeldBack()
   Atomics.sub(w, heldAt(slot), 1)
   const g = Atomics.add(w, GRANTED, 1)
   if (before(g, Atomics.load(w, NEXT))) handOff(h, w, g)
@@ -568,6 +571,7 @@ const releaseNow = <E>(h: Permits, errors: Errors<E>): Effect.Effect<void, E> =>
     }
     if (h.bound === 0) {
       // an unbounded semaphore released by a non-holder: one more permit, nobody to account
+      kernel.flushHeldBack()
       grantOne(h, w)
       return Effect.void
     }

@@ -157,9 +157,33 @@ const onUndeliverable = (dest: string, port: number, body: unknown, from: string
 const isBelow = (dest: string): boolean =>
   self.address === "" ? dest !== "" : dest.length > self.address.length && dest.startsWith(self.address + ":")
 
+/**
+ * Writers that hold this process's messages back until the end of the tick (a queue's batch of
+ * puts): each is run, once, before the next message this process sends, so what this process did
+ * first is there first (a child's put, then its `event.set()`: the parent woken by the event finds
+ * the item). {@link flushHeldBack} does the same for a signal that does not go through `send`.
+ */
+const heldBack = new Set<() => void>()
+
+/** Registers `flush` to run before this process's next `send` (or {@link flushHeldBack}). */
+export const holdBack = (flush: () => void): void => {
+  heldBack.add(flush)
+}
+
+/** Runs every held-back writer now (each removed first: it may send itself). */
+export const flushHeldBack = (): void => {
+  // (called on every lock release and pipe send: the common case allocates no iterator)
+  if (heldBack.size === 0) return
+  for (const flush of heldBack) {
+    heldBack.delete(flush)
+    flush()
+  }
+}
+
 /** Sends `body` to `port` of the process at `dest`, from this process. Throws `CodecError` if the
  * body cannot be encoded for the first hop. */
 export const send = (dest: string, port: number, body: unknown): void => {
+  if (heldBack.size > 0) flushHeldBack()
   const d = directs.get(dest)
   if (d !== undefined && d.outOpen) {
     d.link.send([ROUTE, dest, port, body, self.address], isPlainBody(body))
