@@ -1134,6 +1134,14 @@ const badCallbacks = (options: Callbacks<any> | undefined): PoolError | undefine
   return undefined
 }
 
+// Checked at the call, whatever the input: an empty map ignored a bad chunksize, and mapAsync
+// refused it only through its result. (Python's imap raises ValueError; its map_async with
+// chunksize=0 returns a list of None.) `null` / `undefined` are Python's None: the default.
+const badChunksize = (chunksize: unknown): PoolError | undefined =>
+  chunksize == null || (Number.isInteger(chunksize) && (chunksize as number) >= 1)
+    ? undefined
+    : invalid(`chunksize must be a positive integer (got ${describe(chunksize)})`)
+
 const badTimeout = (timeout: unknown): PoolError | undefined => {
   const bad = timeoutProblem(timeout)
   return bad === undefined ? undefined : invalid(bad)
@@ -1233,12 +1241,11 @@ const runChunks = <A>(
   chunksize: number | undefined
 ): Effect.Effect<Array<A>, any> =>
   Effect.callback<Array<A>, any>((resume) => {
-    const refusal = requireTask(task) ?? impl.refusal()
+    const refusal = requireTask(task) ?? impl.refusal() ?? badChunksize(chunksize)
     if (refusal) return resume(Effect.fail(refusal))
     const n = all.length
     if (n === 0) return resume(Effect.succeed([]))
     const size = chunksize ?? impl.chunksizeFor(task, star, n)
-    if (!Number.isInteger(size) || size < 1) return resume(Effect.fail(invalid(`chunksize must be a positive integer (got ${size})`)))
     const out = new Array<A>(n)
     const jobs: Array<Job> = []
     let remaining = 0
@@ -1562,7 +1569,7 @@ const asyncMap = <A>(
   iterable: Iterable<unknown>,
   options: MapOptions & Callbacks<Array<A>>
 ): AsyncResult<Array<A>, any> => {
-  const refusal = implOf(pool).refusal() ?? badIterable(iterable) ?? badCallbacks(options)
+  const refusal = implOf(pool).refusal() ?? badIterable(iterable) ?? badCallbacks(options) ?? badChunksize(options.chunksize)
   if (refusal) throw refusal
   const result = new AsyncResult<Array<A>, any>(options)
   let all: Array<unknown>
@@ -1673,8 +1680,9 @@ const imapStream = <A>(
       const refusal = requireTask(task) ?? impl.refusal() ??
         (iterable != null && typeof (iterable as any)[Symbol.asyncIterator] === "function" ? undefined : badIterable(iterable))
       if (refusal) return Effect.fail(refusal)
+      const bad = badChunksize(options.chunksize)
+      if (bad) return Effect.fail(bad)
       const size = options.chunksize ?? 1
-      if (!Number.isInteger(size) || size < 1) return Effect.fail(invalid(`chunksize must be a positive integer (got ${size})`))
       const readAhead = Math.max(1, options.readAhead ?? Math.max(4, 2 * impl.processes * impl.depth))
       const isAsync = typeof (iterable as any)[Symbol.asyncIterator] === "function"
       const syncIt = isAsync ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator]()

@@ -165,6 +165,29 @@ describe("Pool", () => {
     expect(await r.get(null as any)).toBe(9) // null is Python's None; the pool still runs
     expect(await pool.map(square, [4])).toEqual([16])
   })
+
+  it("a chunksize that is no positive integer is refused at the call, for an empty input too (Python's map_async with chunksize=0 gave a list of None)", async () => {
+    await using pool = new Pool({ processes: 1 })
+    const message = /chunksize must be a positive integer/
+    for (const chunksize of [0, -1, 1.5, "2", NaN, Infinity] as Array<any>) {
+      for (const input of [[1, 2, 3], []]) {
+        const pairs = input.map((x): [number, number] => [x, x])
+        await rejects(() => pool.map(square, input, { chunksize }), "PoolError", "InvalidOptions", message)
+        await rejects(() => pool.starmap(add, pairs, { chunksize }), "PoolError", "InvalidOptions", message)
+        await rejects(() => pool.mapAsync(square, input, { chunksize }), "PoolError", "InvalidOptions", message)
+        await rejects(() => pool.starmapAsync(add, pairs, { chunksize }), "PoolError", "InvalidOptions", message)
+        await rejects(async () => {
+          for await (const _ of pool.imap(square, input, { chunksize })) { /* nothing */ }
+        }, "PoolError", "InvalidOptions", message)
+        await rejects(async () => {
+          for await (const _ of pool.imapUnordered(square, input, { chunksize })) { /* nothing */ }
+        }, "PoolError", "InvalidOptions", message)
+      }
+    }
+    await rejects(() => pool.map(square, [], { chunksize: "2" as any }), "PoolError", "InvalidOptions", /\(got "2"\)/)
+    expect(await pool.map(square, [2], { chunksize: null as any })).toEqual([4]) // Python's None
+    expect(await pool.mapAsync(square, [], { chunksize: 1 }).get()).toEqual([])
+  })
 })
 
 describe("unknown option names", () => {
