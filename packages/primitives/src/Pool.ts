@@ -37,7 +37,7 @@ import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as PW from "./internal/pool-worker.ts"
 import { adoptUnsafe, resolveBackend } from "./Process.ts"
-import { describe, timeoutProblem, unknownOption } from "./internal/args.ts"
+import { backendProblem, describe, timeoutProblem, unknownOption } from "./internal/args.ts"
 
 const poolOptions = [
   "processes", "backend", "initializer", "initargs", "maxTasksPerChild", "taskTimeout", "onInterrupt", "interruptGrace",
@@ -357,7 +357,7 @@ class PoolImpl {
     this.scope = Scope.makeUnsafe("parallel")
     this.initializer = options.initializer
     this.initargs = options.initargs ?? []
-    this.maxTasksPerChild = options.maxTasksPerChild
+    this.maxTasksPerChild = options.maxTasksPerChild ?? undefined
     this.taskTimeout = options.taskTimeout === undefined ? undefined : millis(options.taskTimeout, 0)
     this.onInterrupt = options.onInterrupt ?? "auto"
     this.interruptGrace = millis(options.interruptGrace, 250)
@@ -1040,18 +1040,23 @@ const invalid = (message: string) => new PoolError({ reason: "InvalidOptions", m
 
 const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
   Effect.suspend(() => {
-    const unknown = unknownOption(options, poolOptions) ?? badTimeout(options.taskTimeout)?.message
+    const unknown = unknownOption(options, poolOptions) ?? badTimeout(options.taskTimeout)?.message ?? backendProblem(options.backend)
     if (unknown !== undefined) return Effect.fail(invalid(unknown))
     const processes = options.processes ?? cpuCount()
     if (!Number.isInteger(processes) || processes < 1) {
-      return Effect.fail(invalid(`Number of processes must be at least 1 (got ${options.processes})`))
+      return Effect.fail(invalid(`Number of processes must be at least 1 (got ${describe(options.processes)})`))
     }
+    // null is Python's maxtasksperchild=None: no limit (it was refused).
     const m = options.maxTasksPerChild
-    if (m !== undefined && (!Number.isInteger(m) || m < 1)) {
-      return Effect.fail(invalid(`maxTasksPerChild must be a positive integer or undefined (got ${m})`))
+    if (m != null && (!Number.isInteger(m) || m < 1)) {
+      return Effect.fail(invalid(`maxTasksPerChild must be a positive integer or undefined (got ${describe(m)})`))
     }
     if (options.initializer !== undefined && !Task.isTask(options.initializer)) {
       return Effect.fail(invalid("initializer must be a Task (define it with Task.make at a module's top level)"))
+    }
+    // Spread into the initializer in each worker: anything but an array failed every boot.
+    if (options.initargs != null && !Array.isArray(options.initargs)) {
+      return Effect.fail(invalid(`initargs must be an array, got ${describe(options.initargs)}`))
     }
     for (const [k, v] of [["maxBootAttempts", options.maxBootAttempts], ["pipeline", options.pipeline], ["maxBatch", options.maxBatch]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) return Effect.fail(invalid(`${k} must be a positive integer (got ${v})`))

@@ -26,7 +26,7 @@ import {
   Value
 } from "../src/promise/index.ts"
 import { makeCounter } from "./fixtures/manager-tasks.ts"
-import { add, square } from "./fixtures/pool-tasks.ts"
+import { add, init, square } from "./fixtures/pool-tasks.ts"
 
 const rejects = async (p: () => unknown, tag: string, reason: string, message: RegExp) => {
   let caught: any
@@ -187,6 +187,22 @@ describe("Pool", () => {
     await rejects(() => pool.map(square, [], { chunksize: "2" as any }), "PoolError", "InvalidOptions", /\(got "2"\)/)
     expect(await pool.map(square, [2], { chunksize: null as any })).toEqual([4]) // Python's None
     expect(await pool.mapAsync(square, [], { chunksize: 1 }).get()).toEqual([])
+  })
+})
+
+describe("backends and initargs", () => {
+  it("a backend other than \"thread\" or \"process\" is refused (it ran on the process backend); initargs that are not an array fail at construction (workers failed to boot)", async () => {
+    for (const backend of ["fork", "spawn", 5, ""] as Array<any>) {
+      await rejects(() => new Pool({ processes: 1, backend }), "PoolError", "InvalidOptions", /backend must be "thread" or "process", got/)
+      await rejects(() => new Process({ target: square, args: [1], backend }), "ProcessError", "InvalidArgument", /backend must be "thread" or "process", got/)
+      await rejects(() => Manager.start({ backend }), "ManagerError", "InvalidOptions", /backend must be "thread" or "process", got/)
+    }
+    await rejects(() => new Pool({ processes: 1, backend: "fork" as any }), "PoolError", "InvalidOptions", /got "fork"/)
+    await rejects(() => new Pool({ processes: 1, initializer: init, initargs: 5 as any }), "PoolError", "InvalidOptions", /initargs must be an array, got 5/)
+    await rejects(() => new Pool({ processes: "2" as any }), "PoolError", "InvalidOptions", /Number of processes must be at least 1 \(got "2"\)/)
+    // null is Python's None: the default, for maxTasksPerChild (no limit) as for processes.
+    await using pool = new Pool({ processes: null as any, maxTasksPerChild: null as any, backend: undefined })
+    expect(await pool.map(square, [1, 2])).toEqual([1, 4])
   })
 })
 
