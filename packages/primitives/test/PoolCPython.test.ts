@@ -228,6 +228,74 @@ describe.each(backends)("CPython _TestPool (%s backend)", (backend) => {
     })))
 })
 
+describe.each(backends)("close() with an imap open (%s backend)", (backend) => {
+  it("async/await: imap / imapUnordered called before close() give every result, as Python's (they failed with Closed); join waits for their tasks", async () => {
+    const xs = range(30)
+    const squares = xs.map((x) => x * x)
+    async function* slowly() {
+      for (const x of xs) {
+        if (x % 10 === 0) await new Promise((r) => setTimeout(r, 5))
+        yield x
+      }
+    }
+    for (const unordered of [false, true]) {
+      for (const input of [() => xs, () => xs.values(), slowly]) {
+        // Closed at once after the call, before anything was read.
+        const pool = new PromisePool({ processes: 2, backend })
+        const it = unordered ? pool.imapUnordered(T.square, input(), { chunksize: 2 }) : pool.imap(T.square, input(), { chunksize: 2 })
+        pool.close()
+        const { values, error } = await drain(it)
+        expect(error).toBeUndefined()
+        expect(unordered ? values.sort((a, b) => a - b) : values).toEqual(squares)
+        await pool.join()
+      }
+    }
+    // Partly read, closed, then joined before the rest is read: the results wait in the iterator.
+    const pool = new PromisePool({ processes: 2, backend })
+    const it = pool.imap(T.square, slowly(), { readAhead: 2 })
+    const first = await it.next()
+    pool.close()
+    await pool.join()
+    const rest = await drain(it)
+    expect([first.value, ...rest.values]).toEqual(squares)
+    expect(rest.error).toBeUndefined()
+  })
+
+  it.live("Effect API: a running imap stream keeps its input after Pool.close; a stream first run after close fails Closed", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      const got: Array<number> = []
+      yield* Stream.runForEach(Pool.imap(pool, T.square, range(30), { readAhead: 2 }), (y) =>
+        Effect.andThen(Effect.sync(() => got.push(y)), got.length === 1 ? Pool.close(pool) : Effect.void))
+      expect(got).toEqual(range(30).map((x) => x * x))
+      yield* Pool.join(pool)
+      const late = failureOf(yield* Effect.exit(Stream.runCollect(Pool.imap(pool, T.square, [1]))))
+      expect(late).toMatchObject({ reason: "Closed" })
+    })))
+
+  it("async/await: terminate() with an imap open fails the iteration with Terminated and stops reading an endless input", async () => {
+    const pool = new PromisePool({ processes: 1, backend })
+    let read = 0
+    function* endless() {
+      for (;;) {
+        read++
+        yield 1
+      }
+    }
+    const it = pool.imap(T.sleepThen as any, (function*() {
+      for (const _ of endless()) yield 30
+    })())
+    pool.close()
+    await new Promise((r) => setTimeout(r, 50))
+    await pool.terminate()
+    const { error } = await drain(it)
+    expect(error).toMatchObject({ reason: "Terminated" })
+    const after = read
+    await new Promise((r) => setTimeout(r, 50))
+    expect(read).toBe(after)
+  })
+})
+
 describe("CPython _TestPool (async/await facade)", () => {
   it("test_context: a pool after its `await using` block is not running; join still returns", async () => {
     let escaped: PromisePool | undefined
