@@ -232,6 +232,12 @@ describe("Process, Connection, Condition", () => {
     await rejects(() => Client(["127.0.0.1", 1], { authkey: {} as any }), "ConnectionError", "BadArgument", /authkey must be/)
   })
 
+  it("a misspelt Listener or Client option (authKey) is refused: it was ignored, and both ends silently used the default key", async () => {
+    await rejects(() => Listener.listen({ authKey: "secret" } as any), "ConnectionError", "BadArgument", /unknown option 'authKey' \(known: .*authkey/)
+    await using listener = await Listener.listen({ backlog: 5, authkey: "secret" })
+    await rejects(() => Client(listener.address, { authKey: "secret" } as any), "ConnectionError", "BadArgument", /unknown option 'authKey'/)
+  })
+
   it("Condition over something that is not a lock", async () => {
     await rejects(() => new Condition("x" as any), "ConditionError", "InvalidArgument", /lock must be a Lock or an RLock, got "x"/)
     const c = new Condition(new Lock())
