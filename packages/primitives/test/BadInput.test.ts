@@ -207,11 +207,12 @@ describe("backends and initargs", () => {
 })
 
 describe("unknown option names", () => {
-  it("a misspelt Pool or Queue option is refused instead of ignored", async () => {
+  it("a misspelt Pool, Queue or Pipe option is refused instead of ignored", async () => {
     await rejects(() => new Pool({ proceses: 2 } as any), "PoolError", "InvalidOptions", /unknown option 'proceses'/)
     await rejects(() => new Pool({ processes: 1, taskTimeout: "x" as any }), "PoolError", "InvalidOptions", /timeout must be/)
     await rejects(() => new Queue({ maxsiz: 1 } as any), "QueueError", "InvalidArgument", /unknown option 'maxsiz'/)
     await rejects(() => new SimpleQueue({ maxsize: 1 } as any), "QueueError", "InvalidArgument", /unknown option 'maxsize'/)
+    await rejects(() => Pipe({ duplx: false } as any), "PipeError", "BadArgument", /unknown option 'duplx' \(known: duplex\)/)
   })
 })
 
