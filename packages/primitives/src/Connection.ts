@@ -32,7 +32,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Bytes from "./internal/bytes.ts"
 import * as wire from "./internal/wire.ts"
-import { describe } from "./internal/args.ts"
+import { describe, unknownOption } from "./internal/args.ts"
 
 /**
  * Why a connection could not do what was asked.
@@ -278,6 +278,16 @@ const badAuthkey = (authkey: unknown): ConnectionError | undefined =>
     ? undefined
     : new ConnectionError({ reason: "BadArgument", message: `authkey must be a string or a Uint8Array, got ${describe(authkey)}` })
 
+const connectOptions = ["authkey", "maxFrameSize", "handshakeTimeout"]
+const listenOptions = [...connectOptions, "address", "backlog", "family"]
+
+// Python's "unexpected keyword argument": a misspelt `authKey` was ignored, and both ends then
+// silently used the default key.
+const badOption = (options: object, known: ReadonlyArray<string>): ConnectionError | undefined => {
+  const message = unknownOption(options, known)
+  return message === undefined ? undefined : new ConnectionError({ reason: "BadArgument", message })
+}
+
 export const keyOf = (authkey: string | Uint8Array | undefined): Buffer => wire.toKey(authkey ?? kernel.self.authkey)
 
 const fromProblem = (p: Bytes.Problem): ConnectionError => new ConnectionError(p)
@@ -409,7 +419,7 @@ export const listen = <const O extends ListenOptions = {}>(
       if (misplaced !== undefined) {
         return Effect.fail(badAddress({ [misplaced]: (o as Record<string, unknown>)[misplaced] }, "given outside `address`"))
       }
-      const w = badAuthkey(o.authkey) ?? withFamily(o.family, o.address)
+      const w = badOption(o, listenOptions) ?? badAuthkey(o.authkey) ?? withFamily(o.family, o.address)
       if (w instanceof ConnectionError) return Effect.fail(w)
       return Effect.tryPromise({
         try: async () => {
@@ -504,7 +514,7 @@ export interface ConnectOptions extends CommonOptions {}
 export const connect = (address: AddressInput, options: ConnectOptions = {}): Effect.Effect<Connection, ConnectionError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.suspend(() => {
-      const w = badAuthkey(options.authkey) ?? where(address, false)
+      const w = badOption(options, connectOptions) ?? badAuthkey(options.authkey) ?? where(address, false)
       if (w instanceof ConnectionError) return Effect.fail(w)
       return Effect.tryPromise({
         try: async () => {

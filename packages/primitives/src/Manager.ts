@@ -50,6 +50,7 @@ import {
   type ServerInfo,
   treeId
 } from "./internal/manager-common.ts"
+import { backendProblem } from "./internal/args.ts"
 import { serveManager, type TypeConfig } from "./internal/manager-server.ts"
 import * as Direct from "./internal/direct.ts"
 import * as wire from "./internal/wire.ts"
@@ -1194,6 +1195,8 @@ const validate = (options: Options): Effect.Effect<void, ManagerError> =>
     const invalid = (message: string) => Effect.fail(new ManagerError({ reason: "InvalidOptions", message }))
     if (options.initializer !== undefined && !Task.isTask(options.initializer)) return invalid(`initializer ${notATask}`)
     if (options.initargs !== undefined && !Array.isArray(options.initargs)) return invalid("initargs must be an array")
+    const badBackend = backendProblem(options.backend)
+    if (badBackend !== undefined) return invalid(badBackend)
     for (const [typeid, t] of Object.entries(options.types ?? {})) {
       // Checked here: a string for `exposed` (Python's register iterates it into one-letter
       // names) or a type that is no object only showed later as a proxy without the method.

@@ -37,7 +37,7 @@ import * as Net from "./Connection.ts"
 import * as Bytes from "./internal/bytes.ts"
 import * as Process from "./Process.ts"
 import { Deque } from "./Queue.ts"
-import { timeoutProblem } from "./internal/args.ts"
+import { timeoutProblem, unknownOption } from "./internal/args.ts"
 
 /**
  * Why a connection operation failed.
@@ -926,7 +926,8 @@ export interface MakeOptions {
 }
 
 /**
- * Creates a pipe living for as long as the Scope: two connected connections.
+ * Creates a pipe living for as long as the Scope: two connected connections. An unknown option
+ * name fails with `BadArgument`.
  *
  * Python equivalent: `multiprocessing.Pipe(duplex=True)`; `Pipe.make(false)` is `Pipe(False)`.
  *
@@ -943,8 +944,11 @@ export interface MakeOptions {
  * @category constructors
  * @since 0.1.0
  */
-export const make = (options: MakeOptions | boolean = {}): Effect.Effect<readonly [Connection, Connection], never, Scope.Scope> =>
+export const make = (options: MakeOptions | boolean = {}): Effect.Effect<readonly [Connection, Connection], PipeError, Scope.Scope> =>
   Effect.gen(function*() {
+    // Python's "unexpected keyword argument": a misspelt `{ duplx: false }` gave a two-way pipe.
+    const unknown = unknownOption(options, ["duplex"])
+    if (unknown !== undefined) return yield* Effect.fail(error("BadArgument", unknown))
     const id = `${kernel.self.address || "main"}/${kernel.self.pid}/${++pipes}`
     // Everything is made in the acquire: a Scope that is already closed releases at once, and
     // then finds a pipe to shut down (whose use fails with `Unavailable`).

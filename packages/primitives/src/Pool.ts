@@ -30,14 +30,16 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as PW from "./internal/pool-worker.ts"
 import { adoptUnsafe, resolveBackend } from "./Process.ts"
-import { describe, timeoutProblem, unknownOption } from "./internal/args.ts"
+import { backendProblem, describe, timeoutProblem, unknownOption } from "./internal/args.ts"
 
 const poolOptions = [
   "processes", "backend", "initializer", "initargs", "maxTasksPerChild", "taskTimeout", "onInterrupt", "interruptGrace",
@@ -347,6 +349,10 @@ class PoolImpl {
   private readonly itemMs = new Map<string, { n: number; ms: number }>()
   readonly waitTime = new Samples()
   private joinWaiters: Array<() => void> = []
+  /** imaps open when the pool closes read the rest of their input then, as Python's task handler
+   * has taken it already (see {@link watchClose}); the workers stay until it is submitted. */
+  private readonly closeWatchers = new Set<() => void>()
+  private feeding = 0
   /** Whether the workers keep the event loop alive (see {@link updateRef}). */
   private referenced = true
 
@@ -357,7 +363,7 @@ class PoolImpl {
     this.scope = Scope.makeUnsafe("parallel")
     this.initializer = options.initializer
     this.initargs = options.initargs ?? []
-    this.maxTasksPerChild = options.maxTasksPerChild
+    this.maxTasksPerChild = options.maxTasksPerChild ?? undefined
     this.taskTimeout = options.taskTimeout === undefined ? undefined : millis(options.taskTimeout, 0)
     this.onInterrupt = options.onInterrupt ?? "auto"
     this.interruptGrace = millis(options.interruptGrace, 250)
@@ -471,7 +477,7 @@ class PoolImpl {
   private needsWorkers(): boolean {
     if (this.state === "running") return true
     if (this.state === "terminated") return false
-    return this.queue.peek() !== undefined || this.running > 0
+    return this.queue.peek() !== undefined || this.running > 0 || this.feeding > 0
   }
 
   private onSlotExit(slot: Slot, code: number): void {
@@ -500,7 +506,7 @@ class PoolImpl {
   private retireIfDone(slot: Slot): void {
     if (slot.state !== "ready" || slot.calls.size > 0) return
     const quotaUsed = this.maxTasksPerChild !== undefined && slot.dispatched >= this.maxTasksPerChild
-    const drained = this.state === "closed" && this.queue.peek() === undefined
+    const drained = this.state === "closed" && this.queue.peek() === undefined && this.feeding === 0
     if (quotaUsed || drained) this.stopSlot(slot, "retire")
   }
 
@@ -883,8 +889,9 @@ class PoolImpl {
 
   // ------------------------------------------------------------------------------ submission
 
-  submit(job: Job): void {
-    const refusal = this.refusal()
+  /** `afterClose`: an imap's chunk, which close() does not refuse (see {@link watchClose}). */
+  submit(job: Job, afterClose = false): void {
+    const refusal = afterClose && this.state === "closed" ? this.broken : this.refusal()
     if (refusal) return job.onFail(Exit.fail(refusal))
     this.queue.push(job)
     this.updateRef()
@@ -923,6 +930,26 @@ class PoolImpl {
   close(): void {
     if (this.state !== "running") return
     this.state = "closed"
+    for (const f of this.closeWatchers) f()
+    this.closeWatchers.clear()
+    for (const s of this.slots) this.retireIfDone(s)
+    this.checkJoined()
+  }
+
+  /** Calls `f` when the pool closes; returns the function that stops watching. */
+  watchClose(f: () => void): () => void {
+    this.closeWatchers.add(f)
+    return () => this.closeWatchers.delete(f)
+  }
+
+  /** An imap reads the rest of its input after close: until {@link feedDone}, workers stay. */
+  feedStarted(): void {
+    this.feeding++
+  }
+
+  feedDone(): void {
+    this.feeding--
+    if (this.state !== "closed" || this.feeding > 0) return
     for (const s of this.slots) this.retireIfDone(s)
     this.checkJoined()
   }
@@ -939,7 +966,7 @@ class PoolImpl {
 
   isJoined(): boolean {
     return this.state !== "running" && this.slots.size === 0 && this.pendingBoots === 0 && this.running === 0 &&
-      this.queue.peek() === undefined
+      this.queue.peek() === undefined && this.feeding === 0
   }
 
   private checkJoined(): void {
@@ -1040,18 +1067,23 @@ const invalid = (message: string) => new PoolError({ reason: "InvalidOptions", m
 
 const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
   Effect.suspend(() => {
-    const unknown = unknownOption(options, poolOptions) ?? badTimeout(options.taskTimeout)?.message
+    const unknown = unknownOption(options, poolOptions) ?? badTimeout(options.taskTimeout)?.message ?? backendProblem(options.backend)
     if (unknown !== undefined) return Effect.fail(invalid(unknown))
     const processes = options.processes ?? cpuCount()
     if (!Number.isInteger(processes) || processes < 1) {
-      return Effect.fail(invalid(`Number of processes must be at least 1 (got ${options.processes})`))
+      return Effect.fail(invalid(`Number of processes must be at least 1 (got ${describe(options.processes)})`))
     }
+    // null is Python's maxtasksperchild=None: no limit (it was refused).
     const m = options.maxTasksPerChild
-    if (m !== undefined && (!Number.isInteger(m) || m < 1)) {
-      return Effect.fail(invalid(`maxTasksPerChild must be a positive integer or undefined (got ${m})`))
+    if (m != null && (!Number.isInteger(m) || m < 1)) {
+      return Effect.fail(invalid(`maxTasksPerChild must be a positive integer or undefined (got ${describe(m)})`))
     }
     if (options.initializer !== undefined && !Task.isTask(options.initializer)) {
       return Effect.fail(invalid("initializer must be a Task (define it with Task.make at a module's top level)"))
+    }
+    // Spread into the initializer in each worker: anything but an array failed every boot.
+    if (options.initargs != null && !Array.isArray(options.initargs)) {
+      return Effect.fail(invalid(`initargs must be an array, got ${describe(options.initargs)}`))
     }
     for (const [k, v] of [["maxBootAttempts", options.maxBootAttempts], ["pipeline", options.pipeline], ["maxBatch", options.maxBatch]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) return Effect.fail(invalid(`${k} must be a positive integer (got ${v})`))
@@ -1133,6 +1165,14 @@ const badCallbacks = (options: Callbacks<any> | undefined): PoolError | undefine
   }
   return undefined
 }
+
+// Checked at the call, whatever the input: an empty map ignored a bad chunksize, and mapAsync
+// refused it only through its result. (Python's imap raises ValueError; its map_async with
+// chunksize=0 returns a list of None.) `null` / `undefined` are Python's None: the default.
+const badChunksize = (chunksize: unknown): PoolError | undefined =>
+  chunksize == null || (Number.isInteger(chunksize) && (chunksize as number) >= 1)
+    ? undefined
+    : invalid(`chunksize must be a positive integer (got ${describe(chunksize)})`)
 
 const badTimeout = (timeout: unknown): PoolError | undefined => {
   const bad = timeoutProblem(timeout)
@@ -1233,12 +1273,11 @@ const runChunks = <A>(
   chunksize: number | undefined
 ): Effect.Effect<Array<A>, any> =>
   Effect.callback<Array<A>, any>((resume) => {
-    const refusal = requireTask(task) ?? impl.refusal()
+    const refusal = requireTask(task) ?? impl.refusal() ?? badChunksize(chunksize)
     if (refusal) return resume(Effect.fail(refusal))
     const n = all.length
     if (n === 0) return resume(Effect.succeed([]))
     const size = chunksize ?? impl.chunksizeFor(task, star, n)
-    if (!Number.isInteger(size) || size < 1) return resume(Effect.fail(invalid(`chunksize must be a positive integer (got ${size})`)))
     const out = new Array<A>(n)
     const jobs: Array<Job> = []
     let remaining = 0
@@ -1562,7 +1601,7 @@ const asyncMap = <A>(
   iterable: Iterable<unknown>,
   options: MapOptions & Callbacks<Array<A>>
 ): AsyncResult<Array<A>, any> => {
-  const refusal = implOf(pool).refusal() ?? badIterable(iterable) ?? badCallbacks(options)
+  const refusal = implOf(pool).refusal() ?? badIterable(iterable) ?? badCallbacks(options) ?? badChunksize(options.chunksize)
   if (refusal) throw refusal
   const result = new AsyncResult<Array<A>, any>(options)
   let all: Array<unknown>
@@ -1660,174 +1699,234 @@ interface Pending {
   settled: boolean
 }
 
-const imapStream = <A>(
+/** An open imap: its results so far, pulled chunk by chunk, and what abandoning it does. */
+interface OpenImap<A> {
+  readonly pull: Effect.Effect<ReadonlyArray<A>, any>
+  readonly cleanup: Effect.Effect<void>
+}
+
+/** Opens an imap (checks, then state): at the stream's first pull, or at the facade's call. */
+const openImap = <A>(
   pool: Pool,
   task: AnyTask,
   iterable: Iterable<unknown> | AsyncIterable<unknown>,
   options: ImapOptions,
   ordered: boolean
-): Stream.Stream<A, any> =>
+): OpenImap<A> | PoolError => {
+  const impl = implOf(pool)
+  const refusal = requireTask(task) ?? impl.refusal() ??
+    (iterable != null && typeof (iterable as any)[Symbol.asyncIterator] === "function" ? undefined : badIterable(iterable)) ??
+    badChunksize(options.chunksize)
+  if (refusal) return refusal
+  const size = options.chunksize ?? 1
+  const readAhead = Math.max(1, options.readAhead ?? Math.max(4, 2 * impl.processes * impl.depth))
+  const isAsync = typeof (iterable as any)[Symbol.asyncIterator] === "function"
+  const syncIt = isAsync ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator]()
+  const asyncIt = isAsync ? (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]() : undefined
+  let inputDone = false
+  let inputError: { readonly error: unknown } | undefined
+  const outstanding: Array<Pending> = []
+  let head = 0
+  let wake: (() => void) | undefined
+  const notify = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const submitChunk = (chunk: Array<unknown>) => {
+    const p: Pending = { job: undefined as any, values: undefined, failure: undefined, settled: false }
+    ;(p as any).job = makeJob(task, 0, chunk, false, (values, failures) => {
+      if (failures) {
+        let first = Infinity
+        for (const k of failures.keys()) first = Math.min(first, k)
+        if (ordered) {
+          // Values before the failing item still arrive, then the failure.
+          p.values = values.slice(0, first)
+        }
+        p.failure = failures.get(first)!
+      } else p.values = values
+      p.settled = true
+      notify()
+    }, (failure) => {
+      p.failure = failure
+      p.settled = true
+      notify()
+    })
+    outstanding.push(p)
+    impl.submit(p.job, true)
+    notify()
+  }
+  const readChunk: Effect.Effect<void> = Effect.suspend(() => {
+    const chunk: Array<unknown> = []
+    if (inputDone) return Effect.void
+    if (syncIt) {
+      try {
+        while (chunk.length < size) {
+          const r = syncIt.next()
+          if (r.done) {
+            inputDone = true
+            break
+          }
+          chunk.push(r.value)
+        }
+      } catch (e) {
+        inputDone = true
+        inputError = { error: e }
+      }
+      if (chunk.length > 0) submitChunk(chunk)
+      return Effect.void
+    }
+    const loop: Effect.Effect<void> = Effect.suspend(() => {
+      if (chunk.length >= size || inputDone) {
+        if (chunk.length > 0) submitChunk(chunk)
+        return Effect.void
+      }
+      return Effect.flatMap(
+        Effect.exit(Effect.tryPromise({ try: () => asyncIt!.next(), catch: (e) => e })),
+        (exit) => {
+          if (Exit.isFailure(exit)) {
+            inputDone = true
+            inputError = { error: squashFailure(exit.cause) }
+          } else if (exit.value.done) inputDone = true
+          else chunk.push(exit.value.value)
+          return loop
+        }
+      )
+    })
+    return loop
+  })
+  // An async input's chunk is read over several awaits: one reader at a time, so that the
+  // chunks read after close (below) and those the consumer reads keep the input's order.
+  const reading = isAsync ? Semaphore.makeUnsafe(1) : undefined
+  const readNext = reading ? reading.withPermits(1)(readChunk) : readChunk
+  const live = () => outstanding.length - head
+  const refill: Effect.Effect<void> = Effect.suspend(() =>
+    !inputDone && live() < readAhead ? Effect.andThen(readNext, refill) : Effect.void
+  )
+  // Python's imap hands the whole input to the pool's task handler at the call, so close()
+  // lets all of it run. Here the input is read lazily: when the pool closes, the rest is read
+  // and submitted at once (a terminate stops that).
+  const readRest: Effect.Effect<void> = Effect.suspend(() =>
+    inputDone || impl.state === "terminated" ? Effect.void : Effect.andThen(readNext, readRest)
+  )
+  let feeder: Fiber.Fiber<void> | undefined
+  const unwatch = impl.watchClose(() => {
+    if (inputDone) return
+    impl.feedStarted()
+    feeder = Effect.runFork(Effect.ensuring(readRest, Effect.sync(() => impl.feedDone())))
+  })
+  const waitFor = (ready: () => boolean): Effect.Effect<void> =>
+    Effect.callback<void>((resume) => {
+      if (ready()) return resume(Effect.void)
+      const check = () => {
+        if (ready()) resume(Effect.void)
+        else wake = check
+      }
+      wake = check
+      return Effect.sync(() => {
+        wake = undefined
+      })
+    })
+  const compact = () => {
+    if (head > 64 && head * 2 > outstanding.length) {
+      outstanding.splice(0, head)
+      head = 0
+    }
+  }
+  let failed: Failure | undefined
+  const finish = (): Effect.Effect<never, any> => {
+    if (failed) return failed as any
+    if (inputError) return Effect.die(inputError.error)
+    return Cause.done()
+  }
+  const emit = (p: Pending): Effect.Effect<ReadonlyArray<A>, any> => {
+    if (p.failure) {
+      failed = p.failure
+      for (let i = head; i < outstanding.length; i++) impl.cancel(outstanding[i]!.job)
+      head = outstanding.length
+      inputDone = true
+      if (p.values && p.values.length > 0) return Effect.succeed(p.values as Array<A>)
+      return failed as any
+    }
+    return Effect.succeed(p.values as Array<A>)
+  }
+  const pull: Effect.Effect<ReadonlyArray<A>, any> = Effect.suspend(() => {
+    if (failed) return finish()
+    return Effect.andThen(refill, Effect.suspend(() => {
+      if (live() === 0) return finish()
+      if (ordered) {
+        const p = outstanding[head]!
+        return Effect.andThen(waitFor(() => p.settled), Effect.suspend(() => {
+          head++
+          compact()
+          const out = emit(p)
+          return Effect.flatMap(out, (values) => values.length > 0 ? Effect.succeed(values) : pull)
+        }))
+      }
+      const find = () => {
+        for (let i = head; i < outstanding.length; i++) if (outstanding[i]!.settled) return i
+        return -1
+      }
+      return Effect.andThen(waitFor(() => find() >= 0), Effect.suspend(() => {
+        const i = find()
+        const p = outstanding[i]!
+        outstanding[i] = outstanding[head]!
+        outstanding[head] = p
+        head++
+        compact()
+        return Effect.flatMap(emit(p), (values) => values.length > 0 ? Effect.succeed(values) : pull)
+      }))
+    }))
+  })
+  const cleanup = Effect.suspend(() => {
+    unwatch()
+    return feeder ? Fiber.interrupt(feeder) : Effect.void
+  }).pipe(Effect.andThen(Effect.sync(() => {
+    for (let i = head; i < outstanding.length; i++) impl.cancel(outstanding[i]!.job)
+    try {
+      syncIt?.return?.()
+    } catch {
+      // ignore
+    }
+    if (asyncIt?.return) asyncIt.return().catch(() => {})
+  })))
+  return { pull, cleanup }
+}
+
+const streamOf = <A>(open: () => OpenImap<A> | PoolError): Stream.Stream<A, any> =>
   Stream.fromChannel(Channel.fromTransform((_upstream: any, scope: Scope.Scope) =>
     Effect.suspend(() => {
-      const impl = implOf(pool)
-      const refusal = requireTask(task) ?? impl.refusal() ??
-        (iterable != null && typeof (iterable as any)[Symbol.asyncIterator] === "function" ? undefined : badIterable(iterable))
-      if (refusal) return Effect.fail(refusal)
-      const size = options.chunksize ?? 1
-      if (!Number.isInteger(size) || size < 1) return Effect.fail(invalid(`chunksize must be a positive integer (got ${size})`))
-      const readAhead = Math.max(1, options.readAhead ?? Math.max(4, 2 * impl.processes * impl.depth))
-      const isAsync = typeof (iterable as any)[Symbol.asyncIterator] === "function"
-      const syncIt = isAsync ? undefined : (iterable as Iterable<unknown>)[Symbol.iterator]()
-      const asyncIt = isAsync ? (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]() : undefined
-      let inputDone = false
-      let inputError: { readonly error: unknown } | undefined
-      const outstanding: Array<Pending> = []
-      let head = 0
-      let wake: (() => void) | undefined
-      const notify = () => {
-        const w = wake
-        wake = undefined
-        w?.()
-      }
-      const submitChunk = (chunk: Array<unknown>) => {
-        const p: Pending = { job: undefined as any, values: undefined, failure: undefined, settled: false }
-        ;(p as any).job = makeJob(task, 0, chunk, false, (values, failures) => {
-          if (failures) {
-            let first = Infinity
-            for (const k of failures.keys()) first = Math.min(first, k)
-            if (ordered) {
-              // Values before the failing item still arrive, then the failure.
-              p.values = values.slice(0, first)
-            }
-            p.failure = failures.get(first)!
-          } else p.values = values
-          p.settled = true
-          notify()
-        }, (failure) => {
-          p.failure = failure
-          p.settled = true
-          notify()
-        })
-        outstanding.push(p)
-        impl.submit(p.job)
-      }
-      const readChunk: Effect.Effect<void> = Effect.suspend(() => {
-        const chunk: Array<unknown> = []
-        if (syncIt) {
-          try {
-            while (chunk.length < size) {
-              const r = syncIt.next()
-              if (r.done) {
-                inputDone = true
-                break
-              }
-              chunk.push(r.value)
-            }
-          } catch (e) {
-            inputDone = true
-            inputError = { error: e }
-          }
-          if (chunk.length > 0) submitChunk(chunk)
-          return Effect.void
-        }
-        const loop: Effect.Effect<void> = Effect.suspend(() => {
-          if (chunk.length >= size || inputDone) {
-            if (chunk.length > 0) submitChunk(chunk)
-            return Effect.void
-          }
-          return Effect.flatMap(
-            Effect.exit(Effect.tryPromise({ try: () => asyncIt!.next(), catch: (e) => e })),
-            (exit) => {
-              if (Exit.isFailure(exit)) {
-                inputDone = true
-                inputError = { error: squashFailure(exit.cause) }
-              } else if (exit.value.done) inputDone = true
-              else chunk.push(exit.value.value)
-              return loop
-            }
-          )
-        })
-        return loop
-      })
-      const live = () => outstanding.length - head
-      const refill: Effect.Effect<void> = Effect.suspend(() =>
-        !inputDone && live() < readAhead ? Effect.andThen(readChunk, refill) : Effect.void
-      )
-      const waitFor = (ready: () => boolean): Effect.Effect<void> =>
-        Effect.callback<void>((resume) => {
-          if (ready()) return resume(Effect.void)
-          const check = () => {
-            if (ready()) resume(Effect.void)
-            else wake = check
-          }
-          wake = check
-          return Effect.sync(() => {
-            wake = undefined
-          })
-        })
-      const compact = () => {
-        if (head > 64 && head * 2 > outstanding.length) {
-          outstanding.splice(0, head)
-          head = 0
-        }
-      }
-      let failed: Failure | undefined
-      const finish = (): Effect.Effect<never, any> => {
-        if (failed) return failed as any
-        if (inputError) return Effect.die(inputError.error)
-        return Cause.done()
-      }
-      const emit = (p: Pending): Effect.Effect<ReadonlyArray<A>, any> => {
-        if (p.failure) {
-          failed = p.failure
-          for (let i = head; i < outstanding.length; i++) impl.cancel(outstanding[i]!.job)
-          head = outstanding.length
-          inputDone = true
-          if (p.values && p.values.length > 0) return Effect.succeed(p.values as Array<A>)
-          return failed as any
-        }
-        return Effect.succeed(p.values as Array<A>)
-      }
-      const pull: Effect.Effect<ReadonlyArray<A>, any> = Effect.suspend(() => {
-        if (failed) return finish()
-        return Effect.andThen(refill, Effect.suspend(() => {
-          if (live() === 0) return finish()
-          if (ordered) {
-            const p = outstanding[head]!
-            return Effect.andThen(waitFor(() => p.settled), Effect.suspend(() => {
-              head++
-              compact()
-              const out = emit(p)
-              return Effect.flatMap(out, (values) => values.length > 0 ? Effect.succeed(values) : pull)
-            }))
-          }
-          const find = () => {
-            for (let i = head; i < outstanding.length; i++) if (outstanding[i]!.settled) return i
-            return -1
-          }
-          return Effect.andThen(waitFor(() => find() >= 0), Effect.suspend(() => {
-            const i = find()
-            const p = outstanding[i]!
-            outstanding[i] = outstanding[head]!
-            outstanding[head] = p
-            head++
-            compact()
-            return Effect.flatMap(emit(p), (values) => values.length > 0 ? Effect.succeed(values) : pull)
-          }))
-        }))
-      })
-      const cleanup = Effect.sync(() => {
-        for (let i = head; i < outstanding.length; i++) impl.cancel(outstanding[i]!.job)
-        try {
-          syncIt?.return?.()
-        } catch {
-          // ignore
-        }
-        if (asyncIt?.return) asyncIt.return().catch(() => {})
-      })
-      return Effect.as(Scope.addFinalizer(scope, cleanup), pull as any)
+      const opened = open()
+      if (opened instanceof PoolError) return Effect.fail(opened)
+      return Effect.as(Scope.addFinalizer(scope, opened.cleanup), opened.pull as any)
     })
   ) as any) as any
+
+/**
+ * {@link imap} (`ordered`) or {@link imapUnordered}, submitted at the call as Python's are: it
+ * throws `PoolError` when the pool takes no more tasks, and a later `close()` lets all of its
+ * input run. The async/await facade's `imap`. @internal
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
+ * declare const pool: Pool.Pool
+ * const squares = Pool.imapUnsafe(pool, square, [1, 2, 3], {}, true) // a Stream of 1, 4, 9
+ * ```
+ */
+export const imapUnsafe = <T extends Task.Task<[any], any, any>>(
+  pool: Pool,
+  task: T,
+  iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
+  options: ImapOptions,
+  ordered: boolean
+): Stream.Stream<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> => {
+  const opened = openImap<Task.Success<T>>(pool, task, iterable, options, ordered)
+  if (opened instanceof PoolError) throw opened
+  return streamOf(() => opened)
+}
 
 /**
  * Applies a task lazily: a Stream of results in input order, reading the input only a bounded
@@ -1854,7 +1953,7 @@ export const imap = <T extends Task.Task<[any], any, any>>(
   iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
   options: ImapOptions = {}
 ): Stream.Stream<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
-  imapStream(pool, task, iterable, options, true)
+  streamOf(() => openImap(pool, task, iterable, options, true))
 
 /**
  * Like {@link imap}, with results in completion order.
@@ -1879,7 +1978,7 @@ export const imapUnordered = <T extends Task.Task<[any], any, any>>(
   iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
   options: ImapOptions = {}
 ): Stream.Stream<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
-  imapStream(pool, task, iterable, options, false)
+  streamOf(() => openImap(pool, task, iterable, options, false))
 
 // ---------------------------------------------------------------------------------------------
 // Lifecycle
@@ -1955,19 +2054,6 @@ export const join = (pool: Pool): Effect.Effect<void, PoolError> =>
  * @since 0.1.0
  */
 export const stats = (pool: Pool): Effect.Effect<Stats> => Effect.sync(() => implOf(pool).stats())
-
-/**
- * Why the pool takes no more tasks (`Closed`, `Terminated`, `BootFailed`), or `undefined` while it
- * does: the async/await facade raises it where Python's `imap` raises "Pool not running". @internal
- *
- * @example
- * ```ts
- * import { Pool } from "@multiproc/primitives"
- * declare const pool: Pool.Pool
- * const refusal = Pool.refusalUnsafe(pool) // undefined while the pool runs
- * ```
- */
-export const refusalUnsafe = (pool: Pool): PoolError | undefined => implOf(pool).refusal()
 
 /**
  * Synchronous {@link stats}. @internal

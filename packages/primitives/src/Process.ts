@@ -25,7 +25,7 @@ import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as os from "node:os"
 import { whileWaiting } from "./internal/alive.ts"
-import { timeoutProblem } from "./internal/args.ts"
+import { backendProblem, timeoutProblem } from "./internal/args.ts"
 
 /**
  * Misuse of a process, or a process that could not run.
@@ -169,7 +169,7 @@ export const getAllStartMethods = (): ReadonlyArray<Backend> => allStartMethods
  * @since 0.1.0
  */
 export const resolveBackend = (given: Backend | undefined): Effect.Effect<Backend> =>
-  given !== undefined ? Effect.succeed(given) : Effect.map(Effect.service(StartMethod), (provided) => provided ?? getStartMethod()!)
+  given != null ? Effect.succeed(given) : Effect.map(Effect.service(StartMethod), (provided) => provided ?? getStartMethod()!)
 
 /** Options of {@link make}. */
 export interface Options<T extends Task.Task<any, any, any>> {
@@ -363,6 +363,8 @@ export const make = <T extends Task.Task<any, any, any>>(
     if (options.args !== undefined && !Array.isArray(options.args)) {
       return yield* new ProcessError({ reason: "InvalidArgument", message: `args must be an array, got ${describe(options.args)}`, name })
     }
+    const badBackend = backendProblem(options.backend)
+    if (badBackend !== undefined) return yield* new ProcessError({ reason: "InvalidArgument", message: badBackend, name })
     const backend = yield* resolveBackend(options.backend)
     const ended = yield* Deferred.make<number>()
     return new ProcessImpl<Task.Success<T>, Task.Failure<T>>(options, backend, ended)

@@ -26,7 +26,7 @@ import {
   Value
 } from "../src/promise/index.ts"
 import { makeCounter } from "./fixtures/manager-tasks.ts"
-import { add, square } from "./fixtures/pool-tasks.ts"
+import { add, init, square } from "./fixtures/pool-tasks.ts"
 
 const rejects = async (p: () => unknown, tag: string, reason: string, message: RegExp) => {
   let caught: any
@@ -165,14 +165,54 @@ describe("Pool", () => {
     expect(await r.get(null as any)).toBe(9) // null is Python's None; the pool still runs
     expect(await pool.map(square, [4])).toEqual([16])
   })
+
+  it("a chunksize that is no positive integer is refused at the call, for an empty input too (Python's map_async with chunksize=0 gave a list of None)", async () => {
+    await using pool = new Pool({ processes: 1 })
+    const message = /chunksize must be a positive integer/
+    for (const chunksize of [0, -1, 1.5, "2", NaN, Infinity] as Array<any>) {
+      for (const input of [[1, 2, 3], []]) {
+        const pairs = input.map((x): [number, number] => [x, x])
+        await rejects(() => pool.map(square, input, { chunksize }), "PoolError", "InvalidOptions", message)
+        await rejects(() => pool.starmap(add, pairs, { chunksize }), "PoolError", "InvalidOptions", message)
+        await rejects(() => pool.mapAsync(square, input, { chunksize }), "PoolError", "InvalidOptions", message)
+        await rejects(() => pool.starmapAsync(add, pairs, { chunksize }), "PoolError", "InvalidOptions", message)
+        await rejects(async () => {
+          for await (const _ of pool.imap(square, input, { chunksize })) { /* nothing */ }
+        }, "PoolError", "InvalidOptions", message)
+        await rejects(async () => {
+          for await (const _ of pool.imapUnordered(square, input, { chunksize })) { /* nothing */ }
+        }, "PoolError", "InvalidOptions", message)
+      }
+    }
+    await rejects(() => pool.map(square, [], { chunksize: "2" as any }), "PoolError", "InvalidOptions", /\(got "2"\)/)
+    expect(await pool.map(square, [2], { chunksize: null as any })).toEqual([4]) // Python's None
+    expect(await pool.mapAsync(square, [], { chunksize: 1 }).get()).toEqual([])
+  })
+})
+
+describe("backends and initargs", () => {
+  it("a backend other than \"thread\" or \"process\" is refused (it ran on the process backend); initargs that are not an array fail at construction (workers failed to boot)", async () => {
+    for (const backend of ["fork", "spawn", 5, ""] as Array<any>) {
+      await rejects(() => new Pool({ processes: 1, backend }), "PoolError", "InvalidOptions", /backend must be "thread" or "process", got/)
+      await rejects(() => new Process({ target: square, args: [1], backend }), "ProcessError", "InvalidArgument", /backend must be "thread" or "process", got/)
+      await rejects(() => Manager.start({ backend }), "ManagerError", "InvalidOptions", /backend must be "thread" or "process", got/)
+    }
+    await rejects(() => new Pool({ processes: 1, backend: "fork" as any }), "PoolError", "InvalidOptions", /got "fork"/)
+    await rejects(() => new Pool({ processes: 1, initializer: init, initargs: 5 as any }), "PoolError", "InvalidOptions", /initargs must be an array, got 5/)
+    await rejects(() => new Pool({ processes: "2" as any }), "PoolError", "InvalidOptions", /Number of processes must be at least 1 \(got "2"\)/)
+    // null is Python's None: the default, for maxTasksPerChild (no limit) as for processes.
+    await using pool = new Pool({ processes: null as any, maxTasksPerChild: null as any, backend: undefined })
+    expect(await pool.map(square, [1, 2])).toEqual([1, 4])
+  })
 })
 
 describe("unknown option names", () => {
-  it("a misspelt Pool or Queue option is refused instead of ignored", async () => {
+  it("a misspelt Pool, Queue or Pipe option is refused instead of ignored", async () => {
     await rejects(() => new Pool({ proceses: 2 } as any), "PoolError", "InvalidOptions", /unknown option 'proceses'/)
     await rejects(() => new Pool({ processes: 1, taskTimeout: "x" as any }), "PoolError", "InvalidOptions", /timeout must be/)
     await rejects(() => new Queue({ maxsiz: 1 } as any), "QueueError", "InvalidArgument", /unknown option 'maxsiz'/)
     await rejects(() => new SimpleQueue({ maxsize: 1 } as any), "QueueError", "InvalidArgument", /unknown option 'maxsize'/)
+    await rejects(() => Pipe({ duplx: false } as any), "PipeError", "BadArgument", /unknown option 'duplx' \(known: duplex\)/)
   })
 })
 
@@ -191,6 +231,12 @@ describe("Process, Connection, Condition", () => {
   it("Listener / Client authkey that is neither a string nor bytes", async () => {
     await rejects(() => Listener.listen({ authkey: 5 as any }), "ConnectionError", "BadArgument", /authkey must be a string or a Uint8Array, got 5/)
     await rejects(() => Client(["127.0.0.1", 1], { authkey: {} as any }), "ConnectionError", "BadArgument", /authkey must be/)
+  })
+
+  it("a misspelt Listener or Client option (authKey) is refused: it was ignored, and both ends silently used the default key", async () => {
+    await rejects(() => Listener.listen({ authKey: "secret" } as any), "ConnectionError", "BadArgument", /unknown option 'authKey' \(known: .*authkey/)
+    await using listener = await Listener.listen({ backlog: 5, authkey: "secret" })
+    await rejects(() => Client(listener.address, { authKey: "secret" } as any), "ConnectionError", "BadArgument", /unknown option 'authKey'/)
   })
 
   it("Condition over something that is not a lock", async () => {

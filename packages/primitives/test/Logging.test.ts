@@ -61,4 +61,26 @@ describe("Logging", () => {
       expect(stderr).toContain("[INFO/MainProcess] from the parent")
       expect(stderr).toContain("[WARNING/Worker-A] from the child")
     }))
+
+  it.live.each(["thread", "process"])("CPython's _TestLogging: the logger's name and format, a level set before logToStderr() kept, a child starts with its parent's level, bad levels refused (%s)", (backend) =>
+    Effect.gen(function*() {
+      const { stdout, stderr, code } = yield* run("logging-cpython-main.ts", backend)
+      expect(code).toBe(0)
+      expect(stdout.split("\n").filter(Boolean)).toEqual([
+        "name multiprocessing",
+        "level after logToStderr() 20",
+        "child level 32",
+        "refused LoggingError InvalidLevel: Unknown level: 'FOO'",
+        "refused LoggingError InvalidLevel: Level not an integer or a valid string: 1.5",
+        "refused LoggingError InvalidLevel: Level not an integer or a valid string: NaN",
+        "refused LoggingError InvalidLevel: Level not an integer or a valid string: null",
+        "level kept 32"
+      ])
+      // Python's format, `[%(levelname)s/%(processName)s] %(message)s`; a level without a name is
+      // `Level 32`. Records under the level are dropped: the INFO lifecycle records too.
+      expect(stderr.split("\n").filter(Boolean)).toEqual([
+        "[SUBWARNING/MainProcess] but this will",
+        "[Level 32/Process-1] from the child at 32"
+      ])
+    }))
 })

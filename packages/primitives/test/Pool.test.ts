@@ -9,15 +9,9 @@ import { inspect } from "node:util"
 import * as B from "./fixtures/pool-broken.ts"
 import * as FX from "./fixtures/pool-effect-tasks.ts"
 import * as T from "./fixtures/pool-tasks.ts"
+import { failureOf } from "./failure.ts"
 
 const backends = ["thread", "process"] as const
-
-const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown => {
-  if (Exit.isSuccess(exit)) return undefined
-  for (const r of exit.cause.reasons) if (Cause.isFailReason(r)) return r.error
-  for (const r of exit.cause.reasons) if (Cause.isDieReason(r)) return r.defect
-  return "interrupted"
-}
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 

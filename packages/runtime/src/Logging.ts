@@ -10,6 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as References from "effect/References"
+import * as Schema from "effect/Schema"
+import { registerErrorClass } from "./internal/codec.ts"
 import * as kernel from "./internal/kernel.ts"
 import { levelName, levels } from "./internal/protocol.ts"
 
@@ -29,7 +31,41 @@ export { levels }
 /** A level name or number. */
 export type Level = keyof typeof levels | number
 
-const levelNumber = (level: Level): number => typeof level === "number" ? level : levels[level]
+/**
+ * A level that is neither an integer nor the name of a level.
+ *
+ * Python equivalent: `setLevel("FOO")`'s ValueError "Unknown level: 'FOO'" and the TypeError
+ * "Level not an integer or a valid string" of any other value.
+ *
+ * @example
+ * ```ts
+ * import { Logging } from "@multiproc/runtime"
+ * try {
+ *   Logging.getLogger().setLevel("VERBOSE" as any)
+ * } catch (e) {
+ *   if (e instanceof Logging.LoggingError) console.log(e.message) // Unknown level: 'VERBOSE'
+ * }
+ * ```
+ * @category errors
+ * @since 0.1.0
+ */
+export class LoggingError extends Schema.TaggedError<LoggingError>()("LoggingError", {
+  reason: Schema.Literals(["InvalidLevel"]),
+  message: Schema.String
+}) {}
+
+registerErrorClass(LoggingError)
+
+// A name outside `levels` or a number that is no integer set the level to undefined or NaN, under
+// which every record was printed.
+const levelNumber = (level: Level): number => {
+  if (typeof level === "number" && Number.isInteger(level)) return level
+  if (typeof level === "string" && Object.hasOwn(levels, level)) return levels[level]
+  throw new LoggingError({
+    reason: "InvalidLevel",
+    message: typeof level === "string" ? `Unknown level: '${level}'` : `Level not an integer or a valid string: ${String(level)}`
+  })
+}
 
 /**
  * The process-wide logger, usable in any process and without Effect.
@@ -40,6 +76,9 @@ const levelNumber = (level: Level): number => typeof level === "number" ? level 
  * @since 0.1.0
  */
 export interface ProcessLogger {
+  /** `"multiprocessing"`, Python's `LOGGER_NAME`. */
+  readonly name: "multiprocessing"
+  /** Throws {@link LoggingError} for a level that is neither an integer nor a level's name. */
   readonly setLevel: (level: Level) => void
   readonly getLevel: () => number
   readonly log: (level: Level, message: string) => void
@@ -53,6 +92,7 @@ export interface ProcessLogger {
 }
 
 const processLogger: ProcessLogger = {
+  name: "multiprocessing",
   setLevel: (level) => kernel.setLogLevel(levelNumber(level)),
   getLevel: () => kernel.self.logLevel,
   log: (level, message) => kernel.log(levelNumber(level), message),
@@ -84,7 +124,8 @@ export const getLogger = (): ProcessLogger => processLogger
 
 /**
  * Sends multiprocessing's log records to stderr as `[LEVEL/ProcessName] message`; processes
- * created afterwards log too, through the main process.
+ * created afterwards log too, through the main process. Without a level, a level set before is
+ * kept (as Python's sets one only when given one); if none was, it is `WARNING`.
  *
  * Python equivalent: `multiprocessing.log_to_stderr(level)`.
  *
@@ -96,8 +137,10 @@ export const getLogger = (): ProcessLogger => processLogger
  * @category constructors
  * @since 0.1.0
  */
-export const logToStderr = (level: Level = "WARNING"): ProcessLogger => {
-  kernel.setLogLevel(levelNumber(level))
+export const logToStderr = (level?: Level): ProcessLogger => {
+  // Python's effective level of a logger nobody set is its root's, WARNING.
+  if (level !== undefined) kernel.setLogLevel(levelNumber(level))
+  else if (kernel.self.logLevel === levels.OFF) kernel.setLogLevel(levels.WARNING)
   return processLogger
 }
 
@@ -133,7 +176,8 @@ const currentAnnotation = (options: Logger.Options<unknown>, key: string): strin
 
 /**
  * Routes multiprocessing's records (from every process) into Effect's logging, annotated with
- * `processName` and `pid`, and prints them with {@link logger}.
+ * `processName` and `pid`, and prints them with {@link logger}. A bad level throws
+ * {@link LoggingError} at the call.
  *
  * @example
  * ```ts
@@ -144,13 +188,14 @@ const currentAnnotation = (options: Logger.Options<unknown>, key: string): strin
  * @category layers
  * @since 0.1.0
  */
-export const layer = (level: Level = "INFO"): Layer.Layer<never> =>
-  Layer.mergeAll(
+export const layer = (level: Level = "INFO"): Layer.Layer<never> => {
+  const n = levelNumber(level)
+  return Layer.mergeAll(
     Logger.layer([logger]),
     Layer.effectDiscard(Effect.gen(function*() {
       const context = yield* Effect.context<never>()
       const previous = kernel.logSink
-      kernel.setLogLevel(levelNumber(level))
+      kernel.setLogLevel(n)
       kernel.setLogSink((lvl, message, processName, pid) => {
         Effect.runForkWith(context)(
           Effect.logWithLevel(effectLevel(lvl))(message).pipe(
@@ -162,5 +207,6 @@ export const layer = (level: Level = "INFO"): Layer.Layer<never> =>
       yield* Effect.addFinalizer(() => Effect.sync(() => kernel.setLogSink(previous)))
     }))
   )
+}
 
 export { levelName }

@@ -61,5 +61,12 @@ export const unknownOption = (options: unknown, known: ReadonlyArray<string>): s
   return extra === undefined ? undefined : `unknown option '${extra}' (known: ${known.join(", ")})`
 }
 
+/**
+ * Why `input` is not a backend, or `undefined` if it is `"thread"`, `"process"` or left out
+ * (`undefined` / `null`: the start method's): any other value ran on the process backend.
+ */
+export const backendProblem = (input: unknown): string | undefined =>
+  input == null || input === "thread" || input === "process" ? undefined : `backend must be "thread" or "process", got ${show(input)}`
+
 /** A value's short description for messages. */
 export const describe = show

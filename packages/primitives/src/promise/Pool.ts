@@ -126,11 +126,6 @@ export class Pool {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString()
   }
-  /** Python's `_check_running()`: the lazy iterables would only fail once iterated. */
-  private checkRunning(): void {
-    const refusal = P.refusalUnsafe(this.pool)
-    if (refusal) throw refusal
-  }
   private run<A, E>(effect: Effect.Effect<A, E>): Promise<A> {
     return Effect.runPromiseExit(effect).then((exit) => Exit.isSuccess(exit) ? exit.value : Promise.reject(squash(exit.cause)))
   }
@@ -172,14 +167,14 @@ export class Pool {
     return new AsyncResult(P.mapAsyncUnsafe(this.pool, task, 1, iterable, options))
   }
   /** Python's `imap(func, iterable, chunksize)`: an async iterable; `break` cancels the rest.
-   * Throws as `applyAsync` does when the pool takes no more tasks. */
+   * Submitted at the call, as Python's: it throws as `applyAsync` does when the pool takes no more
+   * tasks, and a later `close()` still runs all of its input. */
   imap<T extends Task.Task<[any], any, any>>(
     task: T,
     iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
     options: P.ImapOptions = {}
   ): AsyncIterableIterator<Task.Success<T>> {
-    this.checkRunning()
-    return iterate(P.imap(this.pool, task, iterable, options) as Stream.Stream<Task.Success<T>, unknown>)
+    return iterate(P.imapUnsafe(this.pool, task, iterable, options, true) as Stream.Stream<Task.Success<T>, unknown>)
   }
   /** Python's `imap_unordered(func, iterable, chunksize)`; throws as `imap` does. */
   imapUnordered<T extends Task.Task<[any], any, any>>(
@@ -187,8 +182,7 @@ export class Pool {
     iterable: Iterable<Task.Args<T>[0]> | AsyncIterable<Task.Args<T>[0]>,
     options: P.ImapOptions = {}
   ): AsyncIterableIterator<Task.Success<T>> {
-    this.checkRunning()
-    return iterate(P.imapUnordered(this.pool, task, iterable, options) as Stream.Stream<Task.Success<T>, unknown>)
+    return iterate(P.imapUnsafe(this.pool, task, iterable, options, false) as Stream.Stream<Task.Success<T>, unknown>)
   }
   /** Python's `close()`. */
   close(): void {

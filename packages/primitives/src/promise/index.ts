@@ -15,8 +15,8 @@ export {
   ProcessError,
   setStartMethod
 } from "./Process.ts"
-/** Python's `multiprocessing.get_logger()` and `log_to_stderr()`. */
-export { getLogger, logToStderr } from "@multiproc/runtime/Logging"
+/** Python's `multiprocessing.get_logger()` and `log_to_stderr()`; `LoggingError` for a bad level. */
+export { getLogger, LoggingError, logToStderr } from "@multiproc/runtime/Logging"
 export { AsyncResult, Pool, PoolError } from "./Pool.ts"
 export { Context, type ContextManager, getContext } from "./Context.ts"
 export { JoinableQueue, Queue, SimpleQueue } from "./Queue.ts"
