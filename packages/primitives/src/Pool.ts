@@ -1153,6 +1153,23 @@ const badIterable = (iterable: unknown): PoolError | undefined =>
     ? undefined
     : invalid(`iterable must be iterable, got ${describe(iterable)}`)
 
+/**
+ * The arguments of `apply` / `applyAsync` after the task: its `args`, which may be left out when the
+ * task can be called with none (Python's `args=()`: `pool.apply(getpid)`), then `options`.
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import { Task } from "@multiproc/runtime"
+ * export const pid = Task.make(import.meta, () => process.pid, { name: "pid" })
+ * declare const pool: Pool.Pool
+ * const same: Pool.ArgsThen<typeof pid, never> = [] // so `Pool.apply(pool, pid)` type-checks
+ * ```
+ * @category applying
+ * @since 0.1.0
+ */
+export type ArgsThen<T extends AnyTask, O> = [] extends Task.Args<T> ? [args?: Task.Args<T>, options?: O] : [args: Task.Args<T>, options?: O]
+
 // A task's arguments are spread into the call: anything but an array threw a raw TypeError.
 const badArgs = (args: unknown): PoolError | undefined =>
   Array.isArray(args) ? undefined : invalid(`args must be an array of the task's arguments, got ${describe(args)}`)
@@ -1516,12 +1533,11 @@ export interface ApplyOptions<A> extends Callbacks<A> {}
 export const applyAsync = <T extends AnyTask>(
   pool: Pool,
   task: T,
-  args: Task.Args<T>,
-  options: ApplyOptions<Task.Success<T>> = {}
+  ...[args, options = {}]: ArgsThen<T, ApplyOptions<Task.Success<T>>>
 ): Effect.Effect<AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError>, PoolError> =>
   Effect.suspend(() => {
-    const refusal = implOf(pool).refusal() ?? badArgs(args) ?? badCallbacks(options)
-    return refusal ? Effect.fail(refusal) : Effect.succeed(applyAsyncUnsafe(pool, task, args, options))
+    const refusal = implOf(pool).refusal() ?? badArgs(args ?? []) ?? badCallbacks(options)
+    return refusal ? Effect.fail(refusal) : Effect.succeed(applyAsyncUnsafe(pool, task, ...[args, options] as ArgsThen<T, ApplyOptions<Task.Success<T>>>))
   })
 
 /**
@@ -1540,10 +1556,10 @@ export const applyAsync = <T extends AnyTask>(
 export const applyAsyncUnsafe = <T extends AnyTask>(
   pool: Pool,
   task: T,
-  args: Task.Args<T>,
-  options: ApplyOptions<Task.Success<T>> = {}
+  ...[given, options = {}]: ArgsThen<T, ApplyOptions<Task.Success<T>>>
 ): AsyncResult<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> => {
   const impl = implOf(pool)
+  const args = given ?? []
   const refusal = impl.refusal() ?? badArgs(args) ?? badCallbacks(options)
   if (refusal) throw refusal
   const result = new AsyncResult<Task.Success<T>, any>(options)
@@ -1578,9 +1594,10 @@ export const applyAsyncUnsafe = <T extends AnyTask>(
 export const apply = <T extends AnyTask>(
   pool: Pool,
   task: T,
-  args: Task.Args<T>
+  ...[given]: ArgsThen<T, never>
 ): Effect.Effect<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError> =>
   Effect.suspend(() => {
+    const args = given ?? []
     const impl = implOf(pool)
     const bad = requireTask(task) ?? impl.refusal() ?? badArgs(args)
     if (bad) return Effect.fail(bad)

@@ -296,6 +296,36 @@ describe.each(backends)("close() with an imap open (%s backend)", (backend) => {
   })
 })
 
+describe("apply / applyAsync without args (Python's args=())", () => {
+  it.live("Effect API: a task that takes no arguments needs none; a task that does still must have them", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 1 })
+      const a = yield* Pool.apply(pool, T.pid)
+      expect(a).toMatch(/^\d+:\d+$/)
+      const r = yield* Pool.applyAsync(pool, T.pid)
+      expect(yield* r.get()).toBe(a)
+      let called: unknown
+      const r2 = yield* Pool.applyAsync(pool, T.pid, undefined, { callback: (v) => called = v })
+      yield* r2.wait()
+      expect(called).toBe(a)
+      // Python's default (0 for wait): sqr(3) with its one optional argument left out.
+      expect(yield* Pool.apply(pool, C.sqr, [3])).toBe(9)
+      // @ts-expect-error a task with a required argument needs its args
+      const missing = Pool.apply(pool, C.toInt)
+      expect(missing).toBeDefined()
+    })))
+
+  it("async/await: pool.apply(pid), pool.applyAsync(pid)", async () => {
+    await using pool = new PromisePool({ processes: 1 })
+    const a = await pool.apply(T.pid)
+    expect(a).toMatch(/^\d+:\d+$/)
+    expect(await pool.applyAsync(T.pid).get()).toBe(a)
+    let called: unknown
+    await pool.applyAsync(T.pid, undefined, { callback: (v) => called = v }).wait()
+    expect(called).toBe(a)
+  })
+})
+
 describe("CPython _TestPool (async/await facade)", () => {
   it("test_context: a pool after its `await using` block is not running; join still returns", async () => {
     let escaped: PromisePool | undefined

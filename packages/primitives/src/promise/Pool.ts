@@ -130,17 +130,17 @@ export class Pool {
     return Effect.runPromiseExit(effect).then((exit) => Exit.isSuccess(exit) ? exit.value : Promise.reject(squash(exit.cause)))
   }
   /** Python's `apply(func, args)`. */
-  apply<T extends AnyTask>(task: T, args: Task.Args<T>): Promise<Task.Success<T>> {
+  apply<T extends AnyTask>(task: T, ...[args]: P.ArgsThen<T, never>): Promise<Task.Success<T>> {
     try {
-      return this.applyAsync(task, args).get()
+      return new AsyncResult(P.applyAsyncUnsafe(this.pool, task, ...[args] as P.ArgsThen<T, never>)).get()
     } catch (e) {
       return Promise.reject(e)
     }
   }
   /** Python's `apply_async(func, args, callback=, error_callback=)`; throws `PoolError` (`Closed`,
    * …) at once when the pool takes no more tasks, as Python raises "Pool not running". */
-  applyAsync<T extends AnyTask>(task: T, args: Task.Args<T>, options: ApplyOptions<Task.Success<T>> = {}): AsyncResult<Task.Success<T>> {
-    return new AsyncResult(P.applyAsyncUnsafe(this.pool, task, args, options))
+  applyAsync<T extends AnyTask>(task: T, ...rest: P.ArgsThen<T, ApplyOptions<Task.Success<T>>>): AsyncResult<Task.Success<T>> {
+    return new AsyncResult(P.applyAsyncUnsafe(this.pool, task, ...rest))
   }
   /** Python's `map(func, iterable, chunksize)`. */
   map<T extends Task.Task<[any], any, any>>(task: T, iterable: Iterable<Task.Args<T>[0]>, options: P.MapOptions = {}): Promise<Array<Task.Success<T>>> {
