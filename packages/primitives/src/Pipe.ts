@@ -974,9 +974,11 @@ export const make = (options: MakeOptions | boolean = {}): Effect.Effect<readonl
         })
     )
     const ch = core.ch
-    // A boolean is Python's positional `duplex` (`Pipe(False)` is one-way); any other value is
-    // read as Python reads `if duplex:`.
-    const duplex = typeof options === "boolean" ? options : options?.duplex === undefined ? true : Boolean(options.duplex)
+    // A boolean (or a number: `Pipe(0)`) is Python's positional `duplex` (`Pipe(False)` is
+    // one-way); any other value is read as Python reads `if duplex:`.
+    const duplex = typeof options === "boolean" || typeof options === "number"
+      ? Boolean(options)
+      : options?.duplex === undefined ? true : Boolean(options.duplex)
     const a = new ConnectionImpl(id, ref, 0, true, duplex, newToken(), ch)
     const b = new ConnectionImpl(id, ref, 1, duplex, true, newToken(), ch)
     core.holders[0].set(a.token, kernel.self.address)

@@ -93,6 +93,11 @@ describe("Pipe (in one process)", () => {
       }
       const [r] = PP.Pipe(false)
       expect([r.readable, r.writable]).toEqual([true, false])
+      // Python's Pipe(0) / Pipe(1): a number is read as `if duplex:` (0 gave a two-way pipe).
+      const [r0] = yield* Pipe.make(0 as unknown as boolean)
+      expect([r0.readable, r0.writable]).toEqual([true, false])
+      const [r1] = yield* Pipe.make(1 as unknown as boolean)
+      expect([r1.readable, r1.writable]).toEqual([true, true])
     })))
 
   it.live("wait takes network connections too, mixed with pipes (Python's wait takes any connection)", () =>
