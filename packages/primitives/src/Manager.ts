@@ -1666,7 +1666,8 @@ export interface PoolProxyOptions extends PoolOptions {}
 
 /**
  * A new process pool owned by the manager's process (its workers are the manager's children and
- * end with the manager, or when the proxy is dropped).
+ * end with the manager, or when the proxy is dropped). A number is Python's positional
+ * `processes` (`Manager.pool(m, 2)`), as `Pool.make(2)`.
  *
  * Python equivalent: `manager.Pool(processes)`.
  *
@@ -1679,7 +1680,7 @@ export interface PoolProxyOptions extends PoolOptions {}
  * @category constructors
  * @since 0.1.0
  */
-export const pool = (manager: Manager, options: PoolProxyOptions = {}): Effect.Effect<PoolProxy, ManagerError> =>
+export const pool = (manager: Manager, options: PoolProxyOptions | number = {}): Effect.Effect<PoolProxy, ManagerError> =>
   make_(manager, "Pool", [options])
 
 /**

@@ -47,6 +47,9 @@ describe("Manager Pool (a Pool owned by the manager's process)", () => {
     expect(await pool.map(T.square, [1, 2])).toEqual([1, 4])
     const r = await pool.applyAsync(T.square, [4])
     expect(await r.get()).toBe(16)
+    // Python's positional manager.Pool(processes).
+    const two = await m.Pool(2)
+    expect(await two.map(T.square, [5, 6])).toEqual([25, 36])
   }, 60_000)
 })
 

@@ -205,8 +205,9 @@ export class Manager {
   JoinableQueue<A = unknown>(maxsize = 0) {
     return run(M.joinableQueue<A>(this.manager, maxsize)).then(promisify)
   }
-  /** Python's `manager.Pool(processes)`: a pool owned by the manager's process. */
-  Pool(options: M.PoolProxyOptions = {}) {
+  /** Python's `manager.Pool(processes)`: a pool owned by the manager's process (`manager.Pool(2)`
+   * or `manager.Pool({ processes: 2 })`). */
+  Pool(options: M.PoolProxyOptions | number = {}) {
     return run(M.pool(this.manager, options)).then(promisify)
   }
   /** A served object of a registered custom type. */
