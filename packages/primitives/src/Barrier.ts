@@ -12,6 +12,7 @@
  */
 import * as Actor from "@multiproc/runtime/Actor"
 import * as Codec from "@multiproc/runtime/Codec"
+import * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -25,6 +26,10 @@ import { describe, intProblem, timeoutProblem } from "./internal/args.ts"
  * The barrier is broken (Python's `BrokenBarrierError`), or unreachable.
  *
  * - `Broken`: aborted, reset, timed out, its action failed, or a party left; `why` says which.
+ * - `ActionFailed` (`why: "action"`): the action failed at this party's pass, and this party is
+ *   the one whose arrival ran it (the last to arrive); the action's error (or defect) is `cause`.
+ *   Python raises the action's own exception from that thread's `wait()`; the others of the pass,
+ *   and later arrivals, get `Broken` (`why: "action"`), Python's `BrokenBarrierError`.
  * - `Gone`: the barrier's actor is unreachable.
  * - `InvalidArgument` (`why: "argument"`): bad parties, action or timeout (Python's ValueError).
  *
@@ -39,9 +44,10 @@ import { describe, intProblem, timeoutProblem } from "./internal/args.ts"
  * @since 0.1.0
  */
 export class BarrierError extends Schema.TaggedError<BarrierError>()("BarrierError", {
-  reason: Schema.Literals(["Broken", "Gone", "InvalidArgument"]),
+  reason: Schema.Literals(["Broken", "ActionFailed", "Gone", "InvalidArgument"]),
   why: Schema.Literals(["abort", "reset", "timeout", "action", "left", "gone", "argument"]),
-  message: Schema.String
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
 }) {}
 
 Codec.registerError(BarrierError)
@@ -92,7 +98,8 @@ Codec.register<Barrier>({
 export interface Options {
   readonly parties: number
   /** Runs once per pass in the creating process, after the last party arrived and before any is
-   * released; if it fails the barrier breaks. */
+   * released; if it fails the barrier breaks: the last party's `wait` fails with `ActionFailed`
+   * (the action's error as `cause`), the others with `Broken`. */
   readonly action?: Effect.Effect<unknown, unknown> | undefined
   /** The default timeout of {@link wait}. */
   readonly timeout?: Duration.Input | undefined
@@ -117,6 +124,14 @@ const brokenError = (why: BarrierError["why"]) =>
       : why === "action"
       ? "the barrier is broken: its action failed"
       : `the barrier is broken (${why})`
+  })
+
+const actionFailed = (cause: unknown) =>
+  new BarrierError({
+    reason: "ActionFailed",
+    why: "action",
+    message: `the barrier's action failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    cause
   })
 
 interface Party {
@@ -203,7 +218,12 @@ export const make = (input: Options | number): Effect.Effect<Barrier, BarrierErr
         fiber.addObserver((exit) => {
           if (Exit.isSuccess(exit)) return releaseAll()
           draining = false
+          // Python: the party that ran the action gets its error, the others BrokenBarrierError.
+          // (It may be gone already: an abort or reset while the action ran told it.)
+          const i = waiting.indexOf(party)
+          if (i >= 0) waiting.splice(i, 1)
           breakWith("action")
+          if (i >= 0) party.request.fail(actionFailed(Cause.squash(exit.cause)))
           const queued = early
           early = []
           for (const [m2, r2] of queued) arrive(m2, r2)
@@ -255,7 +275,8 @@ export const make = (input: Options | number): Effect.Effect<Barrier, BarrierErr
 
 /**
  * Waits for all parties; returns this party's arrival index (0 .. parties-1, distinct, exactly one 0).
- * Fails with `BarrierError` `Broken` if the barrier is or becomes broken (the timeout breaks it).
+ * Fails with `BarrierError` `Broken` if the barrier is or becomes broken (the timeout breaks it),
+ * or `ActionFailed` (the action's error as `cause`) if this party's arrival ran a failing action.
  * Without a timeout (`undefined` or `null`, Python's None) the barrier's own timeout applies.
  *
  * Python equivalent: `barrier.wait(timeout=None)`.

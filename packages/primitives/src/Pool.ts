@@ -1029,9 +1029,12 @@ export interface Pool {
   readonly backend: Backend
   /** `running`, `closed` or `terminated`. */
   readonly state: "running" | "closed" | "terminated"
-  /** The OS pids of the live workers (the hosting process's pid on the thread backend). */
+  /** The OS pids of the live workers that have booted (the hosting process's pid on the thread
+   * backend). A worker still starting is not here yet, but `Process.activeChildren()` lists it
+   * with its pid from its spawn on, as Python's `Pool(n)` knows its workers' pids at once. */
   readonly pids: () => ReadonlyArray<number>
-  /** Worker thread ids of the live workers (thread backend; 0 on the process backend). */
+  /** Worker thread ids of the live workers that have booted (thread backend; 0 on the process
+   * backend). */
   readonly threadIds: () => ReadonlyArray<number>
   /** Python's repr, `<Pool state=RUN pool_size=4>` (`CLOSE`, `TERMINATE`). */
   toString(): string

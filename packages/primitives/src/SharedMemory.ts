@@ -30,7 +30,9 @@ import { randomBytes } from "node:crypto"
  * - `FileExists`: creating a name that exists (Python: `FileExistsError`).
  * - `FileNotFound`: attaching or unlinking a name that does not exist (Python: `FileNotFoundError`).
  * - `ValueError`: a bad size, or a ShareableList item that does not fit its slot.
- * - `IndexError`: an index out of range. `Closed`: using a closed handle.
+ * - `IndexError`: an index out of range. `TypeError`: a ShareableList index that is no integer
+ *   (`get(1.5)`, Python's "list indices must be integers or slices, not float").
+ * - `Closed`: using a closed handle.
  * - `NotShared`: `buf` on a handle served by another process (use `read` / `write`).
  * - `Unreachable`: the registry or the process holding the memory is gone.
  *
@@ -46,7 +48,7 @@ import { randomBytes } from "node:crypto"
  * @since 0.1.0
  */
 export class SharedMemoryError extends Schema.TaggedError<SharedMemoryError>()("SharedMemoryError", {
-  reason: Schema.Literals(["FileExists", "FileNotFound", "ValueError", "IndexError", "Closed", "NotShared", "Unreachable"]),
+  reason: Schema.Literals(["FileExists", "FileNotFound", "ValueError", "IndexError", "TypeError", "Closed", "NotShared", "Unreachable"]),
   message: Schema.String
 }) {}
 
@@ -470,9 +472,13 @@ export class ShareableList {
     }
     this.offsets = offsets
   }
-  private index(i: number): number | SharedMemoryError {
+  private index(index: number): number | SharedMemoryError {
+    // A bigint is a Python int too. Python checks the index's type before its range: sl[1.5] is
+    // a TypeError, sl[7.5] too.
+    const i = typeof index === "bigint" ? Number(index) : index
+    if (!Number.isInteger(i)) return fail("TypeError", `list indices must be integers or slices, not ${pyTypeName(i)}`)
     const j = i < 0 ? i + this.length : i
-    return Number.isInteger(j) && j >= 0 && j < this.length ? j : fail("IndexError", "index out of range")
+    return j >= 0 && j < this.length ? j : fail("IndexError", "index out of range")
   }
   /** The items read synchronously where the memory is shared; `undefined` where it is not. */
   private peek(): Array<Item> | undefined {
@@ -547,6 +553,18 @@ export class ShareableList {
     return this.toString()
   }
 }
+
+// The Python type's name of what was given as an index, for the TypeError's message.
+const pyTypeName = (x: unknown): string =>
+  typeof x === "number"
+    ? "float"
+    : typeof x === "string"
+    ? "str"
+    : typeof x === "boolean"
+    ? "bool"
+    : x == null
+    ? "NoneType"
+    : (x as object).constructor?.name ?? typeof x
 
 // Python's ==, for the items a list holds: bytes by content, and an int whichever way it is held
 // (a safe integer reads back as a number even if written as a bigint: count(5n) finds it). A

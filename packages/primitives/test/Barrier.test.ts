@@ -63,11 +63,24 @@ describe("Barrier", () => {
       expect((yield* Effect.flip(Barrier.wait(b))).why).toBe("timeout")
     })))
 
-  it.live("a failing action breaks it", () =>
+  it.live("a failing action breaks it: the last party gets the action's error (ActionFailed), the others Broken", () =>
     Effect.scoped(Effect.gen(function*() {
-      const b = yield* Barrier.make({ parties: 2, action: Effect.fail("nope") })
-      const r = yield* Effect.all([Effect.flip(Barrier.wait(b)), Effect.flip(Barrier.wait(b))], { concurrency: "unbounded" })
-      expect(r.map((e) => e.why)).toEqual(["action", "action"])
+      const b = yield* Barrier.make({ parties: 3, action: Effect.fail("nope") })
+      const first = yield* Effect.forkChild(Effect.flip(Barrier.wait(b)))
+      const second = yield* Effect.forkChild(Effect.flip(Barrier.wait(b)))
+      for (let i = 0; i < 100 && (yield* Barrier.nWaiting(b)) < 2; i++) yield* Effect.sleep(5)
+      // Python: the thread that ran the action gets its exception; the others BrokenBarrierError.
+      const last = yield* Effect.flip(Barrier.wait(b))
+      expect([last.reason, last.why, last.cause]).toEqual(["ActionFailed", "action", "nope"])
+      for (const e of [yield* Fiber.join(first), yield* Fiber.join(second)]) expect([e.reason, e.why]).toEqual(["Broken", "action"])
+      expect(yield* Barrier.broken(b)).toBe(true)
+      const late = yield* Effect.flip(Barrier.wait(b))
+      expect([late.reason, late.why]).toEqual(["Broken", "action"])
+      // A defect of the action is carried the same way.
+      const boom = new RangeError("boom")
+      const d = yield* Barrier.make({ parties: 1, action: Effect.die(boom) })
+      const e = yield* Effect.flip(Barrier.wait(d))
+      expect([e.reason, e.cause]).toEqual(["ActionFailed", boom])
     })))
 
   it("the async/await facade", async () => {
@@ -79,6 +92,14 @@ describe("Barrier", () => {
     await b.abort()
     await expect(b.wait()).rejects.toMatchObject({ reason: "Broken" })
     expect(await b.broken()).toBe(true)
+    // the action's own error reaches the party that ran it, as the error's `cause`
+    const boom = new RangeError("boom")
+    const failing = new PBarrier(2, () => {
+      throw boom
+    })
+    const errors = (await Promise.allSettled([failing.wait(), failing.wait()])).map((r) => (r as PromiseRejectedResult).reason)
+    expect(errors.map((e) => [e.reason, e.why]).sort()).toEqual([["ActionFailed", "action"], ["Broken", "action"]])
+    expect(errors.find((e) => e.reason === "ActionFailed").cause).toBe(boom)
   })
 })
 
@@ -110,6 +131,16 @@ describe.each(["thread", "process"] as const)("Barrier across processes (%s back
       yield* Barrier.reset(b)
       const r = yield* Process.run({ target: T.barrierOnce, args: [b, 200], backend })
       expect(r).toEqual({ error: "Broken", why: "timeout" })
+    })))
+
+  it.live("a child whose arrival ran a failing action gets the action's error", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const b = yield* Barrier.make({ parties: 2, action: Effect.fail(new RangeError("no pass")) })
+      const mine = yield* Effect.forkChild(Effect.flip(Barrier.wait(b)))
+      for (let i = 0; i < 100 && (yield* Barrier.nWaiting(b)) < 1; i++) yield* Effect.sleep(5)
+      const r = yield* Process.run({ target: T.barrierOnce, args: [b, -1], backend })
+      expect(r).toMatchObject({ error: "ActionFailed", why: "action", cause: { name: "RangeError", message: "no pass" } })
+      expect([(yield* Fiber.join(mine)).reason]).toEqual(["Broken"])
     })))
 })
 

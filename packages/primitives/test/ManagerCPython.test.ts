@@ -177,10 +177,31 @@ describe("CPython _TestContainers: async/await", () => {
     const d = await m.dict<string, number>()
     await d.update(new Map([["a", 1]]).entries())
     expect(await d.items()).toEqual([["a", 1]])
-    // A promisified proxy works as an argument too (typed as the Effect proxy it wraps).
-    await b.extend(await m.list<number>([5]) as any)
-    await d.update(await m.dict<string, number>({ b: 2 }) as any)
+    // A promisified proxy is accepted wherever its Effect proxy is, by the types too.
+    await b.extend(await m.list<number>([5]))
+    await d.update(await m.dict<string, number>({ b: 2 }))
     expect([await b.get(-1), await d.getItem("b")]).toEqual([5, 2])
+    await b.extend(await m.Array("i", [6]))
+    await b.extend(await m.dict<number, string>(new Map([[7, "seven"]]))) // a dict's keys
+    await b.setSlice(0, 1, await m.list([-1]))
+    expect(await b.slice()).toEqual([-1, 1, 2, 3, 4, 5, 6, 7])
+    const lock = await m.Lock()
+    const held = await m.dict<string, Manager.LockProxy>()
+    await held.set("lock", lock) // a value typed as a proxy takes the promisified one
+    const cond = await m.Condition(lock)
+    expect(await cond.acquire()).toBe(true)
+    await cond.release()
+    const refused = async () => {
+      // @ts-expect-error a list of strings is no list of numbers
+      await b.extend(await m.list<string>(["x"]))
+      // @ts-expect-error a lock is not iterable
+      await b.extend(lock)
+      // @ts-expect-error a dict of numbers is no update of a dict of strings to numbers
+      await d.update(await m.dict<number, number>())
+      // @ts-expect-error a list is no lock
+      await held.set("lock", b)
+    }
+    expect(refused).toBeTypeOf("function")
     const q = await m.Queue<number>()
     const a = await m.list<unknown>([q])
     await (await a.get(0) as typeof q).put(123)

@@ -261,6 +261,13 @@ describe.each(backends)("Pool (%s backend)", (backend) => {
       const before = (yield* Process.activeChildren()).filter(isWorker).length
       yield* Effect.scoped(Effect.gen(function*() {
         const pool = yield* Pool.make({ processes: 2, backend })
+        // Python's Pool(2) forks at once: each worker's pid is known before it has booted.
+        const starting = (yield* Process.activeChildren()).filter(isWorker).slice(before)
+        expect(starting.length).toBe(2)
+        for (const w of starting) {
+          if (backend === "thread") expect([w.pid, (w.threadId ?? 0) > 0]).toEqual([process.pid, true])
+          else expect(w.pid !== undefined && w.pid !== process.pid && process.kill(w.pid, 0)).toBe(true)
+        }
         yield* Pool.map(pool, T.square, range(4), { chunksize: 1 })
         const workers = (yield* Process.activeChildren()).filter(isWorker)
         expect(workers.length - before).toBe(2)

@@ -53,6 +53,13 @@ describe("SharedMemory", () => {
       expect(yield* sl.toArray()).toEqual(["howdy", 42, -1.5, true, null, new Uint8Array([1, 2]), 2n ** 60n])
       expect(yield* sl.get(-1)).toBe(2n ** 60n)
       expect((yield* Effect.flip(sl.get(7))).reason).toBe("IndexError")
+      // Python: sl[1.5] is a TypeError ("list indices must be integers or slices, not float"), not an IndexError
+      for (const e of [yield* Effect.flip(sl.get(1.5)), yield* Effect.flip(sl.set(1.5, 0)), yield* Effect.flip(sl.get(NaN))]) {
+        expect([e.reason, e.message]).toEqual(["TypeError", "list indices must be integers or slices, not float"])
+      }
+      expect((yield* Effect.flip(sl.get("1" as any))).message).toBe("list indices must be integers or slices, not str")
+      expect((yield* Effect.flip(sl.set(7.5, 0))).reason).toBe("TypeError") // the type is checked before the range
+      expect(yield* sl.get(1n as any)).toBe(42) // a bigint is a Python int
       expect((yield* Effect.flip(sl.set(0, "x".repeat(9)))).reason).toBe("ValueError")
       yield* sl.set(0, "x".repeat(8)) // the slot holds 8 bytes
       yield* sl.set(2, 3) // a slot's type may change (numbers take 8 bytes)

@@ -50,6 +50,7 @@ describe("SharedMemory facade (async/await)", () => {
     expect(await sl.get(0)).toBe("hi")
     expect((await sl.set(0, "a string that is far too long").catch((e) => e)).reason).toBe("ValueError")
     expect((await sl.get(6).catch((e) => e)).reason).toBe("IndexError")
+    expect((await sl.get(1.5).catch((e) => e)).reason).toBe("TypeError")
     expect(await sl.get(-1)).toBe(2n ** 60n)
     expect(await sl.count(42)).toBe(1)
     expect(await sl.index(true)).toBe(3)

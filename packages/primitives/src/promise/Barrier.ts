@@ -33,7 +33,8 @@ export class Barrier {
     this.handle = parties instanceof B.Barrier ? parties : makeIn(B.make({
       parties,
       // Not a function: handed on as is, so make refuses it (Python would fail only at the pass).
-      action: typeof action === "function" ? Effect.tryPromise(async () => await action()) : action as undefined,
+      // What it throws is the `cause` of the `ActionFailed` error its party's `wait` rejects with.
+      action: typeof action === "function" ? Effect.tryPromise({ try: async () => await action(), catch: (e) => e }) : action as undefined,
       timeout
     }))
   }
@@ -41,7 +42,9 @@ export class Barrier {
   get parties(): number {
     return this.handle.parties
   }
-  /** Python's `wait(timeout=None)`: this party's index; rejects with `BarrierError` if broken. */
+  /** Python's `wait(timeout=None)`: this party's index; rejects with `BarrierError` if broken
+   * (`ActionFailed`, with the action's error as `cause`, for the party whose arrival ran a
+   * failing action). */
   wait(timeout?: Duration.Input): Promise<number> {
     return run(B.wait(this.handle, timeout))
   }

@@ -16,13 +16,25 @@ import { run, scope as facadeScope } from "../internal/facade.ts"
 import * as M from "../Manager.ts"
 
 /** A proxy whose Effect-returning methods return promises instead; list, dict (its keys) and
- * iterator proxies are async iterables. */
+ * iterator proxies are async iterables. Wherever a method takes a proxy (`l.extend(other)`,
+ * `d.update(other)`, `d.set(k, proxy)`), it takes the promisified one too, as it does at run time
+ * (it crosses as the proxy it wraps). Methods compare as the Effect proxy's do (parameters
+ * bivariantly), so a `Promisified<DictProxy<string, number>>` is a `Promisified<DictProxy<string,
+ * unknown>>` as the Effect proxies are. */
 export type Promisified<P> =
   & {
-    readonly [K in keyof P]: P[K] extends (...args: infer A) => Effect.Effect<infer R, any, any> ? (...args: A) => Promise<R> : P[K]
+    readonly [K in keyof P]: P[K] extends (...args: infer A) => Effect.Effect<infer R, any, any>
+      ? { method(...args: OrPromisifiedArgs<A>): Promise<R> }["method"]
+      : P[K]
   }
   & (P extends M.ListProxy<infer A> ? AsyncIterable<A> : P extends M.DictProxy<infer K, any> ? AsyncIterable<K> : P extends M.IteratorProxy<infer A> ? AsyncIterable<A> : unknown)
   & (P extends M.PoolProxy ? AsyncDisposable : unknown)
+
+/** Each argument's type, where it admits a proxy, admits its promisified form too. */
+type OrPromisifiedArgs<A extends ReadonlyArray<unknown>> = { [I in keyof A]: A[I] | PromisifiedProxy<A[I]> }
+
+/** The promisified form of each proxy type in the union `T` (never for the rest). */
+type PromisifiedProxy<T> = T extends M.BaseProxy ? Promisified<T> : never
 
 const wrapped = new WeakMap<object, object>()
 

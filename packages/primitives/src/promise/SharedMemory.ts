@@ -146,7 +146,7 @@ export class ShareableList {
   get length(): number {
     return this.list.length
   }
-  /** `sl[i]`; rejects with `IndexError` out of range. */
+  /** `sl[i]`; rejects with `IndexError` out of range, `TypeError` for an index that is no integer. */
   get(i: number): Promise<SM.Item> {
     return run(this.list.get(i))
   }
