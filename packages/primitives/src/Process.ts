@@ -641,6 +641,22 @@ export const isAlive = <A, E>(p: Process<A, E>): Effect.Effect<boolean, ProcessE
   internalOf(p).state === "closed" ? Effect.fail(misuse(p, "Closed", "process object is closed")) : Effect.sync(() => p.isAlive())
 
 /**
+ * Whether a value is a process (what {@link make} gives; a facade `Process` holds one as
+ * `.process`).
+ *
+ * Python equivalent: `isinstance(x, multiprocessing.Process)`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * Process.isProcess({}) // false
+ * ```
+ * @category guards
+ * @since 0.2.0
+ */
+export const isProcess = (u: unknown): u is Process<unknown, unknown> => u instanceof ProcessImpl
+
+/**
  * Creates, starts and joins a process, returning its task's result.
  *
  * Python equivalent: `p = Process(target=f, args=a); p.start(); p.join()`, plus the result.
