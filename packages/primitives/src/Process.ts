@@ -142,7 +142,7 @@ export const getStartMethod = (allowNone = false): Backend | undefined => {
 }
 
 /**
- * The available backends, the default first.
+ * The available backends, the default first (a new array each time, as Python's list).
  *
  * Python equivalent: `multiprocessing.get_all_start_methods()`.
  *
@@ -154,7 +154,7 @@ export const getStartMethod = (allowNone = false): Backend | undefined => {
  * @category context
  * @since 0.1.0
  */
-export const getAllStartMethods = (): ReadonlyArray<Backend> => allStartMethods
+export const getAllStartMethods = (): Array<Backend> => [...allStartMethods]
 
 /**
  * The backend for a new process: the given one, else the provided {@link StartMethod}, else the
