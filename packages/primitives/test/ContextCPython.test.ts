@@ -106,6 +106,18 @@ describe("MiscTestCase.test__all__: Python's public names in the async/await API
     expect(missing).toEqual([])
   })
 
+  it("_TestImportStar: every module the package exports imports, and none of its names is undefined", async () => {
+    const dir = new URL("../src/", import.meta.url)
+    const modules = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => `@multiproc/primitives/${f.slice(0, -3)}`)
+    const empty: Array<string> = []
+    for (const name of ["@multiproc/primitives", "@multiproc/primitives/promise", ...modules]) {
+      const mod = await import(name) as Record<string, unknown>
+      for (const [key, value] of Object.entries(mod)) if (value === undefined) empty.push(`${name}.${key}`)
+    }
+    expect(modules.length).toBeGreaterThan(10)
+    expect(empty).toEqual([])
+  })
+
   it("freezeSupport does nothing, as Python's outside a frozen Windows program", () => {
     expect(F.freezeSupport()).toBeUndefined()
   })
