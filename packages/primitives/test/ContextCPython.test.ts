@@ -26,6 +26,7 @@ describe("CPython TestStartMethod", () => {
       const ctx = F.getContext(method)
       expect(ctx.getStartMethod()).toBe(method)
       expect(ctx.getContext()).toBe(ctx)
+      expect(ctx.getContext(null)).toBe(ctx)
       for (const m of ["process", undefined] as const) {
         expect(() => ctx.setStartMethod(m)).toThrow(expect.objectContaining({ _tag: "ProcessError", reason: "BadStartMethod", message: "cannot set start method of concrete context" }))
       }

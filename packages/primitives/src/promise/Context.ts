@@ -115,7 +115,7 @@ export class Context {
   readonly TimeoutError = TimeoutError
   readonly AuthenticationError = AuthenticationError
   /** Python's `ctx.get_context(method)`: another method's context; this one without a method. */
-  readonly getContext = (method?: Proc.Backend): Context => method === undefined ? this : getContext(method)
+  readonly getContext = (method?: Proc.Backend | null): Context => method == null ? this : getContext(method)
   constructor(method: Proc.Backend) {
     this.method = method
     this.Process = processClass(method)
