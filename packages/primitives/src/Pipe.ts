@@ -1253,10 +1253,40 @@ const whenReady = (w: Waitable): Effect.Effect<void> =>
     ? (w.closed ? Effect.never : Effect.asVoid(Effect.orElseSucceed(Net.poll(w, null), () => true)))
     : Effect.asVoid(Effect.orElseSucceed(Process.join(w as Process.Process<any, any>), () => 0))
 
+/** The objects of a {@link wait}, checked at the call as Python's selector registers them. */
+const waitables = <W extends Waitable>(given: Iterable<W>): Effect.Effect<ReadonlyArray<W>, PipeError> =>
+  Effect.suspend(() => {
+    if (given === null || typeof given !== "object" || typeof (given as any)[Symbol.iterator] !== "function") {
+      return Effect.fail(error("BadArgument", `objects must be an iterable of connections and processes, got ${typeof given === "object" ? String(given) : typeof given}`))
+    }
+    const objects = Array.from(given)
+    for (let i = 0; i < objects.length; i++) {
+      const w: unknown = objects[i]
+      if (isImpl(w) || Net.isConnection(w)) {
+        if (w.closed) return Effect.fail(error("Closed", "handle is closed"))
+      } else if (Process.isProcess(w)) {
+        // The process is its own sentinel, whose getter throws as Python's `p.sentinel` raises
+        // (before start, and once closed).
+        try {
+          w.sentinel
+        } catch (e) {
+          const closed = (e as Process.ProcessError).reason === "Closed"
+          return Effect.fail(error(closed ? "Closed" : "BadArgument", `${closed ? "" : `objects[${i}]: `}${(e as Error).message}`))
+        }
+      } else {
+        return Effect.fail(error("BadArgument", `objects[${i}] is not a connection or a process (${w === null ? "null" : typeof w})`))
+      }
+    }
+    return Effect.succeed(objects)
+  })
+
 /**
  * Waits until at least one of the objects is ready (a pipe or network connection with something to
  * receive or at end-of-file, a process that ended) and returns the ready ones; `[]` after `timeout`.
- * A connection closed here fails it with `Closed`, as Python's `OSError: handle is closed`.
+ * `objects` is any iterable, as Python's `object_list`. A connection or process closed here fails
+ * it with `Closed`, as Python's `OSError: handle is closed`; a process not started yet (Python's
+ * `p.sentinel` raises ValueError), anything else in `objects` and a timeout that is none fail it
+ * with `BadArgument`.
  *
  * Python equivalent: `multiprocessing.connection.wait(object_list, timeout=None)`.
  *
@@ -1270,11 +1300,11 @@ const whenReady = (w: Waitable): Effect.Effect<void> =>
  * @category operations
  * @since 0.1.0
  */
-export const wait = <W extends Waitable>(objects: ReadonlyArray<W>, timeout?: Duration.Input | null): Effect.Effect<Array<W>, PipeError> =>
+export const wait = <W extends Waitable>(given: Iterable<W>, timeout?: Duration.Input | null): Effect.Effect<Array<W>, PipeError> =>
   Effect.gen(function*() {
-    for (const w of objects) {
-      if ((isImpl(w) || Net.isConnection(w)) && w.closed) return yield* Effect.fail(error("Closed", "handle is closed"))
-    }
+    const objects = yield* waitables(given)
+    const wrong = timeoutProblem(timeout)
+    if (wrong !== undefined) return yield* Effect.fail(error("BadArgument", wrong))
     const ms = millis(timeout, Infinity)
     const check = Effect.map(Effect.forEach(objects, readyNow, { concurrency: "unbounded" }), (flags) => objects.filter((_, i) => flags[i]))
     const now = yield* check

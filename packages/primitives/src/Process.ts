@@ -142,7 +142,7 @@ export const getStartMethod = (allowNone = false): Backend | undefined => {
 }
 
 /**
- * The available backends, the default first.
+ * The available backends, the default first (a new array each time, as Python's list).
  *
  * Python equivalent: `multiprocessing.get_all_start_methods()`.
  *
@@ -154,7 +154,7 @@ export const getStartMethod = (allowNone = false): Backend | undefined => {
  * @category context
  * @since 0.1.0
  */
-export const getAllStartMethods = (): ReadonlyArray<Backend> => allStartMethods
+export const getAllStartMethods = (): Array<Backend> => [...allStartMethods]
 
 /**
  * The backend for a new process: the given one, else the provided {@link StartMethod}, else the
@@ -639,6 +639,22 @@ export const close = <A, E>(p: Process<A, E>): Effect.Effect<void, ProcessError>
  */
 export const isAlive = <A, E>(p: Process<A, E>): Effect.Effect<boolean, ProcessError> =>
   internalOf(p).state === "closed" ? Effect.fail(misuse(p, "Closed", "process object is closed")) : Effect.sync(() => p.isAlive())
+
+/**
+ * Whether a value is a process (what {@link make} gives; a facade `Process` holds one as
+ * `.process`).
+ *
+ * Python equivalent: `isinstance(x, multiprocessing.Process)`.
+ *
+ * @example
+ * ```ts
+ * import { Process } from "@multiproc/primitives"
+ * Process.isProcess({}) // false
+ * ```
+ * @category guards
+ * @since 0.2.0
+ */
+export const isProcess = (u: unknown): u is Process<unknown, unknown> => u instanceof ProcessImpl
 
 /**
  * Creates, starts and joins a process, returning its task's result.

@@ -1,6 +1,7 @@
 // CPython's Lib/test/_test_multiprocessing.py, the process-level tests (_TestProcess,
 // _TestSubclassingProcess, _TestAtExit, TestStdinBadfiledescriptor, TestTimeouts, TestIgnoreEINTR,
-// TestStartMethod, MiscTestCase, ...), ported to both APIs and both backends.
+// TestStartMethod.test_nested_startmethod, ...), ported to both APIs and both backends (the rest of
+// TestStartMethod and MiscTestCase.test__all__: ContextCPython.test.ts).
 import { describe, expect, it } from "@effect/vitest"
 import { Connection, Event, Manager, Pipe, Pool, Process, Queue } from "@multiproc/primitives"
 import * as F from "@multiproc/primitives/promise"
@@ -470,19 +471,5 @@ describe.each(backends)("TestStdinBadfiledescriptor (%s backend)", (backend) => 
       "main: for the main process"
     ])
     expect(code).toBe(0)
-  })
-})
-
-describe("MiscTestCase.test__all__", () => {
-  // Python 3.12's `multiprocessing.__all__`, in this API's spelling, and where each one is.
-  const python = [
-    "Array", "Barrier", "BoundedSemaphore", "Condition", "Event", "JoinableQueue", "Lock", "Manager", "Pipe", "Pool",
-    "Process", "ProcessError", "Queue", "RLock", "RawArray", "RawValue", "Semaphore", "SimpleQueue", "Value",
-    "activeChildren", "cpuCount", "currentProcess", "getAllStartMethods", "getLogger", "getStartMethod", "logToStderr",
-    "parentProcess", "setStartMethod"
-  ]
-  it("the async/await API exports Python's names", () => {
-    const missing = python.filter((name) => (F as Record<string, unknown>)[name] === undefined)
-    expect(missing).toEqual([])
   })
 })

@@ -18,7 +18,8 @@ import { Lock, RLock } from "./Lock.ts"
 import { Manager } from "./Manager.ts"
 import { Pipe } from "./Pipe.ts"
 import { Pool } from "./Pool.ts"
-import { activeChildren, cpuCount, currentProcess, parentProcess, Process, type SubclassOptions } from "./Process.ts"
+import { AuthenticationError, BufferTooShort, TimeoutError } from "./errors.ts"
+import { activeChildren, cpuCount, currentProcess, freezeSupport, parentProcess, Process, type SubclassOptions } from "./Process.ts"
 import { JoinableQueue, Queue, SimpleQueue } from "./Queue.ts"
 import { BoundedSemaphore, Semaphore } from "./Semaphore.ts"
 import { Array as SharedArray, RawArray, RawValue, Value } from "./SharedValue.ts"
@@ -109,8 +110,12 @@ export class Context {
   readonly getLogger = Logging.getLogger
   readonly logToStderr = Logging.logToStderr
   readonly getAllStartMethods = Proc.getAllStartMethods
-  /** Python's `ctx.get_context(method)`: another context (the default one without a method). */
-  readonly getContext = (method?: Proc.Backend): Context => getContext(method)
+  readonly freezeSupport = freezeSupport
+  readonly BufferTooShort = BufferTooShort
+  readonly TimeoutError = TimeoutError
+  readonly AuthenticationError = AuthenticationError
+  /** Python's `ctx.get_context(method)`: another method's context; this one without a method. */
+  readonly getContext = (method?: Proc.Backend | null): Context => method == null ? this : getContext(method)
   constructor(method: Proc.Backend) {
     this.method = method
     this.Process = processClass(method)
@@ -123,6 +128,12 @@ export class Context {
   /** Python's `ctx.get_start_method()`: this context's method. */
   getStartMethod(): Proc.Backend {
     return this.method
+  }
+  /** Python's `ctx.set_start_method()` of a context of one method: throws `ProcessError`
+   * `BadStartMethod` ("cannot set start method of concrete context", Python's ValueError); the
+   * module's `setStartMethod` sets the default. */
+  setStartMethod(_method: Proc.Backend | undefined, _options?: { readonly force?: boolean }): never {
+    throw new Proc.ProcessError({ reason: "BadStartMethod", message: "cannot set start method of concrete context", name: currentProcess().name })
   }
   toString(): string {
     return `<Context ${this.method}>`

@@ -106,10 +106,13 @@ export const Pipe = (options: P.MakeOptions | boolean = {}): [PipeConnection, Pi
 export type Waitable = PipeConnection | NetConnection | { readonly process: Proc.Process<any, any> } | P.Waitable
 
 const unwrap = (w: Waitable): P.Waitable =>
-  w instanceof PipeConnection || w instanceof NetConnection ? w.connection : "process" in w && typeof (w as any).isAlive !== "function" ? (w as any).process : (w as any).process !== undefined && (w as any).start ? (w as any).process : w as P.Waitable
+  typeof w !== "object" || w === null
+    ? w
+    : w instanceof PipeConnection || w instanceof NetConnection ? w.connection : "process" in w && typeof (w as any).isAlive !== "function" ? (w as any).process : (w as any).process !== undefined && (w as any).start ? (w as any).process : w as P.Waitable
 
 /**
- * Waits until at least one object is ready and returns the ready ones (`[]` after `timeout`).
+ * Waits until at least one object is ready and returns the ready ones (`[]` after `timeout`);
+ * `objects` is any iterable. Rejects as `Pipe.wait` fails (`Closed`, `BadArgument`).
  *
  * Python equivalent: `multiprocessing.connection.wait(object_list, timeout=None)`.
  *
@@ -123,8 +126,10 @@ const unwrap = (w: Waitable): P.Waitable =>
  * @category operations
  * @since 0.1.0
  */
-export const wait = async <W extends Waitable>(objects: ReadonlyArray<W>, timeout?: Duration.Input | null): Promise<Array<W>> => {
-  const inner = objects.map(unwrap)
+export const wait = async <W extends Waitable>(given: Iterable<W>, timeout?: Duration.Input | null): Promise<Array<W>> => {
+  // What is no iterable goes to `P.wait` as it is, to be refused there (`BadArgument`).
+  const objects = typeof (given as any)?.[Symbol.iterator] === "function" ? Array.from(given) : given as unknown as Array<W>
+  const inner = Array.isArray(objects) ? objects.map(unwrap) : objects
   const ready = new Set<P.Waitable>(await run(P.wait(inner, timeout)))
   return objects.filter((_, i) => ready.has(inner[i]!))
 }

@@ -372,3 +372,21 @@ export const getStartMethod = P.getStartMethod
  * @since 0.1.0
  */
 export const getAllStartMethods = P.getAllStartMethods
+
+/**
+ * Does nothing, as Python's `freeze_support()` does in any program that is not a frozen Windows
+ * executable: a Node program is never frozen that way, so ported code calling it runs unchanged.
+ *
+ * Python equivalent: `multiprocessing.freeze_support()`.
+ *
+ * @example
+ * ```ts
+ * import { freezeSupport } from "@multiproc/primitives/promise"
+ * if (import.meta.main) {
+ *   freezeSupport() // a no-op
+ * }
+ * ```
+ * @category context
+ * @since 0.2.0
+ */
+export const freezeSupport = (): void => {}

@@ -8,6 +8,7 @@ export {
   activeChildren,
   cpuCount,
   currentProcess,
+  freezeSupport,
   getAllStartMethods,
   getStartMethod,
   parentProcess,
@@ -30,3 +31,15 @@ export { Manager, type Promisified, promisify } from "./Manager.ts"
 export { Client, Connection, ConnectionError, Listener } from "./Connection.ts"
 export { Array, RawArray, RawValue, SharedValueError, Value, ValueLock } from "./SharedValue.ts"
 export { ShareableList, SharedMemory, SharedMemoryError, SharedMemoryManager } from "./SharedMemory.ts"
+/** Python's `BufferTooShort`, `TimeoutError`, `AuthenticationError`: `e instanceof TimeoutError`. */
+export { AuthenticationError, BufferTooShort, type ErrorKind, TimeoutError } from "./errors.ts"
+/** The error classes of the modules whose facade classes reject with them (`e instanceof PipeError`,
+ * or `e._tag === "PipeError"`); the others are exported with their classes above. */
+export { BarrierError } from "../Barrier.ts"
+export { ConditionError } from "../Condition.ts"
+export { EventError } from "../Event.ts"
+export { LockError } from "../Lock.ts"
+export { ManagerError } from "../Manager.ts"
+export { PipeError } from "../Pipe.ts"
+export { QueueError } from "../Queue.ts"
+export { SemaphoreError } from "../Semaphore.ts"
