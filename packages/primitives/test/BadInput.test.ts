@@ -273,3 +273,36 @@ describe("SharedMemory", () => {
     await rejects(() => SharedMemory.attach(5 as any), "SharedMemoryError", "ValueError", /name must be a string, got number/)
   })
 })
+
+describe("acquire with Python's keywords as an object", () => {
+  it("acquire({ timeout }), acquire({ block: false }); acquire(0) / acquire(null) do not wait, as Python reads `if block:`", async () => {
+    // Held: a Lock, a Semaphore at 0, a Condition over a held Lock (its default RLock, and a
+    // Value's, are re-entrant for this process).
+    const lock = new Lock()
+    await lock.acquire()
+    const condLock = new Lock()
+    await condLock.acquire()
+    for (const x of [lock, new Semaphore(0), new Condition(condLock)]) {
+      const t0 = performance.now()
+      expect(await x.acquire({ timeout: 50 })).toBe(false)
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(40)
+      const t1 = performance.now()
+      expect(await x.acquire({ block: false })).toBe(false)
+      expect(await x.acquire(0 as any)).toBe(false)
+      expect(await x.acquire(null as any)).toBe(false)
+      expect(performance.now() - t1).toBeLessThan(40)
+    }
+    // Free ones are taken with the keywords form too.
+    for (const x of [new Lock(), new Semaphore(1), new Condition(), new Value("i", 0).getLock()]) {
+      expect(await x.acquire({ block: true, timeout: 1000 })).toBe(true)
+    }
+  })
+
+  it("an unknown keyword (it waited for ever) or a timeout given twice is refused", async () => {
+    await rejects(() => new Lock().acquire({ timout: 1 } as any), "LockError", "InvalidArgument", /unknown option 'timout'/)
+    await rejects(() => new Semaphore(0).acquire({ timout: 1 } as any), "SemaphoreError", "InvalidArgument", /unknown option 'timout'/)
+    await rejects(() => new Condition().acquire({ blocking: false } as any), "ConditionError", "InvalidArgument", /unknown option 'blocking'/)
+    await rejects(() => new Value("i", 0).getLock().acquire({ timout: 1 } as any), "SharedValueError", "TypeError", /unknown option 'timout'/)
+    await rejects(() => new Lock().acquire({ timeout: 1 }, 2), "LockError", "InvalidArgument", /given both/)
+  })
+})

@@ -9,7 +9,9 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
+import type * as Duration from "effect/Duration"
 import { hold } from "./alive.ts"
+import { unknownOption } from "./args.ts"
 import { runDirect } from "./direct.ts"
 
 let globalScope: Scope.Closeable | undefined
@@ -21,6 +23,31 @@ export const closeGlobalScope = (): Promise<void> => {
   if (!closing && kernel.isMain()) kernel.log(20, "process shutting down")
   closing ??= Effect.runPromise(Scope.close(globalScope, Exit.void))
   return closing
+}
+
+/** Python's `acquire(block=True, timeout=None)` keywords as one object: `acquire({ timeout: 1 })`. */
+export interface AcquireKeywords {
+  readonly block?: boolean | undefined
+  readonly timeout?: Duration.Input | null | undefined
+}
+
+/**
+ * The arguments of a facade `acquire`: positional (Python's `acquire(False)`, `acquire(True, 1)`)
+ * or Python's keywords as one object (`acquire({ timeout: 1 })`, as the facade's
+ * `queue.get({ timeout })`). A string says why they are bad: an unknown keyword (`{ timout: 1 }`
+ * was read as "block, no timeout": a wait for ever), or a timeout given twice.
+ */
+export const acquireArgs = (
+  block: boolean | AcquireKeywords | undefined,
+  timeout: Duration.Input | null | undefined
+): { readonly block: boolean; readonly timeout: Duration.Input | undefined } | string => {
+  // Positional `block` is read as Python reads it (`if block:`): `acquire(0)`, `acquire(None)` do not wait.
+  if (block === undefined) return { block: true, timeout: timeout ?? undefined }
+  if (block === null || typeof block !== "object") return { block: Boolean(block), timeout: timeout ?? undefined }
+  const unknown = unknownOption(block, ["block", "timeout"])
+  if (unknown !== undefined) return unknown
+  if (timeout !== undefined) return "timeout given both in the keywords object and as an argument"
+  return { block: block.block ?? true, timeout: block.timeout ?? undefined }
 }
 
 /** The Scope that owns what the facade starts in this process. */

@@ -9,7 +9,7 @@ import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as C from "../Condition.ts"
-import { holding, run } from "../internal/facade.ts"
+import { type AcquireKeywords, acquireArgs, holding, run } from "../internal/facade.ts"
 import { Lock, makeIn, PROCESS_OWNER, RLock } from "./Lock.ts"
 
 const owner = { owner: PROCESS_OWNER }
@@ -37,9 +37,11 @@ export class Condition {
       ? lock
       : makeIn(C.make(lock instanceof Lock || lock instanceof RLock ? lock.handle : lock as undefined))
   }
-  /** Python's `acquire(block=True, timeout=None)`. */
-  acquire(block = true, timeout?: Duration.Input): Promise<boolean> {
-    return run(C.acquire(this.handle, { block, timeout, owner: PROCESS_OWNER }))
+  /** Python's `acquire(block=True, timeout=None)`, positionally or as `{ block, timeout }`. */
+  acquire(keywordsOrBlock: boolean | AcquireKeywords = true, positionalTimeout?: Duration.Input): Promise<boolean> {
+    const args = acquireArgs(keywordsOrBlock, positionalTimeout)
+    if (typeof args === "string") return Promise.reject(new C.ConditionError({ reason: "InvalidArgument", message: args }))
+    return run(C.acquire(this.handle, { ...args, owner: PROCESS_OWNER }))
   }
   /** Python's `release()`. */
   release(): Promise<void> {

@@ -12,7 +12,7 @@ import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
-import { held, type Held, run, runSync, scope } from "../internal/facade.ts"
+import { type AcquireKeywords, acquireArgs, held, type Held, run, runSync, scope } from "../internal/facade.ts"
 import * as P from "../internal/permits.ts"
 import * as L from "../Lock.ts"
 import { timeoutProblem } from "../internal/args.ts"
@@ -50,9 +50,12 @@ export const makeIn = <A, E = never>(effect: Effect.Effect<A, E, Scope.Scope>): 
 abstract class Base {
   /** The Effect-API handle this object wraps. */
   abstract readonly handle: L.Lock | L.RLock
-  /** Python's `acquire(block=True, timeout=None)`: `true` once held, `false` otherwise. A free
-   * lock is taken without running an Effect. */
-  acquire(block = true, timeout?: Duration.Input): Promise<boolean> {
+  /** Python's `acquire(block=True, timeout=None)`, positionally or as `{ block, timeout }`:
+   * `true` once held, `false` otherwise. A free lock is taken without running an Effect. */
+  acquire(keywordsOrBlock: boolean | AcquireKeywords = true, positionalTimeout?: Duration.Input): Promise<boolean> {
+    const args = acquireArgs(keywordsOrBlock, positionalTimeout)
+    if (typeof args === "string") return Promise.reject(new L.LockError({ reason: "InvalidArgument", message: args }))
+    const { block, timeout } = args
     // A bad timeout is refused even when the lock is free, as Python parses it first.
     if (timeout != null && timeoutProblem(timeout) !== undefined) return run(L.acquire(this.handle, { block, timeout, owner: PROCESS_OWNER }))
     const now = this.trySync()

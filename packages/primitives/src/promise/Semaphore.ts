@@ -7,7 +7,7 @@
  */
 import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
-import { held, type Held, holding, run } from "../internal/facade.ts"
+import { type AcquireKeywords, acquireArgs, held, type Held, holding, run } from "../internal/facade.ts"
 import * as S from "../Semaphore.ts"
 import { makeIn } from "./Lock.ts"
 
@@ -17,9 +17,11 @@ export type { Held } from "../internal/facade.ts"
 abstract class Base {
   /** The Effect-API handle this object wraps. */
   abstract readonly handle: S.Semaphore | S.BoundedSemaphore
-  /** Python's `acquire(block=True, timeout=None)`. */
-  acquire(block = true, timeout?: Duration.Input): Promise<boolean> {
-    return run(S.acquire(this.handle, { block, timeout }))
+  /** Python's `acquire(block=True, timeout=None)`, positionally or as `{ block, timeout }`. */
+  acquire(keywordsOrBlock: boolean | AcquireKeywords = true, positionalTimeout?: Duration.Input): Promise<boolean> {
+    const args = acquireArgs(keywordsOrBlock, positionalTimeout)
+    if (typeof args === "string") return Promise.reject(new S.SemaphoreError({ reason: "InvalidArgument", message: args }))
+    return run(S.acquire(this.handle, args))
   }
   /** Python's `release()`. */
   release(): Promise<void> {

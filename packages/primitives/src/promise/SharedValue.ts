@@ -14,7 +14,7 @@
  */
 import * as Codec from "@multiproc/runtime/Codec"
 import type * as Duration from "effect/Duration"
-import { held, type Held, holding, run, runSync } from "../internal/facade.ts"
+import { type AcquireKeywords, acquireArgs, held, type Held, holding, run, runSync } from "../internal/facade.ts"
 import * as tc from "../internal/typecodes.ts"
 import * as RealLock from "../Lock.ts"
 import * as SV from "../SharedValue.ts"
@@ -48,9 +48,12 @@ export class ValueLock {
   constructor(lock: SV.SharedLock) {
     this.lock = lock
   }
-  /** Python's `acquire(block=True, timeout=None)`; never blocks the event loop. */
-  acquire(block = true, timeout?: Duration.Input): Promise<boolean> {
-    return run(this.lock.acquire({ block, timeout }))
+  /** Python's `acquire(block=True, timeout=None)`, positionally or as `{ block, timeout }`; never
+   * blocks the event loop. */
+  acquire(keywordsOrBlock: boolean | AcquireKeywords = true, positionalTimeout?: Duration.Input): Promise<boolean> {
+    const args = acquireArgs(keywordsOrBlock, positionalTimeout)
+    if (typeof args === "string") return Promise.reject(new SV.SharedValueError({ reason: "TypeError", message: args }))
+    return run(this.lock.acquire(args))
   }
   /** Python's `release()`. */
   release(): Promise<void> {
