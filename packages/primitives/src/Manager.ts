@@ -1371,7 +1371,7 @@ export const connect = (address: Address, options: ConnectOptions = {}): Effect.
           }),
         catch: (e) =>
           new ManagerError({
-            reason: (e as wire.WireError)?.reason === "AuthenticationError" ? "StartFailed" : "ServerGone",
+            reason: (e as wire.WireError)?.reason === "AuthenticationError" ? "AuthenticationError" : "ServerGone",
             message: (e as Error).message,
             remoteType: (e as wire.WireError)?.reason,
             cause: e

@@ -146,9 +146,11 @@ describe("the exception classes: `instanceof` matches the errors of that kind, a
     const [client, served] = await Promise.allSettled([F.Client(listener.address, { authkey: "wrong" }), listener.accept()])
     expect(client.status === "rejected" && client.reason instanceof F.AuthenticationError).toBe(true)
     expect(served.status === "rejected" && served.reason instanceof F.AuthenticationError).toBe(true)
-    // What Manager.connect gives for a wrong key (tested with a served manager in Manager.test.ts).
-    const m = new ManagerError({ reason: "StartFailed", message: "digest received was wrong", remoteType: "AuthenticationError" })
-    expect(m instanceof F.AuthenticationError).toBe(true)
+    // Manager.connect with a wrong key: a ManagerError with reason AuthenticationError.
+    await using manager = await F.Manager.start({ address: { port: 0 }, authkey: "right" })
+    const refused = await F.Manager.connect(manager.address!, { authkey: "wrong" }).catch((e) => e)
+    expect(refused.reason).toBe("AuthenticationError")
+    expect(refused instanceof F.AuthenticationError).toBe(true)
     expect(new ManagerError({ reason: "ServerGone", message: "x" }) instanceof F.AuthenticationError).toBe(false)
   })
 

@@ -677,6 +677,7 @@ describe("Manager: remote managers over TCP", () => {
         const shared = yield* Manager.create(remote, "shared")
         expect(yield* shared.call("size")).toBe(40)
         const wrong = yield* Effect.flip(Manager.connect(m.address!, { authkey: "wrong" }))
+        expect(wrong.reason).toBe("AuthenticationError")
         expect(wrong.remoteType).toBe("AuthenticationError")
         return m.address!.port
       }))

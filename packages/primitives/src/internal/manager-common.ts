@@ -20,6 +20,8 @@ import { Codec } from "@multiproc/runtime"
  * - `NotConnected`: a proxy of a remote (TCP) manager used in a process that did not `connect`.
  * - `ServerGone`: the manager's process has exited or the connection to it was lost.
  * - `StartFailed`: the manager's process or its initializer failed.
+ * - `AuthenticationError`: `Manager.connect` with a key the manager does not accept (or a peer
+ *   that is no manager), as Python's `multiprocessing.AuthenticationError`.
  * - `BadRequest`: a request the server could not decode.
  * - `InvalidOptions`: `Manager.make` was given options it cannot use (an initializer that is not a Task, ...).
  *
@@ -36,7 +38,7 @@ import { Codec } from "@multiproc/runtime"
  * @since 0.1.0
  */
 export class ManagerError extends Schema.TaggedError<ManagerError>()("ManagerError", {
-  reason: Schema.Literals(["RemoteError", "NotExposed", "UnknownType", "UnknownObject", "NotConnected", "ServerGone", "StartFailed", "BadRequest", "InvalidOptions"]),
+  reason: Schema.Literals(["RemoteError", "NotExposed", "UnknownType", "UnknownObject", "NotConnected", "ServerGone", "StartFailed", "AuthenticationError", "BadRequest", "InvalidOptions"]),
   message: Schema.String,
   remoteType: Schema.optional(Schema.String),
   cause: Schema.optional(Schema.Defect())

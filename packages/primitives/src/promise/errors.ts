@@ -80,8 +80,8 @@ export const TimeoutError: ErrorKind<PoolError> = kind("TimeoutError", (tag, u) 
 
 /**
  * A peer that does not know the key: a `ConnectionError` with reason `"AuthenticationError"`
- * (`Client`, `Listener.accept`), or the `ManagerError` of `Manager.connect` whose `remoteType` is
- * `"AuthenticationError"`.
+ * (`Client`, `Listener.accept`), or a `ManagerError` with reason (or `remoteType`)
+ * `"AuthenticationError"` (`Manager.connect` with the wrong key, a served call that raised it).
  *
  * Python equivalent: `multiprocessing.AuthenticationError`.
  *
@@ -98,4 +98,6 @@ export const TimeoutError: ErrorKind<PoolError> = kind("TimeoutError", (tag, u) 
  * @since 0.2.0
  */
 export const AuthenticationError: ErrorKind<ConnectionError | ManagerError> = kind("AuthenticationError", (tag, u) =>
-  tag === "ConnectionError" ? field(u, "reason") === "AuthenticationError" : tag === "ManagerError" && field(u, "remoteType") === "AuthenticationError")
+  tag === "ConnectionError"
+    ? field(u, "reason") === "AuthenticationError"
+    : tag === "ManagerError" && (field(u, "reason") === "AuthenticationError" || field(u, "remoteType") === "AuthenticationError"))
