@@ -451,6 +451,8 @@ interface Waiter {
 
 interface Putter extends Waiter {
   readonly item: unknown
+  /** Another process's put: admitting it reserves room (its `settle` does), the item comes with its ack. */
+  readonly remote: boolean
 }
 
 /**
@@ -509,6 +511,11 @@ class Core {
   readonly joiners = new Set<Waiter>()
   /** Items handed to other processes and not yet acknowledged (`many`: an array of them). */
   readonly held = new Map<number, { readonly from: string; readonly item: unknown; readonly many: boolean }>()
+  /**
+   * Room granted to another process's bounded put, whose item goes in when the put acknowledges
+   * the grant: a put interrupted as the grant came adds nothing (it gives the room back).
+   */
+  readonly reserved = new Map<number, { readonly from: string; readonly item: unknown }>()
   readonly rings: Array<{ readonly ring: Ring; readonly from: string }> = []
   unfinished = 0
   nextToken = 0
@@ -523,7 +530,7 @@ class Core {
   }
 
   hasSpace(): boolean {
-    return this.maxsize <= 0 || this.buffer.length < this.maxsize
+    return this.maxsize <= 0 || this.buffer.length + this.reserved.size < this.maxsize
   }
 
   enqueue(item: unknown): void {
@@ -547,7 +554,7 @@ class Core {
         const p = this.putters.shift()!
         if (!p.active) continue
         stop(p)
-        this.enqueue(p.item)
+        if (!p.remote) this.enqueue(p.item)
         p.settle(true, undefined)
       }
       if (this.buffer.length === 0) return
@@ -655,8 +662,8 @@ class Core {
     return true
   }
 
-  addPutter(item: unknown, settle: Waiter["settle"], ms: number): Putter {
-    const p: Putter = { active: true, timer: undefined, settle, item }
+  addPutter(item: unknown, settle: Waiter["settle"], ms: number, remote = false): Putter {
+    const p: Putter = { active: true, timer: undefined, settle, item, remote }
     if (Number.isFinite(ms)) {
       p.timer = setTimeout(() => {
         if (!p.active) return
@@ -757,6 +764,7 @@ class Core {
       this.held.delete(back[i]![0])
       this.giveBack(back[i]![1].item, back[i]![1].many)
     }
+    for (const [token, r] of this.reserved) if (kernel.isAtOrBelow(r.from, dead)) this.reserved.delete(token)
     this.pump()
   }
 
@@ -795,6 +803,7 @@ class Core {
     }
     this.buffer.clear()
     this.held.clear()
+    this.reserved.clear()
   }
 
   receive(m: Msg, req: Actor.Request): void {
@@ -807,13 +816,26 @@ class Core {
         this.pump()
         // (a no-op for the usual tell; a producer's first batch is a request)
         return req.reply(null)
-      case "ack":
-        this.held.delete(m.x as number)
+      case "ack": {
+        if (this.held.delete(m.x as number)) return
+        // the put that was granted this room took it: its item goes in
+        const r = this.reserved.get(m.x as number)
+        if (r === undefined) return
+        this.reserved.delete(m.x as number)
+        this.enqueue(r.item)
+        this.pump()
         return
+      }
       case "putOne": {
-        if (this.offer(m.x)) return req.reply(true)
+        const reserve = () => {
+          const token = ++this.nextToken
+          this.reserved.set(token, { from: req.from, item: m.x })
+          req.reply([token, undefined])
+        }
+        if (this.putters.length > 0 || !this.hasSpace()) this.pump()
+        if (this.putters.length === 0 && this.hasSpace()) return reserve()
         if (!m.block) return req.fail(error("Full", "the queue is full"))
-        const p = this.addPutter(m.x, (ok, v) => ok ? req.reply(true) : req.fail(v), m.ms ?? Infinity)
+        const p = this.addPutter(m.x, (ok, v) => ok ? reserve() : req.fail(v), m.ms ?? Infinity, true)
         req.onCancel(() => stop(p))
         return
       }
@@ -864,7 +886,13 @@ class Core {
   }
 
   abandoned(m: Msg, value: unknown): void {
-    if ((m.op !== "get" && m.op !== "getMany") || this.closed) return
+    if (this.closed) return
+    if (m.op === "putOne") {
+      // the put gave up as its room was granted: the room goes to the next put
+      if (this.reserved.delete((value as [number, unknown])[0])) this.pump()
+      return
+    }
+    if (m.op !== "get" && m.op !== "getMany") return
     const [token, item] = value as [number, unknown]
     const held = this.held.get(token)
     if (!held) return
@@ -1279,7 +1307,7 @@ export const tryPut = (q: QueueImpl<unknown>, item: unknown, options: BlockOptio
   }
   const block = options?.block ?? true
   if (q.maxsize > 0) {
-    return whileWaiting(Effect.asVoid(ask(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 })))
+    return Effect.asVoid(askAndAck(q, { op: "putOne", x: item, block, ms: block ? timeoutMs(options) : 0 }))
   }
   let prepared: unknown
   try {
@@ -1513,9 +1541,18 @@ export const waitGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined
   const m: Msg = max === undefined
     ? { op: "get", block, ms: block ? timeoutMs(options) : 0 }
     : { op: "getMany", x: max, block, ms: block ? timeoutMs(options) : 0 }
-  return Effect.uninterruptibleMask((restore) =>
+  return askAndAck(q, m)
+}
+
+/**
+ * A request answered `[token, item]` (an item handed out, or room granted to a bounded put),
+ * acknowledged as soon as the answer is here; an interrupted request whose answer crossed the
+ * interruption is undone by the owner (`abandoned`).
+ */
+const askAndAck = (q: QueueImpl<unknown>, m: Msg): Effect.Effect<unknown, QueueError | SerializationError> =>
+  Effect.uninterruptibleMask((restore) =>
     Effect.map(restore(whileWaiting(ask<[number, unknown]>(q, m))), ([token, item]) => {
-      // Acknowledge: from here on the item is this process's, even if it dies.
+      // Acknowledge: from here on the item is this process's (or in the queue), even if it dies.
       try {
         kernelTell(q, { op: "ack", x: token })
       } catch {
@@ -1524,7 +1561,6 @@ export const waitGet = (q: QueueImpl<unknown>, options: BlockOptions | undefined
       return item
     })
   )
-}
 
 /**
  * Takes the next item: waits (at most `timeout`) when the queue is empty; `Empty` when
