@@ -1,6 +1,7 @@
 /**
- * SharedValue: typed values and fixed-length arrays in shared memory, with Python's typecodes and
- * lock options.
+ * SharedValue: typed values, fixed-length arrays and structures (named fields of typecodes) in
+ * shared memory, with Python's typecodes and lock options; `copy` and `synchronized` as in
+ * `multiprocessing.sharedctypes`.
  *
  * - In the process that creates them, and in every worker thread they reach, they are real shared
  *   memory (a SharedArrayBuffer; nothing is copied): `v.value`, `a.get(i)`, `a.set(i, x)` read and
@@ -13,7 +14,8 @@
  *   on the remote holder's behalf. The synchronous accessors fail with `NotShared` on such a
  *   handle. A remote holder that dies has its lock released.
  *
- * Python equivalent: `multiprocessing.Value`, `Array`, `RawValue`, `RawArray` (`sharedctypes`).
+ * Python equivalent: `multiprocessing.Value`, `Array`, `RawValue`, `RawArray`
+ * (`multiprocessing.sharedctypes`, with its `copy`, `synchronized` and ctypes `Structure` types).
  *
  * @since 0.1.0
  */
@@ -25,13 +27,15 @@ import * as L from "./internal/shared-lock.ts"
 import * as RealLock from "./Lock.ts"
 import * as tc from "./internal/typecodes.ts"
 
-export type { Element, Typecode } from "./internal/typecodes.ts"
+export type { Element, Fields, StructOf, Typecode } from "./internal/typecodes.ts"
 
 /**
  * Misuse of a shared value, or a failed remote access.
  *
- * - `TypeError`: a bad typecode, or a value of the wrong type for it (Python: `TypeError`).
- * - `IndexError`: an index out of range. `ValueError`: a slice assignment of the wrong size.
+ * - `TypeError`: a bad typecode, a value of the wrong type for it, a structure field it does not
+ *   have, `copy` / `synchronized` of what is no shared value, array or structure (Python: `TypeError`).
+ * - `IndexError`: an index out of range. `ValueError`: a slice assignment of the wrong size, a
+ *   string longer than its `c` array, `synchronized` of an object that already has a lock.
  * - `NoLock`: `getLock` on a raw value (Python: `AttributeError`).
  * - `NotShared`: a synchronous accessor on a handle served by another process.
  * - `Unlocked`: releasing a lock that is not held. `NotOwner`: releasing an RLock held by another.
@@ -77,6 +81,9 @@ type HostMessage =
   | { readonly op: "write"; readonly code: tc.Typecode; readonly offset: number; readonly length: number; readonly indices: ReadonlyArray<number>; readonly values: ReadonlyArray<unknown> }
   | { readonly op: "acquire"; readonly offset: number; readonly recursive: boolean; readonly timeout: number | null }
   | { readonly op: "release"; readonly offset: number; readonly recursive: boolean }
+  // A structure's fields: [typecode, byte offset] each, read or written in one message.
+  | { readonly op: "readFields"; readonly fields: ReadonlyArray<readonly [tc.Typecode, number]> }
+  | { readonly op: "writeFields"; readonly fields: ReadonlyArray<readonly [tc.Typecode, number]>; readonly values: ReadonlyArray<unknown> }
 
 const hosts = new Map<SharedArrayBuffer, Actor.ActorRef<unknown>>()
 
@@ -107,6 +114,17 @@ const hostOf = (sab: SharedArrayBuffer): Actor.ActorRef<unknown> => {
             const cells = s.make(sab, m.offset, m.length)
             const raws = m.values.map((v) => tc.toRaw(s, v))
             m.indices.forEach((i, k) => cells[tc.normIndex(m.length, i)] = raws[k] as never)
+            return req.reply(undefined)
+          }
+          case "readFields":
+            return req.reply(m.fields.map(([code, offset]) => {
+              const s = tc.specOf(code)
+              return tc.fromRaw(s, s.make(sab, offset, 1)[0]!)
+            }))
+          case "writeFields": {
+            // Every value converted before any is written: a refused one writes nothing.
+            const raws = m.fields.map(([code], k) => tc.toRaw(tc.specOf(code), m.values[k]))
+            m.fields.forEach(([code, offset], k) => tc.specs[code].make(sab, offset, 1)[0] = raws[k] as never)
             return req.reply(undefined)
           }
           case "acquire": {
@@ -500,6 +518,24 @@ export class Array<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<L
     const nul = s.indexOf("\x00")
     return nul < 0 ? s : s.slice(0, nul)
   }
+  /** For `c` (and `u`) arrays: writes the characters, then a NUL if there is room (Python's
+   * `a.value = b"hello"`; longer than the array is a `ValueError`, nothing written). */
+  set value(s: string) {
+    const cells = this.local()
+    try {
+      if (this.spec.kind !== "char" && this.spec.kind !== "wchar") {
+        throw new tc.TypecodeError("TypeError", `'${tc.ctypesNames[this.typecode]}_Array_${this.length}' has no settable 'value'`)
+      }
+      if (typeof s !== "string") throw new tc.TypecodeError("TypeError", `bytes expected instead of ${tc.describe(s)} instance`)
+      const chars = [...s]
+      if (chars.length > this.length) throw new tc.TypecodeError("ValueError", this.spec.kind === "char" ? "byte string too long" : "string too long")
+      const raw = chars.map((ch) => tc.toRaw(this.spec, ch))
+      raw.forEach((r, i) => cells[i] = r as never)
+      if (raw.length < this.length) cells[raw.length] = 0 as never
+    } catch (e) {
+      throw fromThrown(e)
+    }
+  }
   /** For `c` arrays: all the bytes (Python's `.raw`). */
   get raw(): Uint8Array {
     const cells = this.local()
@@ -509,6 +545,129 @@ export class Array<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<L
     for (let i = 0; i < this.length; i++) yield this.get(i)
   }
 }
+
+/**
+ * A structure in shared memory: named fields of typecodes, laid out as C lays them out (each field
+ * at a multiple of its size), zero where not initialised.
+ *
+ * `s.value` is the fields themselves, live: `s.value.x` reads the memory, `s.value.x *= 2` writes
+ * it, `{ ...s.value }` is a snapshot (shared handles only; `NotShared` otherwise: use `get` / `set`
+ * / `update`, which work on every handle). `s.value = { x: 1 }` assigns the fields it names.
+ *
+ * Python equivalent: `Value(Foo, 3, 2)` / `RawValue(Foo, 3, 2)` with
+ * `class Foo(ctypes.Structure): _fields_ = [("x", c_int), ("y", c_double)]`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const foo = yield* SharedValue.value({ x: "i", y: "d" }, { x: 3 })
+ *   foo.value.x *= 2
+ *   const { x, y } = yield* SharedValue.get(foo) // 6, 0
+ * })
+ * ```
+ * @category models
+ * @since 0.1.0
+ */
+export class Struct<A extends object = Record<string, unknown>, Lk extends AnyLock = SharedLock> {
+  /** @internal */
+  readonly layout: tc.Layout
+  /** @internal */
+  readonly where: Where
+  /** @internal */
+  readonly offset: number
+  /** @internal */
+  readonly lockHandle: Lk | undefined
+  private readonly cells: ReadonlyArray<ReturnType<tc.Spec["make"]>> | undefined
+  private readonly view: A | undefined
+  constructor(layout: tc.Layout, where: Where, offset: number, lock: Lk | undefined) {
+    this.layout = layout
+    this.where = where
+    this.offset = offset
+    this.lockHandle = lock
+    if (where.kind === "local") {
+      const cells = layout.fields.map((f) => f.spec.make(where.sab, offset + f.offset, 1))
+      const view = {}
+      layout.fields.forEach((f, i) => {
+        const cell = cells[i]!
+        Object.defineProperty(view, f.name, {
+          enumerable: true,
+          get: () => tc.fromRaw(f.spec, cell[0]!),
+          set: (v: unknown) => {
+            try {
+              cell[0] = tc.toRaw(f.spec, v) as never
+            } catch (e) {
+              throw fromThrown(e)
+            }
+          }
+        })
+      })
+      // console.log shows the fields' values, not their accessors.
+      Object.defineProperty(view, Symbol.for("nodejs.util.inspect.custom"), {
+        value: (_depth: number, options: object, inspect: (u: unknown, o: object) => string) => inspect({ ...view }, options)
+      })
+      this.cells = cells
+      // Sealed: assigning a field it does not have throws, rather than adding a property.
+      this.view = Object.seal(view) as A
+    }
+  }
+  /** The fields: name to typecode, in order (Python's `_fields_`). */
+  get fields(): tc.Fields {
+    return Object.fromEntries(this.layout.fields.map((f) => [f.name, f.code]))
+  }
+  /** Whether this handle reads and writes the memory directly. */
+  get isShared(): boolean {
+    return this.view !== undefined
+  }
+  /** The fields, live (shared handles only; `NotShared` otherwise). */
+  get value(): A {
+    if (!this.view) throw fail("NotShared", "this structure lives in another process; use the Effect functions (get, set, update)")
+    return this.view
+  }
+  /** Assigns the fields named (checked first: a refused one writes nothing). */
+  set value(x: StructInit<A>) {
+    if (!this.cells) throw fail("NotShared", "this structure lives in another process; use the Effect functions (get, set, update)")
+    let writes: ReturnType<typeof tc.structWrites>
+    try {
+      writes = tc.structWrites(this.layout, x)
+    } catch (e) {
+      throw fromThrown(e)
+    }
+    for (const [f, , raw] of writes) this.cells[this.layout.fields.indexOf(f)]![0] = raw as never
+  }
+  /**
+   * A repr after Python's: `Structure(x=3, y=2.0)` (raw), `<SynchronizedStructure wrapper for
+   * Structure(x=3, y=2.0)>` (Python names the class: `<Synchronized_Foo wrapper for <_Foo object>>`).
+   */
+  toString(): string {
+    const view = this.view as Record<string, unknown> | undefined
+    const obj = view
+      ? `Structure(${this.layout.fields.map((f) => `${f.name}=${tc.ctypesShown(f.code, view[f.name])}`).join(", ")})`
+      : "Structure(<remote>)"
+    return this.lockHandle === undefined ? obj : `<SynchronizedStructure wrapper for ${obj}>`
+  }
+}
+
+/**
+ * What assigns a structure's fields: any of them (a number also for the 64-bit and `c` ones).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type StructInit<A> = { readonly [K in keyof A]?: A[K] | number }
+
+Codec.register({
+  tag: "multiproc/SharedValue/Struct",
+  Class: Struct,
+  encode: (c: Struct<object, AnyLock>, ctx) => ({
+    w: encodeWhere(c.where, ctx),
+    f: c.layout.fields.map((f) => [f.name, f.code]),
+    o: c.offset,
+    l: c.lockHandle ?? null
+  }),
+  decode: (p: any) => new Struct(tc.layoutOf(p.f), decodeWhere(p.w), p.o, p.l ?? undefined)
+})
 
 const encodeCells = (c: Cells<AnyLock>, ctx: { readonly shared: ReadonlyArray<unknown> | undefined }) => ({
   w: encodeWhere(c.where, ctx),
@@ -531,16 +690,36 @@ Codec.register({
   decode: (p: any) => new Array(p.t, decodeWhere(p.w), p.o, p.n, p.l ?? undefined)
 })
 
-const allocate = <Lk extends AnyLock>(typecode: tc.Typecode, length: number, options: Options<Lk>) => {
-  const spec = tc.specOf(typecode)
+const allocateBytes = <Lk extends AnyLock>(bytes: number, options: Options<Lk>) => {
   const ownLock = options.lock == null || options.lock === true
   // [lock words (16 bytes) when the lock is our own][cells, 8-aligned]
   const base = ownLock ? L.LOCK_BYTES : 0
-  const sab = new SharedArrayBuffer(base + Math.max(spec.size * length, 1))
+  const sab = new SharedArrayBuffer(base + Math.max(bytes, 1))
   const where: Where = { kind: "local", sab }
   const lock = (ownLock ? new SharedLock(where, 0, true) : options.lock === false ? undefined : options.lock) as Lk | undefined
-  return { spec, where, offset: base, lock }
+  return { where, offset: base, lock }
 }
+
+const allocate = <Lk extends AnyLock>(typecode: tc.Typecode, length: number, options: Options<Lk>) => {
+  const spec = tc.specOf(typecode)
+  return { spec, ...allocateBytes(spec.size * length, options) }
+}
+
+const makeStruct = <Lk extends AnyLock>(layout: tc.Layout, initial: unknown, options: Options<Lk>): Effect.Effect<Struct<any, Lk>, SharedValueError> =>
+  Effect.suspend(() => {
+    const bad = checkLockOption(options)
+    if (bad) return Effect.fail(bad)
+    try {
+      // Checked before the memory exists: a bad initialiser fails the call.
+      const writes = initial === undefined ? [] : tc.structWrites(layout, initial)
+      const { where, offset, lock } = allocateBytes(layout.size, options)
+      const s = new Struct<any, Lk>(layout, where, offset, lock)
+      s.value = Object.fromEntries(writes.map(([f, v]) => [f.name, v]))
+      return Effect.succeed(s)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+  })
 
 const checkLockOption = (options: Options<AnyLock>): SharedValueError | undefined =>
   options.lock == null || typeof options.lock === "boolean" || options.lock instanceof SharedLock || RealLock.isLock(options.lock)
@@ -548,30 +727,47 @@ const checkLockOption = (options: Options<AnyLock>): SharedValueError | undefine
     : fail("TypeError", `'${String(options.lock)}' has no attribute 'acquire'`)
 
 /**
- * A new shared value, with a lock unless `lock: false`.
+ * A new shared value, with a lock unless `lock: false`: of a typecode, or a structure of named
+ * fields (`{ x: "i", y: "d" }`, initialised by a record of any of them or by values in field
+ * order; the rest zero, as ctypes).
  *
- * Python equivalent: `multiprocessing.Value(typecode, value, lock=True)`.
+ * Python equivalent: `multiprocessing.Value(typecode_or_type, *args, lock=True)`.
  *
  * @example
  * ```ts
  * import { SharedValue } from "@multiproc/primitives"
  * const counter = SharedValue.value("i", 0)
+ * const foo = SharedValue.value({ x: "i", y: "d", z: "q" }, { x: 3, y: 2 }) // Value(_Foo, 3, 2)
  * ```
  * @category constructors
  * @since 0.1.0
  */
-export const value = <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
-  typecode: T,
-  initial?: tc.Element<T> | number,
-  options: Options<Lk> = {}
-): Effect.Effect<Value<tc.Element<T>, Lk>, SharedValueError> =>
-  Effect.suspend(() => {
+export const value: {
+  <const F extends tc.Fields, Lk extends AnyLock = SharedLock>(
+    fields: F,
+    initial?: StructInit<tc.StructOf<F>> | ReadonlyArray<unknown>,
+    options?: Options<Lk>
+  ): Effect.Effect<Struct<tc.StructOf<F>, Lk>, SharedValueError>
+  <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
+    typecode: T,
+    initial?: tc.Element<T> | number,
+    options?: Options<Lk>
+  ): Effect.Effect<Value<tc.Element<T>, Lk>, SharedValueError>
+} = <Lk extends AnyLock>(typecode: tc.Typecode | tc.Fields, initial?: unknown, options: Options<Lk> = {}): Effect.Effect<any, SharedValueError> =>
+  Effect.suspend((): Effect.Effect<unknown, SharedValueError> => {
+    if (tc.isFields(typecode)) {
+      try {
+        return makeStruct(tc.layoutOf(typecode), initial, options)
+      } catch (e) {
+        return Effect.fail(fromThrown(e))
+      }
+    }
     const bad = checkLockOption(options)
     if (bad) return Effect.fail(bad)
     try {
       const { where, offset, lock } = allocate(typecode, 1, options)
-      const v = new Value<tc.Element<T>, Lk>(typecode, where, offset, 1, lock)
-      if (initial !== undefined) v.value = initial as tc.Element<T>
+      const v = new Value<unknown, Lk>(typecode, where, offset, 1, lock)
+      if (initial !== undefined) v.value = initial
       return Effect.succeed(v)
     } catch (e) {
       return Effect.fail(fromThrown(e))
@@ -632,20 +828,23 @@ export const array = <T extends tc.Typecode, Lk extends AnyLock = SharedLock>(
   })
 
 /**
- * A new shared value without a lock.
+ * A new shared value without a lock, of a typecode or a structure of named fields.
  *
- * Python equivalent: `multiprocessing.RawValue(typecode, value)`.
+ * Python equivalent: `multiprocessing.RawValue(typecode_or_type, *args)`.
  *
  * @example
  * ```ts
  * import { SharedValue } from "@multiproc/primitives"
  * const raw = SharedValue.rawValue("d", 0.5)
+ * const point = SharedValue.rawValue({ x: "d", y: "d" }, [1, 2])
  * ```
  * @category constructors
  * @since 0.1.0
  */
-export const rawValue = <T extends tc.Typecode>(typecode: T, initial?: tc.Element<T> | number): Effect.Effect<Value<tc.Element<T>>, SharedValueError> =>
-  value<T, SharedLock>(typecode, initial, { lock: false })
+export const rawValue: {
+  <const F extends tc.Fields>(fields: F, initial?: StructInit<tc.StructOf<F>> | ReadonlyArray<unknown>): Effect.Effect<Struct<tc.StructOf<F>>, SharedValueError>
+  <T extends tc.Typecode>(typecode: T, initial?: tc.Element<T> | number): Effect.Effect<Value<tc.Element<T>>, SharedValueError>
+} = (typecode: any, initial?: unknown): Effect.Effect<any, SharedValueError> => value(typecode, initial as never, { lock: false })
 
 /**
  * A new shared array without a lock.
@@ -679,8 +878,10 @@ export const rawArray = <T extends tc.Typecode>(
  * @category accessors
  * @since 0.1.0
  */
-export const getLock = <Lk extends AnyLock>(c: Value<any, Lk> | Array<any, Lk>): Effect.Effect<Lk, SharedValueError> =>
-  c.lockHandle ? Effect.succeed(c.lockHandle) : Effect.fail(fail("NoLock", `'${tc.ctypesNames[c.typecode]}' object has no attribute 'get_lock'`))
+export const getLock = <Lk extends AnyLock>(c: Value<any, Lk> | Array<any, Lk> | Struct<any, Lk>): Effect.Effect<Lk, SharedValueError> =>
+  c.lockHandle
+    ? Effect.succeed(c.lockHandle)
+    : Effect.fail(fail("NoLock", `'${c instanceof Struct ? "Structure" : tc.ctypesNames[c.typecode]}' object has no attribute 'get_lock'`))
 
 /**
  * The raw object without its lock (the same memory).
@@ -696,12 +897,120 @@ export const getLock = <Lk extends AnyLock>(c: Value<any, Lk> | Array<any, Lk>):
  * @category accessors
  * @since 0.1.0
  */
-export const getObj = <C extends Value<any, any> | Array<any, any>>(c: C): C =>
-  (c instanceof Value
-    ? new Value(c.typecode, c.where, c.offset, c.length, undefined)
-    : new Array(c.typecode, c.where, c.offset, c.length, undefined)) as C
+export const getObj = <C extends Value<any, any> | Array<any, any> | Struct<any, any>>(c: C): C => withLockHandle(c, undefined) as C
 
-const remote = (c: Cells<AnyLock>) => (c.where as { ref: Actor.ActorRef<unknown> }).ref
+/** The same memory with another lock (or none). */
+const withLockHandle = (c: Value<any, any> | Array<any, any> | Struct<any, any>, lock: AnyLock | undefined) =>
+  c instanceof Struct
+    ? new Struct(c.layout, c.where, c.offset, lock)
+    : c instanceof Value
+    ? new Value(c.typecode, c.where, c.offset, c.length, lock)
+    : new Array(c.typecode, c.where, c.offset, c.length, lock)
+
+/**
+ * A value, array or structure type with another lock type (what `synchronized` and `copy` give).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type WithLock<C, Lk extends AnyLock> = C extends Array<infer A, any> ? Array<A, Lk>
+  : C extends Value<infer A, any> ? Value<A, Lk>
+  : C extends Struct<infer A, any> ? Struct<A, Lk>
+  : never
+
+const isShared = (u: unknown): u is Value<any, any> | Array<any, any> | Struct<any, any> =>
+  u instanceof Value || u instanceof Array || u instanceof Struct
+
+/**
+ * A new raw object (no lock) of the same typecode, length or fields, with the same contents in
+ * memory of its own; works on every handle (also one served by another process) and on a
+ * synchronized object (its contents).
+ *
+ * Python equivalent: `multiprocessing.sharedctypes.copy(obj)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const foo = yield* SharedValue.rawValue({ x: "i", y: "d" }, [2, 5])
+ *   const bar = yield* SharedValue.copy(foo)
+ *   foo.value.x = 0 // bar.value.x is still 2
+ * })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const copy = <C extends Value<any, any> | Array<any, any> | Struct<any, any>>(obj: C): Effect.Effect<WithLock<C, SharedLock>, SharedValueError> =>
+  Effect.suspend((): Effect.Effect<any, SharedValueError> => {
+    if (obj instanceof Struct) return Effect.flatMap(readStruct(obj), (record) => makeStruct(obj.layout, record, { lock: false }))
+    if (obj instanceof Array) {
+      return Effect.flatMap(readMany(obj, globalThis.Array.from({ length: obj.length }, (_, i) => i)), (xs) => rawArray(obj.typecode, xs as never))
+    }
+    if (obj instanceof Value) return Effect.flatMap(readMany(obj, [0]), (xs) => rawValue(obj.typecode, xs[0] as never))
+    return Effect.fail(fail("TypeError", `copy() takes a shared value, array or structure, not ${tc.describe(obj)}`))
+  })
+
+/**
+ * A synchronized wrapper of a raw value, array or structure: the same memory, with a new lock or
+ * the one given (a {@link SharedLock}, or a `Lock` / `RLock` of the `Lock` module).
+ * Anything else fails with `TypeError`, an object that already has a lock with `ValueError`.
+ *
+ * Python equivalent: `multiprocessing.sharedctypes.synchronized(obj, lock=None)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const raw = yield* SharedValue.rawValue("i", 1)
+ *   const v = yield* SharedValue.synchronized(raw) // <Synchronized wrapper for c_int(1)>
+ *   yield* SharedValue.update(v, (n) => n + 1) // raw.value is 2
+ * })
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const synchronized = <C extends Value<any, any> | Array<any, any> | Struct<any, any>, Lk extends AnyLock = SharedLock>(
+  obj: C,
+  lock?: Lk | null
+): Effect.Effect<WithLock<C, Lk>, SharedValueError> =>
+  Effect.suspend(() => {
+    if (!isShared(obj)) return Effect.fail(fail("TypeError", `synchronized() takes a shared value, array or structure, not ${tc.describe(obj)}`))
+    if (obj.lockHandle !== undefined) return Effect.fail(fail("ValueError", "object already synchronized"))
+    const bad = checkLockOption({ lock }) ?? ((lock as unknown) === false ? fail("TypeError", "synchronized() needs a lock: 'False' has no attribute 'acquire'") : undefined)
+    if (bad) return Effect.fail(bad)
+    const theLock = lock == null || (lock as unknown) === true ? makeLock() : lock
+    return Effect.succeed(withLockHandle(obj, theLock) as WithLock<C, Lk>)
+  })
+
+const remote = (c: { readonly where: Where }) => (c.where as { ref: Actor.ActorRef<unknown> }).ref
+
+/** A structure's fields as a plain record, on every handle (one message on a served one). */
+const readStruct = (s: Struct<any, any>): Effect.Effect<Record<string, unknown>, SharedValueError> =>
+  s.isShared
+    ? Effect.sync(() => ({ ...s.value }))
+    : Effect.map(
+      askHost<globalThis.Array<unknown>>(remote(s), { op: "readFields", fields: s.layout.fields.map((f) => [f.code, s.offset + f.offset] as const) }),
+      (xs) => Object.fromEntries(s.layout.fields.map((f, i) => [f.name, xs[i]]))
+    )
+
+/** Assigns the fields a record names, on every handle (checked here first). */
+const writeStruct = (s: Struct<any, any>, x: unknown): Effect.Effect<void, SharedValueError> =>
+  Effect.suspend(() => {
+    let writes: ReturnType<typeof tc.structWrites>
+    try {
+      writes = tc.structWrites(s.layout, x)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+    if (s.isShared) return Effect.sync(() => { s.value = Object.fromEntries(writes.map(([f, v]) => [f.name, v])) })
+    return askHost<void>(remote(s), {
+      op: "writeFields",
+      fields: writes.map(([f]) => [f.code, s.offset + f.offset] as const),
+      values: writes.map(([, v]) => v)
+    })
+  })
 
 /**
  * Reads element(s) anywhere: directly on shared handles, through the holder on remote ones.
@@ -731,7 +1040,11 @@ const writeMany = (c: Cells<AnyLock>, indices: ReadonlyArray<number>, values: Re
  * @category accessors
  * @since 0.1.0
  */
-export const get = <A>(v: Value<A, any>): Effect.Effect<A, SharedValueError> => Effect.map(readMany(v, [0]), (xs) => xs[0] as A)
+export const get: {
+  <A extends object>(s: Struct<A, any>): Effect.Effect<A, SharedValueError>
+  <A>(v: Value<A, any>): Effect.Effect<A, SharedValueError>
+} = (v: Value<unknown, any> | Struct<any, any>): Effect.Effect<any, SharedValueError> =>
+  v instanceof Struct ? readStruct(v) : Effect.map(readMany(v, [0]), (xs) => xs[0])
 
 /**
  * Writes a value (works on every handle).
@@ -747,7 +1060,11 @@ export const get = <A>(v: Value<A, any>): Effect.Effect<A, SharedValueError> => 
  * @category accessors
  * @since 0.1.0
  */
-export const set = <A>(v: Value<A, any>, x: A): Effect.Effect<void, SharedValueError> => writeMany(v, [0], [x])
+export const set: {
+  <A extends object>(s: Struct<A, any>, x: StructInit<A>): Effect.Effect<void, SharedValueError>
+  <A>(v: Value<A, any>, x: A): Effect.Effect<void, SharedValueError>
+} = (v: Value<unknown, any> | Struct<any, any>, x: unknown): Effect.Effect<void, SharedValueError> =>
+  v instanceof Struct ? writeStruct(v, x) : writeMany(v, [0], [x])
 
 /**
  * Read-modify-write under the value's lock (atomic against every other locked update).
@@ -763,11 +1080,14 @@ export const set = <A>(v: Value<A, any>, x: A): Effect.Effect<void, SharedValueE
  * @category accessors
  * @since 0.1.0
  */
-export const update = <A>(v: Value<A, any>, f: (a: A) => A): Effect.Effect<A, SharedValueError | RealLock.LockError> =>
+export const update: {
+  <A extends object>(s: Struct<A, any>, f: (a: A) => A): Effect.Effect<A, SharedValueError | RealLock.LockError>
+  <A>(v: Value<A, any>, f: (a: A) => A): Effect.Effect<A, SharedValueError | RealLock.LockError>
+} = (v: Value<unknown, any> | Struct<any, any>, f: (a: any) => any): Effect.Effect<any, SharedValueError | RealLock.LockError> =>
   Effect.flatMap(getLock<AnyLock>(v), (lock) =>
-    withLock(lock, Effect.flatMap(get(v), (a) => {
+    withLock(lock, Effect.flatMap(get(v as Value<unknown>), (a) => {
       const b = f(a)
-      return Effect.as(set(v, b), b)
+      return Effect.as(set(v as Value<unknown>, b), b)
     })))
 
 /**

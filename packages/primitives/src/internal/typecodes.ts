@@ -150,7 +150,8 @@ export const fromRaw = (s: Spec, raw: number | bigint): unknown => {
 /** The zero value of a typecode. */
 export const zero = (s: Spec): unknown => s.kind === "bigint" ? 0n : s.kind === "char" ? "\x00" : s.kind === "wchar" ? "\x00" : 0
 
-const describe = (value: unknown): string => {
+/** Python's name of a value's type, for messages (`int`, `float`, `str of length 2`, …). */
+export const describe = (value: unknown): string => {
   if (value === null) return "None"
   if (typeof value === "number") return Number.isInteger(value) ? "int" : "float"
   if (typeof value === "string") return `str of length ${value.length}`
@@ -271,15 +272,85 @@ export const pyRepr = (u: unknown): string => {
   return String(u)
 }
 
-/** The repr of a ctypes scalar holding `value`, e.g. `c_int(5)`, `c_double(1.0)`, `c_char(b'x')`. */
-export const ctypesRepr = (code: Typecode, value: unknown): string => {
+/** How ctypes shows a scalar of a typecode: `5`, `1.0`, `b'x'`, `'x'`. */
+export const ctypesShown = (code: Typecode, value: unknown): string => {
   const s = specs[code]
-  const shown = s.kind === "char"
+  return s.kind === "char"
     ? pyBytes(new Uint8Array([String(value).charCodeAt(0)]))
     : s.kind === "float"
     ? pyFloat(Number(value))
     : s.kind === "wchar"
     ? pyStr(String(value))
     : String(value)
-  return `${ctypesNames[code]}(${shown})`
+}
+
+/** The repr of a ctypes scalar holding `value`, e.g. `c_int(5)`, `c_double(1.0)`, `c_char(b'x')`. */
+export const ctypesRepr = (code: Typecode, value: unknown): string => `${ctypesNames[code]}(${ctypesShown(code, value)})`
+
+// ---- structures (ctypes' `Structure` with `_fields_`) ------------------------------------------
+
+/** A structure's fields: name to typecode, in order (ctypes' `_fields_`). */
+export type Fields = { readonly [name: string]: Typecode }
+
+/** The plain record a structure of `F` reads as. */
+export type StructOf<F extends Fields> = { -readonly [K in keyof F]: Element<F[K]> }
+
+export interface Field {
+  readonly name: string
+  readonly code: Typecode
+  readonly spec: Spec
+  /** Bytes from the start of the structure (C's alignment: each field at a multiple of its size). */
+  readonly offset: number
+}
+
+export interface Layout {
+  readonly fields: ReadonlyArray<Field>
+  /** The structure's size, a multiple of its widest field (C's padding). */
+  readonly size: number
+}
+
+/** Whether `u` is a structure's field object (and not a typecode). */
+export const isFields = (u: unknown): u is Fields =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && Object.getPrototypeOf(u) === Object.prototype
+
+/** C's layout of a structure from its fields (an object, or name / typecode pairs). */
+export const layoutOf = (fields: Fields | ReadonlyArray<readonly [string, unknown]>): Layout => {
+  const entries = Array.isArray(fields) ? fields as ReadonlyArray<readonly [string, unknown]> : Object.entries(fields)
+  let size = 0
+  let align = 1
+  const out = entries.map(([name, code]): Field => {
+    if (!isTypecode(code)) {
+      throw new TypecodeError("TypeError", `bad typecode for field '${name}' (must be one of ${typecodes.join(" ")}): ${String(code)}`)
+    }
+    const spec = specs[code]
+    const offset = Math.ceil(size / spec.size) * spec.size
+    size = offset + spec.size
+    align = Math.max(align, spec.size)
+    return { name, code, spec, offset }
+  })
+  return { fields: out, size: Math.ceil(size / align) * align }
+}
+
+/** The field of that name; Python's AttributeError (our TypeError) for another. */
+export const fieldOf = (layout: Layout, name: string): Field => {
+  const f = layout.fields.find((x) => x.name === name)
+  if (!f) throw new TypecodeError("TypeError", `structure has no field '${name}'`)
+  return f
+}
+
+/** The fields an initialiser or an assignment names, with their values and raw values, all checked
+ * before any is written: a record (any of the fields), or values in field order (ctypes' positional
+ * initialisers; more than there are fields is "too many initializers"). */
+export const structWrites = (layout: Layout, init: unknown): Array<readonly [Field, unknown, number | bigint]> => {
+  if (Array.isArray(init)) {
+    if (init.length > layout.fields.length) throw new TypecodeError("TypeError", "too many initializers")
+    return init.map((v, i) => [layout.fields[i]!, v, toRaw(layout.fields[i]!.spec, v)] as const)
+  }
+  if (typeof init !== "object" || init === null) {
+    throw new TypecodeError("TypeError", `a structure takes a record of its fields, not ${describe(init)}`)
+  }
+  return Object.entries(init).map(([name, v]) => {
+    const f = fieldOf(layout, name)
+    return [f, v, toRaw(f.spec, v)] as const
+  })
 }

@@ -1,14 +1,16 @@
 /**
- * Shared values and arrays for async/await code: `Value`, `Array`, `RawValue`, `RawArray` as thin
- * classes over the Effect API (`SharedValue`). An `Array` is indexable (`a[0]`, `a[0] = 1`,
- * `a.length`, `[...a]`).
+ * Shared values and arrays for async/await code: `Value`, `Array`, `RawValue`, `RawArray`, `copy`,
+ * `synchronized` as thin classes and functions over the Effect API (`SharedValue`). An `Array` is
+ * indexable (`a[0]`, `a[0] = 1`, `a.length`, `[...a]`); a `Value` of a structure
+ * (`new Value({ x: "i", y: "d" }, { x: 3 })`) has its fields live in `v.value` (`v.value.x *= 2`).
  *
  * Synchronous access (`v.value`, `a[i]`, `a.slice(...)`) reads and writes the memory itself and
  * works wherever the memory is shared (the creating process and its worker threads); on a handle
  * served by another process it throws `SharedValueError` `NotShared`: use the promise methods
  * (`get`, `set`, `getItem`, `setItem`, `getSlice`, `assignSlice`, `toArray`), which work everywhere.
  *
- * Python equivalent: `multiprocessing.Value`, `Array`, `RawValue`, `RawArray`.
+ * Python equivalent: `multiprocessing.Value`, `Array`, `RawValue`, `RawArray`
+ * (`multiprocessing.sharedctypes`, with `copy` and `synchronized`).
  *
  * @since 0.1.0
  */
@@ -21,7 +23,7 @@ import * as SV from "../SharedValue.ts"
 import { Lock, RLock } from "./Lock.ts"
 
 export { SharedValueError } from "../SharedValue.ts"
-export type { Element, Typecode } from "../SharedValue.ts"
+export type { Element, Fields, StructInit, StructOf, Typecode } from "../SharedValue.ts"
 
 /** A held lock; releases it when disposed (`using` / `await using`). */
 export type { Held } from "../internal/facade.ts"
@@ -105,54 +107,63 @@ export interface Options {
 }
 
 /**
- * A typed value in shared memory, with a lock unless `lock: false`.
+ * A typed value in shared memory, or a structure of named fields (`{ x: "i", y: "d" }`, its
+ * fields live in `v.value`), with a lock unless `lock: false`.
  *
- * Python equivalent: `multiprocessing.Value(typecode, value, lock=True)`.
+ * Python equivalent: `multiprocessing.Value(typecode_or_type, *args, lock=True)`.
  *
  * @example
  * ```ts
  * import { Value } from "@multiproc/primitives/promise"
  * const counter = new Value("i", 0)
  * await counter.getLock().withLock(() => { counter.value += 1 })
+ * const foo = new Value<{ x: number; y: number }>({ x: "i", y: "d" }, { x: 3 }) // Value(_Foo, 3)
+ * foo.value.x *= 2
  * ```
  * @category models
  * @since 0.1.0
  */
 export class Value<A = any> {
-  /** The Effect-API value. */
-  readonly handle: SV.Value<A, SV.AnyLock>
-  constructor(typecode: SV.Typecode | SV.Value<A, SV.AnyLock>, initial?: A, options: Options = {}) {
+  /** The Effect-API value (an `SV.Struct` for a structure). */
+  readonly handle: SV.Value<A, SV.AnyLock> | SV.Struct<A & object, SV.AnyLock>
+  constructor(typecode: SV.Typecode | SV.Value<A, SV.AnyLock>, initial?: A, options?: Options)
+  constructor(fields: SV.Fields | SV.Struct<A & object, SV.AnyLock>, initial?: SV.StructInit<A> | ReadonlyArray<unknown>, options?: Options)
+  constructor(typecode: SV.Typecode | SV.Fields | SV.Value<A, SV.AnyLock> | SV.Struct<A & object, SV.AnyLock>, initial?: unknown, options: Options = {}) {
     // Anything but a handle goes to SV.value, which refuses a bad typecode (a number was taken
     // for a handle, giving an object whose every call failed).
-    this.handle = typecode instanceof SV.Value
+    this.handle = typecode instanceof SV.Value || typecode instanceof SV.Struct
       ? typecode
-      : runSync(SV.value(typecode, initial as any, { lock: toEffectLock(options.lock) })) as any
+      : runSync(SV.value(typecode as SV.Typecode, initial as never, { lock: toEffectLock(options.lock) })) as any
   }
-  get typecode(): SV.Typecode {
-    return this.handle.typecode
+  /** The typecode, or a structure's fields (name to typecode). */
+  get typecode(): SV.Typecode | SV.Fields {
+    return this.handle instanceof SV.Struct ? this.handle.fields : this.handle.typecode
   }
   /** Whether this handle reads and writes the memory directly. */
   get isShared(): boolean {
     return this.handle.isShared
   }
-  /** Python's `v.value` (shared handles; `NotShared` otherwise: use `get` / `set`). */
+  /** Python's `v.value`, a structure's fields live (shared handles; `NotShared` otherwise: use
+   * `get` / `set`). */
   get value(): A {
     return this.handle.value
   }
-  set value(x: A) {
-    this.handle.value = x
+  /** Writes the value (for a structure: the fields named). */
+  set value(x: A | SV.StructInit<A>) {
+    this.handle.value = x as never
   }
-  /** Reads the value on any handle, also one served by another process. */
+  /** Reads the value on any handle, also one served by another process (a structure's fields as
+   * a plain record). */
   get(): Promise<A> {
-    return run(SV.get(this.handle))
+    return run(SV.get(this.handle as SV.Value<A>))
   }
-  /** Writes the value on any handle. */
-  set(x: A): Promise<void> {
-    return run(SV.set(this.handle, x))
+  /** Writes the value on any handle (for a structure: the fields named). */
+  set(x: A | SV.StructInit<A>): Promise<void> {
+    return run(SV.set(this.handle as SV.Value<unknown>, x))
   }
   /** Read-modify-write under the value's lock; resolves to the new value. */
   update(f: (a: A) => A): Promise<A> {
-    return run(SV.update(this.handle, f))
+    return run(SV.update(this.handle as SV.Value<A>, f))
   }
   /** Python's `get_lock()`; throws `NoLock` on a raw value. */
   getLock(): AnyLock {
@@ -160,7 +171,7 @@ export class Value<A = any> {
   }
   /** Python's `get_obj()`: the same memory without the lock. */
   getObj(): Value<A> {
-    return new Value<A>(SV.getObj(this.handle))
+    return new Value<A>(SV.getObj(this.handle) as SV.Value<A, SV.AnyLock>)
   }
   toString(): string {
     return String(this.handle)
@@ -242,6 +253,11 @@ export class Array<A = any> {
   get value(): string {
     return this.handle.value
   }
+  /** For `c` (and `u`) arrays: writes the characters, then a NUL if there is room (Python's
+   * `a.value = b"hello"`; longer than the array throws `ValueError`). */
+  set value(s: string) {
+    this.handle.value = s
+  }
   /** For `c` arrays: all the bytes (Python's `.raw`). */
   get raw(): Uint8Array {
     return this.handle.raw
@@ -308,7 +324,10 @@ const indexOf = (key: string): number | undefined => {
  * @category constructors
  * @since 0.1.0
  */
-export const RawValue = <A = any>(typecode: SV.Typecode, initial?: A): Value<A> => new Value<A>(typecode, initial, { lock: false })
+export const RawValue: {
+  <A = any>(typecode: SV.Typecode, initial?: A): Value<A>
+  <A = any>(fields: SV.Fields, initial?: SV.StructInit<A> | ReadonlyArray<unknown>): Value<A>
+} = (typecode: any, initial?: unknown) => new Value(typecode, initial, { lock: false })
 
 /**
  * A typed array in shared memory without a lock.
@@ -327,6 +346,50 @@ export const RawValue = <A = any>(typecode: SV.Typecode, initial?: A): Value<A> 
 export const RawArray = <A = any>(typecode: SV.Typecode, sizeOrInit: number | Iterable<A> | string): Array<A> =>
   new Array<A>(typecode, sizeOrInit, { lock: false })
 
-Codec.register<Value>({ tag: "multiproc/promise/Value", Class: Value, encode: (v) => v.handle, decode: (h: SV.Value<any, SV.AnyLock>) => new Value(h) })
+/**
+ * A new raw value, array or structure (no lock) with the same contents in memory of its own; works
+ * on every handle (also one served by another process) and on a synchronized one.
+ *
+ * Python equivalent: `multiprocessing.sharedctypes.copy(obj)`.
+ *
+ * @example
+ * ```ts
+ * import { copy, RawValue } from "@multiproc/primitives/promise"
+ * const foo = RawValue<{ x: number; y: number }>({ x: "i", y: "d" }, [2, 5])
+ * const bar = await copy(foo)
+ * foo.value.x = 0 // bar.value.x is still 2
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const copy = <C extends Value | Array>(obj: C): Promise<C> => {
+  if (!(obj instanceof Value || obj instanceof Array)) return run(SV.copy(obj as never)) as Promise<never>
+  return run(SV.copy(obj.handle as SV.Value)).then((h) => (obj instanceof Array ? new Array(h as SV.Array) : new Value(h as SV.Value)) as C)
+}
+
+/**
+ * A synchronized wrapper of a raw value, array or structure: the same memory with a new lock, or
+ * the one given; throws `SharedValueError` `TypeError` for anything else, `ValueError` for an
+ * object that already has a lock.
+ *
+ * Python equivalent: `multiprocessing.sharedctypes.synchronized(obj, lock=None)`.
+ *
+ * @example
+ * ```ts
+ * import { RawValue, synchronized } from "@multiproc/primitives/promise"
+ * const raw = RawValue("i", 1)
+ * const v = synchronized(raw) // <Synchronized wrapper for c_int(1)>
+ * await v.update((n) => n + 1) // raw.value is 2
+ * ```
+ * @category constructors
+ * @since 0.1.0
+ */
+export const synchronized = <C extends Value | Array>(obj: C, lock?: ValueLock | Lock | RLock | SV.AnyLock | null): C => {
+  const handle = obj instanceof Value || obj instanceof Array ? obj.handle : obj
+  const h = runSync(SV.synchronized(handle as SV.Value, toEffectLock(lock) as SV.AnyLock | null | undefined))
+  return (obj instanceof Array ? new Array(h as SV.Array) : new Value(h as SV.Value)) as C
+}
+
+Codec.register<Value>({ tag: "multiproc/promise/Value", Class: Value, encode: (v) => v.handle, decode: (h: SV.Value<any, SV.AnyLock> | SV.Struct<any, SV.AnyLock>) => new Value(h as SV.Value) })
 Codec.register<Array>({ tag: "multiproc/promise/Array", Class: Array, encode: (a) => a.handle, decode: (h: SV.Array<any, SV.AnyLock>) => new Array(h) })
 Codec.register<ValueLock>({ tag: "multiproc/promise/ValueLock", Class: ValueLock, encode: (l) => l.lock, decode: (l: SV.SharedLock) => new ValueLock(l) })

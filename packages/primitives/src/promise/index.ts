@@ -29,7 +29,7 @@ export { Event } from "./Event.ts"
 export { Barrier } from "./Barrier.ts"
 export { Manager, type Promisified, promisify } from "./Manager.ts"
 export { Client, Connection, ConnectionError, Listener } from "./Connection.ts"
-export { Array, RawArray, RawValue, SharedValueError, Value, ValueLock } from "./SharedValue.ts"
+export { Array, copy, RawArray, RawValue, SharedValueError, synchronized, Value, ValueLock } from "./SharedValue.ts"
 export { ShareableList, SharedMemory, SharedMemoryError, SharedMemoryManager } from "./SharedMemory.ts"
 /** Python's `BufferTooShort`, `TimeoutError`, `AuthenticationError`: `e instanceof TimeoutError`. */
 export { AuthenticationError, BufferTooShort, type ErrorKind, TimeoutError } from "./errors.ts"
