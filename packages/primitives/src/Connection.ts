@@ -7,7 +7,8 @@
  *   which answers and challenges with a raw HMAC-MD5, is served as Python 3.12 serves it, so a
  *   Python program's `Client` / `Listener` with the same key can talk bytes with ours). A wrong
  *   key fails on both sides with `ConnectionError` reason `AuthenticationError`; nothing an
- *   unauthenticated peer sends reaches the program.
+ *   unauthenticated peer sends reaches the program. The two halves are also exported on their own
+ *   (`deliverChallenge`, `answerChallenge`), over a network connection or a pipe end.
  * - Messages are length-prefixed frames with a maximum size (64 MiB by default); a bigger frame
  *   ends the connection instead of exhausting memory. Values are encoded with the runtime's data
  *   only codec (msgpackr), never pickle: receiving cannot run code.
@@ -17,7 +18,8 @@
  *   elsewhere), `[host, port]` or `{ host, port }` is TCP, and anything else fails with
  *   `BadArgument`. A listener on a path removes its socket file when it closes.
  *
- * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`).
+ * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`,
+ * `deliver_challenge`, `answer_challenge`).
  *
  * @since 0.1.0
  */
