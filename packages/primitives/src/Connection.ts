@@ -7,7 +7,8 @@
  *   which answers and challenges with a raw HMAC-MD5, is served as Python 3.12 serves it, so a
  *   Python program's `Client` / `Listener` with the same key can talk bytes with ours). A wrong
  *   key fails on both sides with `ConnectionError` reason `AuthenticationError`; nothing an
- *   unauthenticated peer sends reaches the program.
+ *   unauthenticated peer sends reaches the program. The two halves are also exported on their own
+ *   (`deliverChallenge`, `answerChallenge`), over a network connection or a pipe end.
  * - Messages are length-prefixed frames with a maximum size (64 MiB by default); a bigger frame
  *   ends the connection instead of exhausting memory. Values are encoded with the runtime's data
  *   only codec (msgpackr), never pickle: receiving cannot run code.
@@ -17,7 +18,8 @@
  *   elsewhere), `[host, port]` or `{ host, port }` is TCP, and anything else fails with
  *   `BadArgument`. A listener on a path removes its socket file when it closes.
  *
- * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`).
+ * Python equivalent: `multiprocessing.connection` (`Listener`, `Client`, `Connection`,
+ * `deliver_challenge`, `answer_challenge`).
  *
  * @since 0.1.0
  */
@@ -33,6 +35,7 @@ import { join } from "node:path"
 import * as Bytes from "./internal/bytes.ts"
 import * as wire from "./internal/wire.ts"
 import { describe, unknownOption } from "./internal/args.ts"
+import type * as Pipe from "./Pipe.ts"
 
 /**
  * Why a connection could not do what was asked.
@@ -716,3 +719,184 @@ export const poll = (conn: Connection, timeout?: Duration.Input | null): Effect.
  * @since 0.1.0
  */
 export const close = (conn: Connection): Effect.Effect<void> => Effect.sync(() => conn.socket.close())
+
+// ---- the challenge–response on its own ---------------------------------------------------------
+
+/**
+ * What {@link deliverChallenge} and {@link answerChallenge} run over: a network connection or an
+ * end of a pipe (a duplex one, or the right end of a one-way one).
+ *
+ * Python equivalent: the `connection` argument of `deliver_challenge` / `answer_challenge` (any
+ * object with `send_bytes` / `recv_bytes`).
+ *
+ * @example
+ * ```ts
+ * import type { Connection, Pipe } from "@multiproc/primitives"
+ * declare const net: Connection.Connection
+ * declare const end: Pipe.Connection
+ * const both: Array<Connection.Challengeable> = [net, end]
+ * ```
+ * @category models
+ * @since 0.2.0
+ */
+export type Challengeable = Connection | Pipe.Connection
+
+/**
+ * What a challenge over `C` fails with: `ConnectionError` (`AuthenticationError` for a wrong key
+ * or a bogus reply, `BadArgument`, and a network connection's own errors such as `EOF`), plus the
+ * pipe's own errors (`PipeError` `EOF`, `Closed`, `NotReadable`, …) over a pipe end.
+ *
+ * Python equivalent: `AuthenticationError`, or the error of the connection's `send_bytes` /
+ * `recv_bytes` (`EOFError`, `OSError`).
+ *
+ * @example
+ * ```ts
+ * import type { Connection, Pipe } from "@multiproc/primitives"
+ * type OverNetwork = Connection.ChallengeError<Connection.Connection> // ConnectionError
+ * type OverPipe = Connection.ChallengeError<Pipe.Connection> // ConnectionError | PipeError | SerializationError
+ * ```
+ * @category errors
+ * @since 0.2.0
+ */
+export type ChallengeError<C extends Challengeable> =
+  | ConnectionError
+  | (C extends Connection ? never : Pipe.PipeError | Codec.SerializationError)
+
+/**
+ * The digests {@link deliverChallenge} can ask the peer to answer with (Python 3.12's allowed set).
+ *
+ * Python equivalent: `deliver_challenge`'s `digest_name`.
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "@multiproc/primitives"
+ * const digest: Connection.DigestName = "sha384"
+ * ```
+ * @category models
+ * @since 0.2.0
+ */
+export type DigestName = wire.DigestName
+
+/** One message each way, whatever carries them; `recv` gives `undefined` for a message longer
+ * than a handshake message may be (Python reads them with `recv_bytes(256)`), which is no answer. */
+interface Transport {
+  readonly send: (bytes: Uint8Array) => Effect.Effect<void, unknown>
+  readonly recv: Effect.Effect<Uint8Array | undefined, unknown>
+}
+
+const PIPE_TYPE_ID: symbol = Symbol.for("@multiproc/primitives/Pipe/Connection")
+
+const isPipeEnd = (u: unknown): u is Pipe.Connection => typeof u === "object" && u !== null && PIPE_TYPE_ID in u
+
+const tooLong = (e: unknown): boolean => (e as { readonly reason?: unknown } | undefined)?.reason === "MessageTooLong"
+
+const transportOf = (conn: unknown): Effect.Effect<Transport, ConnectionError> => {
+  if (isConnection(conn)) {
+    return Effect.succeed({
+      send: (bytes) => sendBytes(conn, bytes),
+      recv: Effect.catchIf(recvBytes(conn, wire.HANDSHAKE_MAX), tooLong, () => Effect.succeed(undefined))
+    })
+  }
+  if (isPipeEnd(conn)) {
+    // Not imported statically: the Pipe module imports this one. A pipe end exists only once the
+    // Pipe module is loaded, so this import is one that already finished.
+    return Effect.map(Effect.promise(() => import("./Pipe.ts")), (P): Transport => ({
+      send: (bytes) => P.sendBytes(conn, bytes),
+      recv: Effect.catchIf(P.recvBytes(conn, wire.HANDSHAKE_MAX), tooLong, () => Effect.succeed(undefined))
+    }))
+  }
+  return Effect.fail(new ConnectionError({ reason: "BadArgument", message: `expected a network connection or a pipe end, got ${describe(conn)}` }))
+}
+
+const authFailure = (message: string): ConnectionError =>
+  new ConnectionError({ reason: "AuthenticationError", message: `${message} (pass the same authkey to both ends)` })
+
+const challengeKey = (authkey: unknown): Buffer | ConnectionError =>
+  authkey == null
+    ? new ConnectionError({ reason: "BadArgument", message: "authkey is required: a string or a Uint8Array" })
+    : badAuthkey(authkey) ?? wire.toKey(authkey as string | Uint8Array)
+
+/**
+ * Challenges the peer to prove it knows `authkey`: sends a random challenge, checks the HMAC that
+ * comes back (constant-time) and tells the peer whether it was welcome. A wrong answer, or a reply
+ * that is no answer at all, fails with `AuthenticationError` (after telling the peer `#FAILURE#`).
+ * Works over a network connection or a pipe end; the peer runs {@link answerChallenge}, or
+ * Python's `answer_challenge` (any version: a Python 3.11 peer's raw HMAC-MD5 answer is accepted,
+ * as Python 3.12 accepts it).
+ *
+ * Python equivalent: `multiprocessing.connection.deliver_challenge(connection, authkey, digest_name='sha256')`.
+ *
+ * @example
+ * ```ts
+ * import { Connection, Pipe } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const [a, b] = yield* Pipe.make()
+ *   yield* Effect.all([Connection.deliverChallenge(a, "secret"), Connection.answerChallenge(b, "secret")], { concurrency: 2 })
+ * }))
+ * ```
+ * @category authentication
+ * @since 0.2.0
+ */
+export const deliverChallenge = <C extends Challengeable>(
+  conn: C,
+  authkey: string | Uint8Array,
+  digestName: DigestName = "sha256"
+): Effect.Effect<void, ChallengeError<C>> =>
+  Effect.suspend(() => {
+    const key = challengeKey(authkey)
+    if (key instanceof ConnectionError) return Effect.fail(key)
+    if (!wire.isDigestName(digestName)) {
+      return Effect.fail(new ConnectionError({ reason: "BadArgument", message: `digestName must be one of md5, sha256, sha384, sha3_256, sha3_384, got ${describe(digestName)}` }))
+    }
+    return Effect.flatMap(transportOf(conn), (t) =>
+      Effect.gen(function*() {
+        const { frame, message } = wire.makeChallenge(digestName)
+        yield* t.send(frame)
+        const response = yield* t.recv
+        if (response !== undefined && wire.verifyAnswer(key, message, response)) return yield* t.send(wire.WELCOME)
+        // (A peer already gone does not change the verdict.)
+        yield* Effect.ignore(t.send(wire.FAILURE))
+        return yield* Effect.fail(authFailure("digest received was wrong"))
+      }))
+  }) as Effect.Effect<void, ChallengeError<C>>
+
+/**
+ * Proves to the peer that this side knows `authkey`: answers the challenge the peer sends with
+ * an HMAC of it and fails with `AuthenticationError` unless the peer welcomes the answer (a wrong
+ * key, or a first message that is no challenge). Works over a network connection or a pipe end;
+ * the peer runs {@link deliverChallenge}, or Python's `deliver_challenge` (a Python 3.11 peer's
+ * legacy challenge is answered with a raw HMAC-MD5, as Python 3.12 answers it).
+ *
+ * Python equivalent: `multiprocessing.connection.answer_challenge(connection, authkey)`.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * declare const conn: Connection.Connection
+ * // Mutual authentication, as Client does it: answer the peer, then challenge it.
+ * const program = Effect.andThen(Connection.answerChallenge(conn, "secret"), Connection.deliverChallenge(conn, "secret"))
+ * ```
+ * @category authentication
+ * @since 0.2.0
+ */
+export const answerChallenge = <C extends Challengeable>(conn: C, authkey: string | Uint8Array): Effect.Effect<void, ChallengeError<C>> =>
+  Effect.suspend(() => {
+    const key = challengeKey(authkey)
+    if (key instanceof ConnectionError) return Effect.fail(key)
+    return Effect.flatMap(transportOf(conn), (t) =>
+      Effect.gen(function*() {
+        const challenge = yield* t.recv
+        if (challenge === undefined) return yield* Effect.fail(authFailure("protocol error: expected a challenge, got a longer message"))
+        let answer: Buffer
+        try {
+          answer = wire.answerFor(key, challenge)
+        } catch (e) {
+          return yield* Effect.fail(authFailure((e as Error).message))
+        }
+        yield* t.send(answer)
+        const verdict = yield* t.recv
+        if (verdict === undefined || !wire.isWelcome(verdict)) return yield* Effect.fail(authFailure("digest sent was rejected"))
+      }))
+  }) as Effect.Effect<void, ChallengeError<C>>

@@ -4,6 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Connection, Pipe, Process } from "@multiproc/primitives"
 import * as PP from "@multiproc/primitives/promise"
 import { Effect } from "effect"
+import type * as Scope from "effect/Scope"
 import * as T from "./fixtures/connection-cpython-tasks.ts"
 
 const backends = ["thread", "process"] as const
@@ -210,5 +211,60 @@ describe.each(backends)("CPython _TestPoll (%s backend)", (backend) => {
       expect(yield* Pipe.poll(a, 0)).toBe(true)
       expect(text(yield* Pipe.recvBytes(a))).toBe("cd")
       yield* Process.join(p)
+    })))
+})
+
+describe("CPython OtherTest", () => {
+  // Python's _FakeConnection replies with bogus bytes; here the peer is a real pipe end or network
+  // connection doing the same by hand (what it sends, and that it is told #FAILURE#, are checked).
+  interface Peer {
+    readonly conn: Connection.Challengeable
+    readonly sendBytes: (x: Uint8Array) => Effect.Effect<void, unknown>
+    readonly recvBytes: Effect.Effect<Uint8Array, unknown>
+  }
+  const peers = Effect.gen(function*(): Effect.fn.Return<ReadonlyArray<Peer>, unknown, Scope.Scope> {
+    const [a, b] = yield* Pipe.make()
+    const listener = yield* Connection.listen({ authkey: "outer" })
+    const [c, d] = yield* Effect.all([Connection.connect(listener.address, { authkey: "outer" }), Connection.accept(listener)], { concurrency: 2 })
+    return [
+      { conn: a, sendBytes: (x: Uint8Array) => Pipe.sendBytes(b, x), recvBytes: Pipe.recvBytes(b) },
+      { conn: c, sendBytes: (x: Uint8Array) => Connection.sendBytes(d, x), recvBytes: Connection.recvBytes(d) }
+    ]
+  })
+
+  it.live("test_deliver_challenge_auth_failure: a reply of bogus bytes fails with AuthenticationError", () =>
+    Effect.scoped(Effect.gen(function*() {
+      for (const peer of yield* peers) {
+        const [error, seen] = yield* Effect.all([
+          Effect.flip(Connection.deliverChallenge(peer.conn, bytes("abc"))),
+          Effect.gen(function*() {
+            const challenge = text(yield* peer.recvBytes)
+            yield* peer.sendBytes(bytes("something bogus"))
+            return [challenge.slice(0, "#CHALLENGE#{sha256}".length), text(yield* peer.recvBytes)]
+          })
+        ], { concurrency: 2 })
+        expect([error._tag, error.reason]).toEqual(["ConnectionError", "AuthenticationError"])
+        expect(seen).toEqual(["#CHALLENGE#{sha256}", "#FAILURE#"])
+      }
+    })))
+
+  it.live("test_answer_challenge_auth_failure: a bare #CHALLENGE#, or a bogus verdict, fails with AuthenticationError", () =>
+    Effect.scoped(Effect.gen(function*() {
+      for (const peer of yield* peers) {
+        // Python 3.12 refuses the bare challenge as too short (3.11 answered it, then got the bogus verdict).
+        yield* peer.sendBytes(bytes("#CHALLENGE#"))
+        yield* peer.sendBytes(bytes("something bogus"))
+        const short = yield* Effect.flip(Connection.answerChallenge(peer.conn, bytes("abc")))
+        expect([short.reason, short.message]).toEqual(["AuthenticationError", "challenge too short: 0 bytes (pass the same authkey to both ends)"])
+        // (the bogus verdict is still unread: take it out of the way)
+        yield* Connection.answerChallenge(peer.conn, bytes("abc")).pipe(Effect.flip)
+        // A real challenge answered, then a bogus verdict.
+        yield* peer.sendBytes(bytes("#CHALLENGE#{sha256}" + "x".repeat(40)))
+        const [rejected] = yield* Effect.all([
+          Effect.flip(Connection.answerChallenge(peer.conn, bytes("abc"))),
+          Effect.andThen(peer.recvBytes, peer.sendBytes(bytes("something bogus")))
+        ], { concurrency: 2 })
+        expect([rejected.reason, rejected.message]).toEqual(["AuthenticationError", "digest sent was rejected (pass the same authkey to both ends)"])
+      }
     })))
 })

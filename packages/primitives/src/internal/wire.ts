@@ -293,23 +293,57 @@ const digestOf = (message: Buffer): [digest: string, payload: Buffer] => {
   throw new WireError("AuthenticationError", "unsupported message length, missing digest prefix, or unsupported digest")
 }
 
-/** Sends a challenge and checks the answer; tells the peer WELCOME or FAILURE. The answer may use
- * any digest Python accepts (it covers the `{sha256}` prefix, so it cannot be swapped), or be a
- * legacy peer's raw HMAC-MD5, as Python 3.12's `deliver_challenge` allows. */
-export const deliverChallenge = async (conn: FrameSocket, key: Buffer): Promise<void> => {
-  const message = Buffer.concat([DIGEST, randomBytes(MESSAGE_LENGTH)])
-  conn.send(Buffer.concat([CHALLENGE, message]))
-  const response = await conn.recv()
-  let ok = false
+/** The names {@link makeChallenge} takes: the digests Python 3.12 accepts. */
+export type DigestName = "md5" | "sha256" | "sha384" | "sha3_256" | "sha3_384"
+
+/** Whether `u` names a digest of {@link DigestName}. */
+export const isDigestName = (u: unknown): u is DigestName => typeof u === "string" && Object.hasOwn(DIGESTS, u)
+
+/** A fresh challenge: the frame to send (`#CHALLENGE#{digest}<40 random bytes>`) and the message
+ * the answer is an HMAC of (everything after `#CHALLENGE#`, the `{digest}` prefix included). */
+export const makeChallenge = (digest: DigestName = "sha256"): { readonly frame: Buffer; readonly message: Buffer } => {
+  const message = Buffer.concat([digest === "sha256" ? DIGEST : Buffer.from(`{${digest}}`), randomBytes(MESSAGE_LENGTH)])
+  return { frame: Buffer.concat([CHALLENGE, message]), message }
+}
+
+/** Python's `_verify_challenge`, as a verdict: whether `response` is an HMAC of `message` with
+ * `key`. The answer may use any digest Python accepts (the HMAC covers the challenge's `{digest}`
+ * prefix, so it cannot be swapped), or be a legacy peer's raw HMAC-MD5, as Python 3.12 allows. */
+export const verifyAnswer = (key: Buffer, message: Buffer, response: Uint8Array): boolean => {
   try {
-    const [digest, mac] = digestOf(response)
+    const [digest, mac] = digestOf(Buffer.from(response.buffer, response.byteOffset, response.byteLength))
     const expected = hmac(DIGESTS[digest || "md5"]!, key, message)
     // Lengths are public; the digest comparison is constant-time.
-    ok = mac.length === expected.length && timingSafeEqual(mac, expected)
+    return mac.length === expected.length && timingSafeEqual(mac, expected)
   } catch {
     // an answer of no known form is a wrong one
+    return false
   }
-  if (!ok) {
+}
+
+/** The answer to a challenge frame (Python's `_create_response`): a prefixed challenge is answered
+ * with its digest, prefixed; a legacy one (Python 3.11 and older) with a raw HMAC-MD5, as Python
+ * 3.12's `answer_challenge` does. Throws `AuthenticationError` for a frame that is no challenge. */
+export const answerFor = (key: Buffer, challenge: Uint8Array): Buffer => {
+  const frame = Buffer.from(challenge.buffer, challenge.byteOffset, challenge.byteLength)
+  if (!startsWith(frame, CHALLENGE)) {
+    throw new WireError("AuthenticationError", "protocol error: expected a challenge")
+  }
+  const message = frame.subarray(CHALLENGE.length)
+  if (message.length < MD5_ONLY_MESSAGE_LENGTH) throw new WireError("AuthenticationError", `challenge too short: ${message.length} bytes`)
+  const [digest] = digestOf(message)
+  return digest === "" ? hmac("md5", key, message) : Buffer.concat([Buffer.from(`{${digest}}`), hmac(DIGESTS[digest]!, key, message)])
+}
+
+/** Whether a verdict frame welcomes the answer. */
+export const isWelcome = (verdict: Uint8Array): boolean => Buffer.from(verdict.buffer, verdict.byteOffset, verdict.byteLength).equals(WELCOME)
+
+/** Sends a challenge and checks the answer; tells the peer WELCOME or FAILURE. */
+export const deliverChallenge = async (conn: FrameSocket, key: Buffer): Promise<void> => {
+  const { frame, message } = makeChallenge()
+  conn.send(frame)
+  const response = await conn.recv()
+  if (!verifyAnswer(key, message, response)) {
     try {
       conn.send(FAILURE)
     } catch {
@@ -320,20 +354,10 @@ export const deliverChallenge = async (conn: FrameSocket, key: Buffer): Promise<
   conn.send(WELCOME)
 }
 
-/** Answers the peer's challenge; fails unless the peer welcomes the answer. A prefixed challenge
- * is answered with its digest, prefixed; a legacy one (Python 3.11 and older) with a raw HMAC-MD5,
- * as Python 3.12's `answer_challenge` does. */
+/** Answers the peer's challenge; fails unless the peer welcomes the answer. */
 export const answerChallenge = async (conn: FrameSocket, key: Buffer): Promise<void> => {
-  const challenge = await conn.recv()
-  if (!startsWith(challenge, CHALLENGE)) {
-    throw new WireError("AuthenticationError", "protocol error: expected a challenge")
-  }
-  const message = challenge.subarray(CHALLENGE.length)
-  if (message.length < MD5_ONLY_MESSAGE_LENGTH) throw new WireError("AuthenticationError", `challenge too short: ${message.length} bytes`)
-  const [digest] = digestOf(message)
-  conn.send(digest === "" ? hmac("md5", key, message) : Buffer.concat([Buffer.from(`{${digest}}`), hmac(DIGESTS[digest]!, key, message)]))
-  const verdict = await conn.recv()
-  if (!verdict.equals(WELCOME)) throw new WireError("AuthenticationError", "digest sent was rejected")
+  conn.send(answerFor(key, await conn.recv()))
+  if (!isWelcome(await conn.recv())) throw new WireError("AuthenticationError", "digest sent was rejected")
 }
 
 const withTimeout = <A>(p: Promise<A>, ms: number, onTimeout: () => void): Promise<A> =>

@@ -13,6 +13,7 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as C from "../Connection.ts"
 import { run } from "../internal/facade.ts"
+import type { PipeConnection } from "./Pipe.ts"
 
 export { ConnectionError } from "../Connection.ts"
 
@@ -176,3 +177,48 @@ export const Client = async (address: C.AddressInput, options: C.ConnectOptions 
   const [connection, scope] = await own(C.connect(address, options))
   return new Connection(connection, scope)
 }
+
+/** The Effect-API connection under a facade one (a facade `Connection` or `PipeConnection`). */
+const inner = (conn: Connection | PipeConnection): C.Challengeable =>
+  typeof conn === "object" && conn !== null && "connection" in conn ? conn.connection : conn
+
+/**
+ * Challenges the peer to prove it knows `authkey` (a random challenge, its HMAC checked in
+ * constant time, then `#WELCOME#` or `#FAILURE#`); rejects with `ConnectionError` reason
+ * `AuthenticationError` for a wrong answer or a reply that is no answer. Works over a network
+ * connection or a pipe end; the peer runs {@link answerChallenge} or Python's `answer_challenge`.
+ *
+ * Python equivalent: `multiprocessing.connection.deliver_challenge(connection, authkey, digest_name='sha256')`.
+ *
+ * @example
+ * ```ts
+ * import { answerChallenge, deliverChallenge, Pipe } from "@multiproc/primitives/promise"
+ * const [a, b] = Pipe()
+ * await Promise.all([deliverChallenge(a, "secret"), answerChallenge(b, "secret")])
+ * ```
+ * @category authentication
+ * @since 0.2.0
+ */
+export const deliverChallenge = (conn: Connection | PipeConnection, authkey: string | Uint8Array, digestName?: C.DigestName): Promise<void> =>
+  run(C.deliverChallenge(inner(conn), authkey, digestName))
+
+/**
+ * Answers the peer's challenge with an HMAC made with `authkey`; rejects with `ConnectionError`
+ * reason `AuthenticationError` unless the peer welcomes the answer. Works over a network
+ * connection or a pipe end; the peer runs {@link deliverChallenge} or Python's `deliver_challenge`.
+ *
+ * Python equivalent: `multiprocessing.connection.answer_challenge(connection, authkey)`.
+ *
+ * @example
+ * ```ts
+ * import { answerChallenge, Client, deliverChallenge } from "@multiproc/primitives/promise"
+ * await using conn = await Client({ host: "127.0.0.1", port: 6000 }, { authkey: "secret" })
+ * // A second key on top of the first, both ways:
+ * await answerChallenge(conn, "second key")
+ * await deliverChallenge(conn, "second key")
+ * ```
+ * @category authentication
+ * @since 0.2.0
+ */
+export const answerChallenge = (conn: Connection | PipeConnection, authkey: string | Uint8Array): Promise<void> =>
+  run(C.answerChallenge(inner(conn), authkey))

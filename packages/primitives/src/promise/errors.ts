@@ -80,7 +80,7 @@ export const TimeoutError: ErrorKind<PoolError> = kind("TimeoutError", (tag, u) 
 
 /**
  * A peer that does not know the key: a `ConnectionError` with reason `"AuthenticationError"`
- * (`Client`, `Listener.accept`), or a `ManagerError` with reason (or `remoteType`)
+ * (`Client`, `Listener.accept`, `deliverChallenge`, `answerChallenge`), or a `ManagerError` with reason (or `remoteType`)
  * `"AuthenticationError"` (`Manager.connect` with the wrong key, a served call that raised it).
  *
  * Python equivalent: `multiprocessing.AuthenticationError`.

@@ -28,7 +28,7 @@ export { Condition } from "./Condition.ts"
 export { Event } from "./Event.ts"
 export { Barrier } from "./Barrier.ts"
 export { Manager, type Promisified, promisify } from "./Manager.ts"
-export { Client, Connection, ConnectionError, Listener } from "./Connection.ts"
+export { answerChallenge, Client, Connection, ConnectionError, deliverChallenge, Listener } from "./Connection.ts"
 export { Array, copy, RawArray, RawValue, SharedValueError, synchronized, Value, ValueLock } from "./SharedValue.ts"
 export { ShareableList, SharedMemory, SharedMemoryError, SharedMemoryManager } from "./SharedMemory.ts"
 /** Python's `BufferTooShort`, `TimeoutError`, `AuthenticationError`: `e instanceof TimeoutError`. */
