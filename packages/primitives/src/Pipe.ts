@@ -110,7 +110,7 @@ export interface Connection {
 }
 
 interface Msg {
-  readonly op: "send" | "sendBytes" | "put" | "sync" | "recv" | "poll" | "hold" | "claim" | "release"
+  readonly op: "send" | "sendBytes" | "put" | "sync" | "recv" | "back" | "poll" | "hold" | "claim" | "release"
   readonly end: number
   readonly x?: unknown
   readonly ms?: number
@@ -119,7 +119,7 @@ interface Msg {
 }
 
 const Protocol = Schema.Struct({
-  op: Schema.Literals(["send", "sendBytes", "put", "sync", "recv", "poll", "hold", "claim", "release"]),
+  op: Schema.Literals(["send", "sendBytes", "put", "sync", "recv", "back", "poll", "hold", "claim", "release"]),
   end: Schema.Number,
   x: Schema.optionalKey(Schema.Unknown),
   ms: Schema.optionalKey(Schema.Number),
@@ -261,8 +261,33 @@ const HEADER_WORDS = CTRL_WORDS + 2 * RING_WORDS
 const HEADER_BYTES = 128
 const align = (n: number) => (n + 15) & ~15
 
-/** The home's answer to a `recv` from another thread or process: the message's number (see `Core.served`) and the message. */
+/**
+ * The home's answer to a `recv` from another thread or process: the message's number (see
+ * `Core.served`) and the message; `null` to a `recv` cancelled before it was served (so the
+ * requester knows no message is on its way).
+ */
 type Served = readonly [serial: number, message: unknown]
+
+/**
+ * A message that came for a receive of `fromRaw` kind, as a receive of `toRaw` kind takes it
+ * (bytes decoded, a value re-encoded as the home gives one back): `[ok, value]`, or undefined if
+ * it cannot be re-encoded.
+ */
+const recast = (message: unknown, fromRaw: boolean, toRaw: boolean): readonly [boolean, unknown] | undefined => {
+  if (fromRaw === toRaw) return [true, message]
+  if (toRaw) {
+    try {
+      return [true, encodeBytes(message)]
+    } catch {
+      return undefined
+    }
+  }
+  try {
+    return [true, decodeBytes(message as Uint8Array)]
+  } catch (e) {
+    return [false, error("InvalidMessage", `a message could not be decoded here: ${String((e as Error)?.message ?? e)}`)]
+  }
+}
 
 /** A reader that found a ticket at the head: the home hands that message out. */
 const AT_HOME: unique symbol = Symbol("multiproc/Pipe/atHome")
@@ -317,6 +342,8 @@ export class Channel {
   readonly armed = [false, false]
   /** A receiver of this thread is getting a message through the home: the others wait behind it. */
   readonly asking = [false, false]
+  /** The current fetch (see {@link fetch}), so that a stale one does not end a newer one. */
+  private readonly fetches = [0, 0]
   // Writers of this thread, by the end they send on: direct, or through the home until it caught up.
   readonly mode = [DIRECT, DIRECT]
   readonly sent = [0, 0]
@@ -622,27 +649,61 @@ export class Channel {
   }
 
   /**
-   * A message the home kept aside is next: the home hands it to this receiver (and takes it back
-   * if the receiver gives up first); this thread's other receivers wait until then, to keep order.
+   * A message the home kept aside is next: the home hands it to this receiver. This thread's other
+   * receivers wait until then, to keep order, also when the receiver gives up: until the home
+   * answered the cancelled request (`null`: nothing was sent; a failure: the pipe was shut), the
+   * message it sent anyway goes to the oldest receiver waiting here, or back to the home (and they
+   * wait until it is back).
    */
   private fetch(end: number, r: Waiter): void {
     this.asking[end] = true
-    const fiber = Effect.runFork(Actor.ask<Msg, unknown, PipeError>(this.ref, r.raw ? { op: "recv", end, x: true } : { op: "recv", end }))
-    r.onStop = () => fiber.interruptUnsafe()
-    fiber.addObserver((exit) => {
+    const mine = ++this.fetches[end]!
+    const raw = r.raw === true
+    let off: (() => void) | undefined
+    const done = () => {
+      off?.()
+      off = undefined
+      if (this.fetches[end] !== mine) return
       this.asking[end] = false
-      if (r.active) {
-        r.onStop = undefined
-        stop(r)
-        if (Exit.isSuccess(exit)) r.settle(true, (exit.value as Served)[1])
-        else {
-          const failure = exit.cause.reasons.find((x) => x._tag === "Fail") as { error: unknown } | undefined
-          const e = failure?.error
-          r.settle(false, e instanceof PipeError ? e : error("Unavailable", `the pipe's home process is gone (${String((e as Error)?.message ?? e)})`))
-        }
-      }
       this.pump(end)
+    }
+    const cancel = Actor.askUnsafe<Msg>(this.ref, raw ? { op: "recv", end, x: true } : { op: "recv", end }, (ok, v) => {
+      // (r is waiting: once it gives up the answer goes to the late handler below)
+      r.onStop = undefined
+      stop(r)
+      if (ok) r.settle(true, (v as Served)[1])
+      else r.settle(false, v instanceof PipeError ? v : error("Unavailable", `the pipe's home process is gone (${String((v as Error)?.message ?? v)})`))
+      done()
+    }, (ok, late) => {
+      if (!ok || late === null || this.shut()) {
+        done()
+        return true
+      }
+      const [serial, message] = late as Served
+      const rs = this.receivers[end]!
+      for (let next = rs.shift(); next !== undefined; next = rs.shift()) {
+        if (!next.active) continue
+        const got = recast(message, raw, next.raw === true)
+        if (got === undefined) {
+          rs.unshift(next)
+          break
+        }
+        stop(next)
+        next.settle(got[0], got[1])
+        done()
+        return true
+      }
+      // Nobody here wants it: back to the home, and the receivers here wait until it is there.
+      Actor.askUnsafe<Msg>(this.ref, { op: "back", end, x: [serial, message, raw] }, done)
+      return true
     })
+    r.onStop = () => {
+      cancel()
+      // The answer never comes if the home dies meanwhile.
+      off = Actor.onProcessDown((dead) => {
+        if (Actor.isAtOrBelow(this.ref.address, dead)) done()
+      })
+    }
   }
 
   /** Sleeps on the ring's SEQ until a write or a change of state. */
@@ -912,8 +973,23 @@ class Core {
         return this.holdBack(end, () => req.reply(null))
       case "recv": {
         const w = this.ch.addReceiver(end, (ok, v, serial) => ok ? req.reply([serial!, v] satisfies Served) : req.fail(v), m.x === true)
-        req.onCancel(() => stop(w))
+        req.onCancel(() => {
+          if (!w.active) return
+          stop(w)
+          // Nothing was sent: the requester need not wait for a late message (see `Channel.fetch`).
+          try {
+            req.reply(null)
+          } catch {
+            // the requester is gone
+          }
+        })
         return
+      }
+      case "back": {
+        // A thread's fetch given up: the message the home sent it anyway, given back.
+        const [serial, message, raw] = m.x as [number, unknown, boolean]
+        this.giveBack(end, message, raw === true, serial)
+        return req.reply(null)
       }
       case "poll": {
         const w = this.ch.addPoller(end, (_, v) => req.reply(v), m.ms ?? Infinity)
@@ -1219,7 +1295,7 @@ const receiveRemote = (c: ConnectionImpl, raw: boolean): Effect.Effect<unknown, 
       if (v instanceof PipeError) return r.resume(Effect.fail(v))
       if (v instanceof Actor.ActorError) return r.resume(Effect.fail(error("Unavailable", `the pipe's home process is gone (${v.message})`)))
       r.resume(Effect.die(v))
-    }, (late) => handOn(key, raw, late as Served))
+    }, (ok, late) => handOn(key, raw, ok, late as Served | null))
     if (!r.active) return
     r.cancel = cancel
     return Effect.sync(() => {
@@ -1230,7 +1306,10 @@ const receiveRemote = (c: ConnectionImpl, raw: boolean): Effect.Effect<unknown, 
   })
 
 /** A late message (see {@link receiveRemote}): to the oldest receive waiting here, or false: back to the home. */
-const handOn = (key: string, fromRaw: boolean, [serial, message]: Served): boolean => {
+const handOn = (key: string, fromRaw: boolean, ok: boolean, late: Served | null): boolean => {
+  // (a failure, or the home's word that a cancelled request was not served)
+  if (!ok || late === null) return true
+  const [serial, message] = late
   const at = remoteEnd(key)
   const next = at.waiting[0]
   const i = at.back.indexOf(serial)
@@ -1238,27 +1317,15 @@ const handOn = (key: string, fromRaw: boolean, [serial, message]: Served): boole
     if (i < 0) at.back.push(serial)
     return false
   }
-  let result: Effect.Effect<unknown, PipeError>
-  if (next.raw === fromRaw) result = Effect.succeed(message)
-  else if (next.raw) {
-    // (The home gives a message back re-encoded the same way.)
-    try {
-      result = Effect.succeed(encodeBytes(message))
-    } catch {
-      if (i < 0) at.back.push(serial)
-      return false
-    }
-  } else {
-    try {
-      result = Effect.succeed(decodeBytes(message as Uint8Array))
-    } catch (e) {
-      result = Effect.fail(error("InvalidMessage", `a message could not be decoded here: ${String((e as Error)?.message ?? e)}`))
-    }
+  const got = recast(message, fromRaw, next.raw)
+  if (got === undefined) {
+    if (i < 0) at.back.push(serial)
+    return false
   }
   if (i >= 0) at.back.splice(i, 1)
   forgetRemote(key, next)
   next.cancel()
-  next.resume(result)
+  next.resume(got[0] ? Effect.succeed(got[1]) : Effect.fail(got[1] as PipeError))
   return true
 }
 

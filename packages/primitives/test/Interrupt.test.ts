@@ -90,6 +90,19 @@ describe.each(["thread", "process"] as const)("an interrupted Pipe.recv / poll l
       const [got, rest] = yield* Fiber.join(receiver)
       expect([...got, ...rest]).toEqual(range(N))
     })), 30_000)
+
+  // Messages too big for the pipe's ring are kept aside by the home, which hands each one out on
+  // request, also to a thread that shares the ring: one sent to a receive that gave up must still
+  // come first.
+  it.live.each(["timeout", "interrupt"] as const)("receiving in the child, given up (%s) as messages too big for the ring arrive: each message is received once, in order", (how) =>
+    Effect.scoped(Effect.gen(function*() {
+      const n = 40
+      const [r, w] = yield* Pipe.make({ duplex: false })
+      const receiver = yield* Effect.forkChild(Process.run({ target: T.raceRecvTask, args: [r, n, how], backend }))
+      yield* T.sendSlowly(w, n, true)
+      const [got, rest] = yield* Fiber.join(receiver)
+      expect([...got, ...rest]).toEqual(range(n))
+    })), 30_000)
 })
 
 describe("an interrupted Condition.wait", () => {

@@ -111,7 +111,7 @@ const noop = () => {}
 let replyPort = 0
 let nextRequest = 0
 const waiting = new Map<number, Waiting>()
-const cancelled = new Map<number, { dest: string; port: number; message: unknown; onLate: ((value: unknown) => boolean) | undefined }>()
+const cancelled = new Map<number, { dest: string; port: number; message: unknown; onLate: ((ok: boolean, value: unknown) => boolean) | undefined }>()
 
 const ensureReplyPort = (): number => {
   if (replyPort !== 0) return replyPort
@@ -127,8 +127,8 @@ const ensureReplyPort = (): number => {
     const c = cancelled.get(m[1])
     if (c) {
       cancelled.delete(m[1])
+      if (c.onLate !== undefined && c.onLate(m[2] === OK, m[3])) return
       if (m[2] === OK) {
-        if (c.onLate !== undefined && c.onLate(m[3])) return
         try {
           kernel.send(c.dest, c.port, [ABANDON, m[1], c.message, m[3]])
         } catch {
@@ -201,10 +201,10 @@ export const ask = <M, A = unknown, E = never>(
  * The callback form of {@link ask}, for protocols layered on actors that keep their own
  * bookkeeping per request (one Effect per request instead of several): `onReply(true, value)` or
  * `onReply(false, error)` runs exactly once unless the returned function cancels the request first.
- * A message that cannot be encoded answers `SerializationError` synchronously. A successful reply
- * that arrives after the request was cancelled goes to `onLate` if given: `true` means it was
- * taken here (handed to another waiter of this process); otherwise, or `false`, the actor hears
- * `abandoned` with it, as usual.
+ * A message that cannot be encoded answers `SerializationError` synchronously. A reply that
+ * arrives after the request was cancelled goes to `onLate(ok, value)` if given: `true` means it
+ * was taken here (handed to another waiter of this process, say); otherwise, or `false`, the
+ * actor hears `abandoned` with a successful one, as usual.
  *
  * Python equivalent: the send and receive halves of `BaseProxy._callmethod`.
  *
@@ -221,7 +221,7 @@ export const askUnsafe = <M>(
   ref: ActorRef<M>,
   message: M,
   onReply: (ok: boolean, value: unknown) => void,
-  onLate?: (value: unknown) => boolean
+  onLate?: (ok: boolean, value: unknown) => boolean
 ): () => void => {
   const port = ensureReplyPort()
   const id = ++nextRequest
