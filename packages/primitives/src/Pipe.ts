@@ -110,7 +110,7 @@ export interface Connection {
 }
 
 interface Msg {
-  readonly op: "send" | "sendBytes" | "put" | "sync" | "recv" | "poll" | "hold" | "claim" | "release"
+  readonly op: "send" | "sendBytes" | "put" | "sync" | "recv" | "back" | "poll" | "hold" | "claim" | "release"
   readonly end: number
   readonly x?: unknown
   readonly ms?: number
@@ -119,7 +119,7 @@ interface Msg {
 }
 
 const Protocol = Schema.Struct({
-  op: Schema.Literals(["send", "sendBytes", "put", "sync", "recv", "poll", "hold", "claim", "release"]),
+  op: Schema.Literals(["send", "sendBytes", "put", "sync", "recv", "back", "poll", "hold", "claim", "release"]),
   end: Schema.Number,
   x: Schema.optionalKey(Schema.Unknown),
   ms: Schema.optionalKey(Schema.Number),
@@ -160,6 +160,8 @@ export class ConnectionImpl implements Connection {
   readonly readable: boolean
   readonly writable: boolean
   readonly token: string
+  /** `id:end`: this end of this pipe, whichever copy of the connection (see `receiveRemote`). */
+  readonly key: string
   /** The shared rings, when this thread shares memory with the pipe's home. */
   readonly channel: Channel | undefined
   closed = false
@@ -174,6 +176,7 @@ export class ConnectionImpl implements Connection {
     this.readable = readable
     this.writable = writable
     this.token = token
+    this.key = `${id}:${end}`
     this.channel = channel
   }
   toString(): string {
@@ -258,13 +261,42 @@ const HEADER_WORDS = CTRL_WORDS + 2 * RING_WORDS
 const HEADER_BYTES = 128
 const align = (n: number) => (n + 15) & ~15
 
+/**
+ * The home's answer to a `recv` from another thread or process: the message's number (see
+ * `Core.served`) and the message; `null` to a `recv` cancelled before it was served (so the
+ * requester knows no message is on its way).
+ */
+type Served = readonly [serial: number, message: unknown]
+
+/**
+ * A message that came for a receive of `fromRaw` kind, as a receive of `toRaw` kind takes it
+ * (bytes decoded, a value re-encoded as the home gives one back): `[ok, value]`, or undefined if
+ * it cannot be re-encoded.
+ */
+const recast = (message: unknown, fromRaw: boolean, toRaw: boolean): readonly [boolean, unknown] | undefined => {
+  if (fromRaw === toRaw) return [true, message]
+  if (toRaw) {
+    try {
+      return [true, encodeBytes(message)]
+    } catch {
+      return undefined
+    }
+  }
+  try {
+    return [true, decodeBytes(message as Uint8Array)]
+  } catch (e) {
+    return [false, error("InvalidMessage", `a message could not be decoded here: ${String((e as Error)?.message ?? e)}`)]
+  }
+}
+
 /** A reader that found a ticket at the head: the home hands that message out. */
 const AT_HOME: unique symbol = Symbol("multiproc/Pipe/atHome")
 
 interface Waiter {
   active: boolean
   timer: ReturnType<typeof setTimeout> | undefined
-  readonly settle: (ok: boolean, value: unknown) => void
+  /** `serial`: in the home, the message's place in the order of messages taken there (see `Core.served`). */
+  readonly settle: (ok: boolean, value: unknown, serial?: number) => void
   /** Runs when the waiter is stopped (its receive fetching from the home is given up). */
   onStop?: (() => void) | undefined
   /** A receiver of the message's bytes as they were sent (`recvBytes`), not of their decoding. */
@@ -310,6 +342,8 @@ export class Channel {
   readonly armed = [false, false]
   /** A receiver of this thread is getting a message through the home: the others wait behind it. */
   readonly asking = [false, false]
+  /** The current fetch (see {@link fetch}), so that a stale one does not end a newer one. */
+  private readonly fetches = [0, 0]
   // Writers of this thread, by the end they send on: direct, or through the home until it caught up.
   readonly mode = [DIRECT, DIRECT]
   readonly sent = [0, 0]
@@ -405,21 +439,39 @@ export class Channel {
     return true
   }
 
-  /** Puts a ticket back at the head of the ring of `end` (a message a reader gave back). */
-  prepend(end: number, ticket: number): boolean {
+  /**
+   * Puts a ticket back at the head of the ring of `end` (a message a reader gave back), after the
+   * tickets given back before it that came earlier (`before(t)`: ticket `t` is one of those), so
+   * that messages given back keep their order.
+   */
+  prepend(end: number, ticket: number, before: (t: number) => boolean): boolean {
     const b = this.base(end)
     const w = this.w
+    const cap = this.cap
     this.lock(b)
     const head = w[b + HEAD]! >>> 0
     const tail = w[b + TAIL]! >>> 0
-    if (this.cap - ((head - tail) >>> 0) < 16) {
+    if (cap - ((head - tail) >>> 0) < 16) {
       this.unlock(b)
       return false
     }
     const next = (tail - 16) >>> 0
-    const pos = next % this.cap
-    this.setWord(end, pos, TICKET)
-    this.setWord(end, pos + 4, ticket)
+    // Given-back tickets are 16-byte records, one after the other from the head: move the earlier
+    // ones one place up and write this one after them.
+    let at = next
+    for (;;) {
+      const from = (at + 16) >>> 0
+      if (from === head) break
+      const pos = from % cap
+      if (this.word(end, pos) !== TICKET) break
+      const t = this.word(end, pos + 4)
+      if (!before(t)) break
+      this.setWord(end, at % cap, TICKET)
+      this.setWord(end, (at % cap) + 4, t)
+      at = from
+    }
+    this.setWord(end, at % cap, TICKET)
+    this.setWord(end, (at % cap) + 4, ticket)
     Atomics.store(w, b + TAIL, next | 0)
     this.unlock(b)
     this.ring(end)
@@ -567,9 +619,10 @@ export class Channel {
         continue
       }
       stop(r)
+      const serial = home ? this.core!.serialOf(end, rec) : undefined
       const bytes = typeof rec === "number" ? this.core!.unstash(rec) : rec
       if (r.raw) {
-        r.settle(true, bytes)
+        r.settle(true, bytes, serial)
         continue
       }
       let value: unknown
@@ -579,7 +632,7 @@ export class Channel {
         r.settle(false, error("InvalidMessage", `a message could not be decoded here: ${String((e as Error)?.message ?? e)}`))
         continue
       }
-      r.settle(true, value)
+      r.settle(true, value, serial)
     }
     const ps = this.pollers[end]!
     if (ps.size > 0 && this.ready(end)) {
@@ -596,27 +649,61 @@ export class Channel {
   }
 
   /**
-   * A message the home kept aside is next: the home hands it to this receiver (and takes it back
-   * if the receiver gives up first); this thread's other receivers wait until then, to keep order.
+   * A message the home kept aside is next: the home hands it to this receiver. This thread's other
+   * receivers wait until then, to keep order, also when the receiver gives up: until the home
+   * answered the cancelled request (`null`: nothing was sent; a failure: the pipe was shut), the
+   * message it sent anyway goes to the oldest receiver waiting here, or back to the home (and they
+   * wait until it is back).
    */
   private fetch(end: number, r: Waiter): void {
     this.asking[end] = true
-    const fiber = Effect.runFork(Actor.ask<Msg, unknown, PipeError>(this.ref, r.raw ? { op: "recv", end, x: true } : { op: "recv", end }))
-    r.onStop = () => fiber.interruptUnsafe()
-    fiber.addObserver((exit) => {
+    const mine = ++this.fetches[end]!
+    const raw = r.raw === true
+    let off: (() => void) | undefined
+    const done = () => {
+      off?.()
+      off = undefined
+      if (this.fetches[end] !== mine) return
       this.asking[end] = false
-      if (r.active) {
-        r.onStop = undefined
-        stop(r)
-        if (Exit.isSuccess(exit)) r.settle(true, exit.value)
-        else {
-          const failure = exit.cause.reasons.find((x) => x._tag === "Fail") as { error: unknown } | undefined
-          const e = failure?.error
-          r.settle(false, e instanceof PipeError ? e : error("Unavailable", `the pipe's home process is gone (${String((e as Error)?.message ?? e)})`))
-        }
-      }
       this.pump(end)
+    }
+    const cancel = Actor.askUnsafe<Msg>(this.ref, raw ? { op: "recv", end, x: true } : { op: "recv", end }, (ok, v) => {
+      // (r is waiting: once it gives up the answer goes to the late handler below)
+      r.onStop = undefined
+      stop(r)
+      if (ok) r.settle(true, (v as Served)[1])
+      else r.settle(false, v instanceof PipeError ? v : error("Unavailable", `the pipe's home process is gone (${String((v as Error)?.message ?? v)})`))
+      done()
+    }, (ok, late) => {
+      if (!ok || late === null || this.shut()) {
+        done()
+        return true
+      }
+      const [serial, message] = late as Served
+      const rs = this.receivers[end]!
+      for (let next = rs.shift(); next !== undefined; next = rs.shift()) {
+        if (!next.active) continue
+        const got = recast(message, raw, next.raw === true)
+        if (got === undefined) {
+          rs.unshift(next)
+          break
+        }
+        stop(next)
+        next.settle(got[0], got[1])
+        done()
+        return true
+      }
+      // Nobody here wants it: back to the home, and the receivers here wait until it is there.
+      Actor.askUnsafe<Msg>(this.ref, { op: "back", end, x: [serial, message, raw] }, done)
+      return true
     })
+    r.onStop = () => {
+      cancel()
+      // The answer never comes if the home dies meanwhile.
+      off = Actor.onProcessDown((dead) => {
+        if (Actor.isAtOrBelow(this.ref.address, dead)) done()
+      })
+    }
   }
 
   /** Sleeps on the ring's SEQ until a write or a change of state. */
@@ -709,6 +796,14 @@ class Core {
   readonly holders: [Map<string, string | null>, Map<string, string | null>] = [new Map(), new Map()]
   readonly stash = new Map<number, Uint8Array>()
   nextTicket = 0
+  /**
+   * Messages taken from each ring here, in order: a message handed to another thread or process
+   * carries its number (a {@link Served} reply), and one given back keeps it, so messages given
+   * back go back in the order they were sent whatever order they come back in.
+   */
+  readonly served = [0, 0]
+  /** Given-back tickets still in a ring → their message's number. */
+  readonly givenBack = new Map<number, number>()
   /** Messages for each ring waiting for room, in order; `sync` replies wait behind them. */
   readonly pending: [Deque<Uint8Array | (() => void)>, Deque<Uint8Array | (() => void)>] = [new Deque(), new Deque()]
   readonly waitingForRoom = [false, false]
@@ -774,14 +869,29 @@ class Core {
     else queueMicrotask(wake)
   }
 
+  /** The number of a message just taken from the ring of `end` (a given-back one keeps its own). */
+  serialOf(end: number, rec: Uint8Array | number): number {
+    if (typeof rec === "number") {
+      const n = this.givenBack.get(rec)
+      if (n !== undefined) {
+        this.givenBack.delete(rec)
+        return n
+      }
+    }
+    return ++this.served[end]!
+  }
+
   unstash(ticket: number): Uint8Array {
     const bytes = this.stash.get(ticket)
     this.stash.delete(ticket)
     return bytes ?? new Uint8Array(0)
   }
 
-  /** Puts a message a reader gave back (its value, or its bytes when `raw`) at the head of the ring of `end`. */
-  giveBack(end: number, value: unknown, raw: boolean): void {
+  /**
+   * Puts a message a reader gave back (its value, or its bytes when `raw`; `serial`: its number)
+   * at the head of the ring of `end`, after the messages given back that came before it.
+   */
+  giveBack(end: number, value: unknown, raw: boolean, serial: number): void {
     let bytes: Uint8Array
     try {
       bytes = raw ? value as Uint8Array : encodeBytes(value)
@@ -790,9 +900,15 @@ class Core {
     }
     const ticket = this.nextTicket++ & 0x7fffffff
     this.stash.set(ticket, bytes)
-    if (!this.ch.prepend(end, ticket)) {
+    this.givenBack.set(ticket, serial)
+    const earlier = (t: number) => {
+      const n = this.givenBack.get(t)
+      return n !== undefined && n < serial
+    }
+    if (!this.ch.prepend(end, ticket, earlier)) {
       // No room even for a ticket (a full ring): it goes last rather than nowhere.
       this.stash.delete(ticket)
+      this.givenBack.delete(ticket)
       this.put(end, bytes)
     }
   }
@@ -856,9 +972,24 @@ class Core {
         if (this.pending[end]!.length === 0) return req.reply(null)
         return this.holdBack(end, () => req.reply(null))
       case "recv": {
-        const w = this.ch.addReceiver(end, (ok, v) => ok ? req.reply(v) : req.fail(v), m.x === true)
-        req.onCancel(() => stop(w))
+        const w = this.ch.addReceiver(end, (ok, v, serial) => ok ? req.reply([serial!, v] satisfies Served) : req.fail(v), m.x === true)
+        req.onCancel(() => {
+          if (!w.active) return
+          stop(w)
+          // Nothing was sent: the requester need not wait for a late message (see `Channel.fetch`).
+          try {
+            req.reply(null)
+          } catch {
+            // the requester is gone
+          }
+        })
         return
+      }
+      case "back": {
+        // A thread's fetch given up: the message the home sent it anyway, given back.
+        const [serial, message, raw] = m.x as [number, unknown, boolean]
+        this.giveBack(end, message, raw === true, serial)
+        return req.reply(null)
       }
       case "poll": {
         const w = this.ch.addPoller(end, (_, v) => req.reply(v), m.ms ?? Infinity)
@@ -894,8 +1025,9 @@ class Core {
   }
 
   abandoned(m: Msg, value: unknown): void {
-    if (m.op !== "recv" || this.closed) return
-    this.giveBack(m.end === 1 ? 1 : 0, value, m.x === true)
+    if (m.op !== "recv" || this.closed || !Array.isArray(value)) return
+    const [serial, message] = value as unknown as Served
+    this.giveBack(m.end === 1 ? 1 : 0, message, m.x === true, serial)
   }
 
   shutdown(): void {
@@ -914,6 +1046,7 @@ class Core {
       for (const item of this.pending[end]!.clear()) if (!(item instanceof Uint8Array)) item()
     }
     this.stash.clear()
+    this.givenBack.clear()
   }
 }
 
@@ -1077,7 +1210,7 @@ const receive = (conn: Connection, raw: boolean): Effect.Effect<unknown, PipeErr
     const bad = check(c, "read")
     if (bad) return Effect.fail(bad)
     const ch = c.channel
-    if (!ch) return whileWaiting(ask<unknown>(c, raw ? { op: "recv", end: c.end, x: true } : { op: "recv", end: c.end }))
+    if (!ch) return whileWaiting(receiveRemote(c, raw))
     return Effect.callback<unknown, PipeError>((resume) => {
       // A waiting receive keeps this process alive, as Python's blocked thread does.
       let release: (() => void) | undefined
@@ -1093,6 +1226,108 @@ const receive = (conn: Connection, raw: boolean): Effect.Effect<unknown, PipeErr
       })
     })
   })
+
+/** A receive of this process from a pipe whose home is another OS process, waiting for the home's answer. */
+interface RemoteReceive {
+  active: boolean
+  readonly raw: boolean
+  cancel: () => void
+  readonly resume: (result: Effect.Effect<unknown, PipeError>) => void
+}
+
+/**
+ * This process's receives from one end of another process's pipe: those waiting for the home's
+ * answer, oldest first, and the numbers of the messages it gave back that it has not seen again.
+ */
+interface RemoteEnd {
+  readonly waiting: Array<RemoteReceive>
+  readonly back: Array<number>
+}
+
+/** By `id:end`; an entry goes once it is empty. */
+const remoteEnds = new Map<string, RemoteEnd>()
+
+const remoteEnd = (key: string): RemoteEnd => {
+  let at = remoteEnds.get(key)
+  if (at === undefined) remoteEnds.set(key, at = { waiting: [], back: [] })
+  return at
+}
+
+const tidy = (key: string, at: RemoteEnd): void => {
+  if (at.waiting.length === 0 && at.back.length === 0) remoteEnds.delete(key)
+}
+
+const forgetRemote = (key: string, r: RemoteReceive): void => {
+  r.active = false
+  const at = remoteEnd(key)
+  const i = at.waiting.indexOf(r)
+  if (i >= 0) at.waiting.splice(i, 1)
+  tidy(key, at)
+}
+
+/**
+ * Receives through the pipe's home in another OS process: one request, answered with the next
+ * message and its number (see `Core.served`).
+ *
+ * A message the home sent to a receive that gave up meanwhile (a late one) arrives here before
+ * the answers to this process's later receives (one link, in order). It goes to the oldest
+ * receive of this process still waiting on that end (whose own request is then cancelled), so
+ * the message is not overtaken by the one the home sends that receive. With none waiting it goes
+ * back to the home, which puts it at the head in its place; so do the late ones after it until it
+ * comes back here (those were sent before the home had it back: handing one on would overtake
+ * it). An answer is in order by itself: the home answers from the head.
+ */
+const receiveRemote = (c: ConnectionImpl, raw: boolean): Effect.Effect<unknown, PipeError> =>
+  Effect.callback<unknown, PipeError>((resume) => {
+    const key = c.key
+    const r: RemoteReceive = { active: true, raw, cancel: () => {}, resume }
+    remoteEnd(key).waiting.push(r)
+    const cancel = Actor.askUnsafe<Msg>(c.ref, raw ? { op: "recv", end: c.end, x: true } : { op: "recv", end: c.end }, (ok, v) => {
+      if (!r.active) return
+      if (ok) {
+        // What it gave back before this message came is here already or went to another reader.
+        const serial = (v as Served)[0]
+        const back = remoteEnd(key).back
+        if (back.length > 0) back.splice(0, back.length, ...back.filter((n) => n > serial))
+      }
+      forgetRemote(key, r)
+      if (ok) return r.resume(Effect.succeed((v as Served)[1]))
+      if (v instanceof PipeError) return r.resume(Effect.fail(v))
+      if (v instanceof Actor.ActorError) return r.resume(Effect.fail(error("Unavailable", `the pipe's home process is gone (${v.message})`)))
+      r.resume(Effect.die(v))
+    }, (ok, late) => handOn(key, raw, ok, late as Served | null))
+    if (!r.active) return
+    r.cancel = cancel
+    return Effect.sync(() => {
+      if (!r.active) return
+      forgetRemote(key, r)
+      cancel()
+    })
+  })
+
+/** A late message (see {@link receiveRemote}): to the oldest receive waiting here, or false: back to the home. */
+const handOn = (key: string, fromRaw: boolean, ok: boolean, late: Served | null): boolean => {
+  // (a failure, or the home's word that a cancelled request was not served)
+  if (!ok || late === null) return true
+  const [serial, message] = late
+  const at = remoteEnd(key)
+  const next = at.waiting[0]
+  const i = at.back.indexOf(serial)
+  if (next === undefined || at.back.some((n) => n < serial)) {
+    if (i < 0) at.back.push(serial)
+    return false
+  }
+  const got = recast(message, fromRaw, next.raw)
+  if (got === undefined) {
+    if (i < 0) at.back.push(serial)
+    return false
+  }
+  if (i >= 0) at.back.splice(i, 1)
+  forgetRemote(key, next)
+  next.cancel()
+  next.resume(got[0] ? Effect.succeed(got[1]) : Effect.fail(got[1] as PipeError))
+  return true
+}
 
 /**
  * Whether there is something to receive (a message, or end-of-file), waiting at most `timeout`

@@ -5,7 +5,8 @@
  * - Messages are decoded with the protocol's Schema where they arrive: a malformed message is
  *   answered with a typed `BadMessage` error and the actor goes on.
  * - `ask` is interruptible: the actor hears `onCancel` while the request waits, or `abandoned` if
- *   its reply crossed the cancellation (so a lock granted to a waiter that gave up is released).
+ *   its reply crossed the cancellation (so a lock granted to a waiter that gave up is released),
+ *   unless the requesting process took that reply itself (`askUnsafe`'s `onLate`).
  * - The actor hears `down(address)` when a process dies, so state owned by the dead (a held lock,
  *   a semaphore permit) can be recovered; asks to an actor whose process died fail with
  *   `OwnerDied` instead of hanging.
@@ -84,7 +85,7 @@ export interface Behavior<M> {
   readonly receive: (message: M, request: Request) => void
   /** A process died (with everything below it): recover what it owned. */
   readonly down?: ((address: string) => void) | undefined
-  /** A reply reached a requester that had already given up: undo what it granted. */
+  /** A reply reached a requester that had already given up (and its process did not take it, see `askUnsafe`): undo what it granted. */
   readonly abandoned?: ((message: M, value: unknown, request: { readonly from: string; readonly id: string }) => void) | undefined
 }
 
@@ -110,7 +111,7 @@ const noop = () => {}
 let replyPort = 0
 let nextRequest = 0
 const waiting = new Map<number, Waiting>()
-const cancelled = new Map<number, { dest: string; port: number; message: unknown }>()
+const cancelled = new Map<number, { dest: string; port: number; message: unknown; onLate: ((ok: boolean, value: unknown) => boolean) | undefined }>()
 
 const ensureReplyPort = (): number => {
   if (replyPort !== 0) return replyPort
@@ -126,6 +127,7 @@ const ensureReplyPort = (): number => {
     const c = cancelled.get(m[1])
     if (c) {
       cancelled.delete(m[1])
+      if (c.onLate !== undefined && c.onLate(m[2] === OK, m[3])) return
       if (m[2] === OK) {
         try {
           kernel.send(c.dest, c.port, [ABANDON, m[1], c.message, m[3]])
@@ -199,7 +201,10 @@ export const ask = <M, A = unknown, E = never>(
  * The callback form of {@link ask}, for protocols layered on actors that keep their own
  * bookkeeping per request (one Effect per request instead of several): `onReply(true, value)` or
  * `onReply(false, error)` runs exactly once unless the returned function cancels the request first.
- * A message that cannot be encoded answers `SerializationError` synchronously.
+ * A message that cannot be encoded answers `SerializationError` synchronously. A reply that
+ * arrives after the request was cancelled goes to `onLate(ok, value)` if given: `true` means it
+ * was taken here (handed to another waiter of this process, say); otherwise, or `false`, the
+ * actor hears `abandoned` with a successful one, as usual.
  *
  * Python equivalent: the send and receive halves of `BaseProxy._callmethod`.
  *
@@ -215,7 +220,8 @@ export const ask = <M, A = unknown, E = never>(
 export const askUnsafe = <M>(
   ref: ActorRef<M>,
   message: M,
-  onReply: (ok: boolean, value: unknown) => void
+  onReply: (ok: boolean, value: unknown) => void,
+  onLate?: (ok: boolean, value: unknown) => boolean
 ): () => void => {
   const port = ensureReplyPort()
   const id = ++nextRequest
@@ -228,7 +234,7 @@ export const askUnsafe = <M>(
   }
   return () => {
     if (!waiting.delete(id)) return
-    cancelled.set(id, { dest: ref.address, port: ref.port, message })
+    cancelled.set(id, { dest: ref.address, port: ref.port, message, onLate })
     try {
       kernel.send(ref.address, ref.port, [CANCEL, id])
     } catch {
