@@ -320,8 +320,8 @@ export const releaseUnsafe = (lock: Lock | RLock, options?: { readonly owner?: n
  * ```ts
  * import { Lock } from "@multiproc/primitives"
  * declare const lock: Lock.Lock
- * declare const counter: Int32Array
- * const bump = Lock.withLockSync(lock, () => ++counter[0]) // Effect<number, LockError>
+ * declare const counter: { n: number }
+ * const bump = Lock.withLockSync(lock, () => ++counter.n) // Effect<number, LockError>
  * ```
  * @category combinators
  * @since 0.2.0

@@ -1689,14 +1689,15 @@ export const starmapAsync = <T extends AnyTask>(
   Effect.try({ try: () => asyncMap(pool, task, 1, iterable, options), catch: (e) => e as PoolError })
 
 /**
- * @internal
+ * `map_async` / `starmap_async` for the promise facade: starts the work and returns its
+ * `AsyncResult` at once, throwing the `PoolError` of a refused call. @internal
  *
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
  * declare const pool: Pool.Pool
  * declare const sq: Parameters<typeof Pool.map>[1]
- * const result = Pool.mapAsyncUnsafe(pool, sq, [1, 2, 3])
+ * const result = Pool.mapAsyncUnsafe(pool, sq, 0, [1, 2, 3], {}) // 0: map (1: starmap); throws a PoolError
  * ```
  */
 export const mapAsyncUnsafe = asyncMap

@@ -461,7 +461,7 @@ interface Putter extends Waiter {
  * @example
  * ```ts
  * import { Queue } from "@multiproc/primitives"
- * const f = new Queue.Failed(new Error("bad item")) // an item that failed to decode
+ * const f = new Queue.Failed(new Queue.QueueError({ reason: "InvalidItem", message: "bad item" })) // an item that failed to decode
  * ```
  */
 export class Failed {

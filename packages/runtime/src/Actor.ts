@@ -512,7 +512,7 @@ export const selfAddress = (): string => kernel.self.address
  * @category requests
  * @since 0.1.0
  */
-export const flush = (ref: ActorRef<unknown>): void => kernel.flushTo(ref.address)
+export const flush = <M>(ref: ActorRef<M>): void => kernel.flushTo(ref.address)
 
 /**
  * Runs `f` when any process in the tree dies (with everything below it).

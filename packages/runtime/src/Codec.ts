@@ -150,7 +150,14 @@ export const decodeUnsafe = (bytes: Uint8Array): unknown => internal.decode(byte
  * @example
  * ```ts
  * import { Codec } from "@multiproc/runtime"
- * class Point { constructor(readonly x: number, readonly y: number) {} }
+ * class Point {
+ *   readonly x: number
+ *   readonly y: number
+ *   constructor(x: number, y: number) {
+ *     this.x = x
+ *     this.y = y
+ *   }
+ * }
  * Codec.register({ tag: "Point", Class: Point, encode: (p) => [p.x, p.y], decode: ([x, y]) => new Point(x, y) })
  * ```
  * @category registration

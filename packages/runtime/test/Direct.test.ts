@@ -46,6 +46,12 @@ describe("direct links between sibling workers", () => {
 })
 
 describe("Actor.flush", () => {
+  it("takes the ref of any actor (type-level: an ActorRef<number> is accepted)", () => {
+    // ActorRef is contravariant in its message: flush took only an ActorRef<unknown> before.
+    const flushNumbers: (ref: Actor.ActorRef<number>) => void = Actor.flush
+    expect(typeof flushNumbers).toBe("function")
+  })
+
   it.live("writes what was sent at once, not at the end of the sender's tick", () =>
     Effect.scoped(Effect.gen(function*() {
       const child = yield* Child.spawn({ backend: "thread" })

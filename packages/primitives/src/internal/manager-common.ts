@@ -30,7 +30,7 @@ import { Codec } from "@multiproc/runtime"
  * import { Manager } from "@multiproc/primitives"
  * import { Effect } from "effect"
  * declare const d: Manager.DictProxy<string, number>
- * const orZero = Manager.getItem(d, "missing").pipe(
+ * const orZero = d.getItem("missing").pipe(
  *   Effect.catchTag("ManagerError", (e) => Effect.succeed(e.remoteType === "KeyError" ? 0 : -1))
  * )
  * ```

@@ -35,9 +35,9 @@ export type { Held } from "../internal/facade.ts"
  *
  * @example
  * ```ts
- * import { Value } from "@multiproc/primitives/promise"
+ * import { Value, type ValueLock } from "@multiproc/primitives/promise"
  * const v = new Value("i", 0)
- * const lock = v.getLock()
+ * const lock = v.getLock() as ValueLock // a value's own lock (one given a Lock / RLock returns that)
  * lock.withLockSync(() => { v.value += 1 })
  * await lock.withLock(async () => { v.value += 1 })
  * ```
