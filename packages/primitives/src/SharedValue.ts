@@ -9,7 +9,8 @@
  *   (`withLockSync` costs a compare-and-swap when uncontended).
  * - Node gives OS processes no shared memory. A value sent to a child *process* arrives as a
  *   handle served by the process that holds the memory (an actor): the Effect functions (`get`,
- *   `set`, `getItem`, `update`, the lock's `acquire` / `release`) work the same there, one message
+ *   `set`, `getItem`, `update`, a `c` array's `getValue` / `setValue` / `getRaw` / `setRaw`, the
+ *   lock's `acquire` / `release`) work the same there, one message
  *   round trip each, and stay correct under the lock because the server takes the very same lock
  *   on the remote holder's behalf. The synchronous accessors fail with `NotShared` on such a
  *   handle. A remote holder that dies has its lock released.
@@ -35,7 +36,8 @@ export type { Element, Fields, StructOf, Typecode } from "./internal/typecodes.t
  * - `TypeError`: a bad typecode, a value of the wrong type for it, a structure field it does not
  *   have, `copy` / `synchronized` of what is no shared value, array or structure (Python: `TypeError`).
  * - `IndexError`: an index out of range. `ValueError`: a slice assignment of the wrong size, a
- *   string longer than its `c` array, `synchronized` of an object that already has a lock.
+ *   string or bytes longer than its `c` array (`value` / `raw`), `synchronized` of an object that
+ *   already has a lock.
  * - `NoLock`: `getLock` on a raw value (Python: `AttributeError`).
  * - `NotShared`: a synchronous accessor on a handle served by another process.
  * - `Unlocked`: releasing a lock that is not held. `NotOwner`: releasing an RLock held by another.
@@ -459,6 +461,66 @@ export class Value<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<L
   }
 }
 
+const arrayName = (a: Cells<AnyLock>) => `${tc.ctypesNames[a.typecode]}_Array_${a.length}`
+
+/** A `c` / `u` array's `.value` from its characters: up to the first NUL. */
+const textOf = (a: Cells<AnyLock>, chars: ReadonlyArray<unknown>): string => {
+  if (a.spec.kind !== "char" && a.spec.kind !== "wchar") {
+    throw new tc.TypecodeError("TypeError", `'${arrayName(a)}' object has no attribute 'value'`)
+  }
+  const s = chars.join("")
+  const nul = s.indexOf("\x00")
+  return nul < 0 ? s : s.slice(0, nul)
+}
+
+/** A `c` array's bytes as a latin-1 string, each character checked to be a byte. */
+const latin1 = (s: string, what: string): string => {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 255) {
+      throw new tc.TypecodeError("TypeError", `${what}: a string stands for bytes in a 'c' array, one character each from '\\x00' to '\\xff', not ${tc.pyStr(s[i]!)}`)
+    }
+  }
+  return s
+}
+
+/** What `a.value = s` writes, checked before anything is (Python's errors): the characters, then
+ * a NUL when there is room. */
+const valueChars = (a: Cells<AnyLock>, s: unknown): globalThis.Array<string> => {
+  let chars: globalThis.Array<string>
+  if (a.spec.kind === "char") {
+    if (typeof s === "string") chars = [...latin1(s, "bytes expected")]
+    else if (s instanceof Uint8Array) chars = globalThis.Array.from(s, (b) => String.fromCharCode(b))
+    else throw new tc.TypecodeError("TypeError", `bytes expected instead of ${tc.describe(s)} instance`)
+    if (chars.length > a.length) throw new tc.TypecodeError("ValueError", "byte string too long")
+  } else if (a.spec.kind === "wchar") {
+    if (typeof s !== "string") throw new tc.TypecodeError("TypeError", `unicode string expected instead of ${tc.describe(s)} instance`)
+    chars = [...s]
+    if (chars.length > a.length) throw new tc.TypecodeError("ValueError", "string too long")
+  } else {
+    throw new tc.TypecodeError("TypeError", `'${arrayName(a)}' object has no attribute 'value'`)
+  }
+  if (chars.length < a.length) chars.push("\x00")
+  return chars
+}
+
+/** Only a `c` array has `.raw` (Python: AttributeError on the others, `u` included). */
+const rawOnly = (a: Cells<AnyLock>): void => {
+  if (a.spec.kind !== "char") throw new tc.TypecodeError("TypeError", `'${arrayName(a)}' object has no attribute 'raw'`)
+}
+
+/** What `a.raw = b` writes, checked first: the bytes of a bytes-like object (or of a string of
+ * characters `\x00`-`\xff`), no longer than the array. */
+const rawBytes = (a: Cells<AnyLock>, b: unknown): globalThis.Array<number> => {
+  rawOnly(a)
+  let bytes: globalThis.Array<number>
+  if (typeof b === "string") bytes = globalThis.Array.from(latin1(b, "a bytes-like object is required"), (ch) => ch.charCodeAt(0))
+  else if (ArrayBuffer.isView(b)) bytes = [...new Uint8Array(b.buffer, b.byteOffset, b.byteLength)]
+  else if (b instanceof ArrayBuffer || b instanceof SharedArrayBuffer) bytes = [...new Uint8Array(b)]
+  else throw new tc.TypecodeError("TypeError", `a bytes-like object is required, not '${tc.describe(b)}'`)
+  if (bytes.length > a.length) throw new tc.TypecodeError("ValueError", "byte string too long")
+  return bytes
+}
+
 /**
  * A fixed-length typed array in shared memory.
  *
@@ -496,7 +558,7 @@ export class Array<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<L
   }
   /** `a[start:stop:step] = values` (same size only, as ctypes arrays; any iterable, as Python
    * takes any sequence: `a.setSlice(null, null, range(10))`). */
-  setSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A> | ArrayLike<A>, step?: number | null): void {
+  setSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A | number> | ArrayLike<A | number>, step?: number | null): void {
     const cells = this.local()
     try {
       const idx = tc.sliceIndices(this.length, start, stop, step)
@@ -512,34 +574,47 @@ export class Array<A = unknown, Lk extends AnyLock = SharedLock> extends Cells<L
   toArray(): globalThis.Array<A> {
     return this.slice()
   }
-  /** For `c` arrays: the bytes up to the first NUL, as a latin-1 string (Python's `.value`). */
+  /** For `c` arrays: the bytes up to the first NUL, as a latin-1 string; for `u` arrays the
+   * characters up to the first NUL (Python's `.value`). Other arrays have none (`TypeError`). */
   get value(): string {
-    const s = this.toArray().join("")
-    const nul = s.indexOf("\x00")
-    return nul < 0 ? s : s.slice(0, nul)
-  }
-  /** For `c` (and `u`) arrays: writes the characters, then a NUL if there is room (Python's
-   * `a.value = b"hello"`; longer than the array is a `ValueError`, nothing written). */
-  set value(s: string) {
     const cells = this.local()
     try {
-      if (this.spec.kind !== "char" && this.spec.kind !== "wchar") {
-        throw new tc.TypecodeError("TypeError", `'${tc.ctypesNames[this.typecode]}_Array_${this.length}' has no settable 'value'`)
-      }
-      if (typeof s !== "string") throw new tc.TypecodeError("TypeError", `bytes expected instead of ${tc.describe(s)} instance`)
-      const chars = [...s]
-      if (chars.length > this.length) throw new tc.TypecodeError("ValueError", this.spec.kind === "char" ? "byte string too long" : "string too long")
-      const raw = chars.map((ch) => tc.toRaw(this.spec, ch))
-      raw.forEach((r, i) => cells[i] = r as never)
-      if (raw.length < this.length) cells[raw.length] = 0 as never
+      return textOf(this, globalThis.Array.from(cells as ArrayLike<number>, (r) => tc.fromRaw(this.spec, r)))
     } catch (e) {
       throw fromThrown(e)
     }
   }
-  /** For `c` arrays: all the bytes (Python's `.raw`). */
+  /** For `c` (and `u`) arrays: writes the characters, then a NUL if there is room (Python's
+   * `a.value = b"hello"`; a `c` array takes a string of characters `\x00`-`\xff` or a
+   * `Uint8Array`; longer than the array is a `ValueError`, nothing written). */
+  set value(s: string | Uint8Array) {
+    const cells = this.local()
+    try {
+      valueChars(this, s).forEach((ch, i) => cells[i] = tc.toRaw(this.spec, ch) as never)
+    } catch (e) {
+      throw fromThrown(e)
+    }
+  }
+  /** For `c` arrays: all the bytes (Python's `.raw`). Other arrays have none (`TypeError`). */
   get raw(): Uint8Array {
     const cells = this.local()
+    try {
+      rawOnly(this)
+    } catch (e) {
+      throw fromThrown(e)
+    }
     return new Uint8Array(cells.buffer, cells.byteOffset, cells.byteLength).slice()
+  }
+  /** For `c` arrays: writes the bytes from the start, the rest untouched (Python's
+   * `a.raw = b"..."`): a `Uint8Array` (any bytes-like view or buffer) or a string of characters
+   * `\x00`-`\xff`; longer than the array is a `ValueError`, nothing written. */
+  set raw(b: string | ArrayBufferView | ArrayBufferLike) {
+    const cells = this.local()
+    try {
+      rawBytes(this, b).forEach((x, i) => cells[i] = x as never)
+    } catch (e) {
+      throw fromThrown(e)
+    }
   }
   *[Symbol.iterator](): Iterator<A> {
     for (let i = 0; i < this.length; i++) yield this.get(i)
@@ -781,6 +856,8 @@ const isArrayLike = (u: unknown): u is ArrayLike<unknown> => globalThis.Array.is
  * a typed array); anything else is Python's TypeError. */
 const valuesOf = (values: unknown): globalThis.Array<unknown> => {
   if (globalThis.Array.isArray(values)) return values
+  // A string is its characters (a `c` array's bytes, a `u` array's characters: `a[0:2] = b"hi"`).
+  if (typeof values === "string") return [...values]
   if (typeof values === "object" && values !== null && Symbol.iterator in values) {
     return globalThis.Array.from(values as Iterable<unknown>)
   }
@@ -790,7 +867,8 @@ const valuesOf = (values: unknown): globalThis.Array<unknown> => {
 /**
  * A new shared array from a size (zero-filled) or from values (an array, a typed array, a string
  * of characters, or any other iterable, as Python takes any sequence), with a lock unless
- * `lock: false`.
+ * `lock: false`. A `c` array's string is its bytes (`"hello"` for Python's `b'hello'`, each
+ * character `\x00` to `\xff`), a `Uint8Array` too.
  *
  * Python equivalent: `multiprocessing.Array(typecode, size_or_initializer, lock=True)`.
  *
@@ -798,6 +876,7 @@ const valuesOf = (values: unknown): globalThis.Array<unknown> => {
  * ```ts
  * import { SharedValue } from "@multiproc/primitives"
  * const zeros = SharedValue.array("d", 10)
+ * const hello = SharedValue.array("c", "hello") // Array('c', b'hello')
  * ```
  * @category constructors
  * @since 0.1.0
@@ -1183,7 +1262,7 @@ export const setSlice = <A>(
   a: Array<A, any>,
   start: number | null | undefined,
   stop: number | null | undefined,
-  values: Iterable<A> | ArrayLike<A>,
+  values: Iterable<A | number> | ArrayLike<A | number>,
   step?: number | null
 ): Effect.Effect<void, SharedValueError> =>
   Effect.suspend(() => {
@@ -1214,3 +1293,126 @@ export const setSlice = <A>(
  * @since 0.1.0
  */
 export const toArray = <A>(a: Array<A, any>): Effect.Effect<globalThis.Array<A>, SharedValueError> => getSlice(a)
+
+const allIndices = (a: Cells<AnyLock>) => globalThis.Array.from({ length: a.length }, (_, i) => i)
+
+/**
+ * Reads a `c` array's bytes up to the first NUL (a latin-1 string), or a `u` array's characters up
+ * to the first NUL; works on every handle (one message on one served by another process). Other
+ * arrays fail with `TypeError`.
+ *
+ * Python equivalent: `a.value` of `Array('c', ...)` / `RawArray('u', ...)`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const a = yield* SharedValue.array("c", "hi\x00there")
+ *   const s = yield* SharedValue.getValue(a) // "hi"
+ * })
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const getValue = (a: Array<string, any>): Effect.Effect<string, SharedValueError> =>
+  Effect.suspend(() => {
+    if (a.isShared) return Effect.try({ try: () => a.value, catch: fromThrown })
+    try {
+      textOf(a, [])
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+    return Effect.map(readMany(a, allIndices(a)), (chars) => textOf(a, chars))
+  })
+
+/**
+ * Writes a `c` or `u` array's value: the characters, then a NUL if there is room; works on every
+ * handle (one message on a served one). A `c` array takes a string of characters `\x00`-`\xff`
+ * (its bytes) or a `Uint8Array`; longer than the array fails with `ValueError`, another type or
+ * another array with `TypeError`, and nothing is written.
+ *
+ * Python equivalent: `a.value = b"hello"`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const a = yield* SharedValue.array("c", 10)
+ *   yield* SharedValue.setValue(a, "hello")
+ * })
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const setValue = (a: Array<string, any>, s: string | Uint8Array): Effect.Effect<void, SharedValueError> =>
+  Effect.suspend(() => {
+    let chars: globalThis.Array<string>
+    try {
+      chars = valueChars(a, s)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+    return writeMany(a, chars.map((_, i) => i), chars)
+  })
+
+/**
+ * Reads all the bytes of a `c` array, NULs included; works on every handle (one message on a
+ * served one). Other arrays fail with `TypeError`.
+ *
+ * Python equivalent: `a.raw`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const a = yield* SharedValue.array("c", "hi")
+ *   const bytes = yield* SharedValue.getRaw(a) // Uint8Array [104, 105]
+ * })
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const getRaw = (a: Array<string, any>): Effect.Effect<Uint8Array, SharedValueError> =>
+  Effect.suspend(() => {
+    if (a.isShared) return Effect.try({ try: () => a.raw, catch: fromThrown })
+    try {
+      rawOnly(a)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+    return Effect.map(readMany(a, allIndices(a)), (chars) => Uint8Array.from(chars as globalThis.Array<string>, (ch) => ch.charCodeAt(0)))
+  })
+
+/**
+ * Writes bytes into a `c` array from its start, the rest untouched; works on every handle (one
+ * message on a served one). Takes a `Uint8Array` (any bytes-like view or buffer) or a string of
+ * characters `\x00`-`\xff`; longer than the array fails with `ValueError`, another type or
+ * another array with `TypeError`, and nothing is written.
+ *
+ * Python equivalent: `a.raw = b"..."`.
+ *
+ * @example
+ * ```ts
+ * import { SharedValue } from "@multiproc/primitives"
+ * import { Effect } from "effect"
+ * const program = Effect.gen(function*() {
+ *   const a = yield* SharedValue.array("c", "hello")
+ *   yield* SharedValue.setRaw(a, new Uint8Array([65, 0])) // a.raw: "A\x00llo"
+ * })
+ * ```
+ * @category accessors
+ * @since 0.1.0
+ */
+export const setRaw = (a: Array<string, any>, bytes: string | ArrayBufferView | ArrayBufferLike): Effect.Effect<void, SharedValueError> =>
+  Effect.suspend(() => {
+    let xs: globalThis.Array<number>
+    try {
+      xs = rawBytes(a, bytes)
+    } catch (e) {
+      return Effect.fail(fromThrown(e))
+    }
+    return writeMany(a, xs.map((_, i) => i), xs)
+  })

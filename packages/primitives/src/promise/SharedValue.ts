@@ -7,7 +7,8 @@
  * Synchronous access (`v.value`, `a[i]`, `a.slice(...)`) reads and writes the memory itself and
  * works wherever the memory is shared (the creating process and its worker threads); on a handle
  * served by another process it throws `SharedValueError` `NotShared`: use the promise methods
- * (`get`, `set`, `getItem`, `setItem`, `getSlice`, `assignSlice`, `toArray`), which work everywhere.
+ * (`get`, `set`, `getItem`, `setItem`, `getSlice`, `assignSlice`, `toArray`, and a `c` array's
+ * `getValue`, `setValue`, `getRaw`, `setRaw`), which work everywhere.
  *
  * Python equivalent: `multiprocessing.Value`, `Array`, `RawValue`, `RawArray`
  * (`multiprocessing.sharedctypes`, with `copy` and `synchronized`).
@@ -198,7 +199,7 @@ export class Array<A = any> {
   readonly handle!: SV.Array<A, SV.AnyLock>;
   /** `a[i]` / `a[i] = x` (negative indices count from the end). */
   [index: number]: A
-  constructor(typecode: SV.Typecode | SV.Array<A, SV.AnyLock>, sizeOrInit: number | Iterable<A> | string = 0, options: Options = {}) {
+  constructor(typecode: SV.Typecode | SV.Array<A, SV.AnyLock>, sizeOrInit: number | Iterable<A | number> | string = 0, options: Options = {}) {
     const handle = typecode instanceof SV.Array
       ? typecode
       : runSync(SV.array(typecode, sizeOrInit as any, { lock: toEffectLock(options.lock) })) as any
@@ -246,21 +247,45 @@ export class Array<A = any> {
     return this.handle.slice(start, stop, step)
   }
   /** `a[start:stop:step] = values` (same size only; shared handles). */
-  setSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A> | ArrayLike<A>, step?: number | null): void {
+  setSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A | number> | ArrayLike<A | number>, step?: number | null): void {
     this.handle.setSlice(start, stop, values, step)
   }
-  /** For `c` arrays: the bytes up to the first NUL (Python's `.value`). */
+  /** For `c` arrays: the bytes up to the first NUL, as a latin-1 string; for `u` arrays the
+   * characters up to the first NUL (Python's `.value`; shared handles, else use `getValue`). */
   get value(): string {
     return this.handle.value
   }
   /** For `c` (and `u`) arrays: writes the characters, then a NUL if there is room (Python's
-   * `a.value = b"hello"`; longer than the array throws `ValueError`). */
-  set value(s: string) {
+   * `a.value = b"hello"`; a `c` array takes a string of characters `\x00`-`\xff` or a
+   * `Uint8Array`; longer than the array throws `ValueError`, nothing written). */
+  set value(s: string | Uint8Array) {
     this.handle.value = s
   }
-  /** For `c` arrays: all the bytes (Python's `.raw`). */
+  /** For `c` arrays: all the bytes (Python's `.raw`; shared handles, else use `getRaw`). */
   get raw(): Uint8Array {
     return this.handle.raw
+  }
+  /** For `c` arrays: writes the bytes from the start, the rest untouched (Python's
+   * `a.raw = b"..."`; a `Uint8Array` or a string of characters `\x00`-`\xff`; longer than the
+   * array throws `ValueError`, nothing written). */
+  set raw(b: string | ArrayBufferView | ArrayBufferLike) {
+    this.handle.raw = b
+  }
+  /** `a.value` of a `c` / `u` array on any handle, also one served by another process. */
+  getValue(): Promise<string> {
+    return run(SV.getValue(this.handle as SV.Array<string, SV.AnyLock>))
+  }
+  /** `a.value = s` of a `c` / `u` array on any handle. */
+  setValue(s: string | Uint8Array): Promise<void> {
+    return run(SV.setValue(this.handle as SV.Array<string, SV.AnyLock>, s))
+  }
+  /** `a.raw` of a `c` array on any handle. */
+  getRaw(): Promise<Uint8Array> {
+    return run(SV.getRaw(this.handle as SV.Array<string, SV.AnyLock>))
+  }
+  /** `a.raw = bytes` of a `c` array on any handle. */
+  setRaw(bytes: string | ArrayBufferView | ArrayBufferLike): Promise<void> {
+    return run(SV.setRaw(this.handle as SV.Array<string, SV.AnyLock>, bytes))
   }
   /** `a[i]` on any handle, also one served by another process. */
   getItem(index: number): Promise<A> {
@@ -275,7 +300,7 @@ export class Array<A = any> {
     return run(SV.getSlice(this.handle, start, stop, step))
   }
   /** `a[start:stop:step] = values` on any handle. */
-  assignSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A> | ArrayLike<A>, step?: number | null): Promise<void> {
+  assignSlice(start: number | null | undefined, stop: number | null | undefined, values: Iterable<A | number> | ArrayLike<A | number>, step?: number | null): Promise<void> {
     return run(SV.setSlice(this.handle, start, stop, values, step))
   }
   /** `a[:]` on any handle. */
@@ -343,7 +368,7 @@ export const RawValue: {
  * @category constructors
  * @since 0.1.0
  */
-export const RawArray = <A = any>(typecode: SV.Typecode, sizeOrInit: number | Iterable<A> | string): Array<A> =>
+export const RawArray = <A = any>(typecode: SV.Typecode, sizeOrInit: number | Iterable<A | number> | string): Array<A> =>
   new Array<A>(typecode, sizeOrInit, { lock: false })
 
 /**
