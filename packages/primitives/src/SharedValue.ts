@@ -1347,15 +1347,7 @@ export const getValue = (a: Array<string, any>): Effect.Effect<string, SharedVal
  * @since 0.1.0
  */
 export const setValue = (a: Array<string, any>, s: string | Uint8Array): Effect.Effect<void, SharedValueError> =>
-  Effect.suspend(() => {
-    let chars: globalThis.Array<string>
-    try {
-      chars = valueChars(a, s)
-    } catch (e) {
-      return Effect.fail(fromThrown(e))
-    }
-    return writeMany(a, chars.map((_, i) => i), chars)
-  })
+  writeFromStart(a, () => valueChars(a, s))
 
 /**
  * Reads all the bytes of a `c` array, NULs included; works on every handle (one message on a
@@ -1407,10 +1399,14 @@ export const getRaw = (a: Array<string, any>): Effect.Effect<Uint8Array, SharedV
  * @since 0.1.0
  */
 export const setRaw = (a: Array<string, any>, bytes: string | ArrayBufferView | ArrayBufferLike): Effect.Effect<void, SharedValueError> =>
+  writeFromStart(a, () => rawBytes(a, bytes))
+
+/** Writes the cells `cells()` gives from index 0 (checked first: a refused write changes nothing). */
+const writeFromStart = (a: Array<any, any>, cells: () => ReadonlyArray<unknown>): Effect.Effect<void, SharedValueError> =>
   Effect.suspend(() => {
-    let xs: globalThis.Array<number>
+    let xs: ReadonlyArray<unknown>
     try {
-      xs = rawBytes(a, bytes)
+      xs = cells()
     } catch (e) {
       return Effect.fail(fromThrown(e))
     }
