@@ -31,6 +31,7 @@
  * @since 0.1.0
  */
 import { Actor, Child, Codec } from "@multiproc/runtime"
+import { REPLY_POLL_MS, ReplyPolling, stayAwakeWhile } from "@multiproc/runtime/internal/awake"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Task from "@multiproc/runtime/Task"
 import type { PoolOptions } from "./internal/manager-types.ts"
@@ -137,9 +138,49 @@ class PendingCall {
  * Returns the canceller. */
 type Ask = (message: Request, onReply: (ok: boolean, value: unknown) => void) => () => void
 
+/** An `Ask` that can have the request poll for its reply (`awake`, see `Actor.askUnsafe`). */
+type PollingAsk = (message: Request, onReply: (ok: boolean, value: unknown) => void, awake: boolean) => () => void
+
+/**
+ * Lets `ReplyPolling` decide whether each request polls, and tells it how long the requests sent
+ * alone took (none other sent before the reply: a pipelined burst measures nothing).
+ */
+const measuredAsk = (ask: PollingAsk): Ask => {
+  const polling = new ReplyPolling()
+  let out = 0
+  let sent = 0
+  return (message, onReply) => {
+    const n = ++sent
+    const alone = out === 0
+    const awake = polling.next()
+    const t0 = alone ? performance.now() : 0
+    out++
+    let settled = false
+    const cancel = ask(message, (ok, value) => {
+      if (!settled) {
+        settled = true
+        out--
+        if (alone && sent === n) polling.measured(awake, performance.now() - t0)
+      }
+      onReply(ok, value)
+    }, awake)
+    return () => {
+      if (!settled) {
+        settled = true
+        out--
+      }
+      cancel()
+    }
+  }
+}
+
 /** Requests to a manager of this process tree, as actor asks (routed along the tree). */
 const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
-  batchingTransport((message, onReply) => Actor.askUnsafe(ref, message, onReply), () => Actor.flush(ref), busy)
+  batchingTransport(
+    measuredAsk((message, onReply, awake) => Actor.askUnsafe(ref, message, onReply, undefined, awake)),
+    () => Actor.flush(ref),
+    busy
+  )
 
 /**
  * Requests over an authenticated socket: `[id, request]` out, `[id, status, value]` back,
@@ -149,7 +190,7 @@ const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
  * alive only while requests are out (a child's own connection to a manager must not keep it from
  * exiting).
  */
-const socketAsk = (socket: wire.FrameSocket, holdIdle: boolean): Ask => {
+const socketAsk = (socket: wire.FrameSocket, holdIdle: boolean): PollingAsk => {
   let nextId = 0
   const pending = new Map<number, (ok: boolean, value: unknown) => void>()
   /** Cancelled requests whose fate the server has not told yet. */
@@ -195,11 +236,12 @@ const socketAsk = (socket: wire.FrameSocket, holdIdle: boolean): Ask => {
     })
   }
   loop()
-  return (message, onReply) => {
+  return (message, onReply, awake) => {
     const id = ++nextId
     let bytes: Uint8Array
     try {
-      bytes = Codec.encodeUnsafe([id, message])
+      // `[id, request, 1]`: the server stays awake after answering (see `Actor.askUnsafe`).
+      bytes = Codec.encodeUnsafe(awake ? [id, message, 1] : [id, message])
     } catch (e) {
       onReply(false, e)
       return () => {}
@@ -212,6 +254,7 @@ const socketAsk = (socket: wire.FrameSocket, holdIdle: boolean): Ask => {
       settle(id, false, e instanceof wire.WireError ? new ManagerError({ reason: "ServerGone", message: e.message, cause: e }) : e)
       return () => {}
     }
+    if (awake) stayAwakeWhile(REPLY_POLL_MS, () => pending.has(id))
     return () => {
       if (!pending.delete(id)) return
       if (pending.size === 0) hold(false)
@@ -404,7 +447,7 @@ const localTransport = (p: Route): Promise<Transport> => {
         key: wire.toKey(kernel.self.authkey),
         maxFrame: wire.DEFAULT_MAX_FRAME,
         handshakeTimeoutMs: 10_000
-      }).then((socket) => use(batchingTransport(socketAsk(socket, false), () => {})), routed)
+      }).then((socket) => use(batchingTransport(measuredAsk(socketAsk(socket, false)), () => {})), routed)
     })
   })
   negotiating.set(p.serverId, settled)
@@ -1379,7 +1422,7 @@ export const connect = (address: Address, options: ConnectOptions = {}): Effect.
       }),
       (s) => Effect.sync(() => s.close())
     )
-    const session = batchingTransport(socketAsk(socket, true), () => {})
+    const session = batchingTransport(measuredAsk(socketAsk(socket, true)), () => {})
     const info = (yield* session.request({ op: "info" })) as ServerInfo
     servers.set(info.serverId, session)
     tcpSessions.set(addressKey(address), session)

@@ -26,6 +26,7 @@
 import * as Actor from "@multiproc/runtime/Actor"
 import { fromCodecError, type SerializationError } from "@multiproc/runtime/Codec"
 import { CodecError, decode as decodeBytes, encode as encodeBytes, registerCustom, registerErrorClass } from "@multiproc/runtime/internal/codec"
+import { REPLY_POLL_MS, ReplyPolling } from "@multiproc/runtime/internal/awake"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -169,6 +170,8 @@ export class ConnectionImpl implements Connection {
    * (then `peerClosed`), so a send there fails with `BrokenPipe` as Python's does. */
   notices: number | undefined
   peerClosed = false
+  /** In another OS process than the home: whether a receive polls for the home's answer (see `receiveRemote`). */
+  polling: ReplyPolling | undefined
   constructor(id: string, ref: Actor.ActorRef<Msg>, end: number, readable: boolean, writable: boolean, token: string, channel: Channel | undefined) {
     this.id = id
     this.ref = ref
@@ -340,6 +343,10 @@ export class Channel {
   readonly receivers: [Deque<Waiter>, Deque<Waiter>] = [new Deque(), new Deque()]
   readonly pollers: [Set<Waiter>, Set<Waiter>] = [new Set(), new Set()]
   readonly armed = [false, false]
+  /** Per end: whether a receiver of this thread polls the ring for a moment before it sleeps (a
+   * peer that answers at once is seen without an OS wake-up), decided by measuring its waits. */
+  private readonly polling = [new ReplyPolling(), new ReplyPolling()]
+  private readonly spinning = [false, false]
   /** A receiver of this thread is getting a message through the home: the others wait behind it. */
   readonly asking = [false, false]
   /** The current fetch (see {@link fetch}), so that a stale one does not end a newer one. */
@@ -645,7 +652,7 @@ export class Channel {
         p.settle(true, true)
       }
     }
-    if ((rs.length > 0 && !this.asking[end]) || ps.size > 0) this.arm(end)
+    if (this.waiting(end)) this.arm(end)
   }
 
   /**
@@ -706,8 +713,37 @@ export class Channel {
     }
   }
 
-  /** Sleeps on the ring's SEQ until a write or a change of state. */
+  /** Whether a receiver or poller of this thread waits on `end`. */
+  private waiting(end: number): boolean {
+    return (this.receivers[end]!.length > 0 && !this.asking[end]) || this.pollers[end]!.size > 0
+  }
+
+  /** Waits for a write or a change of state: polls for a moment first if that pays here. */
   private arm(end: number): void {
+    if (this.armed[end] || this.spinning[end]) return
+    const polls = this.polling[end]!.next()
+    const t0 = performance.now()
+    if (!polls) return this.sleep(end, t0, false)
+    this.spinning[end] = true
+    const spin = (): void => {
+      if (this.ready(end)) {
+        this.spinning[end] = false
+        this.polling[end]!.measured(true, performance.now() - t0)
+        this.pump(end)
+      } else if (!this.waiting(end)) {
+        this.spinning[end] = false
+      } else if (performance.now() - t0 < REPLY_POLL_MS) {
+        setImmediate(spin)
+      } else {
+        this.spinning[end] = false
+        this.sleep(end, t0, true)
+      }
+    }
+    setImmediate(spin)
+  }
+
+  /** Sleeps on the ring's SEQ until a write or a change of state. */
+  private sleep(end: number, t0: number, polled: boolean): void {
     if (this.armed[end]) return
     const b = this.base(end)
     Atomics.add(this.w, b + READERS, 1)
@@ -728,6 +764,7 @@ export class Channel {
     wait.value.then(() => {
       this.armed[end] = false
       Atomics.sub(this.w, b + READERS, 1)
+      this.polling[end]!.measured(polled, performance.now() - t0)
       this.pump(end)
     })
   }
@@ -1281,9 +1318,16 @@ const receiveRemote = (c: ConnectionImpl, raw: boolean): Effect.Effect<unknown, 
   Effect.callback<unknown, PipeError>((resume) => {
     const key = c.key
     const r: RemoteReceive = { active: true, raw, cancel: () => {}, resume }
-    remoteEnd(key).waiting.push(r)
+    const at = remoteEnd(key)
+    // A receive alone, answered at once when the other end is quick (a ping-pong), is measured
+    // both ways: polling for the answer (and the home staying awake after it) or not.
+    const polling = c.polling ??= new ReplyPolling()
+    const awake = polling.next()
+    const t0 = at.waiting.length === 0 ? performance.now() : -1
+    at.waiting.push(r)
     const cancel = Actor.askUnsafe<Msg>(c.ref, raw ? { op: "recv", end: c.end, x: true } : { op: "recv", end: c.end }, (ok, v) => {
       if (!r.active) return
+      if (t0 >= 0 && remoteEnd(key).waiting.length === 1) polling.measured(awake, performance.now() - t0)
       if (ok) {
         // What it gave back before this message came is here already or went to another reader.
         const serial = (v as Served)[0]
@@ -1295,7 +1339,7 @@ const receiveRemote = (c: ConnectionImpl, raw: boolean): Effect.Effect<unknown, 
       if (v instanceof PipeError) return r.resume(Effect.fail(v))
       if (v instanceof Actor.ActorError) return r.resume(Effect.fail(error("Unavailable", `the pipe's home process is gone (${v.message})`)))
       r.resume(Effect.die(v))
-    }, (ok, late) => handOn(key, raw, ok, late as Served | null))
+    }, (ok, late) => handOn(key, raw, ok, late as Served | null), awake)
     if (!r.active) return
     r.cancel = cancel
     return Effect.sync(() => {

@@ -22,6 +22,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { fromCodecError, type SerializationError } from "./Codec.ts"
 import { CodecError, registerErrorClass } from "./internal/codec.ts"
+import { REPLY_POLL_MS, stayAwake, stayAwakeWhile } from "./internal/awake.ts"
 import * as kernel from "./internal/kernel.ts"
 
 /**
@@ -204,7 +205,10 @@ export const ask = <M, A = unknown, E = never>(
  * A message that cannot be encoded answers `SerializationError` synchronously. A reply that
  * arrives after the request was cancelled goes to `onLate(ok, value)` if given: `true` means it
  * was taken here (handed to another waiter of this process, say); otherwise, or `false`, the
- * actor hears `abandoned` with a successful one, as usual.
+ * actor hears `abandoned` with a successful one, as usual. `awake`: this thread polls for the
+ * reply for a moment instead of sleeping, and the actor's thread stays awake as long after
+ * answering (a requester that awaits each reply sends its next request at once), which saves the
+ * OS wake-ups of a round trip when there are idle cores (see `ReplyPolling`, which decides it).
  *
  * Python equivalent: the send and receive halves of `BaseProxy._callmethod`.
  *
@@ -221,17 +225,19 @@ export const askUnsafe = <M>(
   ref: ActorRef<M>,
   message: M,
   onReply: (ok: boolean, value: unknown) => void,
-  onLate?: (ok: boolean, value: unknown) => boolean
+  onLate?: (ok: boolean, value: unknown) => boolean,
+  awake?: boolean
 ): () => void => {
   const port = ensureReplyPort()
   const id = ++nextRequest
   waiting.set(id, { dest: ref.address, message, resume: (status, value) => onReply(status === OK, value) })
-  const error = sendOrFail(ref.address, ref.port, [REQ, id, port, message])
+  const error = sendOrFail(ref.address, ref.port, awake === true ? [REQ, id, port, message, 1] : [REQ, id, port, message])
   if (error) {
     waiting.delete(id)
     onReply(false, error)
     return noop
   }
+  if (awake === true && waiting.has(id)) stayAwakeWhile(REPLY_POLL_MS, () => waiting.has(id))
   return () => {
     if (!waiting.delete(id)) return
     cancelled.set(id, { dest: ref.address, port: ref.port, message, onLate })
@@ -269,6 +275,8 @@ class OpenRequest implements Request {
   readonly n: number
   readonly replyTo: number
   done = false
+  /** The requester polls for the reply: stay awake after answering (see `askUnsafe`). */
+  awake = false
   private onCancelled: () => void = noop
   private readonly answer: (from: string, replyTo: number, id: number, status: number, value: unknown) => void
   private readonly forget: (r: OpenRequest) => void
@@ -293,12 +301,14 @@ class OpenRequest implements Request {
     this.done = true
     this.forget(this)
     this.answer(this.from, this.replyTo, this.n, OK, value)
+    if (this.awake) stayAwake(REPLY_POLL_MS)
   }
   fail(error: unknown): void {
     if (this.done) return
     this.done = true
     this.forget(this)
     this.answer(this.from, this.replyTo, this.n, ERR, error)
+    if (this.awake) stayAwake(REPLY_POLL_MS)
   }
   onCancel(f: () => void): void {
     this.onCancelled = f
@@ -421,6 +431,7 @@ export const makeUnsafe = <S extends Schema.Top>(
           return
         }
         const request = new OpenRequest(from, id, replyTo, answer, forget)
+        if (m[4] === 1) request.awake = true
         behavior.receive(message, request)
         // Only a request still open after `receive` can be cancelled or orphaned (nothing else
         // runs during `receive`): most are answered at once and never enter the table.

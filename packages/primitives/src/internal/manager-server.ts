@@ -13,6 +13,7 @@ import { join } from "node:path"
 import { DROP, HOLD, makeProxy, ManagerError, PIN, ProxyRef, Request, type ServerInfo, setLocalServer, treeId } from "./manager-common.ts"
 import { builtinMethodToTypeid, builtins, isAtOrBelow, SharedAsyncResult, withContext } from "./manager-types.ts"
 import * as wire from "./wire.ts"
+import { REPLY_POLL_MS, stayAwake } from "@multiproc/runtime/internal/awake"
 
 /** A type the manager serves: a factory task and the methods proxies may call. */
 export interface TypeConfig {
@@ -579,14 +580,19 @@ class Server {
     } catch {
       decoded = undefined
     }
-    // [id, request], [-1, id] (cancel) or [-2, id, request, value] (abandon: the reply crossed
-    // the client's cancel, so what it handed out is taken back, as for actor asks). Anything else
-    // ends the session: the peer is confused.
-    if (!Array.isArray(decoded) || typeof decoded[0] !== "number" || decoded.length !== (decoded[0] === -2 ? 4 : 2)) {
+    // [id, request], [id, request, 1] (the client polls for the reply: stay awake after it),
+    // [-1, id] (cancel) or [-2, id, request, value] (abandon: the reply crossed the client's
+    // cancel, so what it handed out is taken back, as for actor asks). Anything else ends the
+    // session: the peer is confused.
+    if (
+      !Array.isArray(decoded) || typeof decoded[0] !== "number" ||
+      (decoded[0] === -2 ? decoded.length !== 4 : decoded.length !== 2 && !(decoded.length === 3 && decoded[0] >= 0 && decoded[2] === 1))
+    ) {
       conn.fail(new wire.WireError("Closed", "malformed request frame"))
       return
     }
     const [id, body] = decoded as [number, unknown]
+    const awake = decoded.length === 3
     if (id === -1) {
       if (typeof body === "number") cancels.get(body)?.()
       return
@@ -617,12 +623,14 @@ class Server {
         done = true
         cancels.delete(id)
         send(id, 0, v)
+        if (awake) stayAwake(REPLY_POLL_MS)
       },
       fail: (e) => {
         if (done) return
         done = true
         cancels.delete(id)
         send(id, 1, e)
+        if (awake) stayAwake(REPLY_POLL_MS)
       },
       onCancel: (f) => {
         cancel = f

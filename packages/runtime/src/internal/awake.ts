@@ -50,3 +50,97 @@ export const stayAwakeWhile = (ms: number, pending: () => boolean): void => {
   whileAwaitingUntil = Math.max(whileAwaitingUntil, performance.now() + ms)
   start()
 }
+
+/** How long a requester polls for a reply, and a server stays awake after answering a request
+ * whose requester polls (the next request of a requester that awaits each reply follows at once). */
+export const REPLY_POLL_MS = 0.05
+
+/** `MULTIPROC_POLL`: `never` or `always` instead of measuring (for benchmarks, or to spend no
+ * CPU on polling at all). */
+const policy = (): "never" | "always" | "measure" => {
+  const v = process.env.MULTIPROC_POLL
+  return v === "never" || v === "always" ? v : "measure"
+}
+
+/** Round trips measured per way in a probe (the first of each run is left out: the server's
+ * state then still follows the other way). */
+const PROBE = 12
+/** Requests sent the chosen way at most before the next probe. */
+const KEEP = 1000
+/** Polling is chosen when it takes less than this part of the time without. */
+const FASTER = 0.8
+/** Round trips of the kept way watched at a time (see `ReplyPolling.measured`). */
+const WATCH = 8
+
+const median = (xs: Array<number>): number => {
+  xs.sort((a, b) => a - b)
+  return xs[xs.length >> 1]!
+}
+
+/**
+ * Whether requests on one path (a manager connection, say) poll for their replies, decided by
+ * measuring. Polling on both sides (the requester while it waits, the server for a moment after
+ * answering) saves the two OS wake-ups of a round trip, which on an idle VM cost more than the
+ * work itself (a halted virtual CPU takes 30-40 µs to wake). But when the two threads share a core,
+ * or the cores are busy, the poller only holds up the thread it waits for. Which holds changes as
+ * the OS moves threads between cores, so a path measures its round trips both ways in turn
+ * (`PROBE` each, one request in flight) and keeps the faster way (polling must be faster by a
+ * fifth: it costs CPU) until the next probe, after `KEEP` requests, or sooner when the median of the
+ * kept way's last `WATCH` round trips would have lost the probe.
+ */
+export class ReplyPolling {
+  private readonly mode = policy()
+  private polling = false
+  private left = 0
+  /** Probing: [round trips without polling, with]; the way being measured; its run so far. */
+  private readonly probes: [Array<number>, Array<number>] = [[], []]
+  private way = 0
+  private run = -1
+  /** Keeping a way: how slow its round trips may get before the other way would have been chosen
+   * (from the probe), and its latest round trips. */
+  private bound = 0
+  private readonly watched: Array<number> = []
+
+  /** Whether the next request polls. */
+  next(): boolean {
+    if (this.mode !== "measure") return this.mode === "always"
+    if (this.left > 0) {
+      this.left--
+      return this.polling
+    }
+    return this.way === 1
+  }
+
+  /** The round trip (ms) of a request sent alone (none other in flight from send to reply). */
+  measured(polled: boolean, ms: number): void {
+    if (this.mode !== "measure") return
+    if (this.left > 0) {
+      if (polled !== this.polling) return
+      this.watched.push(ms)
+      if (this.watched.length < WATCH) return
+      if (median(this.watched) > this.bound) this.left = 0
+      this.watched.length = 0
+      return
+    }
+    if (polled !== (this.way === 1)) return
+    // The first of a run waited on a server still in the other way's state.
+    if (this.run++ < 0) return
+    const xs = this.probes[this.way]!
+    xs.push(ms)
+    if (xs.length < PROBE) return
+    this.run = -1
+    if (this.way === 0) {
+      this.way = 1
+      return
+    }
+    const asleep = median(this.probes[0])
+    const awake = median(this.probes[1])
+    this.polling = awake < FASTER * asleep
+    this.bound = this.polling ? asleep : awake / FASTER
+    this.probes[0].length = 0
+    this.probes[1].length = 0
+    this.watched.length = 0
+    this.way = 0
+    this.left = KEEP
+  }
+}

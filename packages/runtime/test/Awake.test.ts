@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from "vitest"
+import { ReplyPolling } from "@multiproc/runtime/internal/awake"
+
+/** Sends `n` requests alone, each taking `ms(polled)`; returns how many polled. */
+const drive = (p: ReplyPolling, n: number, ms: (polled: boolean) => number): number => {
+  let polled = 0
+  for (let i = 0; i < n; i++) {
+    const awake = p.next()
+    if (awake) polled++
+    p.measured(awake, ms(awake))
+  }
+  return polled
+}
+
+describe("ReplyPolling: whether a request polls for its reply is measured", () => {
+  const saved = process.env.MULTIPROC_POLL
+  afterEach(() => {
+    if (saved === undefined) delete process.env.MULTIPROC_POLL
+    else process.env.MULTIPROC_POLL = saved
+  })
+
+  it("probes both ways in turn, then keeps polling when it is clearly faster (an idle VM)", () => {
+    delete process.env.MULTIPROC_POLL
+    const p = new ReplyPolling()
+    // The probe: 13 without polling (the first left out), then 13 with.
+    const ways: Array<boolean> = []
+    for (let i = 0; i < 26; i++) {
+      const awake = p.next()
+      ways.push(awake)
+      p.measured(awake, awake ? 0.012 : 0.08)
+    }
+    expect(ways).toEqual([...Array(13).fill(false), ...Array(13).fill(true)])
+    // Then the kept way for the next 1,000 requests.
+    expect(drive(p, 1000, (awake) => (awake ? 0.012 : 0.08))).toBe(1000)
+    // And a new probe.
+    expect(p.next()).toBe(false)
+  })
+
+  it("keeps sleeping when polling is not faster by a fifth (a loaded machine, or a slow server)", () => {
+    delete process.env.MULTIPROC_POLL
+    const p = new ReplyPolling()
+    drive(p, 26, (awake) => (awake ? 0.09 : 0.1))
+    expect(drive(p, 1000, () => 0.1)).toBe(0)
+    // Sleeping kept, and it gets slower: a probe again once polling would have won by a fifth.
+    const q = new ReplyPolling()
+    drive(q, 26, (awake) => (awake ? 0.09 : 0.1))
+    expect(drive(q, 8, () => 0.11)).toBe(0)
+    expect(drive(q, 8, () => 0.12)).toBe(0)
+    expect(drive(q, 26, () => 0.12)).toBe(13)
+  })
+
+  it("probes again early when the kept way becomes slower than the other way was", () => {
+    delete process.env.MULTIPROC_POLL
+    const p = new ReplyPolling()
+    drive(p, 26, (awake) => (awake ? 0.012 : 0.08))
+    // Polling kept; now the threads share a core: a polled round trip waits for the poller to give up.
+    expect(drive(p, 8, () => 0.12)).toBe(8)
+    // After 8 slow ones the probe starts again (without polling first), long before 1,000.
+    expect(p.next()).toBe(false)
+    drive(p, 26, (awake) => (awake ? 0.12 : 0.02))
+    expect(drive(p, 100, (awake) => (awake ? 0.12 : 0.02))).toBe(0)
+  })
+
+  it("requests that were not measured alone do not count", () => {
+    delete process.env.MULTIPROC_POLL
+    const p = new ReplyPolling()
+    // Pipelined requests: the way is asked, nothing measured; the probe stays where it was.
+    for (let i = 0; i < 100; i++) expect(p.next()).toBe(false)
+    drive(p, 26, (awake) => (awake ? 0.01 : 0.08))
+    expect(p.next()).toBe(true)
+  })
+
+  it("MULTIPROC_POLL=never or always overrides the measurement", () => {
+    process.env.MULTIPROC_POLL = "never"
+    expect(drive(new ReplyPolling(), 2000, (awake) => (awake ? 0.001 : 1))).toBe(0)
+    process.env.MULTIPROC_POLL = "always"
+    expect(drive(new ReplyPolling(), 2000, (awake) => (awake ? 1 : 0.001))).toBe(2000)
+  })
+})
