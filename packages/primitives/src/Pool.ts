@@ -1749,14 +1749,23 @@ const openImap = <A>(
   const outstanding: Array<Pending> = []
   let head = 0
   let wake: (() => void) | undefined
+  /** The feeder's own wake-up (see `readRest`): it waits beside the consumer. */
+  let feederWake: (() => void) | undefined
+  /** Chunks submitted and not settled yet. */
+  let unsettled = 0
   const notify = () => {
     const w = wake
     wake = undefined
     w?.()
+    const f = feederWake
+    feederWake = undefined
+    f?.()
   }
   const submitChunk = (chunk: Array<unknown>) => {
     const p: Pending = { job: undefined as any, values: undefined, failure: undefined, settled: false }
+    unsettled++
     ;(p as any).job = makeJob(task, 0, chunk, false, (values, failures) => {
+      unsettled--
       if (failures) {
         let first = Infinity
         for (const k of failures.keys()) first = Math.min(first, k)
@@ -1769,6 +1778,7 @@ const openImap = <A>(
       p.settled = true
       notify()
     }, (failure) => {
+      unsettled--
       p.failure = failure
       p.settled = true
       notify()
@@ -1826,9 +1836,28 @@ const openImap = <A>(
   )
   // Python's imap hands the whole input to the pool's task handler at the call, so close()
   // lets all of it run. Here the input is read lazily: when the pool closes, the rest is read
-  // and submitted at once (a terminate stops that).
+  // and submitted, at most `backlog` chunks ahead of the workers (an endless input read as fast
+  // as it yields filled the heap until a terminate, which then took minutes on a loaded host);
+  // a terminate stops it.
+  const backlog = Math.max(256, 4 * readAhead)
+  const stopped = () => inputDone || impl.state === "terminated"
+  const roomOrStopped = (): Effect.Effect<void> =>
+    Effect.callback<void>((resume) => {
+      const check = () => {
+        if (stopped() || unsettled < backlog) resume(Effect.void)
+        else feederWake = check
+      }
+      check()
+      return Effect.sync(() => {
+        feederWake = undefined
+      })
+    })
   const readRest: Effect.Effect<void> = Effect.suspend(() =>
-    inputDone || impl.state === "terminated" ? Effect.void : Effect.andThen(readNext, readRest)
+    stopped()
+      ? Effect.void
+      : unsettled < backlog
+      ? Effect.andThen(readNext, readRest)
+      : Effect.andThen(roomOrStopped(), readRest)
   )
   let feeder: Fiber.Fiber<void> | undefined
   const unwatch = impl.watchClose(() => {
