@@ -61,6 +61,38 @@ describe("ReplyPolling: whether a request polls for its reply is measured", () =
     expect(drive(p, 100, (awake) => (awake ? 0.12 : 0.02))).toBe(0)
   })
 
+  it("probes again when the kept way gets twice as slow as it was (the threads moved apart or together)", () => {
+    delete process.env.MULTIPROC_POLL
+    const p = new ReplyPolling()
+    // Sharing a core: sleeping wins (the poller would hold up the thread it waits for).
+    drive(p, 26, (awake) => (awake ? 0.12 : 0.02))
+    expect(drive(p, 8, () => 0.03)).toBe(0)
+    // The threads are on two cores now: each wake-up costs, sleeping takes 0.09, not 0.02.
+    expect(drive(p, 8, () => 0.09)).toBe(0)
+    expect(drive(p, 26, (awake) => (awake ? 0.015 : 0.09))).toBe(13)
+    expect(drive(p, 100, (awake) => (awake ? 0.015 : 0.09))).toBe(100)
+  })
+
+  it("probes less often while the probes agree (up to every 8,000 requests)", () => {
+    delete process.env.MULTIPROC_POLL
+    const p = new ReplyPolling()
+    const idle = (awake: boolean) => (awake ? 0.012 : 0.08)
+    let first = true
+    const keptFor = () => {
+      // The probe (a previous round already sent its first request).
+      drive(p, first ? 26 : 25, idle)
+      first = false
+      let n = 0
+      while (p.next()) {
+        n++
+        p.measured(true, 0.012)
+      }
+      p.measured(false, 0.08)
+      return n
+    }
+    expect([keptFor(), keptFor(), keptFor(), keptFor(), keptFor()]).toEqual([1000, 2000, 4000, 8000, 8000])
+  })
+
   it("requests that were not measured alone do not count", () => {
     delete process.env.MULTIPROC_POLL
     const p = new ReplyPolling()

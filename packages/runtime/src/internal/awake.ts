@@ -65,7 +65,8 @@ const policy = (): "never" | "always" | "measure" => {
 /** Round trips measured per way in a probe (the first of each run is left out: the server's
  * state then still follows the other way). */
 const PROBE = 12
-/** Requests sent the chosen way at most before the next probe. */
+/** Requests sent the chosen way at most before the next probe; doubled (up to 8 times) while
+ * probes keep choosing the same way. */
 const KEEP = 1000
 /** Polling is chosen when it takes less than this part of the time without. */
 const FASTER = 0.8
@@ -85,8 +86,8 @@ const median = (xs: Array<number>): number => {
  * or the cores are busy, the poller only holds up the thread it waits for. Which holds changes as
  * the OS moves threads between cores, so a path measures its round trips both ways in turn
  * (`PROBE` each, one request in flight) and keeps the faster way (polling must be faster by a
- * fifth: it costs CPU) until the next probe, after `KEEP` requests, or sooner when the median of the
- * kept way's last `WATCH` round trips would have lost the probe.
+ * fifth: it costs CPU) until the next probe, after `KEEP` requests (more while probes agree), or sooner when the median of the
+ * kept way's last `WATCH` round trips would have lost the probe or is twice what it was in it.
  */
 export class ReplyPolling {
   private readonly mode = policy()
@@ -100,6 +101,8 @@ export class ReplyPolling {
    * (from the probe), and its latest round trips. */
   private bound = 0
   private readonly watched: Array<number> = []
+  /** Probes in a row that chose the way the one before chose (up to 3; none before the first). */
+  private same = -1
 
   /** Whether the next request polls. */
   next(): boolean {
@@ -135,12 +138,15 @@ export class ReplyPolling {
     }
     const asleep = median(this.probes[0])
     const awake = median(this.probes[1])
-    this.polling = awake < FASTER * asleep
-    this.bound = this.polling ? asleep : awake / FASTER
+    const polling = awake < FASTER * asleep
+    this.same = polling === this.polling ? Math.min(this.same + 1, 3) : 0
+    this.polling = polling
+    // Also when the kept way itself gets twice as slow: the threads moved (to one core, or apart).
+    this.bound = this.polling ? Math.min(asleep, 2 * awake) : Math.min(awake / FASTER, 2 * asleep)
     this.probes[0].length = 0
     this.probes[1].length = 0
     this.watched.length = 0
     this.way = 0
-    this.left = KEEP
+    this.left = KEEP << this.same
   }
 }
