@@ -375,6 +375,12 @@ function prepareSparse(arr: Array<unknown>, done: Array<unknown>, from: number, 
   return new Ext(T_SPARSE, entries)
 }
 
+/** `obj[k] = v`, also for `__proto__` (an assignment would set the prototype instead). */
+const setOwn = (obj: Record<string, unknown>, k: string, v: unknown): void => {
+  if (k === "__proto__") Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true })
+  else obj[k] = v
+}
+
 function preparePlain(obj: Record<string, unknown>, state: PrepareState): unknown {
   let out: Record<string, unknown> | undefined
   let odd = false
@@ -386,9 +392,9 @@ function preparePlain(obj: Record<string, unknown>, state: PrepareState): unknow
     const p = isPlainLeaf(v) ? v : prepareAt(v, k, state)
     if (p !== v && out === undefined) {
       out = {}
-      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!]
+      for (let j = 0; j < i; j++) setOwn(out, keys[j]!, obj[keys[j]!])
     }
-    if (out !== undefined) out[k] = p
+    if (out !== undefined) setOwn(out, k, p)
   }
   if (odd) {
     // Keys that msgpackr or an object literal cannot hold safely travel as a flat list.
