@@ -130,8 +130,8 @@ export interface Options<I extends AnyTask = AnyTask> {
   /** Most queued `apply` tasks sent together in one call. Default 256. */
   readonly maxBatch?: number | undefined
   /** Extra worker settings (resource limits, exec arguments, environment, and the low-latency
-   * polling of `Child.SpawnOptions`: here `pollForReply` defaults to 50 µs and `awakeAfterReply`
-   * to 0). */
+   * polling of `Child.SpawnOptions`: here `pollForReply` defaults to `"measure"` and
+   * `awakeAfterReply` to 0). */
   readonly worker?: Pick<Child.SpawnOptions, "resourceLimits" | "execArgv" | "env" | "killAfter" | "awakeAfterReply" | "pollForReply"> | undefined
 }
 
@@ -410,13 +410,14 @@ class PoolImpl {
         // tasks of one worker never interleave (a lock owned per thread stays exclusive).
         concurrency: 1,
         preload,
-        // The caller polls for a reply (up to 50 µs after each call), the workers do not: a
-        // pool's workers fill the machine's cores, and one that polled after each reply would take
-        // CPU from its siblings and the caller. Measured on 2 cores, one task in flight (p50 / p90,
-        // µs, raw postMessage 28-30): neither polls 41-43 / 53-57, workers poll 32-35 / 54-96,
-        // caller polls 31 / 40-46, both 24-26 / 140-147.
+        // Whether a call polls for its reply (the caller, and the worker for 50 µs after it) is
+        // measured per worker (`ReplyPolling`): on an idle VM both polling saves two wake-ups of
+        // 30-40 µs (one task in flight: 28-29 µs p50 with the caller alone polling, piscina
+        // 14-17); a pool busy with work never polls, as its workers fill the cores (a worker that
+        // polled after each reply took CPU from its siblings and the caller, and p90 grew to
+        // 140-147 µs on the host of earlier sessions) and its calls are rarely alone to be timed.
         awakeAfterReply: 0,
-        pollForReply: "50 micros",
+        pollForReply: "measure",
         ...self.workerOptions
       }))
       slot.child = child

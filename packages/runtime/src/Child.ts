@@ -19,7 +19,7 @@ import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { fromCodecError, isCodecError, type SerializationError } from "./Codec.ts"
-import { stayAwakeWhile } from "./internal/awake.ts"
+import { REPLY_POLL_MS, ReplyPolling, stayAwakeWhile } from "./internal/awake.ts"
 import { CodecError, registerErrorClass } from "./internal/codec.ts"
 import * as kernel from "./internal/kernel.ts"
 import * as P from "./internal/protocol.ts"
@@ -112,8 +112,11 @@ export interface SpawnOptions {
    * after an OS wake-up). Default 0 (off): on a machine with few cores, two threads polling at
    * once leave nothing for the others, and the slowest round trips got much slower (measured on 2
    * cores: p50 0.86x raw `postMessage` with 50 µs, but p99 1.8 ms instead of ~0.13 ms).
+   * `"measure"`: each call decides, as manager calls do (`ReplyPolling`): the calls sent while no
+   * other is out are timed polling (50 µs here, and as long in the worker after the reply) and
+   * not, in turn, and the faster way is kept (a pool's default).
    */
-  readonly pollForReply?: Duration.Input | undefined
+  readonly pollForReply?: Duration.Input | "measure" | undefined
   /** How long the finalizer waits after SIGTERM before SIGKILL. Default 5 seconds. */
   readonly killAfter?: Duration.Input | undefined
 }
@@ -171,6 +174,12 @@ const noop = (): void => {}
 export interface Pending {
   readonly resume: (exit: Exit.Exit<any, any>) => void
   readonly errors: ReadonlyArray<Function>
+  /** Whether the call polls for its reply (`pollForReply: "measure"`). */
+  readonly awake: boolean
+  /** The call's number among those sent (see `ReplyPolling`). */
+  readonly n: number
+  /** When it was sent if no other call was out then (and its polling is measured), else -1. */
+  readonly timed: number
 }
 
 const isDeclared = (error: unknown, errors: ReadonlyArray<Function>): boolean =>
@@ -307,8 +316,11 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
     }
     const awakeMs = pollingMillis("awakeAfterReply", options.awakeAfterReply, 0.05)
     if (awakeMs instanceof RangeError) return yield* Effect.fail(errorOf("SpawnFailed", null, null, awakeMs))
-    const pollMs = pollingMillis("pollForReply", options.pollForReply, 0)
+    const measure = options.pollForReply === "measure" ? new ReplyPolling() : undefined
+    const pollMs = measure ? 0 : pollingMillis("pollForReply", options.pollForReply as Duration.Input | undefined, 0)
     if (pollMs instanceof RangeError) return yield* Effect.fail(errorOf("SpawnFailed", null, null, pollMs))
+    /** Calls sent so far: a call is timed if none was sent before its reply (see `ReplyPolling`). */
+    let sent = 0
     try {
       handle = new ChildHandle({
         backend,
@@ -340,6 +352,7 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
           if (!p) return
           pending.delete(callId)
           awaiting--
+          if (p.timed >= 0 && sent === p.n) measure!.measured(p.awake, performance.now() - p.timed)
           p.resume(exitOf(status, value, p.errors))
         },
         onExit: (code, signal, error) => {
@@ -365,15 +378,18 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
       }
       scanErrorClasses(task)
       const id = ++callIds
+      const awake = measure !== undefined && measure.next()
       try {
-        handle.call(id, task, args)
+        handle.call(id, task, args, awake)
       } catch (e) {
         onExit(e instanceof CodecError ? Exit.fail(fromCodecError(e)) : Exit.die(e))
         return noop
       }
-      pending.set(id, { resume: onExit, errors: task.errors })
+      const n = ++sent
+      pending.set(id, { resume: onExit, errors: task.errors, awake, n, timed: measure && pending.size === 0 ? performance.now() : -1 })
       awaiting++
-      if (pollMs > 0) stayAwakeWhile(pollMs, isAwaiting)
+      if (awake) stayAwakeWhile(REPLY_POLL_MS, isAwaiting)
+      else if (pollMs > 0) stayAwakeWhile(pollMs, isAwaiting)
       return () => {
         if (!pending.delete(id)) return
         awaiting--

@@ -6,8 +6,9 @@
 
 /** child → parent: `[READY, pid, threadId]` once the worker listens. */
 export const READY = 0
-/** parent → child: `[RUN, callId, taskIndex, args, shared]`. Arguments travel as an opaque part,
- * decoded after the task's module (which may register codecs) is imported. */
+/** parent → child: `[RUN, callId, taskIndex, args, shared?, awake?]`. Arguments travel as an
+ * opaque part, decoded after the task's module (which may register codecs) is imported. `awake`
+ * (1): the caller polls for the reply, so the worker stays awake for a moment after it. */
 export const RUN = 1
 /** child → parent: `[DONE, callId, status, value]`. */
 export const DONE = 2

@@ -149,7 +149,7 @@ export class ChildHandle {
   private readonly tasks = new Map<string, number>()
 
   /** Sends a call; throws `CodecError` (path under `args`) if an argument cannot be encoded. */
-  call(callId: number, task: { readonly module: string; readonly key: string }, args: ReadonlyArray<unknown>): void {
+  call(callId: number, task: { readonly module: string; readonly key: string }, args: ReadonlyArray<unknown>, awake = false): void {
     // Arguments travel opaque: the worker decodes them after importing the task's module, which
     // may register the codecs they need. Plain ones need no decoding: they travel as they are.
     const shared: Array<unknown> | undefined = this.link.endpoint.sharesMemory ? [] : undefined
@@ -169,7 +169,9 @@ export class ChildHandle {
       this.taskObjects.set(task, index)
     }
     // Plain arguments make a plain RUN (its other fields are numbers): not walked a second time.
-    if (shared && shared.length > 0) this.link.send([P.RUN, callId, index, prepared, shared], false)
+    const withShared = shared !== undefined && shared.length > 0
+    if (awake) this.link.send([P.RUN, callId, index, prepared, withShared ? shared : null, 1], plain && !withShared)
+    else if (withShared) this.link.send([P.RUN, callId, index, prepared, shared], false)
     else this.link.send([P.RUN, callId, index, prepared], plain)
   }
 

@@ -43,6 +43,7 @@ const onMessage = (message: unknown): void => {
       tasks[m[1]] = [m[2], m[3]]
       return
     case P.RUN:
+      if (m[5] === 1) awakeCalls.add(m[1])
       if (mayStart()) runCall(m[1], m[2], m[3], m[4] ?? undefined)
       else waitingRuns.push(m)
       return
@@ -51,6 +52,7 @@ const onMessage = (message: unknown): void => {
       const i = waitingRuns.findIndex((w) => w[1] === m[1])
       if (i >= 0) {
         waitingRuns.splice(i, 1)
+        awakeCalls.delete(m[1])
         sendDone(m[1], P.INTERRUPTED, undefined)
         return
       }
@@ -155,8 +157,11 @@ let exiting = false
 // After a reply, a service worker stays awake for a moment (see awake.ts): a caller that sends its
 // next call at once finds it polling, not asleep.
 const AWAKE_MS = boot.mode === "service" ? boot.awakeMs ?? 0 : 0
-/** Loaded before READY when the worker is to stay awake after replies (a Process never does). */
+/** Loaded before READY in a service worker (a Process never stays awake). */
 let stayAwake: typeof Awake.stayAwake = () => {}
+/** Calls whose caller polls for the reply: the worker stays awake this long after each (see `ReplyPolling`). */
+const awakeCalls = new Set<number>()
+let replyPollMs = 0
 
 /** How many calls run at once (Python's pool workers run one task at a time); the rest wait. */
 const concurrency = boot.concurrency ?? Infinity
@@ -281,7 +286,8 @@ function finish(callId: number, status: number, value: unknown): void {
   }
   inflight--
   sendDone(callId, status, value)
-  if (AWAKE_MS > 0) stayAwake(AWAKE_MS)
+  if (awakeCalls.delete(callId)) stayAwake(Math.max(AWAKE_MS, replyPollMs))
+  else if (AWAKE_MS > 0) stayAwake(AWAKE_MS)
   if (boot.mode === "once") void exit(status === P.OK ? 0 : 1)
   else if (concurrency !== Infinity) {
     // With limited concurrency, a finished call's result goes out (handed to the OS) before the
@@ -315,7 +321,11 @@ const formatError = (e: unknown): string => e instanceof Error ? (e.stack ?? `${
 // No top-level await in the bootstrap (see codec.ts): the preloads run in a function.
 const start = async (): Promise<void> => {
   try {
-    if (AWAKE_MS > 0) stayAwake = (await importing(() => import("./awake.ts"))).stayAwake
+    if (boot.mode === "service") {
+      const awake = await importing(() => import("./awake.ts"))
+      stayAwake = awake.stayAwake
+      replyPollMs = awake.REPLY_POLL_MS
+    }
     for (const m of boot.preload ?? []) await importing(() => Task.track(m, () => import(m)))
     link.send([P.READY, process.pid, threadId])
     booted = true
