@@ -22,7 +22,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { fromCodecError, type SerializationError } from "./Codec.ts"
 import { CodecError, registerErrorClass } from "./internal/codec.ts"
-import { REPLY_POLL_MS, stayAwake, stayAwakeWhile } from "./internal/awake.ts"
+import { REPLY_POLL_MS, ReplyPolling, stayAwake, stayAwakeWhile } from "./internal/awake.ts"
 import * as kernel from "./internal/kernel.ts"
 
 /**
@@ -176,7 +176,8 @@ const sendOrFail = (dest: string, port: number, body: unknown): SerializationErr
 }
 
 /**
- * Sends a request and waits for the reply. Interrupting the ask cancels the request.
+ * Sends a request and waits for the reply. Interrupting the ask cancels the request. Whether the
+ * asker polls for the reply (see {@link askUnsafe}'s `awake`) is measured per actor ref.
  *
  * Python equivalent: `BaseProxy._callmethod`.
  *
@@ -194,9 +195,49 @@ export const ask = <M, A = unknown, E = never>(
   message: M
 ): Effect.Effect<A, E | ActorError | SerializationError> =>
   Effect.callback<A, E | ActorError | SerializationError>((resume) => {
-    const cancel = askUnsafe(ref, message, (ok, value) => resume(ok ? Effect.succeed(value as A) : Effect.fail(value as E)))
+    const cancel = askUnsafe(ref, message, (ok, value) => resume(ok ? Effect.succeed(value as A) : Effect.fail(value as E)), undefined, "measure")
     return Effect.sync(cancel)
   })
+
+/** The asks of this process to one actor (by its ref object): whether they poll for replies is
+ * measured (`ReplyPolling`), timing the asks sent while no other to it was out. */
+class AskPath {
+  readonly polling = new ReplyPolling()
+  out = 0
+  sent = 0
+}
+const paths = new WeakMap<ActorRef<any>, AskPath>()
+
+const askMeasured = <M>(
+  ref: ActorRef<M>,
+  message: M,
+  onReply: (ok: boolean, value: unknown) => void,
+  onLate: ((ok: boolean, value: unknown) => boolean) | undefined
+): () => void => {
+  let p = paths.get(ref)
+  if (p === undefined) paths.set(ref, p = new AskPath())
+  const path = p
+  const awake = path.polling.next()
+  const n = ++path.sent
+  const t0 = path.out === 0 ? performance.now() : -1
+  path.out++
+  let open = true
+  const cancel = askUnsafe(ref, message, (ok, value) => {
+    if (open) {
+      open = false
+      path.out--
+      if (t0 >= 0 && path.sent === n) path.polling.measured(awake, performance.now() - t0)
+    }
+    onReply(ok, value)
+  }, onLate, awake)
+  return () => {
+    if (open) {
+      open = false
+      path.out--
+    }
+    cancel()
+  }
+}
 
 /**
  * The callback form of {@link ask}, for protocols layered on actors that keep their own
@@ -208,7 +249,8 @@ export const ask = <M, A = unknown, E = never>(
  * actor hears `abandoned` with a successful one, as usual. `awake`: this thread polls for the
  * reply for a moment instead of sleeping, and the actor's thread stays awake as long after
  * answering (a requester that awaits each reply sends its next request at once), which saves the
- * OS wake-ups of a round trip when there are idle cores (see `ReplyPolling`, which decides it).
+ * OS wake-ups of a round trip when there are idle cores; `"measure"`: decided per actor ref by
+ * timing the asks both ways (`ReplyPolling`), as {@link ask} does.
  *
  * Python equivalent: the send and receive halves of `BaseProxy._callmethod`.
  *
@@ -226,8 +268,9 @@ export const askUnsafe = <M>(
   message: M,
   onReply: (ok: boolean, value: unknown) => void,
   onLate?: (ok: boolean, value: unknown) => boolean,
-  awake?: boolean
+  awake?: boolean | "measure"
 ): () => void => {
+  if (awake === "measure") return askMeasured(ref, message, onReply, onLate)
   const port = ensureReplyPort()
   const id = ++nextRequest
   waiting.set(id, { dest: ref.address, message, resume: (status, value) => onReply(status === OK, value) })

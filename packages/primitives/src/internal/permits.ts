@@ -46,7 +46,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { whileWaiting } from "./alive.ts"
+import { hold } from "./alive.ts"
 
 // ---- shared memory layout ---------------------------------------------------------------------
 
@@ -510,17 +510,22 @@ const acquireNow = <E>(h: Permits, timeout: number, errors: Errors<E>): Effect.E
     return waitHere(h, slot, timeout, errors)
   }
   // A wait through the actor keeps this process alive too, as Python's blocked thread does (the
-  // holder may be a daemonic child, which does not).
-  const ask = Actor.ask<typeof Message.Encoded, boolean, E>(h.ref, { op: "acquire", timeout })
-  return Effect.uninterruptibleMask((restore) =>
-    restore(timeout === 0 ? ask : whileWaiting(ask)).pipe(
-      Effect.map((ok) => {
-        if (ok) l.owned++
-        return ok
-      }),
-      Effect.catch(mapActorError(errors))
-    )
-  )
+  // holder may be a daemonic child, which does not). One suspension (a round trip's CPU shows once
+  // the round trip polls): the permit is counted in the reply's callback, so an interruption
+  // either cancels the request (the actor takes back a grant that crosses it) or comes after it.
+  return Effect.callback<boolean, E>((resume) => {
+    const letGo = timeout === 0 ? undefined : hold()
+    const cancel = Actor.askUnsafe<typeof Message.Encoded>(h.ref, { op: "acquire", timeout }, (ok, value) => {
+      letGo?.()
+      if (!ok) return resume(mapActorError(errors)(value))
+      if (value === true) l.owned++
+      resume(value === true ? TRUE : FALSE)
+    }, undefined, "measure")
+    return Effect.sync(() => {
+      letGo?.()
+      cancel()
+    })
+  })
 }
 
 /** Acquires one permit; `true` once held, `false` if the timeout passed first. */
