@@ -44,6 +44,25 @@ describe("Link (batched framing)", () => {
     close()
   })
 
+  it("a message sent `later` waits for the end of the tick, and what follows in the tick shares its write", async () => {
+    const { a, raw, received, close } = pair()
+    a.send([1, "release"], true, true)
+    expect(a.batches).toBe(0)
+    a.send([0, "acquire"], true)
+    expect(a.batches).toBe(0)
+    await until(() => received.length >= 2)
+    expect(a.batches).toBe(1)
+    expect(raw.length).toBe(1)
+    expect(received).toEqual([[1, "release"], [0, "acquire"]])
+    // Alone in its tick it still goes, at the end of the tick.
+    a.send([1, "alone"], true, true)
+    expect(a.batches).toBe(1)
+    await until(() => received.length >= 3)
+    expect(a.batches).toBe(2)
+    expect(received[2]).toEqual([1, "alone"])
+    close()
+  })
+
   it("a lone plain protocol tuple crosses as it is (no frame), anything else as a frame; both exactly", async () => {
     const { a, raw, received, close } = pair()
     const plain = [2, 7, 0, [81, "ok", true, null, undefined, [1.5, NaN, -Infinity, [Number.MAX_SAFE_INTEGER]]]]

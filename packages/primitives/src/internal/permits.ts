@@ -559,7 +559,7 @@ export const releaseOwnSync = (h: Permits): boolean => {
   }
   if (l.owned > 0) {
     l.owned--
-    Effect.runSync(Effect.ignore(Actor.tell(h.ref, { op: "release", own: true })))
+    Effect.runSync(Effect.ignore(Actor.tellLater(h.ref, { op: "release", own: true })))
     return true
   }
   return false
@@ -583,7 +583,8 @@ const releaseNow = <E>(h: Permits, errors: Errors<E>): Effect.Effect<void, E> =>
   }
   if (l.owned > 0) {
     l.owned--
-    return Actor.tell(h.ref, { op: "release", own: true }).pipe(Effect.orDie)
+    // With the next request of this tick, if any (see `Actor.tellLater`).
+    return Actor.tellLater(h.ref, { op: "release", own: true }).pipe(Effect.orDie)
   }
   return Actor.ask<typeof Message.Encoded, void, E>(h.ref, { op: "release", own: false }).pipe(
     Effect.catch(mapActorError(errors))

@@ -181,16 +181,18 @@ export const flushHeldBack = (): void => {
 }
 
 /** Sends `body` to `port` of the process at `dest`, from this process. Throws `CodecError` if the
- * body cannot be encoded for the first hop. */
-export const send = (dest: string, port: number, body: unknown): void => {
+ * body cannot be encoded for the first hop. `later`: it waits for the end of the tick even as the
+ * tick's first message on its link (which otherwise goes at once), so that a request sent after
+ * it in the same tick shares its write (a lock's release, then the next acquire). */
+export const send = (dest: string, port: number, body: unknown, later = false): void => {
   if (heldBack.size > 0) flushHeldBack()
   const d = directs.get(dest)
   if (d !== undefined && d.outOpen) {
-    d.link.send([ROUTE, dest, port, body, self.address], isPlainBody(body))
+    d.link.send([ROUTE, dest, port, body, self.address], isPlainBody(body), later)
     return
   }
   if (d === undefined && dest !== self.address) countTraffic(dest)
-  route(dest, port, body, self.address)
+  route(dest, port, body, self.address, later)
 }
 
 /** Whether a routed message with this body is plain (`Link.send`): addresses and ports always are. */
@@ -198,7 +200,7 @@ const isPlainBody = (body: unknown): boolean =>
   isPlainLeaf(body) || body === null || body === undefined || isPlainArray(body, 2)
 
 /** Routes one message one hop closer to its destination (or delivers it here). */
-export const route = (dest: string, port: number, body: unknown, from: string): void => {
+export const route = (dest: string, port: number, body: unknown, from: string, later = false): void => {
   if (dest === self.address) {
     const handler = ports.get(port)
     if (handler) handler(body, from)
@@ -213,7 +215,7 @@ export const route = (dest: string, port: number, body: unknown, from: string): 
     link = parentLink
   }
   if (link === undefined || link.closed) return onUndeliverable(dest, port, body, from)
-  if (from === self.address) return link.send([ROUTE, dest, port, body, from], isPlainBody(body))
+  if (from === self.address) return link.send([ROUTE, dest, port, body, from], isPlainBody(body), later)
   // A relayed message that cannot take the next hop (a shared buffer or a port towards another OS
   // process) is answered as undeliverable; it must not throw into the link that brought it.
   try {

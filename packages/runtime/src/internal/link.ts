@@ -59,14 +59,15 @@ export class Link {
   }
 
   /** Queues a message for the next batch; throws `CodecError` if it cannot be encoded. `plain`:
-   * whether it is plain, when the sender already knows (see below). */
-  send(message: unknown, plain: boolean = typeof (message as any)?.[0] === "number" && isPlainArray(message, 3)): void {
+   * whether it is plain, when the sender already knows (see below). `later`: the message waits
+   * for the end of the tick even when it is the tick's first (see `kernel.send`). */
+  send(message: unknown, plain: boolean = typeof (message as any)?.[0] === "number" && isPlainArray(message, 3), later = false): void {
     if (this.closed) return
     // A plain message (a protocol tuple with plain arguments or result) goes as it is: the
     // channel's structured clone carries it exactly, and neither end needs msgpackr (2.5-4 µs
     // less per round trip between threads, measured; a worker whose traffic is all plain never
     // loads it). Its first element, a number, tells it from a frame.
-    if (plain && !this.scheduled) {
+    if (plain && !this.scheduled && !later) {
       this.scheduled = true
       queueMicrotask(this.flushTask)
       this.messages++
@@ -94,7 +95,7 @@ export class Link {
       // the ones after it in the same tick are batched.
       this.scheduled = true
       queueMicrotask(this.flushTask)
-      this.flush()
+      if (!later) this.flush()
     } else if (this.pending.length >= MAX_BATCH) this.flush()
   }
 
