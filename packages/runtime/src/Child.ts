@@ -102,19 +102,20 @@ export interface SpawnOptions {
   /**
    * How long a service worker keeps its event loop polling after each reply instead of sleeping,
    * so that a call sent right after the reply finds it awake (an OS wake-up costs 10-20 µs, about
-   * half of a round trip). Default 50 µs; `0` turns it off (the worker then uses no CPU between
-   * calls at all).
+   * half of a round trip). `0` turns it off (the worker then uses no CPU between calls at all).
+   * Given alone, 50 µs is what applies when neither this nor `pollForReply` is given, and the
+   * calls measure instead (see `pollForReply`).
    */
   readonly awakeAfterReply?: Duration.Input | undefined
   /**
    * The same on this side: how long this process keeps its event loop polling after it sent a
    * call, while calls are awaiting their replies (a short call's reply is then seen at once, not
-   * after an OS wake-up). Default 0 (off): on a machine with few cores, two threads polling at
-   * once leave nothing for the others, and the slowest round trips got much slower (measured on 2
-   * cores: p50 0.86x raw `postMessage` with 50 µs, but p99 1.8 ms instead of ~0.13 ms).
-   * `"measure"`: each call decides, as manager calls do (`ReplyPolling`): the calls sent while no
-   * other is out are timed polling (50 µs here, and as long in the worker after the reply) and
-   * not, in turn, and the faster way is kept (a pool's default).
+   * after an OS wake-up). On a machine with few cores, two threads polling at once can leave
+   * nothing for the others (measured on 2 cores: p50 0.86x raw `postMessage` with 50 µs, but p99
+   * 1.8 ms instead of ~0.13 ms). `"measure"`, the default when neither this nor `awakeAfterReply`
+   * is given (and a pool's): each call decides, as manager calls do (`ReplyPolling`): the calls
+   * sent while no other is out are timed polling (50 µs here, and as long in the worker after the
+   * reply) and not, in turn, and the faster way is kept. With only `awakeAfterReply` given, 0.
    */
   readonly pollForReply?: Duration.Input | "measure" | undefined
   /** How long the finalizer waits after SIGTERM before SIGKILL. Default 5 seconds. */
@@ -314,9 +315,11 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
           `as Python's \`if __name__ == "__main__":\``
       )))
     }
-    const awakeMs = pollingMillis("awakeAfterReply", options.awakeAfterReply, 0.05)
+    // Neither option given: each call's polling is measured (see `pollForReply`).
+    const byMeasure = options.pollForReply === "measure" || (options.pollForReply === undefined && options.awakeAfterReply === undefined)
+    const awakeMs = pollingMillis("awakeAfterReply", options.awakeAfterReply, byMeasure ? 0 : 0.05)
     if (awakeMs instanceof RangeError) return yield* Effect.fail(errorOf("SpawnFailed", null, null, awakeMs))
-    const measure = options.pollForReply === "measure" ? new ReplyPolling() : undefined
+    const measure = byMeasure ? new ReplyPolling() : undefined
     const pollMs = measure ? 0 : pollingMillis("pollForReply", options.pollForReply as Duration.Input | undefined, 0)
     if (pollMs instanceof RangeError) return yield* Effect.fail(errorOf("SpawnFailed", null, null, pollMs))
     /** Calls sent so far: a call is timed if none was sent before its reply (see `ReplyPolling`). */
