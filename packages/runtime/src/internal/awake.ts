@@ -1,9 +1,9 @@
 /**
  * Keeping this thread's event loop awake for a moment, so that an expected message is seen at
- * once instead of after an OS wake-up (10-20 µs on these VMs, about half of a round trip between
- * two threads). Awake means a `setImmediate` chain: the loop keeps polling for I/O without
- * blocking, and timers, I/O callbacks and microtasks run as usual. It costs CPU only while
- * nothing else runs, and ends at its deadline.
+ * once instead of after an OS wake-up (10-20 µs on a busy VM, 30-40 µs to wake an idle virtual
+ * core: most of a round trip between two threads). Awake means a `setImmediate` chain: the loop
+ * keeps polling for I/O without blocking, and timers, I/O callbacks and microtasks run as usual.
+ * It costs CPU only while nothing else runs, and ends at its deadline.
  *
  * Lean on purpose (no `effect`): workers load it at boot.
  * @internal
@@ -86,8 +86,9 @@ const median = (xs: Array<number>): number => {
  * or the cores are busy, the poller only holds up the thread it waits for. Which holds changes as
  * the OS moves threads between cores, so a path measures its round trips both ways in turn
  * (`PROBE` each, one request in flight) and keeps the faster way (polling must be faster by a
- * fifth: it costs CPU) until the next probe, after `KEEP` requests (more while probes agree), or sooner when the median of the
- * kept way's last `WATCH` round trips would have lost the probe or is twice what it was in it.
+ * fifth: it costs CPU) until the next probe: after `KEEP` requests (more while probes agree), or
+ * sooner when the median of the kept way's last `WATCH` round trips would have lost the probe or
+ * is twice what it was in it.
  */
 export class ReplyPolling {
   private readonly mode = policy()
