@@ -31,7 +31,7 @@
  * @since 0.1.0
  */
 import { Actor, Child, Codec } from "@multiproc/runtime"
-import { REPLY_POLL_MS, ReplyPolling, stayAwakeWhile } from "@multiproc/runtime/internal/awake"
+import { MeasuredPath, REPLY_POLL_MS, stayAwakeWhile } from "@multiproc/runtime/internal/awake"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import * as Task from "@multiproc/runtime/Task"
 import type { PoolOptions } from "./internal/manager-types.ts"
@@ -141,46 +141,15 @@ type Ask = (message: Request, onReply: (ok: boolean, value: unknown) => void) =>
 /** An `Ask` that can have the request poll for its reply (`awake`, see `Actor.askUnsafe`). */
 type PollingAsk = (message: Request, onReply: (ok: boolean, value: unknown) => void, awake: boolean) => () => void
 
-/**
- * Lets `ReplyPolling` decide whether each request polls, and tells it how long the requests sent
- * alone took (none other sent before the reply: a pipelined burst measures nothing).
- */
+/** Whether each request polls is measured per connection (`MeasuredPath`). */
 const measuredAsk = (ask: PollingAsk): Ask => {
-  const polling = new ReplyPolling()
-  let out = 0
-  let sent = 0
-  return (message, onReply) => {
-    const n = ++sent
-    const alone = out === 0
-    const awake = polling.next()
-    const t0 = alone ? performance.now() : 0
-    out++
-    let settled = false
-    const cancel = ask(message, (ok, value) => {
-      if (!settled) {
-        settled = true
-        out--
-        if (alone && sent === n) polling.measured(awake, performance.now() - t0)
-      }
-      onReply(ok, value)
-    }, awake)
-    return () => {
-      if (!settled) {
-        settled = true
-        out--
-      }
-      cancel()
-    }
-  }
+  const path = new MeasuredPath()
+  return (message, onReply) => path.request((awake, reply) => ask(message, reply, awake), onReply)
 }
 
 /** Requests to a manager of this process tree, as actor asks (routed along the tree). */
 const actorTransport = (ref: Actor.ActorRef<unknown>, busy?: Busy): Transport =>
-  batchingTransport(
-    measuredAsk((message, onReply, awake) => Actor.askUnsafe(ref, message, onReply, undefined, awake)),
-    () => Actor.flush(ref),
-    busy
-  )
+  batchingTransport((message, onReply) => Actor.askUnsafe(ref, message, onReply, undefined, "measure"), () => Actor.flush(ref), busy)
 
 /**
  * Requests over an authenticated socket: `[id, request]` out, `[id, status, value]` back,

@@ -22,7 +22,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { fromCodecError, type SerializationError } from "./Codec.ts"
 import { CodecError, registerErrorClass } from "./internal/codec.ts"
-import { REPLY_POLL_MS, ReplyPolling, stayAwake, stayAwakeWhile } from "./internal/awake.ts"
+import { MeasuredPath, REPLY_POLL_MS, stayAwake, stayAwakeWhile } from "./internal/awake.ts"
 import * as kernel from "./internal/kernel.ts"
 
 /**
@@ -199,14 +199,8 @@ export const ask = <M, A = unknown, E = never>(
     return Effect.sync(cancel)
   })
 
-/** The asks of this process to one actor (by its ref object): whether they poll for replies is
- * measured (`ReplyPolling`), timing the asks sent while no other to it was out. */
-class AskPath {
-  readonly polling = new ReplyPolling()
-  out = 0
-  sent = 0
-}
-const paths = new WeakMap<ActorRef<any>, AskPath>()
+/** The asks of this process to each actor (by its ref object), whose polling is measured. */
+const paths = new WeakMap<ActorRef<any>, MeasuredPath>()
 
 const askMeasured = <M>(
   ref: ActorRef<M>,
@@ -214,29 +208,9 @@ const askMeasured = <M>(
   onReply: (ok: boolean, value: unknown) => void,
   onLate: ((ok: boolean, value: unknown) => boolean) | undefined
 ): () => void => {
-  let p = paths.get(ref)
-  if (p === undefined) paths.set(ref, p = new AskPath())
-  const path = p
-  const awake = path.polling.next()
-  const n = ++path.sent
-  const t0 = path.out === 0 ? performance.now() : -1
-  path.out++
-  let open = true
-  const cancel = askUnsafe(ref, message, (ok, value) => {
-    if (open) {
-      open = false
-      path.out--
-      if (t0 >= 0 && path.sent === n) path.polling.measured(awake, performance.now() - t0)
-    }
-    onReply(ok, value)
-  }, onLate, awake)
-  return () => {
-    if (open) {
-      open = false
-      path.out--
-    }
-    cancel()
-  }
+  let path = paths.get(ref)
+  if (path === undefined) paths.set(ref, path = new MeasuredPath())
+  return path.request((awake, reply) => askUnsafe(ref, message, reply, onLate, awake), onReply)
 }
 
 /**

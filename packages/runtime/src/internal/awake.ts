@@ -151,3 +151,42 @@ export class ReplyPolling {
     this.left = KEEP << this.same
   }
 }
+
+/**
+ * The requests of one path (a manager connection, the asks to one actor): each one's polling is
+ * decided by `ReplyPolling`, which is told how long the requests sent alone took (none other sent
+ * on the path before the reply: a pipelined burst measures nothing).
+ */
+export class MeasuredPath {
+  private readonly polling = new ReplyPolling()
+  private out = 0
+  private sent = 0
+
+  /** Sends one request (`send` is told whether it polls); `onReply` runs once unless cancelled
+   * first. Returns the canceller. */
+  request(
+    send: (awake: boolean, onReply: (ok: boolean, value: unknown) => void) => () => void,
+    onReply: (ok: boolean, value: unknown) => void
+  ): () => void {
+    const awake = this.polling.next()
+    const n = ++this.sent
+    const t0 = this.out === 0 ? performance.now() : -1
+    this.out++
+    let open = true
+    const cancel = send(awake, (ok, value) => {
+      if (open) {
+        open = false
+        this.out--
+        if (t0 >= 0 && this.sent === n) this.polling.measured(awake, performance.now() - t0)
+      }
+      onReply(ok, value)
+    })
+    return () => {
+      if (open) {
+        open = false
+        this.out--
+      }
+      cancel()
+    }
+  }
+}
