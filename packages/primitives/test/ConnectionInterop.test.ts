@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from "node:crypto"
 import { rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { alive, hasPython, peer, started } from "./fixtures/python.ts"
+import { alive, hasPython, peer, type Python, started } from "./fixtures/python.ts"
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 const socketPath = () => join(tmpdir(), `multiproc-interop-${randomUUID().slice(0, 8)}.sock`)
@@ -52,6 +52,15 @@ const exchange = (conn: Connection.Connection) =>
 
 const ECHOED = { echoed: [0, 5, 70_000], eof: true }
 
+/** The rest of a session once connected: Python says so, the exchange, what it echoed, its exit. */
+const talk = (py: Python, conn: Connection.Connection) =>
+  Effect.gen(function*() {
+    expect(yield* py.next).toEqual({ connected: true })
+    yield* exchange(conn)
+    expect(yield* py.next).toEqual(ECHOED)
+    expect((yield* py.exit).code).toBe(0)
+  })
+
 describe.skipIf(!hasPython)("interoperability with Python's multiprocessing.connection (python3)", () => {
   afterAll(() => {
     // Every python3 process was killed or had exited when its test's Scope closed.
@@ -67,10 +76,7 @@ describe.skipIf(!hasPython)("interoperability with Python's multiprocessing.conn
       const py = yield* peer(["client", "interop", forPython(listener.address)])
       expect((yield* py.next).version[0]).toBe(3)
       const conn = yield* Connection.accept(listener)
-      expect(yield* py.next).toEqual({ connected: true })
-      yield* exchange(conn)
-      expect(yield* py.next).toEqual(ECHOED)
-      expect((yield* py.exit).code).toBe(0)
+      yield* talk(py, conn)
     })))
 
   it.live.each(families)("our Client connects to Python's Listener ($name); send_bytes / recv_bytes both ways", ({ address }) =>
@@ -81,10 +87,7 @@ describe.skipIf(!hasPython)("interoperability with Python's multiprocessing.conn
       expect((yield* py.next).version[0]).toBe(3)
       const listening = (yield* py.next).address
       const conn = yield* Connection.connect(fromPython(listening), { authkey: "interop" })
-      expect(yield* py.next).toEqual({ connected: true })
-      yield* exchange(conn)
-      expect(yield* py.next).toEqual(ECHOED)
-      expect((yield* py.exit).code).toBe(0)
+      yield* talk(py, conn)
     })))
 
   it.live.each(families)("a wrong authkey fails on both sides ($name): AuthenticationError here and in Python", ({ address }) =>
