@@ -295,7 +295,7 @@ export class SharedLock implements LockLike {
       else if (Atomics.load(w, L.OWNER) === L.localToken) {
         w[L.COUNT] = 0
         Atomics.store(w, L.OWNER, 0)
-        if (Atomics.load(w, L.WAITERS) > 0) Atomics.notify(w, L.OWNER, 1)
+        if (Atomics.load(w, L.WAITERS) > 0) L.wakeOne(w)
       }
     }
   }

@@ -151,6 +151,20 @@ describe("SharedValue semantics", () => {
       expect(small.value).toBe(-56)
     }))
 
+  it.live("a contended lock: three threads and this thread's asynchronous acquires lose no increment and leave no waiter counted", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const v = yield* SharedValue.value("i", 0, { lock: SharedValue.makeLock({ recursive: false }) })
+      const lock = yield* SharedValue.getLock(v)
+      const n = 30_000
+      const ps = yield* Effect.forEach([1, 2, 3], () => Process.make({ target: T.incrementMixed, args: [v, n] }))
+      for (const p of ps) yield* Process.start(p)
+      for (let i = 0; i < 300; i++) yield* SharedValue.update(v, (x) => x + 1)
+      for (const p of ps) yield* Process.result(p)
+      expect(v.value).toBe(3 * n + 300)
+      // The lock's words: [owner, waiters, count]. Sleepers are counted exactly, so none is left.
+      expect(Array.from(new Int32Array((lock.where as { sab: SharedArrayBuffer }).sab, lock.offset, 3))).toEqual([0, 0, 0])
+    })), 60_000)
+
   it.live("an interrupted acquire does not keep the lock", () =>
     Effect.gen(function*() {
       // Non-recursive: an RLock is owned per thread, and every fiber here runs on this one.
