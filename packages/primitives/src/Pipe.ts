@@ -170,8 +170,6 @@ export class ConnectionImpl implements Connection {
    * (then `peerClosed`), so a send there fails with `BrokenPipe` as Python's does. */
   notices: number | undefined
   peerClosed = false
-  /** In another OS process than the home: whether a receive polls for the home's answer (see `receiveRemote`). */
-  polling: ReplyPolling | undefined
   constructor(id: string, ref: Actor.ActorRef<Msg>, end: number, readable: boolean, writable: boolean, token: string, channel: Channel | undefined) {
     this.id = id
     this.ref = ref
@@ -1318,16 +1316,11 @@ const receiveRemote = (c: ConnectionImpl, raw: boolean): Effect.Effect<unknown, 
   Effect.callback<unknown, PipeError>((resume) => {
     const key = c.key
     const r: RemoteReceive = { active: true, raw, cancel: () => {}, resume }
-    const at = remoteEnd(key)
-    // A receive alone, answered at once when the other end is quick (a ping-pong), is measured
-    // both ways: polling for the answer (and the home staying awake after it) or not.
-    const polling = c.polling ??= new ReplyPolling()
-    const awake = polling.next()
-    const t0 = at.waiting.length === 0 ? performance.now() : -1
-    at.waiting.push(r)
+    remoteEnd(key).waiting.push(r)
+    // Whether the receive polls for the home's answer (and the home stays awake after it) is
+    // measured per home, as every ask's is: a ping-pong's receives are answered at once.
     const cancel = Actor.askUnsafe<Msg>(c.ref, raw ? { op: "recv", end: c.end, x: true } : { op: "recv", end: c.end }, (ok, v) => {
       if (!r.active) return
-      if (t0 >= 0 && remoteEnd(key).waiting.length === 1) polling.measured(awake, performance.now() - t0)
       if (ok) {
         // What it gave back before this message came is here already or went to another reader.
         const serial = (v as Served)[0]
@@ -1339,7 +1332,7 @@ const receiveRemote = (c: ConnectionImpl, raw: boolean): Effect.Effect<unknown, 
       if (v instanceof PipeError) return r.resume(Effect.fail(v))
       if (v instanceof Actor.ActorError) return r.resume(Effect.fail(error("Unavailable", `the pipe's home process is gone (${v.message})`)))
       r.resume(Effect.die(v))
-    }, (ok, late) => handOn(key, raw, ok, late as Served | null), awake)
+    }, (ok, late) => handOn(key, raw, ok, late as Served | null), "measure")
     if (!r.active) return
     r.cancel = cancel
     return Effect.sync(() => {
