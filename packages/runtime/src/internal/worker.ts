@@ -117,8 +117,12 @@ process.exit = ((...args: Parameters<typeof process.exit>) => {
 
 // Python flushes the child's stdout and stderr when it ends. A forked child's stdout and stderr
 // are its parent's; when one is a pipe whose reader is behind, Node writes to it asynchronously
-// and `process.exit` would drop what is still queued: the worker waits for them before it exits.
-// Only the streams the task actually used (Node creates them on first use, which takes a few ms).
+// and `process.exit` would drop what is still queued: the worker waits for them before it exits,
+// and the streams write synchronously, as Python's do (a write waits while the pipe is full), so
+// that a task's own `process.exit()` loses nothing either. (The pipe's blocking mode is shared
+// with the parent; libuv already sets it so in every child it spawns, and treats a stream it was
+// told is blocking correctly either way.) Only the streams the task used (Node creates them on
+// first use, which takes a few ms).
 const stdio: Array<NodeJS.WriteStream> = []
 if (!isThread) {
   for (const name of ["stdout", "stderr"] as const) {
@@ -129,7 +133,10 @@ if (!isThread) {
       ...descriptor,
       get() {
         const stream = get.call(process) as NodeJS.WriteStream
-        if (!stdio.includes(stream)) stdio.push(stream)
+        if (!stdio.includes(stream)) {
+          stdio.push(stream)
+          ;(stream as { _handle?: { setBlocking?: (on: boolean) => unknown } })._handle?.setBlocking?.(true)
+        }
         return stream
       }
     })
