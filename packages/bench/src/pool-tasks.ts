@@ -1,6 +1,7 @@
 // Tasks of the pool benchmark. Plain functions wrapped as Tasks: our pool calls them by
-// reference; piscina and tinypool call the same exports by name. No `effect` import.
-import { Task } from "@multiproc/runtime"
+// reference; piscina and tinypool call the same exports by name. No `effect` import (the
+// package barrel would load it in every worker: see the README).
+import * as Task from "@multiproc/runtime/Task"
 
 export const square = Task.make(import.meta, function square(x: number) {
   return x * x

@@ -84,6 +84,11 @@ export type Args<T> = T extends Task<infer A, any, any> ? A : never
 /**
  * Defines a task at the top level of a module.
  *
+ * Every worker that runs it imports the module, and what the module imports at its top: import
+ * `Task` from `@multiproc/runtime/Task` (a few ms in a fresh worker) rather than the package
+ * barrel, which loads `effect` (~100 ms), and keep the main program's imports inside
+ * `if (import.meta.main)`.
+ *
  * Python equivalent: defining a module-level function that a child process imports by name.
  *
  * @example
