@@ -1,6 +1,7 @@
 /**
  * Foundation benchmarks (issue 2), peers side by side in one run:
- * - process start+join on each backend vs a bare `new Worker` / `fork` and Python's Process
+ * - process start+join on each backend vs a bare `new Worker` / `fork` and Python's Process, and
+ *   from a task module that imports the package barrel (which loads `effect` in the worker)
  * - a mailbox round trip (Child.call of an echo task) vs a raw postMessage round trip
  * - one-way small messages from a worker to its parent: batched mailbox vs raw postMessage
  */
@@ -11,6 +12,7 @@ import * as Effect from "effect/Effect"
 import { fork } from "node:child_process"
 import { Worker } from "node:worker_threads"
 import { fmt, median, percentile, python, sample, table } from "./harness.ts"
+import { noopBarrel } from "./fixtures/barrel-tasks.ts"
 import { blast, echo, noop } from "./fixtures/runtime-tasks.ts"
 
 const rawUrl = new URL("./fixtures/raw-worker.mjs", import.meta.url)
@@ -55,6 +57,13 @@ for (let i = 0; i < REPEATS; i++) {
   times.fork!.push(...(await sample(1, bareFork, i === 0 ? 2 : 0)))
   times.process!.push(...(await sample(1, ours("process"), i === 0 ? 2 : 0)))
 }
+// The same from a task module importing the package barrel (it loads `effect` in every worker).
+const barrelTimes: Record<string, Array<number>> = { thread: [], process: [] }
+for (let i = 0; i < Math.min(REPEATS, 8); i++) {
+  for (const backend of ["thread", "process"] as const) {
+    barrelTimes[backend]!.push(...(await sample(1, () => Effect.runPromise(Process.run({ target: noopBarrel, backend })), i === 0 ? 1 : 0)))
+  }
+}
 // Bootstrap alone: spawn to "ready" (runtime loaded, before any task module), vs a bare worker's
 // first message. This is what a worker pays for the runtime itself.
 const readyTimes: Record<string, Array<number>> = { thread: [], process: [] }
@@ -71,6 +80,8 @@ console.log(table("Process start + join (median ms)", [
   { scenario: "process backend", "multiproc": fmt(m.process!), "bare peer": `${fmt(m.fork!)} (fork)`, ratio: fmt(m.process! / m.fork!, 2), "goal": "≤ 1.3" },
   { scenario: "thread: spawn → ready (bootstrap only, includes terminate)", "multiproc": fmt(median(readyTimes.thread!)), "bare peer": "", ratio: "", "goal": "" },
   { scenario: "process: spawn → ready (bootstrap only, includes terminate)", "multiproc": fmt(median(readyTimes.process!)), "bare peer": "", ratio: "", "goal": "" },
+  { scenario: "thread backend, the task's module importing `@multiproc/runtime` (loads `effect`)", "multiproc": fmt(median(barrelTimes.thread!)), "bare peer": "", ratio: "", "goal": "" },
+  { scenario: "process backend, the same", "multiproc": fmt(median(barrelTimes.process!)), "bare peer": "", ratio: "", "goal": "" },
   { scenario: "Python Process (spawn / fork)", "multiproc": "", "bare peer": `${fmt(pythonStart.spawn)} / ${fmt(pythonStart.fork)}`, ratio: "", "goal": "" }
 ]))
 
