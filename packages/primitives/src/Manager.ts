@@ -1051,7 +1051,7 @@ export class IteratorProxy<A = unknown> extends BaseProxy {
  * @example
  * ```ts
  * import { Manager } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * declare const pool: Manager.PoolProxy
  * const squares = pool.map(square, [1, 2, 3]) // Effect of [1, 4, 9]

@@ -397,6 +397,8 @@ class PoolImpl {
     const self = this
     const boot = Effect.gen(function*() {
       if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
+      // A retry still waiting out its back-off when the pool gave up starts no worker.
+      if (self.broken !== undefined) return yield* Effect.fail(self.broken)
       // Named as Python names its workers (`ForkPoolWorker-3`: the start method, then the
       // process's identity, which pool workers take from the same counter as other children).
       const identity = kernel.nextIdentity()
@@ -453,7 +455,7 @@ class PoolImpl {
   private onBootFailed(slot: Slot, cause: Cause.Cause<unknown>): void {
     this.slots.delete(slot)
     Effect.runFork(Scope.close(slot.scope, Exit.void))
-    if (this.state === "terminated" || !this.needsWorkers()) {
+    if (this.state === "terminated" || this.broken !== undefined || !this.needsWorkers()) {
       this.checkJoined()
       return
     }
@@ -1109,7 +1111,7 @@ const validate = (options: Options<any>): Effect.Effect<number, PoolError> =>
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * import { Effect } from "effect"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * const program = Effect.scoped(Effect.gen(function*() {
@@ -1164,7 +1166,7 @@ const badIterable = (iterable: unknown): PoolError | undefined =>
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const pid = Task.make(import.meta, () => process.pid, { name: "pid" })
  * declare const pool: Pool.Pool
  * const same: Pool.ArgsThen<typeof pid, never> = [] // so `Pool.apply(pool, pid)` type-checks
@@ -1227,7 +1229,7 @@ const defaultChunksize = (impl: PoolImpl, n: number): number => Math.max(1, Math
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * import { Effect } from "effect"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * const squares = Effect.gen(function*() {
@@ -1350,7 +1352,7 @@ export interface MapOptions {
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * declare const pool: Pool.Pool
  * const squares = Pool.map(pool, square, [1, 2, 3]) // Effect of [1, 4, 9]
@@ -1374,7 +1376,7 @@ export const map = <T extends Task.Task<[any], any, any>>(
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const add = Task.make(import.meta, (a: number, b: number) => a + b, { name: "add" })
  * declare const pool: Pool.Pool
  * const sums = Pool.starmap(pool, add, [[1, 2], [3, 4]]) // Effect of [3, 7]
@@ -1522,7 +1524,7 @@ export interface ApplyOptions<A> extends Callbacks<A> {}
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * import { Effect } from "effect"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * declare const pool: Pool.Pool
@@ -1551,7 +1553,7 @@ export const applyAsync = <T extends AnyTask>(
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const sq = Task.make(import.meta, (x: number) => x * x, { name: "sq" })
  * declare const pool: Pool.Pool
  * const result = Pool.applyAsyncUnsafe(pool, sq, [3]) // an AsyncResult, without running an Effect
@@ -1587,7 +1589,7 @@ export const applyAsyncUnsafe = <T extends AnyTask>(
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * declare const pool: Pool.Pool
  * const nine = Pool.apply(pool, square, [3])
@@ -1646,7 +1648,7 @@ const asyncMap = <A>(
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * import { Effect } from "effect"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * declare const pool: Pool.Pool
@@ -1672,7 +1674,7 @@ export const mapAsync = <T extends Task.Task<[any], any, any>>(
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * import { Effect } from "effect"
  * export const add = Task.make(import.meta, (a: number, b: number) => a + b, { name: "add" })
  * declare const pool: Pool.Pool
@@ -1961,7 +1963,7 @@ const streamOf = <A>(open: () => OpenImap<A> | PoolError): Stream.Stream<A, any>
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * declare const pool: Pool.Pool
  * const squares = Pool.imapUnsafe(pool, square, [1, 2, 3], {}, true) // a Stream of 1, 4, 9
@@ -1989,7 +1991,7 @@ export const imapUnsafe = <T extends Task.Task<[any], any, any>>(
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * import { Stream } from "effect"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * declare const pool: Pool.Pool
@@ -2014,7 +2016,7 @@ export const imap = <T extends Task.Task<[any], any, any>>(
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * import { Stream } from "effect"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * declare const pool: Pool.Pool

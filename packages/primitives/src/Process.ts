@@ -337,7 +337,7 @@ const exitCodeName = (code: number | undefined): string => {
  * @example
  * ```ts
  * import { Process } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const doubler = Task.make(import.meta, (n: number) => n * 2, { name: "doubler" })
  * const p = Process.make({ target: doubler, args: [5] })
  * ```
@@ -664,7 +664,7 @@ export const isProcess = (u: unknown): u is Process<unknown, unknown> => u insta
  * @example
  * ```ts
  * import { Process } from "@multiproc/primitives"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * const nine = Process.run({ target: square, args: [3] })
  * ```

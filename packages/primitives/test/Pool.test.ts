@@ -269,6 +269,10 @@ describe.each(backends)("Pool (%s backend)", (backend) => {
           else expect(w.pid !== undefined && w.pid !== process.pid && process.kill(w.pid, 0)).toBe(true)
         }
         yield* Pool.map(pool, T.square, range(4), { chunksize: 1 })
+        // One worker may have run the whole map while the other still booted (both are live
+        // children then, as in Python): compare once both are up.
+        const ids = () => backend === "thread" ? pool.threadIds() : pool.pids()
+        for (let waited = 0; ids().length < 2 && waited < 10_000; waited += 10) yield* Effect.sleep(10)
         const workers = (yield* Process.activeChildren()).filter(isWorker)
         expect(workers.length - before).toBe(2)
         for (const w of workers) {
@@ -277,8 +281,7 @@ describe.each(backends)("Pool (%s backend)", (backend) => {
           expect(w.isAlive()).toBe(true)
           expect(String(w)).toContain("PoolWorker-")
         }
-        const ids = backend === "thread" ? pool.threadIds() : pool.pids()
-        expect(workers.map((w) => backend === "thread" ? w.threadId : w.pid).sort()).toEqual([...ids].sort())
+        expect(workers.map((w) => backend === "thread" ? w.threadId : w.pid).sort()).toEqual([...ids()].sort())
         yield* Pool.close(pool)
         yield* Pool.join(pool)
         expect((yield* Process.activeChildren()).filter(isWorker).length).toBe(before)
@@ -362,6 +365,18 @@ describe("Pool (supervision and lifecycle)", () => {
       expect(failureOf(yield* Effect.exit(Pool.apply(pool, T.square, [1])))).toMatchObject({ reason: "BootFailed" })
       yield* Effect.sleep(300)
       expect((yield* Pool.stats(pool)).workersStarted).toBe(s.workersStarted)
+    })))
+
+  it.live("a retry still waiting out its back-off when the pool gives up starts no worker", () =>
+    Effect.scoped(Effect.gen(function*() {
+      // The first two boots fail together; their retries wait 200 and 400 ms. The first retry
+      // fails too, the third failure in a row: the pool gives up while the second still waits.
+      const pool = yield* Pool.make({ processes: 2, initializer: B.brokenInit, maxBootAttempts: 3, bootBackoff: 200 })
+      const e = failureOf(yield* Effect.exit(Pool.map(pool, T.square, range(4))))
+      expect(e).toMatchObject({ _tag: "PoolError", reason: "BootFailed" })
+      const started = (yield* Pool.stats(pool)).workersStarted
+      yield* Effect.sleep(500)
+      expect((yield* Pool.stats(pool)).workersStarted).toBe(started)
     })))
 
   it.live("a task whose module throws at import fails with TaskLoadFailed; the pool keeps working", () =>

@@ -17,7 +17,7 @@ import { registerFunctionCodec } from "./internal/codec.ts"
  *
  * @example
  * ```ts
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * const t = Task.make(import.meta, (x: number) => x, { name: "id" })
  * t[Task.TaskTypeId] === Task.TaskTypeId // true
  * ```
@@ -168,7 +168,7 @@ export const ref = <Args extends ReadonlyArray<any> = ReadonlyArray<any>, R = un
   *
  * @example
  * ```ts
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * Task.isTask(() => 1) // false
  * ```
  */
@@ -179,7 +179,7 @@ export const isTask = (u: unknown): u is Task<ReadonlyArray<any>, unknown, unkno
  *
  * @example
  * ```ts
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * const e = new Task.TaskResolutionError("file:///m.ts", "f", "no task by that name")
  * e.message // cannot resolve task "f" in file:///m.ts: no task by that name
  * ```
@@ -241,7 +241,7 @@ export const bootstrapping = (): string | undefined =>
   *
  * @example
  * ```ts
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * const fn = await Task.resolve(new URL("./tasks.ts", import.meta.url).href, "square")
  * ```
  */
@@ -272,7 +272,7 @@ export const resolve = async (module: string, key: string): Promise<(...args: Re
  *
  * @example
  * ```ts
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * class Oops extends Error {}
  * const t = Task.make(import.meta, () => 1, { name: "t", errors: [Oops] })
  * Task.errorClassesOf(t) // [Oops]

@@ -66,7 +66,7 @@ const poolClass = (method: Proc.Backend): typeof Pool => {
  * @example
  * ```ts
  * import { getContext } from "@multiproc/primitives/promise"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * if (import.meta.main) {
  *   const ctx = getContext("process")
@@ -155,7 +155,7 @@ const contexts = new Map<Proc.Backend, Context>()
  * @example
  * ```ts
  * import { getContext } from "@multiproc/primitives/promise"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * if (import.meta.main) {
  *   const ctx = getContext("process")

@@ -26,7 +26,7 @@ type AnyTask = Task.Task<any, any, any>
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives/promise"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * if (import.meta.main) {
  *   await using pool = new Pool({ processes: 2 })
@@ -90,7 +90,7 @@ const iterate = <A>(stream: Stream.Stream<A, unknown>): AsyncIterableIterator<A>
  * @example
  * ```ts
  * import { Pool } from "@multiproc/primitives/promise"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const square = Task.make(import.meta, (x: number) => x * x, { name: "square" })
  * if (import.meta.main) {
  *   await using pool = new Pool({ processes: 2 })

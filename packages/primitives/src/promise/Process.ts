@@ -117,7 +117,7 @@ const renamePath = (e: unknown): unknown => {
  * @example
  * ```ts
  * import { Process, Queue } from "@multiproc/primitives/promise"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const doubler = Task.make(import.meta, (n: number) => n * 2, { name: "doubler" })
  * export class Doubler extends Process {
  *   n: number

@@ -62,7 +62,7 @@ export const BufferTooShort: ErrorKind<PipeError | ConnectionError> = kind("Buff
  * @example
  * ```ts
  * import { Pool, TimeoutError } from "@multiproc/primitives/promise"
- * import { Task } from "@multiproc/runtime"
+ * import * as Task from "@multiproc/runtime/Task"
  * export const slow = Task.make(import.meta, () => new Promise((r) => setTimeout(r, 1000)), { name: "slow" })
  * if (import.meta.main) {
  *   await using pool = new Pool(1)
