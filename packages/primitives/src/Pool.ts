@@ -121,7 +121,7 @@ export interface Options<I extends AnyTask = AnyTask> {
   readonly onInterrupt?: InterruptPolicy | undefined
   /** How long `auto` waits for an interrupted worker to become free. Default 250 ms. */
   readonly interruptGrace?: Duration.Input | undefined
-  /** Consecutive failed worker boots before the pool gives up. Default 3. */
+  /** Consecutive failed worker boots before the pool gives up (`BootFailed`; no worker starts after). Default 3. */
   readonly maxBootAttempts?: number | undefined
   /** Back-off before the first boot retry; doubles on each further one. Default 100 ms. */
   readonly bootBackoff?: Duration.Input | undefined
