@@ -214,6 +214,8 @@ interface Slot {
   stopping: "replace" | "terminate" | "retire" | undefined
   /** When the worker died: the call it was running (its calls run one at a time, in order). */
   crashVictim?: Call | undefined
+  /** The boot, until it ends (interrupted if the slot is stopped before its worker exists). */
+  boot?: Fiber.Fiber<Child.Child, unknown> | undefined
 }
 
 /** Calls longer than this (ms, on average) are sent one per worker at a time. */
@@ -397,8 +399,10 @@ class PoolImpl {
     const self = this
     const boot = Effect.gen(function*() {
       if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
-      // A retry still waiting out its back-off when the pool gave up starts no worker.
+      // A retry still waiting out its back-off when the pool gave up, was terminated or needs no
+      // more workers starts none.
       if (self.broken !== undefined) return yield* Effect.fail(self.broken)
+      if (slot.stopping !== undefined || !self.needsWorkers()) return yield* Effect.interrupt
       // Named as Python names its workers (`ForkPoolWorker-3`: the start method, then the
       // process's identity, which pool workers take from the same counter as other children).
       const identity = kernel.nextIdentity()
@@ -431,7 +435,9 @@ class PoolImpl {
       return child
     })
     const fiber = Effect.runFork(boot)
+    slot.boot = fiber
     fiber.addObserver((exit) => {
+      slot.boot = undefined
       this.pendingBoots--
       if (Exit.isSuccess(exit)) this.onBooted(slot, exit.value)
       else this.onBootFailed(slot, exit.cause)
@@ -498,6 +504,8 @@ class PoolImpl {
     if (slot.stopping === "terminate" || (slot.stopping === why)) return
     slot.stopping = why
     slot.state = "retiring"
+    // Still waiting out a back-off, or spawning: a terminated pool's join need not wait for it.
+    if (slot.child === undefined && slot.boot !== undefined) Effect.runFork(Fiber.interrupt(slot.boot))
     if (why === "retire" && slot.child) {
       Effect.runFork(slot.child.close)
       return

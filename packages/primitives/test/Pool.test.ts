@@ -379,6 +379,28 @@ describe("Pool (supervision and lifecycle)", () => {
       expect((yield* Pool.stats(pool)).workersStarted).toBe(started)
     })))
 
+  it.live("terminate during a boot retry's back-off starts no worker, and the pool's scope closes at once", () =>
+    Effect.gen(function*() {
+      const before = (yield* Process.activeChildren()).length
+      let started = 0
+      let terminatedAt = 0
+      const pool = yield* Effect.scoped(Effect.gen(function*() {
+        const pool = yield* Pool.make({ processes: 2, initializer: B.brokenInit, maxBootAttempts: 5, bootBackoff: 1000 })
+        for (let waited = 0; (yield* Pool.stats(pool)).workersStarted < 2 && waited < 5000; waited += 10) yield* Effect.sleep(10)
+        // Both first boots fail at once; their retries wait 1 and 2 s.
+        yield* Effect.sleep(100)
+        started = (yield* Pool.stats(pool)).workersStarted
+        yield* Pool.terminate(pool)
+        terminatedAt = Date.now()
+        return pool
+      }))
+      expect(Date.now() - terminatedAt).toBeLessThan(500)
+      // Past the first retry's back-off (the old way, a worker started then).
+      yield* Effect.sleep(1500)
+      expect((yield* Pool.stats(pool)).workersStarted).toBe(started)
+      expect((yield* Process.activeChildren()).length).toBe(before)
+    }))
+
   it.live("a task whose module throws at import fails with TaskLoadFailed; the pool keeps working", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 1 })
