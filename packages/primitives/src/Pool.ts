@@ -400,9 +400,8 @@ class PoolImpl {
     const boot = Effect.gen(function*() {
       if (delay > 0) yield* Effect.sleep(Duration.millis(delay))
       // A retry still waiting out its back-off when the pool gave up, was terminated or needs no
-      // more workers starts none.
-      if (self.broken !== undefined) return yield* Effect.fail(self.broken)
-      if (slot.stopping !== undefined || !self.needsWorkers()) return yield* Effect.interrupt
+      // more workers starts none (`onBootFailed` then only cleans up).
+      if (self.broken !== undefined || slot.stopping !== undefined || !self.needsWorkers()) return yield* Effect.interrupt
       // Named as Python names its workers (`ForkPoolWorker-3`: the start method, then the
       // process's identity, which pool workers take from the same counter as other children).
       const identity = kernel.nextIdentity()
@@ -504,7 +503,8 @@ class PoolImpl {
     if (slot.stopping === "terminate" || (slot.stopping === why)) return
     slot.stopping = why
     slot.state = "retiring"
-    // Still waiting out a back-off, or spawning: a terminated pool's join need not wait for it.
+    // A boot still waiting out its back-off, or spawning, ends now (a terminated pool's join
+    // need not wait for it).
     if (slot.child === undefined && slot.boot !== undefined) Effect.runFork(Fiber.interrupt(slot.boot))
     if (why === "retire" && slot.child) {
       Effect.runFork(slot.child.close)
