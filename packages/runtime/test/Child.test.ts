@@ -66,6 +66,15 @@ describe("Child (thread backend): eager compilation of the runtime", () => {
 })
 
 describe.each(backends)("Child (%s backend)", (backend) => {
+  it.live("the worker's compile cache is on from its start, and the variables that turn it on do not reach the task", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const child = yield* Child.spawn({ backend })
+      const [dir, cacheVar, marker] = yield* child.call(L.compileCache, [])
+      expect(typeof dir).toBe("string")
+      expect(cacheVar).toBe(process.env.NODE_COMPILE_CACHE)
+      expect(marker).toBeUndefined()
+    })))
+
   it.live("awakeAfterReply: the worker's event loop keeps polling for that long after a reply, then sleeps", () =>
     Effect.scoped(Effect.gen(function*() {
       // Event-loop utilisation tells polling (active) from sleeping in the poll phase (idle).

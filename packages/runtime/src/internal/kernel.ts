@@ -462,6 +462,29 @@ export const emitLog = (level: number, message: string, name: string, pid: numbe
 
 export const mainThread = isMainThread
 
+/**
+ * The environment that enables Node's compile cache in a new worker as it starts
+ * (`NODE_COMPILE_CACHE`, read natively before any JavaScript runs): the worker then need not load
+ * `node:module` to enable it (~1 ms of its boot). The directory is `module.enableCompileCache()`'s
+ * default; checked once to be writable (else the worker enables the cache itself, or goes without
+ * it). Empty when the user disabled the cache (`NODE_DISABLE_COMPILE_CACHE`).
+ */
+export const compileCacheEnv = (): Record<string, string> => cacheEnv ??= findCacheEnv()
+let cacheEnv: Record<string, string> | undefined
+const findCacheEnv = (): Record<string, string> => {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return {}
+  if (process.env.NODE_COMPILE_CACHE) return { MULTIPROC_COMPILE_CACHE: "inherited" }
+  const fs = process.getBuiltinModule("node:fs")
+  const dir = process.getBuiltinModule("node:path").join(process.getBuiltinModule("node:os").tmpdir(), "node-compile-cache")
+  try {
+    fs.mkdirSync(dir, { recursive: true })
+    fs.accessSync(dir, fs.constants.W_OK)
+  } catch {
+    return {}
+  }
+  return { NODE_COMPILE_CACHE: dir, MULTIPROC_COMPILE_CACHE: "set" }
+}
+
 /** How many threads of this OS process are compiling the runtime eagerly (see worker-entry.mjs):
  * one shared word, handed down to every thread child, so the last one to finish switches V8 back
  * to lazy compilation. */

@@ -68,7 +68,7 @@ export class ChildHandle {
         workerData: { ...options.boot, importing: this.importing.buffer, eager: kernel.eagerCounter() },
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
         execArgv: [...(options.execArgv ?? [])],
-        ...(options.env ? { env: { ...process.env, ...options.env } } : {})
+        env: { ...process.env, ...options.env, ...kernel.compileCacheEnv() }
       })
       this.worker = worker
       this.pid = process.pid
@@ -88,7 +88,7 @@ export class ChildHandle {
         // stdin is /dev/null, as Python's child's (`os.devnull`): a child reading it gets
         // end-of-file at once instead of taking the input meant for the main process.
         stdio: ["ignore", "inherit", "inherit", "ipc"],
-        ...(options.env ? { env: { ...process.env, ...options.env } } : {})
+        env: { ...process.env, ...options.env, ...kernel.compileCacheEnv() }
       })
       this.child = child
       this.pid = child.pid ?? 0

@@ -5,17 +5,25 @@
  * @internal
  */
 // Builtins through `process.getBuiltinModule`, not `import` (see kernel.ts).
-const module = process.getBuiltinModule("node:module")
-const { setFlagsFromString } = process.getBuiltinModule("node:v8")
 // A forked child has an IPC channel and need not load worker_threads (~2 ms); threads have none.
 const workerData = typeof process.send === "function" ? undefined : process.getBuiltinModule("node:worker_threads").workerData
 
 let cached = false
-try {
-  const { status } = module.enableCompileCache?.() ?? {}
-  cached = status === module.constants?.compileCacheStatus?.ENABLED || status === module.constants?.compileCacheStatus?.ALREADY_ENABLED
-} catch {
-  // A read-only cache directory only costs speed.
+if (process.env.MULTIPROC_COMPILE_CACHE !== undefined) {
+  // The parent enabled the cache through `NODE_COMPILE_CACHE`, which Node reads as the worker
+  // starts, before any JavaScript: this worker need not load `node:module` (see kernel.ts). The
+  // variables go, so that what the task starts does not inherit them.
+  cached = true
+  if (process.env.MULTIPROC_COMPILE_CACHE === "set") delete process.env.NODE_COMPILE_CACHE
+  delete process.env.MULTIPROC_COMPILE_CACHE
+} else {
+  try {
+    const module = process.getBuiltinModule("node:module")
+    const { status } = module.enableCompileCache?.() ?? {}
+    cached = status === module.constants?.compileCacheStatus?.ENABLED || status === module.constants?.compileCacheStatus?.ALREADY_ENABLED
+  } catch {
+    // A read-only cache directory only costs speed.
+  }
 }
 // V8 compiles a function when it is first called, and the compile cache holds only what was
 // compiled with the module: every fresh worker compiled the runtime's message path again for its
@@ -34,7 +42,7 @@ if (cached && !process.execArgv.includes("--no-lazy")) {
       // Counted: the parent uncounts a thread that exits before its runtime is loaded.
       Atomics.store(new Int32Array(workerData.importing), 1, 1)
     }
-    setFlagsFromString("--no-lazy")
+    process.getBuiltinModule("node:v8").setFlagsFromString("--no-lazy")
     globalThis[Symbol.for("@multiproc/runtime/eager")] = shared ? "counted" : "alone"
   } catch {
     // Only speed.
