@@ -3,7 +3,9 @@ import { Child, Task } from "@multiproc/runtime"
 import * as kernel from "@multiproc/runtime/internal/kernel"
 import { Effect, Exit, Fiber } from "effect"
 import { spawn as spawnOs } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as E from "./fixtures/effect-tasks.ts"
 import * as Long from "./fixtures/a-task-module-whose-url-is-longer-than-sixty-four-characters.ts"
 import * as L from "./fixtures/lean.ts"
@@ -73,6 +75,14 @@ describe.each(backends)("Child (%s backend)", (backend) => {
       expect(typeof dir).toBe("string")
       expect(cacheVar).toBe(process.env.NODE_COMPILE_CACHE)
       expect(marker).toBeUndefined()
+      // A cache directory given to the worker is the one it uses, and the task sees it.
+      const own = join(tmpdir(), `multiproc-cache-test-${process.pid}-${backend}`)
+      const given = yield* Child.spawn({ backend, env: { NODE_COMPILE_CACHE: own } })
+      const [ownDir, ownVar, ownMarker] = yield* given.call(L.compileCache, [])
+      expect(ownDir?.startsWith(own)).toBe(true)
+      expect(ownVar).toBe(own)
+      expect(ownMarker).toBeUndefined()
+      yield* Effect.sync(() => rmSync(own, { recursive: true, force: true }))
     })))
 
   it.live("awakeAfterReply: the worker's event loop keeps polling for that long after a reply, then sleeps", () =>

@@ -35,6 +35,14 @@ export const signalNumber = (signal: NodeJS.Signals): number => signalNumbers[si
 
 const inheritedExecArgv = (): Array<string> => process.execArgv.filter((a) => !a.startsWith("--inspect") && !a.startsWith("--test"))
 
+/** A worker's environment: this process's, the given variables, and what turns the worker's
+ * compile cache on (`kernel.compileCacheEnv`), unless the given variables set the cache
+ * themselves (then the worker's entry enables it as they say). */
+const childEnv = (env: Record<string, string | undefined> | undefined): Record<string, string | undefined> =>
+  env !== undefined && ("NODE_COMPILE_CACHE" in env || "NODE_DISABLE_COMPILE_CACHE" in env)
+    ? { ...process.env, ...env }
+    : { ...process.env, ...env, ...kernel.compileCacheEnv() }
+
 /** A started worker: the OS resource plus its protocol link. */
 export class ChildHandle {
   readonly backend: Backend
@@ -68,7 +76,7 @@ export class ChildHandle {
         workerData: { ...options.boot, importing: this.importing.buffer, eager: kernel.eagerCounter() },
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
         execArgv: [...(options.execArgv ?? [])],
-        env: { ...process.env, ...options.env, ...kernel.compileCacheEnv() }
+        env: childEnv(options.env)
       })
       this.worker = worker
       this.pid = process.pid
@@ -88,7 +96,7 @@ export class ChildHandle {
         // stdin is /dev/null, as Python's child's (`os.devnull`): a child reading it gets
         // end-of-file at once instead of taking the input meant for the main process.
         stdio: ["ignore", "inherit", "inherit", "ipc"],
-        env: { ...process.env, ...options.env, ...kernel.compileCacheEnv() }
+        env: childEnv(options.env)
       })
       this.child = child
       this.pid = child.pid ?? 0
