@@ -526,10 +526,12 @@ class PoolImpl {
   scheduleDispatch(): void {
     if (this.dispatchScheduled) return
     this.dispatchScheduled = true
-    queueMicrotask(() => {
-      this.dispatchScheduled = false
-      this.dispatch()
-    })
+    queueMicrotask(this.dispatchTask)
+  }
+
+  private readonly dispatchTask = (): void => {
+    this.dispatchScheduled = false
+    this.dispatch()
   }
 
   /**
@@ -546,7 +548,10 @@ class PoolImpl {
     return defaultChunksize(this, n)
   }
 
-  private pickSlot(head: Job): { slot: Slot; ready: number } | undefined {
+  /** Workers ready for more calls, counted by the last {@link pickSlot}. */
+  private ready = 0
+
+  private pickSlot(head: Job): Slot | undefined {
     let best: Slot | undefined
     let ready = 0
     // A second call queued behind a running one saves a round trip (tens of µs): worth it for
@@ -565,7 +570,8 @@ class PoolImpl {
       if (s.calls.size >= depth) continue
       if (!best || s.calls.size < best.calls.size) best = s
     }
-    return best ? { slot: best, ready } : undefined
+    this.ready = ready
+    return best
   }
 
   /** Whether a long call may wait queued on a worker (see `pickSlot`). */
@@ -582,9 +588,9 @@ class PoolImpl {
       for (;;) {
         const head = this.queue.peek()
         if (!head) break
-        const picked = this.pickSlot(head)
-        if (!picked) break
-        const { slot, ready } = picked
+        const slot = this.pickSlot(head)
+        if (!slot) break
+        const ready = this.ready
         const first = this.queue.shift()!
         const jobs = [first]
         // With a per-task timeout, one task per call: the timer of a call is the task's own.
@@ -612,12 +618,15 @@ class PoolImpl {
     if (jobs.length === 1) items = first.items
     else {
       const all: Array<unknown> = []
-      for (const j of jobs) for (const it of j.items) all.push(it)
+      for (let i = 0; i < jobs.length; i++) for (const it of jobs[i]!.items) all.push(it)
       items = all
     }
     const call: Call = { seq: ++callSeq, slot, jobs, sent: now, cancel: undefined, timer: undefined, abandoned: false }
     slot.calls.add(call)
-    for (const j of jobs) {
+    // Indexed loops on the per-call path: V8 interprets it for a pool's first thousands of calls,
+    // and `for of` allocates an iterator there.
+    for (let i = 0; i < jobs.length; i++) {
+      const j = jobs[i]!
       j.state = 1
       j.call = call
       slot.dispatched += j.weight
@@ -729,7 +738,7 @@ class PoolImpl {
     this.callMs = this.callMs === 0 ? took : this.callMs * 0.75 + took * 0.25
     if (Exit.isSuccess(exit)) {
       let items = 0
-      for (const j of call.jobs) items += j.items.length
+      for (let i = 0; i < call.jobs.length; i++) items += call.jobs[i]!.items.length
       const id = call.jobs[0]!.id
       const per = took / Math.max(1, items)
       // The lowest recent value (allowed to double per call): a worker's first call of a task
@@ -763,7 +772,8 @@ class PoolImpl {
     }
     const errors = call.jobs[0]!.task.errors
     let offset = 0
-    for (const job of call.jobs) {
+    for (let j = 0; j < call.jobs.length; j++) {
+      const job = call.jobs[j]!
       const n = job.items.length
       let failures: Map<number, Failure> | undefined
       if (flat) {
@@ -1189,13 +1199,10 @@ const badArgs = (args: unknown): PoolError | undefined =>
   Array.isArray(args) ? undefined : invalid(`args must be an array of the task's arguments, got ${describe(args)}`)
 
 // Checked at submission: a callback that is not a function would only warn once the result came.
-const badCallbacks = (options: Callbacks<any> | undefined): PoolError | undefined => {
-  for (const k of ["callback", "errorCallback"] as const) {
-    const cb = options?.[k]
-    if (cb != null && typeof cb !== "function") return invalid(`${k} must be a function, got ${describe(cb)}`)
-  }
-  return undefined
-}
+const badCallbacks = (options: Callbacks<any> | undefined): PoolError | undefined =>
+  options === undefined ? undefined : badCallback("callback", options.callback) ?? badCallback("errorCallback", options.errorCallback)
+const badCallback = (name: string, cb: unknown): PoolError | undefined =>
+  cb == null || typeof cb === "function" ? undefined : invalid(`${name} must be a function, got ${describe(cb)}`)
 
 // Checked at the call, whatever the input: an empty map ignored a bad chunksize, and mapAsync
 // refused it only through its result. (Python's imap raises ValueError; its map_async with
@@ -1464,7 +1471,7 @@ export class AsyncResult<A, E = unknown> {
     }
     const ws = this.waiters
     this.waiters = []
-    for (const w of ws) w(exit)
+    for (let i = 0; i < ws.length; i++) ws[i]!(exit)
   }
   /** @internal Registers a listener; returns its removal. */
   listen(f: (exit: Exit.Exit<A, E>) => void): () => void {
@@ -1587,6 +1594,39 @@ export const applyAsyncUnsafe = <T extends AnyTask>(
     result.settle(f ? f as any : Exit.succeed(values[0] as Task.Success<T>))
   }, (failure) => result.settle(failure as any)))
   return result
+}
+
+/**
+ * {@link apply} for the async/await facade, without an Effect or an `AsyncResult`: submits the
+ * task and calls `onExit` once with its Exit (a program with one task in flight runs this per
+ * call, often before V8 has compiled it). Throws the `PoolError` with which `applyAsync` fails;
+ * a function that is no Task ends in a failed Exit, as with `applyAsync`. @internal
+ *
+ * @example
+ * ```ts
+ * import { Pool } from "@multiproc/primitives"
+ * import * as Task from "@multiproc/runtime/Task"
+ * export const sq = Task.make(import.meta, (x: number) => x * x, { name: "sq" })
+ * declare const pool: Pool.Pool
+ * Pool.applyUnsafe(pool, sq, [3], (exit) => console.log(exit)) // Exit.succeed(9)
+ * ```
+ */
+export const applyUnsafe = <T extends AnyTask>(
+  pool: Pool,
+  task: T,
+  given: Task.Args<T> | undefined,
+  onExit: (exit: Exit.Exit<Task.Success<T>, Task.Failure<T> | Codec.SerializationError | PoolError>) => void
+): void => {
+  const impl = implOf(pool)
+  const args = given ?? []
+  const refusal = impl.refusal() ?? badArgs(args)
+  if (refusal) throw refusal
+  const bad = requireTask(task)
+  if (bad) return onExit(Exit.fail(bad))
+  impl.submit(makeJob(task, 1, [args], true, (values, failures) => {
+    const f = failures?.get(0)
+    onExit(f ? f as any : Exit.succeed(values[0] as Task.Success<T>))
+  }, (failure) => onExit(failure as any)))
 }
 
 /**

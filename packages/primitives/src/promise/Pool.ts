@@ -131,11 +131,13 @@ export class Pool {
   }
   /** Python's `apply(func, args)`. */
   apply<T extends AnyTask>(task: T, ...[args]: P.ArgsThen<T, never>): Promise<Task.Success<T>> {
-    try {
-      return new AsyncResult(P.applyAsyncUnsafe(this.pool, task, ...[args] as P.ArgsThen<T, never>)).get()
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return new Promise((resolve, reject) => {
+      try {
+        P.applyUnsafe(this.pool, task, args as Task.Args<T> | undefined, (exit) => Exit.isSuccess(exit) ? resolve(exit.value) : reject(squash(exit.cause)))
+      } catch (e) {
+        reject(e)
+      }
+    })
   }
   /** Python's `apply_async(func, args, callback=, error_callback=)`; throws `PoolError` (`Closed`,
    * …) at once when the pool takes no more tasks, as Python raises "Pool not running". */
