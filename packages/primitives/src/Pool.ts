@@ -1302,6 +1302,17 @@ const makeJob = (
   onFail
 })
 
+/** Submits one `apply` task (a job that may travel with its neighbours); `onExit` gets its Exit
+ * once. Returns the job, to cancel it. */
+const submitOne = (impl: PoolImpl, task: AnyTask, args: ReadonlyArray<unknown>, onExit: (exit: Exit.Exit<any, any>) => void): Job => {
+  const job = makeJob(task, 1, [args], true, (values, failures) => {
+    const f = failures?.get(0)
+    onExit(f ?? Exit.succeed(values[0]))
+  }, onExit)
+  impl.submit(job)
+  return job
+}
+
 /** Runs chunks and resumes with all values in order, or the first failure (fail-fast). */
 const runChunks = <A>(
   impl: PoolImpl,
@@ -1589,10 +1600,7 @@ export const applyAsyncUnsafe = <T extends AnyTask>(
     result.settle(Exit.fail(bad))
     return result
   }
-  impl.submit(makeJob(task, 1, [args], true, (values, failures) => {
-    const f = failures?.get(0)
-    result.settle(f ? f as any : Exit.succeed(values[0] as Task.Success<T>))
-  }, (failure) => result.settle(failure as any)))
+  submitOne(impl, task, args, (exit) => result.settle(exit as any))
   return result
 }
 
@@ -1623,10 +1631,7 @@ export const applyUnsafe = <T extends AnyTask>(
   if (refusal) throw refusal
   const bad = requireTask(task)
   if (bad) return onExit(Exit.fail(bad))
-  impl.submit(makeJob(task, 1, [args], true, (values, failures) => {
-    const f = failures?.get(0)
-    onExit(f ? f as any : Exit.succeed(values[0] as Task.Success<T>))
-  }, (failure) => onExit(failure as any)))
+  submitOne(impl, task, args, onExit)
 }
 
 /**
@@ -1656,11 +1661,7 @@ export const apply = <T extends AnyTask>(
     const bad = requireTask(task) ?? impl.refusal() ?? badArgs(args)
     if (bad) return Effect.fail(bad)
     return Effect.callback<Task.Success<T>, any>((resume) => {
-      const job = makeJob(task, 1, [args], true, (values, failures) => {
-        const f = failures?.get(0)
-        resume(f ? f : Effect.succeed(values[0] as Task.Success<T>))
-      }, (failure) => resume(failure))
-      impl.submit(job)
+      const job = submitOne(impl, task, args, resume)
       return Effect.sync(() => impl.cancel(job))
     })
   })
