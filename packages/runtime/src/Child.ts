@@ -355,7 +355,7 @@ export const spawnUnscoped = (options: SpawnOptions): Effect.Effect<Child, Child
           if (!p) return
           pending.delete(callId)
           awaiting--
-          if (p.timed >= 0 && sent === p.n) measure!.measured(p.awake, performance.now() - p.timed)
+          if (p.timed >= 0 && sent === p.n) measure!.measured(p.awake, performance.now() - p.timed, p.timed)
           p.resume(exitOf(status, value, p.errors))
         },
         onExit: (code, signal, error) => {

@@ -1,13 +1,19 @@
 import { afterEach, describe, expect, it } from "vitest"
 import { ReplyPolling } from "@multiproc/runtime/internal/awake"
 
-/** Sends `n` requests alone, each taking `ms(polled)`; returns how many polled. */
-const drive = (p: ReplyPolling, n: number, ms: (polled: boolean) => number): number => {
+/** A clock for the requests (ms). */
+let clock = 0
+/** Sends `n` requests alone, each taking `ms(polled, sentAt)` and sent `gap` ms after the reply
+ * before it; returns how many polled. */
+const drive = (p: ReplyPolling, n: number, ms: (polled: boolean, sentAt: number) => number, gap = 1): number => {
   let polled = 0
   for (let i = 0; i < n; i++) {
     const awake = p.next()
     if (awake) polled++
-    p.measured(awake, ms(awake))
+    clock += gap
+    const took = ms(awake, clock)
+    p.measured(awake, took, clock)
+    clock += took
   }
   return polled
 }
@@ -40,7 +46,8 @@ describe("ReplyPolling: whether a request polls for its reply is measured", () =
     delete process.env.MULTIPROC_POLL
     const p = new ReplyPolling()
     drive(p, 26, (awake) => (awake ? 0.09 : 0.1))
-    expect(drive(p, 1000, () => 0.1)).toBe(0)
+    // Kept for 25 ms of round trips.
+    expect(drive(p, 250, () => 0.1)).toBe(0)
     // Sleeping kept, and it gets slower: a probe again once polling would have won by a fifth.
     const q = new ReplyPolling()
     drive(q, 26, (awake) => (awake ? 0.09 : 0.1))
@@ -76,7 +83,8 @@ describe("ReplyPolling: whether a request polls for its reply is measured", () =
   it("probes less often while the probes agree (up to every 8,000 requests)", () => {
     delete process.env.MULTIPROC_POLL
     const p = new ReplyPolling()
-    const idle = (awake: boolean) => (awake ? 0.012 : 0.08)
+    // Fast enough that the requests, not the time they take, bound each kept way.
+    const idle = (awake: boolean) => (awake ? 0.005 : 0.08)
     let first = true
     const keptFor = () => {
       // The probe (a previous round already sent its first request).
@@ -85,12 +93,44 @@ describe("ReplyPolling: whether a request polls for its reply is measured", () =
       let n = 0
       while (p.next()) {
         n++
-        p.measured(true, 0.012)
+        p.measured(true, 0.005)
       }
       p.measured(false, 0.08)
       return n
     }
     expect([keptFor(), keptFor(), keptFor(), keptFor(), keptFor()]).toEqual([1000, 2000, 4000, 8000, 8000])
+  })
+
+  it("keeps a way for at most 25 ms of its round trips (50 while probes agree), so a choice made in a bad moment does not last", () => {
+    delete process.env.MULTIPROC_POLL
+    const p = new ReplyPolling()
+    // Probed while the worker was still compiling: polling looked slow.
+    drive(p, 26, (awake) => (awake ? 0.3 : 0.07))
+    // Now polling would take 0.012, and sleeping 0.08: not slow enough for the watch to probe
+    // again (twice 0.07), but 25 ms of it (313 requests) are.
+    const now = (awake: boolean) => (awake ? 0.012 : 0.08)
+    expect(drive(p, 313, now)).toBe(0)
+    expect(drive(p, 26, now)).toBe(13)
+    expect(drive(p, 100, now)).toBe(100)
+  })
+
+  it("a request sent while the server is still awake after a polled one is not taken for sleeping", () => {
+    delete process.env.MULTIPROC_POLL
+    const p = new ReplyPolling()
+    // A server that stays awake 0.05 ms after answering a polled request, and answers at once
+    // then (0.002), as when awake; asleep, waking it costs 0.08. Requests follow each other at once.
+    let awakeUntil = -Infinity
+    const server = (awake: boolean, sentAt: number) => {
+      const took = awake ? 0.012 : sentAt < awakeUntil ? 0.002 : 0.08
+      if (awake) awakeUntil = sentAt + took + 0.05
+      return took
+    }
+    // The first probe, then polling kept for 1,000 requests.
+    expect(drive(p, 26 + 1000, server, 0.001)).toBe(1013)
+    // The next probe's first requests without polling find the server still awake: they are
+    // not counted, and polling stays (it would have seemed 6 times slower than sleeping).
+    drive(p, 60, server, 0.001)
+    expect(drive(p, 100, server, 0.001)).toBe(100)
   })
 
   it("requests that were not measured alone do not count", () => {

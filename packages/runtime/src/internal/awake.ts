@@ -68,6 +68,10 @@ const PROBE = 12
 /** Requests sent the chosen way at most before the next probe; doubled (up to 8 times) while
  * probes keep choosing the same way. */
 const KEEP = 1000
+/** Nor longer than this many ms of its measured round trips (twice that while probes agree): a way
+ * chosen in a bad moment (a probe while the worker still compiled, say, when polling took
+ * 170-390 µs and sleeping 70-80) is kept for at most this long, not for thousands of requests. */
+const KEEP_MS = 25
 /** Polling is chosen when it takes less than this part of the time without. */
 const FASTER = 0.8
 /** Round trips of the kept way watched at a time (see `ReplyPolling.measured`). */
@@ -88,7 +92,9 @@ const median = (xs: Array<number>): number => Float64Array.from(xs).sort()[xs.le
  * (`PROBE` each, one request in flight) and keeps the faster way (polling must be faster by a
  * fifth: it costs CPU) until the next probe: after `KEEP` requests (more while probes agree), or
  * sooner when the median of the kept way's last `WATCH` round trips would have lost the probe or
- * is twice what it was in it.
+ * is twice what it was in it, or when the kept way's round trips add up to `KEEP_MS` (a wrong
+ * choice then costs little). A request sent while the server was still awake after a polled one
+ * (`REPLY_POLL_MS`) says nothing of sleeping and is not counted as one.
  */
 export class ReplyPolling {
   private readonly mode = policy()
@@ -104,6 +110,11 @@ export class ReplyPolling {
   private readonly watched: Array<number> = []
   /** Probes in a row that chose the way the one before chose (up to 3; none before the first). */
   private same = -1
+  /** The kept way's measured round trips so far, and how much of them it is kept for (ms). */
+  private spent = 0
+  private budget = 0
+  /** When the reply to the last polled request came (its server stays awake a moment after). */
+  private awakeUntil = -Infinity
 
   /** Whether the next request polls. */
   next(): boolean {
@@ -115,11 +126,21 @@ export class ReplyPolling {
     return this.way === 1
   }
 
-  /** The round trip (ms) of a request sent alone (none other in flight from send to reply). */
-  measured(polled: boolean, ms: number): void {
+  /** The round trip (ms) of a request sent alone (none other in flight from send to reply), and
+   * when it was sent (`performance.now()`), if the server stays awake after a polled reply. */
+  measured(polled: boolean, ms: number, sentAt?: number): void {
     if (this.mode !== "measure") return
+    if (sentAt !== undefined) {
+      if (polled) this.awakeUntil = sentAt + ms + REPLY_POLL_MS
+      else if (sentAt < this.awakeUntil) return
+    }
     if (this.left > 0) {
       if (polled !== this.polling) return
+      this.spent += ms
+      if (this.spent > this.budget) {
+        this.left = 0
+        return
+      }
       this.watched.push(ms)
       if (this.watched.length < WATCH) return
       if (median(this.watched) > this.bound) this.left = 0
@@ -149,6 +170,8 @@ export class ReplyPolling {
     this.watched.length = 0
     this.way = 0
     this.left = KEEP << this.same
+    this.spent = 0
+    this.budget = KEEP_MS << Math.min(this.same, 1)
   }
 }
 
@@ -177,7 +200,7 @@ export class MeasuredPath {
       if (open) {
         open = false
         this.out--
-        if (t0 >= 0 && this.sent === n) this.polling.measured(awake, performance.now() - t0)
+        if (t0 >= 0 && this.sent === n) this.polling.measured(awake, performance.now() - t0, t0)
       }
       onReply(ok, value)
     })
