@@ -198,6 +198,8 @@ interface Call {
   cancel: (() => void) | undefined
   timer: ReturnType<typeof setTimeout> | undefined
   abandoned: boolean
+  /** One plain item, sent flat: a primitive result comes back bare (see `PW.runChunk`). */
+  readonly single: boolean
 }
 
 type SlotState = "booting" | "ready" | "blocked" | "retiring"
@@ -621,7 +623,9 @@ class PoolImpl {
       for (let i = 0; i < jobs.length; i++) for (const it of jobs[i]!.items) all.push(it)
       items = all
     }
-    const call: Call = { seq: ++callSeq, slot, jobs, sent: now, cancel: undefined, timer: undefined, abandoned: false }
+    const plain = isPlainArray(items, first.star)
+    const single = plain && items.length === 1
+    const call: Call = { seq: ++callSeq, slot, jobs, sent: now, cancel: undefined, timer: undefined, abandoned: false, single }
     slot.calls.add(call)
     // Indexed loops on the per-call path: V8 interprets it for a pool's first thousands of calls,
     // and `for of` allocates an iterator there.
@@ -646,7 +650,18 @@ class PoolImpl {
     // A few plain items (numbers, booleans, short strings, null, undefined) need no codec in the
     // worker: they travel as they are, not wrapped in `PW.Items` to be opened after the task's
     // module is imported.
-    const cancel = child.callUnsafe(chunkTaskFor(first.task), [no, first.star, isPlainArray(items, first.star) ? items : new PW.Items(items)] as any, (exit) => {
+    // One plain item (an `apply`, or one task in flight) travels flat: `[no, star | SINGLE, ...its
+    // arguments]` instead of nested in a list of argument lists, two arrays less to clone each way.
+    let args: Array<unknown>
+    if (single) {
+      const item = items[0]
+      if (first.star === 1) {
+        const a = item as ReadonlyArray<unknown>
+        args = [no, PW.SINGLE | 1]
+        for (let i = 0; i < a.length; i++) args.push(a[i])
+      } else args = [no, PW.SINGLE, item]
+    } else args = [no, first.star, plain ? items : new PW.Items(items)]
+    const cancel = child.callUnsafe(chunkTaskFor(first.task), args as any, (exit) => {
       answered = true
       call.cancel = undefined
       this.onCallDone(call, exit)
@@ -764,6 +779,7 @@ class PoolImpl {
     let values: Array<unknown>
     let flat: Array<unknown> | undefined
     if (Array.isArray(out)) values = out
+    else if (call.single && (out === null || typeof out !== "object")) values = [out]
     else {
       const packed = out as PW.Packed
       const [v, f] = decode(packed.b, { shared: packed.s ?? undefined }) as [Array<unknown>, Array<unknown>]

@@ -33,6 +33,40 @@ describe.each(backends)("Pool (%s backend)", (backend) => {
       expect(yield* Pool.starmap(pool, T.add, pairs)).toEqual([3, 3, 0.75])
     })))
 
+  it.live("one plain item travels flat; every kind of result and failure arrives as from a chunk of several", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const pool = yield* Pool.make({ processes: 2, backend })
+      // A primitive, undefined, an object, a promise, an Effect, a failed Effect, a throw, a
+      // result that cannot cross: each alone (`apply`: one plain item, sent flat, a primitive
+      // answered bare) and in a chunk of two (`starmap` with `chunksize` 2: a list of items).
+      const cases: ReadonlyArray<readonly [any, ReadonlyArray<unknown>]> = [
+        [T.square, [7]],
+        [T.identity, [undefined]],
+        [T.box, [3, "three"]],
+        [T.sleepThen, [1, 5]],
+        [FX.effectSquare, [4]],
+        [FX.effectReject, [3]],
+        [T.failOnDeclared, [5]],
+        [T.returnFunction, []]
+      ]
+      const outcomes: Array<string> = []
+      for (const [task, args] of cases) {
+        const alone = yield* Effect.exit(Pool.apply(pool, task, args as any))
+        const chunk = yield* Effect.exit(Pool.starmap(pool, task, [args, args] as any, { chunksize: 2 }))
+        if (Exit.isSuccess(alone)) {
+          expect(chunk).toEqual(Exit.succeed([alone.value, alone.value]))
+          outcomes.push("ok")
+        } else {
+          const [a, c] = [failureOf(alone) as any, failureOf(chunk) as any]
+          expect(c?.constructor?.name).toBe(a?.constructor?.name)
+          expect(c?.message).toBe(a?.message)
+          outcomes.push(a?._tag ?? a?.name)
+        }
+      }
+      expect(outcomes).toEqual(["ok", "ok", "ok", "ok", "ok", "Rejected", "BadValue", "SerializationError"])
+      expect(yield* Pool.apply(pool, T.box, [1, "one"])).toEqual({ x: 1, label: "one", list: [1, [1]] })
+    })))
+
   it.live("apply / map / starmap (with and without chunksize) equal a plain map; empty input", () =>
     Effect.scoped(Effect.gen(function*() {
       const pool = yield* Pool.make({ processes: 2, backend })
