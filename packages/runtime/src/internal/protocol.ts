@@ -25,6 +25,9 @@ export const CLOSE = 6
 export const DOWN = 7
 /** parent → child: `[TASK, taskIndex, module, key]`, names a task once per link; RUN refers to it. */
 export const TASK = 8
+/** parent → child: `[RUN_FLAT, callId, taskIndex, awake, ...args]`, a RUN whose arguments are all
+ * plain (see `isPlainArray`), flat: one array less to clone each call. */
+export const RUN_FLAT = 9
 
 /** Status of a DONE message. */
 export const OK = 0

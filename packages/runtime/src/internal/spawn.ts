@@ -176,11 +176,18 @@ export class ChildHandle {
       }
       this.taskObjects.set(task, index)
     }
-    // Plain arguments make a plain RUN (its other fields are numbers): not walked a second time.
+    // Plain arguments make a plain, flat RUN (its other fields are numbers): not walked a second
+    // time, and one array less to clone.
+    if (plain) {
+      const m: Array<unknown> = [P.RUN_FLAT, callId, index, awake ? 1 : 0]
+      for (let i = 0; i < args.length; i++) m.push(args[i])
+      this.link.send(m, true)
+      return
+    }
     const withShared = shared !== undefined && shared.length > 0
-    if (awake) this.link.send([P.RUN, callId, index, prepared, withShared ? shared : null, 1], plain && !withShared)
+    if (awake) this.link.send([P.RUN, callId, index, prepared, withShared ? shared : null, 1], false)
     else if (withShared) this.link.send([P.RUN, callId, index, prepared, shared], false)
-    else this.link.send([P.RUN, callId, index, prepared], plain)
+    else this.link.send([P.RUN, callId, index, prepared], false)
   }
 
   interrupt(callId: number): void {

@@ -42,6 +42,13 @@ const onMessage = (message: unknown): void => {
     case P.TASK:
       tasks[m[1]] = [m[2], m[3]]
       return
+    case P.RUN_FLAT: {
+      const args = m.slice(4)
+      if (m[3] === 1) awakeCalls.add(m[1])
+      if (mayStart()) runCall(m[1], m[2], args, undefined)
+      else waitingRuns.push([P.RUN, m[1], m[2], args])
+      return
+    }
     case P.RUN:
       if (m[5] === 1) awakeCalls.add(m[1])
       if (mayStart()) runCall(m[1], m[2], m[3], m[4] ?? undefined)
