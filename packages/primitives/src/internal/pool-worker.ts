@@ -223,14 +223,16 @@ export const SINGLE = 2
 /** One item sent flat (see {@link SINGLE}). */
 const runOne = (fn: Fn, star: number, rest: ReadonlyArray<unknown>): unknown => {
   const spread = star & 1
+  const item = spread === 1 ? rest : rest[0]
   let out: unknown
   try {
-    out = spread === 1 ? fn(...rest) : fn(rest[0])
+    out = invoke(fn, spread, item)
   } catch (e) {
     return finish([undefined], [0, THROW, e])
   }
   if (isPrimitive(out)) return out
-  const items = [spread === 1 ? rest : rest[0]]
+  // Anything else continues as the first item of a chunk of one.
+  const items = [item]
   const values: Array<unknown> = [undefined]
   if (typeof out === "object") {
     if (isEffect(out)) return runEffects(fn, spread, items, 0, out, values, undefined)
