@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Manager, Process } from "@multiproc/primitives"
+import { promisify } from "@multiproc/primitives/promise"
 import { Actor, Child, Codec } from "@multiproc/runtime"
 import { Effect, Exit, Fiber, Result } from "effect"
 import * as fc from "fast-check"
@@ -54,6 +55,22 @@ describe("Manager: pipelined calls (batched in one request, answered in one repl
       // Chunks of at most 256 calls (the first call of the burst went alone).
       const { batches } = yield* m.child!.call(stats, [])
       expect(batches).toBeGreaterThanOrEqual(Math.ceil((n - 1) / 256))
+    })))
+
+  it.live("a call interrupted while still queued is never sent; a facade call queued by a fiber that has ended is", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const m = yield* Manager.make()
+      const d = yield* Manager.dict<string, number>(m)
+      // One call in flight, so the next ones wait for the end of the tick to go as one batch.
+      const first = yield* Effect.forkChild(d.set("first", 1), { startImmediately: true })
+      const dropped = yield* Effect.forkChild(d.set("dropped", 2), { startImmediately: true })
+      let kept: Promise<unknown> | undefined
+      // The facade's call has no fiber of its own: the fiber it was made in ends at once.
+      yield* Effect.forkChild(Effect.sync(() => { kept = promisify(d).set("kept", 3) }), { startImmediately: true })
+      yield* Fiber.interrupt(dropped)
+      yield* Fiber.join(first)
+      yield* Effect.timeout(Effect.promise(() => kept!), "5 seconds")
+      expect(yield* d.getvalue()).toEqual(new Map([["first", 1], ["kept", 3]]))
     })))
 
   it.live("a child process reaches the manager over its own authenticated session, not through its parent", () =>

@@ -11,6 +11,11 @@ type Register<A, E> = (resume: (effect: Effect.Effect<A, E>) => void) => Effect.
 
 const Direct = Symbol.for("@multiproc/primitives/Direct")
 
+/** Whether a `register` runs for {@link runDirect} now (no fiber waits on it). */
+let directDepth = 0
+/** Whether the `register` running now was called by {@link runDirect} rather than a fiber. */
+export const isDirect = (): boolean => directDepth > 0
+
 /** `Effect.callback(register)`, marked so that {@link runDirect} can run `register` itself. */
 export const callback = <A, E>(register: Register<A, E>): Effect.Effect<A, E> => {
   const effect = Effect.callback<A, E>(register)
@@ -31,8 +36,17 @@ export const runDirect = <A, E>(
   const register = (effect as any)[Direct] as Register<A, E> | undefined
   if (register === undefined) return undefined
   return new Promise<unknown>((resolve, reject) => {
-    register((result) => {
-      if (!Exit.isExit(result)) return fallback(result).then((a) => resolve(map(a)), reject)
+    directDepth++
+    try {
+      register(settle)
+    } finally {
+      directDepth--
+    }
+    function settle(result: Effect.Effect<A, E>): void {
+      if (!Exit.isExit(result)) {
+        fallback(result).then((a) => resolve(map(a)), reject)
+        return
+      }
       const exit = result as Exit.Exit<A, E>
       try {
         if (Exit.isSuccess(exit)) resolve(map(exit.value))
@@ -40,7 +54,7 @@ export const runDirect = <A, E>(
       } catch (e) {
         reject(e)
       }
-    })
+    }
   })
 }
 
